@@ -1,0 +1,383 @@
+/**
+ * ETL: reads the raw Statlog file (space-separated, no header) or a CSV with a header of attribute
+ * names, validates every value against the schema, and yields a typed polars table.
+ *
+ * `deno task etl [--data PATH] [--out PATH]` writes `data/processed/credit.parquet` and prints a summary.
+ * @module
+ */
+
+import pl from "nodejs-polars";
+import { parseArgs } from "node:util";
+import { type Applicant, ATTRIBUTES, isCategorical, type NumericAttribute } from "./schema.ts";
+
+/** The data set's default location, relative to the project root. */
+export const DEFAULT_DATA_PATH = "data/german.data";
+/** Where `deno task etl` writes the clean table. */
+export const DEFAULT_PARQUET_PATH = "data/processed/credit.parquet";
+/** The optional target column of a CSV, coded as in the raw file (1 good, 2 bad). */
+export const CLASS_COLUMN = "class";
+/** An optional pass-through identifier column of a CSV. */
+export const ID_COLUMN = "id";
+
+/** One bad value: where it is, and why it is refused. */
+export interface DataProblem {
+  /** 1-based line number in the source text. */
+  readonly line: number;
+  readonly column: string;
+  readonly value: string;
+  readonly message: string;
+}
+
+/** A data file that cannot be loaded; `problems` lists every bad value found (up to a cap). */
+export class DataError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: readonly DataProblem[],
+    readonly truncated = false,
+  ) {
+    super(formatProblems(source, problems, truncated));
+    this.name = "DataError";
+  }
+}
+
+const MAX_PROBLEMS = 100;
+
+function formatProblems(source: string, problems: readonly DataProblem[], truncated: boolean): string {
+  const shown = problems.slice(0, 10).map((p) =>
+    p.line > 0
+      ? `  line ${p.line}${p.column ? `, column ${p.column}` : ""}: ${p.message}${
+        p.value === "" ? "" : ` (value ${JSON.stringify(p.value)})`
+      }`
+      : `  ${p.message}`
+  );
+  const more = problems.length - shown.length;
+  const tail = more > 0 || truncated ? [`  … and ${truncated ? "more" : more} further problem(s)`] : [];
+  return [
+    `${source}: ${problems.length === 1 ? "1 problem" : `${problems.length} problems`}`,
+    ...shown,
+    ...tail,
+  ]
+    .join("\n");
+}
+
+/** A validated table: one row per applicant, columns typed per the schema. */
+export interface CreditTable {
+  /** Attribute columns in schema order (Int32 numbers, String codes), plus `bad` (Int8 0/1) when labelled. */
+  readonly frame: pl.DataFrame;
+  /** 1-based source line of each row, for messages that point back into the file. */
+  readonly lineNumbers: Int32Array;
+  /** 1 = bad risk, 0 = good; null when the input had no class column. */
+  readonly bad: Uint8Array | null;
+  /** Pass-through identifiers from a CSV `id` column, else null. */
+  readonly ids: string[] | null;
+}
+
+/** Which text layout to parse. */
+export type InputFormat = "raw" | "csv";
+
+/** Parses and validates text in the raw Statlog layout or as a CSV with a header row. */
+export function parseCreditText(
+  text: string,
+  options: { format: InputFormat; source?: string },
+): CreditTable {
+  const source = options.source ?? "input";
+  const lines = splitLines(text);
+  if (lines.length === 0) throw new DataError(source, [problem(0, "", "", "the file is empty")]);
+  return options.format === "raw" ? parseRaw(lines, source) : parseCsv(lines, source);
+}
+
+/** Reads and validates a data file; the layout is taken from the extension (`.csv`) unless given. */
+export async function loadCreditTable(
+  path: string = DEFAULT_DATA_PATH,
+  format: InputFormat = path.toLowerCase().endsWith(".csv") ? "csv" : "raw",
+): Promise<CreditTable> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    const reason = error instanceof Deno.errors.NotFound ? "file not found" : (error as Error).message;
+    throw new DataError(path, [problem(0, "", "", `cannot read ${path}: ${reason}`)]);
+  }
+  return parseCreditText(text, { format, source: path });
+}
+
+/** The rows of a table as applicant records (the single-record API shape). */
+export function toApplicants(frame: pl.DataFrame): Applicant[] {
+  const columns = ATTRIBUTES.map((a) => frame.getColumn(a.name).toArray() as unknown[]);
+  const rows: Applicant[] = new Array(frame.height);
+  for (let r = 0; r < frame.height; r++) {
+    const record: Record<string, unknown> = {};
+    for (let c = 0; c < ATTRIBUTES.length; c++) record[ATTRIBUTES[c].name] = columns[c][r];
+    rows[r] = record as Applicant;
+  }
+  return rows;
+}
+
+interface Line {
+  readonly number: number;
+  readonly text: string;
+}
+
+function problem(line: number, column: string, value: string, message: string): DataProblem {
+  return { line, column, value, message };
+}
+
+/** Splits on LF or CRLF, trims trailing white space, drops trailing blank lines; blank lines inside are kept to be reported. */
+function splitLines(text: string): Line[] {
+  const raw = text.replace(/^\uFEFF/, "").split("\n");
+  const lines: Line[] = raw.map((t, i) => ({ number: i + 1, text: t.replace(/\s+$/, "") }));
+  while (lines.length && lines[lines.length - 1].text === "") lines.pop();
+  return lines;
+}
+
+function parseRaw(lines: Line[], source: string): CreditTable {
+  const width = ATTRIBUTES.length + 1;
+  const problems: DataProblem[] = [];
+  const normalised: string[] = [];
+  for (const line of lines) {
+    const fields = line.text.trim().split(/[ \t]+/);
+    if (line.text.trim() === "") {
+      problems.push(problem(line.number, "", "", "the line is empty"));
+    } else if (fields.length !== width) {
+      problems.push(
+        problem(line.number, "", "", `expected ${width} fields separated by spaces, found ${fields.length}`),
+      );
+    }
+    normalised.push(fields.join(" "));
+  }
+  if (problems.length) {
+    throw new DataError(source, problems.slice(0, MAX_PROBLEMS), problems.length > MAX_PROBLEMS);
+  }
+  const strings = pl.readCSV(Buffer.from(normalised.join("\n") + "\n"), {
+    sep: " ",
+    hasHeader: false,
+    inferSchemaLength: 0,
+    quoteChar: undefined,
+  });
+  const named = strings.rename(
+    Object.fromEntries([...ATTRIBUTES.map((a, i) => [`column_${i + 1}`, a.name]), [
+      `column_${width}`,
+      CLASS_COLUMN,
+    ]]),
+  );
+  return typeColumns(named, Int32Array.from(lines, (l) => l.number), source, true, false);
+}
+
+function parseCsv(lines: Line[], source: string): CreditTable {
+  const header = splitCsvLine(lines[0].text).map((h) => h.trim());
+  const problems: DataProblem[] = [];
+  const seen = new Set<string>();
+  for (const name of header) {
+    if (seen.has(name)) problems.push(problem(1, name, name, "the column appears twice in the header"));
+    seen.add(name);
+    const known = ATTRIBUTES.some((a) => a.name === name) || name === CLASS_COLUMN || name === ID_COLUMN;
+    if (!known) problems.push(problem(1, name, name, "is not an attribute of the schema"));
+  }
+  for (const a of ATTRIBUTES) {
+    if (!seen.has(a.name)) problems.push(problem(1, a.name, "", "the header lacks this required column"));
+  }
+  const body = lines.slice(1);
+  if (body.length === 0 && problems.length === 0) {
+    problems.push(problem(1, "", "", "the file has a header but no rows"));
+  }
+  for (const line of body) {
+    const count = line.text.trim() === "" ? 0 : splitCsvLine(line.text).length;
+    if (count !== header.length) {
+      problems.push(
+        problem(line.number, "", "", `expected ${header.length} fields as in the header, found ${count}`),
+      );
+      if (problems.length > MAX_PROBLEMS) break;
+    }
+  }
+  if (problems.length) {
+    throw new DataError(source, problems.slice(0, MAX_PROBLEMS), problems.length > MAX_PROBLEMS);
+  }
+  const strings = pl.readCSV(Buffer.from(lines.map((l) => l.text).join("\n") + "\n"), {
+    sep: ",",
+    hasHeader: true,
+    inferSchemaLength: 0,
+  });
+  const trimmed = strings.rename(Object.fromEntries(strings.columns.map((c) => [c, c.trim()])));
+  return typeColumns(
+    trimmed,
+    Int32Array.from(body, (l) => l.number),
+    source,
+    seen.has(CLASS_COLUMN),
+    seen.has(ID_COLUMN),
+  );
+}
+
+/** Splits one CSV line on commas outside double quotes, unquoting fields. */
+function splitCsvLine(text: string): string[] {
+  if (!text.includes('"')) return text.split(",");
+  const fields: string[] = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ",") {
+      fields.push(field);
+      field = "";
+    } else field += ch;
+  }
+  fields.push(field);
+  return fields;
+}
+
+/** Validates the string columns with polars expressions and casts them to their schema types. */
+function typeColumns(
+  raw: pl.DataFrame,
+  lineNumbers: Int32Array,
+  source: string,
+  labelled: boolean,
+  withIds: boolean,
+): CreditTable {
+  const strings = raw.select(...raw.columns.map((c) => pl.col(c).str.strip().alias(c))).withRowIndex(ROW);
+  const problems: DataProblem[] = [];
+  const report = (name: string, predicate: pl.Expr, message: string) => {
+    const hits = strings.filter(predicate).select(ROW, name).head(MAX_PROBLEMS + 1);
+    const rows = hits.getColumn(ROW).toArray() as number[];
+    const values = hits.getColumn(name).toArray() as (string | null)[];
+    rows.forEach((r, i) => problems.push(problem(lineNumbers[r], name, values[i] ?? "", message)));
+  };
+  const typed: pl.Expr[] = [];
+  for (const a of ATTRIBUTES) {
+    const value = pl.col(a.name);
+    const missing = value.isNull().or(value.eq(pl.lit("")));
+    report(a.name, missing, "the value is missing");
+    if (isCategorical(a)) {
+      const codes = a.codes.map((c) => c.code);
+      report(
+        a.name,
+        value.isIn(codes).not().and(missing.not()),
+        `unknown code; expected one of ${codes.join(", ")}`,
+      );
+      typed.push(value);
+    } else {
+      typed.push(validateNumber(a, report));
+    }
+  }
+  if (labelled) {
+    const value = pl.col(CLASS_COLUMN);
+    report(
+      CLASS_COLUMN,
+      value.isIn(["1", "2"]).not().or(value.isNull()),
+      "the class must be 1 (good) or 2 (bad)",
+    );
+    typed.push(value.eq(pl.lit("2")).cast(pl.Int8).alias("bad"));
+  }
+  if (problems.length) {
+    problems.sort((x, y) => x.line - y.line);
+    throw new DataError(source, problems.slice(0, MAX_PROBLEMS), problems.length > MAX_PROBLEMS);
+  }
+  const frame = strings.select(...typed);
+  const bad = labelled ? Uint8Array.from(frame.getColumn("bad").toTypedArray() as Int8Array) : null;
+  const ids = withIds
+    ? (strings.getColumn(ID_COLUMN).toArray() as (string | null)[]).map((v) => v ?? "")
+    : null;
+  return { frame, lineNumbers, bad, ids };
+}
+
+const ROW = "__row";
+
+type Reporter = (name: string, predicate: pl.Expr, message: string) => void;
+
+function validateNumber(a: NumericAttribute, report: Reporter): pl.Expr {
+  const text = pl.col(a.name);
+  const present = text.isNull().not().and(text.neq(pl.lit("")));
+  const number = text.cast(pl.Float64, false);
+  report(a.name, present.and(number.isNull()), "not a number");
+  report(a.name, number.floor().neq(number), "expected a whole number");
+  report(
+    a.name,
+    number.lt(a.min).or(number.gt(a.max)),
+    `outside the accepted range ${a.min}–${a.max} ${a.unit.en}`,
+  );
+  return number.cast(pl.Int32).alias(a.name);
+}
+
+/** A short human summary of a table: rows, class balance, columns and types. */
+export function summarise(table: CreditTable): string {
+  const { frame, bad } = table;
+  const lines = [`rows: ${frame.height}`];
+  if (bad) {
+    const nBad = bad.reduce((s, v) => s + v, 0);
+    const pct = (n: number) => ((100 * n) / bad.length).toFixed(1);
+    lines.push(
+      `class balance: ${bad.length - nBad} good (${pct(bad.length - nBad)} %), ${nBad} bad (${pct(nBad)} %)`,
+    );
+  }
+  lines.push("columns:");
+  for (const name of frame.columns) {
+    const series = frame.getColumn(name);
+    const a = ATTRIBUTES.find((x) => x.name === name);
+    const detail = a && a.kind === "numeric"
+      ? `min ${series.min()}, max ${series.max()}`
+      : `${series.nUnique()} distinct`;
+    lines.push(
+      `  ${name.padEnd(24)} ${String(series.dtype).replace(/^DataType\((.*)\)$/, "$1").padEnd(8)} ${
+        a ? a.kind.padEnd(8) : "target  "
+      } ${detail}`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/** Writes a table's frame as Parquet atomically (temp file + rename). */
+export async function writeParquetAtomic(frame: pl.DataFrame, path: string): Promise<void> {
+  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".";
+  await Deno.mkdir(dir, { recursive: true });
+  const tmp = `${path}.${crypto.randomUUID()}.tmp`;
+  try {
+    frame.writeParquet(tmp);
+    await Deno.rename(tmp, path);
+  } catch (error) {
+    await Deno.remove(tmp).catch(() => {});
+    throw error;
+  }
+}
+
+async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      data: { type: "string", default: DEFAULT_DATA_PATH },
+      out: { type: "string", default: DEFAULT_PARQUET_PATH },
+      format: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log("usage: deno task etl [--data PATH] [--out PATH] [--format raw|csv]");
+    return 0;
+  }
+  if (values.format !== undefined && values.format !== "raw" && values.format !== "csv") {
+    console.error(`--format must be raw or csv, got ${values.format}`);
+    return 2;
+  }
+  const started = performance.now();
+  const table = await loadCreditTable(values.data, values.format as InputFormat | undefined);
+  await writeParquetAtomic(table.frame, values.out);
+  console.log(summarise(table));
+  console.log(`wrote ${values.out} in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (error) {
+    if (error instanceof DataError || (error as Error).name === "TypeError") {
+      console.error(`etl: ${(error as Error).message}`);
+      Deno.exit(1);
+    }
+    throw error;
+  }
+}
