@@ -381,3 +381,8 @@ if (import.meta.main) {
     throw error;
   }
 }
+
+/** The rows `rows` (0-based) of a table, in that order. */
+export function selectRows(frame: pl.DataFrame, rows: ArrayLike<number>): pl.DataFrame {
+  return frame.select(pl.all().gather(Array.from(rows)));
+}
