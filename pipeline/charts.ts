@@ -11,7 +11,13 @@
  * @module
  */
 
-export { ChartRenderError, type RenderOptions, renderSvg, type VegaLiteSpec } from "./charts/render.ts";
+export {
+  ChartRenderError,
+  jupyterSvg,
+  type RenderOptions,
+  renderSvg,
+  type VegaLiteSpec,
+} from "./charts/render.ts";
 export { ChartInputError } from "./charts/validate.ts";
 export type { ChartOptions } from "./charts/common.ts";
 export {
@@ -72,9 +78,9 @@ export {
   type CategoryBadRate,
   type ClassLabel,
   type ClassValue,
-  heatmapSpec,
   type HeatmapCell,
   type HeatmapOptions,
-  histogramByClassSpec,
+  heatmapSpec,
   type HistogramByClassOptions,
+  histogramByClassSpec,
 } from "./charts/exploration.ts";

@@ -45,7 +45,9 @@ export interface RepeatedCvResult {
 }
 
 /** The model parameters a run recorded, as forest options and the feature switch. */
-export function runConfiguration(run: RunRecord): { forest: Partial<ForestOptions>; engineered: boolean; objective: Objective; minAccuracy: number } {
+export function runConfiguration(
+  run: RunRecord,
+): { forest: Partial<ForestOptions>; engineered: boolean; objective: Objective; minAccuracy: number } {
   const model = run.params.model as Record<string, unknown> | undefined;
   if (!model) throw new Error(`run ${run.run_id} has no model params (status ${run.status})`);
   const { engineered_features, threshold: _threshold, ...forest } = model;
@@ -66,8 +68,19 @@ export async function repeatedCv(
   const started = performance.now();
   const table = await loadCreditTable(options.dataPath);
   const y = table.bad!;
-  const outer = repeatedStratifiedKFold(y, { k: options.folds, repeats: options.repeats, seed: options.seed });
-  const metrics = { roc_auc: [], recall_bad: [], accuracy: [], cost: [], specificity: [], threshold: [] } as Record<
+  const outer = repeatedStratifiedKFold(y, {
+    k: options.folds,
+    repeats: options.repeats,
+    seed: options.seed,
+  });
+  const metrics = {
+    roc_auc: [],
+    recall_bad: [],
+    accuracy: [],
+    cost: [],
+    specificity: [],
+    threshold: [],
+  } as Record<
     keyof Omit<RepeatedCvResult, "protocol" | "duration_ms">,
     number[]
   >;
@@ -98,7 +111,8 @@ export async function repeatedCv(
     return { mean: m, sd, values };
   };
   return {
-    protocol: `${options.repeats} × ${options.folds}-fold repeated stratified CV on all ${y.length} rows, seed ${options.seed}; ` +
+    protocol:
+      `${options.repeats} × ${options.folds}-fold repeated stratified CV on all ${y.length} rows, seed ${options.seed}; ` +
       `hyperparameters fixed from tuning; threshold chosen in each outer training part by ${options.innerFolds}-fold inner ` +
       `out-of-fold predictions (objective ${config.objective}), applied to the held-out part`,
     roc_auc: estimate(metrics.roc_auc),
@@ -110,7 +124,6 @@ export async function repeatedCv(
     duration_ms: Math.round(performance.now() - started),
   };
 }
-
 
 /** One line per metric: `name  mean ± sd`. */
 export function formatEstimate(result: RepeatedCvResult): string {
@@ -145,7 +158,9 @@ async function main(args: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    console.log("usage: deno task evaluate [--run ID] [--repeats 5] [--folds 10] [--inner-folds 5] [--seed 42] [--json]");
+    console.log(
+      "usage: deno task evaluate [--run ID] [--repeats 5] [--folds 10] [--inner-folds 5] [--seed 42] [--json]",
+    );
     return 0;
   }
   const modelsDir = values["models-dir"]!;
@@ -153,7 +168,9 @@ async function main(args: string[]): Promise<number> {
   if (!runId) {
     const production = productionModel(await readRegistry(modelsDir));
     if (!production) {
-      console.error("evaluate: no production model in the registry; pass --run ID or run `deno task train` first");
+      console.error(
+        "evaluate: no production model in the registry; pass --run ID or run `deno task train` first",
+      );
       return 1;
     }
     runId = production.run_id;
@@ -183,7 +200,11 @@ async function main(args: string[]): Promise<number> {
       dataPath: run.params.data as string | undefined,
     },
     (done, total) => {
-      if (tty) Deno.stderr.writeSync(new TextEncoder().encode(`\rfold ${done}/${total}${done === total ? "\n" : ""}`));
+      if (tty) {
+        Deno.stderr.writeSync(
+          new TextEncoder().encode(`\rfold ${done}/${total}${done === total ? "\n" : ""}`),
+        );
+      }
     },
   );
   const current = await readRun(runId, modelsDir);

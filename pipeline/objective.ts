@@ -25,7 +25,9 @@ export function objectiveDirection(objective: Objective): "minimize" | "maximize
 export function takeRows(matrix: Matrix, rows: ArrayLike<number>): Matrix {
   const { cols } = matrix;
   const data = new Float64Array(rows.length * cols);
-  for (let i = 0; i < rows.length; i++) data.set(matrix.data.subarray(rows[i] * cols, (rows[i] + 1) * cols), i * cols);
+  for (let i = 0; i < rows.length; i++) {
+    data.set(matrix.data.subarray(rows[i] * cols, (rows[i] + 1) * cols), i * cols);
+  }
   return { data, rows: rows.length, cols };
 }
 

@@ -48,7 +48,20 @@ export function runRows(runs: readonly RunRecord[], stages: ReadonlyMap<string, 
 
 /** Formats rows as an aligned text table. */
 export function formatRunsTable(rows: readonly RunRow[]): string {
-  const header = ["run", "status", "stage", "objective", "cv", "AUC", "recall", "accuracy", "cost", "5×10 cost", "thr", "time"];
+  const header = [
+    "run",
+    "status",
+    "stage",
+    "objective",
+    "cv",
+    "AUC",
+    "recall",
+    "accuracy",
+    "cost",
+    "5×10 cost",
+    "thr",
+    "time",
+  ];
   const num = (x: number | null, digits = 3) => (x === null ? "–" : x.toFixed(digits));
   const body = rows.map((r) => [
     r.run_id,
@@ -65,7 +78,8 @@ export function formatRunsTable(rows: readonly RunRow[]): string {
     r.duration_s === null ? "–" : `${r.duration_s.toFixed(1)} s`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 4 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < 4 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   return [line(header), ...body.map(line)].join("\n");
 }
 
@@ -83,7 +97,9 @@ async function main(args: string[]): Promise<number> {
   const stages = new Map(registry.models.map((m) => [m.run_id, `v${m.version} ${m.stage}`]));
   const rows = runRows((await listRuns(modelsDir)).slice(0, Number(values.limit)), stages);
   if (values.json) console.log(JSON.stringify(rows, null, 2));
-  else console.log(rows.length ? formatRunsTable(rows) : `no runs under ${modelsDir}/runs yet: run \`deno task train\``);
+  else {console.log(
+      rows.length ? formatRunsTable(rows) : `no runs under ${modelsDir}/runs yet: run \`deno task train\``,
+    );}
   return 0;
 }
 

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { z } from "zod";
 import { writeFileAtomic, writeJsonAtomic } from "./atomic.ts";
 
 /** Where runs and the registry live unless told otherwise. */
@@ -32,6 +33,8 @@ export interface RunRecord {
   end_time?: string;
   duration_ms?: number;
   pid: number;
+  /** Refreshed while the run works; a `running` run whose heartbeat is old was killed. */
+  heartbeat_at: string;
   params: Record<string, unknown>;
   metrics: Record<string, unknown>;
   tags: Record<string, string>;
@@ -40,10 +43,54 @@ export interface RunRecord {
   error?: string;
 }
 
+const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "an ISO time");
+
+/** The schema `run.json` must satisfy; tests and readers validate against it. */
+export const runRecordSchema = z.object({
+  run_id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  experiment: z.string().min(1),
+  status: z.enum(["running", "finished", "failed"]),
+  start_time: isoTime,
+  end_time: isoTime.optional(),
+  duration_ms: z.number().nonnegative().optional(),
+  pid: z.number().int(),
+  heartbeat_at: isoTime,
+  params: z.record(z.string(), z.unknown()),
+  metrics: z.record(z.string(), z.unknown()),
+  tags: z.record(z.string(), z.string()),
+  steps: z.array(z.object({
+    name: z.string(),
+    status: z.enum(["running", "finished", "failed"]),
+    started_at: isoTime,
+    duration_ms: z.number().nonnegative().optional(),
+    error: z.string().optional(),
+  })),
+  artifacts: z.array(z.string()),
+  error: z.string().optional(),
+});
+
+/** The schema of `models/registry.json`. */
+export const registrySchema = z.object({
+  format_version: z.literal(1),
+  models: z.array(z.object({
+    version: z.number().int().positive(),
+    run_id: z.string(),
+    artifact: z.string(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    stage: z.enum(["production", "archived", "candidate"]),
+    created_at: isoTime,
+    objective: z.string(),
+    objective_value: z.number(),
+    direction: z.enum(["minimize", "maximize"]),
+    metrics: z.record(z.string(), z.number()),
+  })),
+});
+
 /** A run in progress: records params, metrics, steps and artifacts, then finishes or fails. */
 export class Run {
   readonly dir: string;
   readonly record: RunRecord;
+  #saving: Promise<void> = Promise.resolve();
 
   private constructor(dir: string, record: RunRecord) {
     this.dir = dir;
@@ -55,7 +102,9 @@ export class Run {
     options: { experiment: string; tags?: Record<string, string>; modelsDir?: string; runId?: string },
   ): Promise<Run> {
     const runId = options.runId ?? newRunId();
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(runId)) throw new RangeError(`run id ${JSON.stringify(runId)} is not valid`);
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(runId)) {
+      throw new RangeError(`run id ${JSON.stringify(runId)} is not valid`);
+    }
     const dir = `${options.modelsDir ?? DEFAULT_MODELS_DIR}/runs/${runId}`;
     await Deno.mkdir(dir, { recursive: true });
     const run = new Run(dir, {
@@ -64,6 +113,7 @@ export class Run {
       status: "running",
       start_time: new Date().toISOString(),
       pid: Deno.pid,
+      heartbeat_at: new Date().toISOString(),
       params: {},
       metrics: {},
       tags: { ...options.tags },
@@ -104,7 +154,9 @@ export class Run {
 
   /** Writes an artifact file atomically inside the run folder and lists it. */
   async logArtifact(name: string, content: string | Uint8Array): Promise<string> {
-    if (name.includes("..") || name.startsWith("/")) throw new RangeError(`artifact name ${name} is not valid`);
+    if (name.includes("..") || name.startsWith("/")) {
+      throw new RangeError(`artifact name ${name} is not valid`);
+    }
     const path = `${this.dir}/${name}`;
     await writeFileAtomic(path, content);
     if (!this.record.artifacts.includes(name)) this.record.artifacts.push(name);
@@ -150,9 +202,17 @@ export class Run {
     await this.save();
   }
 
-  /** Writes `run.json` atomically. */
-  async save(): Promise<void> {
-    await writeJsonAtomic(`${this.dir}/run.json`, this.record);
+  /** Writes `run.json` atomically, refreshing the heartbeat; writes are queued so none lands out of order. */
+  save(): Promise<void> {
+    this.record.heartbeat_at = new Date().toISOString();
+    const snapshot = JSON.stringify(this.record, null, 2) + "\n";
+    this.#saving = this.#saving.catch(() => {}).then(() => writeFileAtomic(`${this.dir}/run.json`, snapshot));
+    return this.#saving;
+  }
+
+  /** Refreshes the heartbeat during long steps, at most every few seconds. */
+  async heartbeat(): Promise<void> {
+    if (Date.now() - Date.parse(this.record.heartbeat_at) > HEARTBEAT_INTERVAL_MS) await this.save();
   }
 }
 
@@ -196,21 +256,17 @@ export async function listRuns(modelsDir = DEFAULT_MODELS_DIR): Promise<RunRecor
   return runs.sort((a, b) => b.start_time.localeCompare(a.start_time));
 }
 
-/** A `running` run whose process is gone is reported with tag `stale=true`: it was killed. */
+const HEARTBEAT_INTERVAL_MS = 5_000;
+/** A running run silent for this long was killed (Deno cannot probe other processes without --allow-all). */
+export const STALE_AFTER_MS = 60_000;
+
+/** A `running` run whose heartbeat is older than {@link STALE_AFTER_MS} is reported with tag `stale=true`. */
 function withStaleness(run: RunRecord): RunRecord {
-  if (run.status === "running" && run.pid !== Deno.pid && !processAlive(run.pid)) {
+  const silentFor = Date.now() - Date.parse(run.heartbeat_at ?? run.start_time);
+  if (run.status === "running" && silentFor > STALE_AFTER_MS) {
     return { ...run, tags: { ...run.tags, stale: "true" } };
   }
   return run;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -247,11 +303,13 @@ export function registryPath(modelsDir = DEFAULT_MODELS_DIR): string {
 /** Reads the registry; an absent registry is empty. */
 export async function readRegistry(modelsDir = DEFAULT_MODELS_DIR): Promise<Registry> {
   try {
-    const registry = JSON.parse(await Deno.readTextFile(registryPath(modelsDir))) as Registry;
-    if (registry.format_version !== 1 || !Array.isArray(registry.models)) {
-      throw new Error(`${registryPath(modelsDir)} is not a registry (format_version 1)`);
+    const parsed = registrySchema.safeParse(JSON.parse(await Deno.readTextFile(registryPath(modelsDir))));
+    if (!parsed.success) {
+      throw new Error(
+        `${registryPath(modelsDir)} is not a valid registry: ${parsed.error.issues[0].message}`,
+      );
     }
-    return registry;
+    return parsed.data as Registry;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return { format_version: 1, models: [] };
     throw error;
@@ -291,7 +349,9 @@ export async function registerModel(
   options: { promote?: "auto" | "always" | "never"; modelsDir?: string } = {},
 ): Promise<Registration> {
   const modelsDir = options.modelsDir ?? DEFAULT_MODELS_DIR;
-  const sha256 = await sha256File(entry.artifact.startsWith("/") ? entry.artifact : `${modelsDir}/${entry.artifact}`);
+  const sha256 = await sha256File(
+    entry.artifact.startsWith("/") ? entry.artifact : `${modelsDir}/${entry.artifact}`,
+  );
   return await withRegistryLock(modelsDir, async () => {
     const registry = await readRegistry(modelsDir);
     const champion = productionModel(registry);
@@ -341,7 +401,10 @@ function fmt(x: number): string {
   return Number.isFinite(x) ? x.toFixed(4) : String(x);
 }
 
-/** Runs `work` holding an exclusive lock file next to the registry; a lock left by a dead process is broken. */
+/** A registry update takes milliseconds: a lock older than this was left by a killed process. */
+const LOCK_STALE_MS = 30_000;
+
+/** Runs `work` holding an exclusive lock file next to the registry; a lock left by a killed process is broken. */
 export async function withRegistryLock<T>(modelsDir: string, work: () => Promise<T>): Promise<T> {
   await Deno.mkdir(modelsDir, { recursive: true });
   const lock = `${modelsDir}/registry.lock`;
@@ -354,12 +417,12 @@ export async function withRegistryLock<T>(modelsDir: string, work: () => Promise
       break;
     } catch (error) {
       if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
-      const holder = Number(await Deno.readTextFile(lock).catch(() => "NaN"));
-      if (Number.isInteger(holder) && holder > 0 && !processAlive(holder)) {
+      const age = await Deno.stat(lock).then((s) => Date.now() - (s.mtime?.getTime() ?? Date.now()), () => 0);
+      if (age > LOCK_STALE_MS) {
         await Deno.remove(lock).catch(() => {});
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock} (held by pid ${holder})`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }

@@ -78,7 +78,13 @@ export function suggestParams(trial: Trial): { forest: Partial<ForestOptions>; e
   const limitDepth = trial.suggestCategorical("limitDepth", [true, false]);
   const maxDepth = limitDepth ? trial.suggestInt("maxDepth", 3, 16) : null;
   const minSamplesLeaf = trial.suggestInt("minSamplesLeaf", 1, 16, { log: true });
-  const maxFeatures = trial.suggestCategorical("maxFeatures", ["sqrt", "log2", 0.2, 0.35, 0.5]) as MaxFeatures;
+  const maxFeatures = trial.suggestCategorical("maxFeatures", [
+    "sqrt",
+    "log2",
+    0.2,
+    0.35,
+    0.5,
+  ]) as MaxFeatures;
   const samplingStrategy = trial.suggestFloat("samplingStrategy", 0.5, 1.0);
   const criterion = trial.suggestCategorical("criterion", ["gini", "entropy"]) as "gini" | "entropy";
   const engineered = trial.suggestCategorical("engineeredFeatures", [true, false]) as boolean;
@@ -111,11 +117,17 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     });
 
     const table = await run.step("load", () => loadCreditTable(options.dataPath));
-    await run.setTags({ data_sha256: await sha256File(options.dataPath), data_rows: String(table.frame.height) });
+    await run.setTags({
+      data_sha256: await sha256File(options.dataPath),
+      data_rows: String(table.frame.height),
+    });
     const y = table.bad!;
     if (!y) throw new Error(`${options.dataPath} has no class column to train on`);
 
-    const split = await run.step("split", () => stratifiedTrainTestSplit(y, { testSize: options.testSize, seed: options.seed }));
+    const split = await run.step(
+      "split",
+      () => stratifiedTrainTestSplit(y, { testSize: options.testSize, seed: options.seed }),
+    );
     const yTrain = takeValues(y, split.train);
     const yTest = takeValues(y, split.test);
 
@@ -127,7 +139,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         const all = encoder.transformFrame(table.frame);
         return { encoder, train: takeRows(all, split.train), test: takeRows(all, split.test) };
       };
-      return { true: encode(true), false: encode(false) } as Record<"true" | "false", ReturnType<typeof encode>>;
+      return { true: encode(true), false: encode(false) } as Record<
+        "true" | "false",
+        ReturnType<typeof encode>
+      >;
     });
 
     const folds = stratifiedKFold(yTrain, { k: options.folds, seed: options.seed });
@@ -144,12 +159,19 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         const { forest, engineered } = suggestParams(trial);
         const X = features[String(engineered) as "true" | "false"].train;
         const foldValues: number[] = [];
-        const oof = await outOfFoldProbabilities(X, yTrain, folds, { ...forest, seed: options.seed }, (k, rows, p) => {
-          const value = scoreObjective(options.objective, takeValues(yTrain, rows), p, options.minAccuracy).value;
-          foldValues.push(value);
-          trial.report(mean(foldValues), k);
-          if (trial.shouldPrune()) throw new TrialPruned(`pruned after fold ${k + 1}`);
-        });
+        const oof = await outOfFoldProbabilities(
+          X,
+          yTrain,
+          folds,
+          { ...forest, seed: options.seed },
+          (k, rows, p) => {
+            const value =
+              scoreObjective(options.objective, takeValues(yTrain, rows), p, options.minAccuracy).value;
+            foldValues.push(value);
+            trial.report(mean(foldValues), k);
+            if (trial.shouldPrune()) throw new TrialPruned(`pruned after fold ${k + 1}`);
+          },
+        );
         const score = scoreObjective(options.objective, yTrain, oof, options.minAccuracy);
         trial.setUserAttr("fold_values", foldValues);
         trial.setUserAttr("threshold", score.threshold);
@@ -157,7 +179,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }, {
         nTrials: options.trials,
         timeoutMs: options.timeoutMs,
-        callbacks: [(s) => options.onTrial?.(s, s.trials.length)],
+        callbacks: [(s) => {
+          options.onTrial?.(s, s.trials.length);
+          void run.heartbeat();
+        }],
       });
       if (!study.bestTrial) throw new Error("no trial completed; see trials.csv for the errors");
       return study;
@@ -171,8 +196,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
     // The threshold comes from out-of-fold predictions of the training part, recomputed for the
     // best parameters with the same folds, so no test row ever touches it.
-    const oof = await run.step("threshold", () =>
-      outOfFoldProbabilities(encoded.train, yTrain, folds, { ...forestParams, seed: options.seed }));
+    const oof = await run.step(
+      "threshold",
+      () => outOfFoldProbabilities(encoded.train, yTrain, folds, { ...forestParams, seed: options.seed }),
+    );
     const { threshold, value: cvValue } = scoreObjective(options.objective, yTrain, oof, options.minAccuracy);
     const cvReport = metricsReport(yTrain, oof, threshold);
 
@@ -187,7 +214,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const baseline = await run.step("baseline", async () => {
       const plain = { ...forestParams, balanced: false, seed: options.seed };
       const baselineOof = await outOfFoldProbabilities(encoded.train, yTrain, folds, plain);
-      const baselineThreshold = scoreObjective(options.objective, yTrain, baselineOof, options.minAccuracy).threshold;
+      const baselineThreshold =
+        scoreObjective(options.objective, yTrain, baselineOof, options.minAccuracy).threshold;
       const model = new BalancedRandomForest(plain).fit(encoded.train, yTrain);
       const p = model.predictProba(encoded.test);
       return {
@@ -273,7 +301,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         direction,
         metrics: summary(test),
       }, { promote: options.promote, modelsDir: options.modelsDir }));
-    await run.setTags({ model_version: String(registration.version.version), stage: registration.version.stage });
+    await run.setTags({
+      model_version: String(registration.version.version),
+      stage: registration.version.stage,
+    });
     await run.finish();
 
     return {
@@ -311,15 +342,41 @@ function suggestFromParams(params: Record<string, unknown>): { forest: Partial<F
 }
 
 function summary(report: ReturnType<typeof metricsReport>): Record<string, number> {
-  const { roc_auc, pr_auc, ks, gini, brier, recall_bad, specificity, precision, accuracy, balanced_accuracy, f1, f2, cost } =
-    report;
-  return { roc_auc, pr_auc, ks, gini, brier, recall_bad, specificity, precision, accuracy, balanced_accuracy, f1, f2, cost };
+  const {
+    roc_auc,
+    pr_auc,
+    ks,
+    gini,
+    brier,
+    recall_bad,
+    specificity,
+    precision,
+    accuracy,
+    balanced_accuracy,
+    f1,
+    f2,
+    cost,
+  } = report;
+  return {
+    roc_auc,
+    pr_auc,
+    ks,
+    gini,
+    brier,
+    recall_bad,
+    specificity,
+    precision,
+    accuracy,
+    balanced_accuracy,
+    f1,
+    f2,
+    cost,
+  };
 }
 
 function mean(values: readonly number[]): number {
   return values.reduce((s, v) => s + v, 0) / values.length;
 }
-
 
 function trialsCsv(study: Study): string {
   const names = [...new Set(study.trials.flatMap((t) => Object.keys(t.params)))];
@@ -363,7 +420,9 @@ const USAGE = `usage: deno task train [options]
   --json              print the result as JSON`;
 
 /** Parses the CLI flags into options; throws a usage message naming the bad flag. */
-export function parseTrainArgs(args: string[]): TrainOptions & { quiet: boolean; json: boolean; help: boolean } {
+export function parseTrainArgs(
+  args: string[],
+): TrainOptions & { quiet: boolean; json: boolean; help: boolean } {
   const { values } = parseArgs({
     args,
     options: {
@@ -385,20 +444,28 @@ export function parseTrainArgs(args: string[]): TrainOptions & { quiet: boolean;
   const int = (flag: string, raw: string | undefined, fallback: number, min: number) => {
     if (raw === undefined) return fallback;
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${flag} must be an integer ≥ ${min}, got ${raw}`);
+    if (!Number.isInteger(n) || n < min) {
+      throw new UsageError(`--${flag} must be an integer ≥ ${min}, got ${raw}`);
+    }
     return n;
   };
   const objective = values.objective ?? DEFAULT_TRAIN_OPTIONS.objective;
   if (!(OBJECTIVES as readonly string[]).includes(objective)) {
     throw new UsageError(`--objective must be one of ${OBJECTIVES.join(", ")}, got ${objective}`);
   }
-  const minAccuracy = values["min-accuracy"] === undefined ? DEFAULT_TRAIN_OPTIONS.minAccuracy : Number(values["min-accuracy"]);
+  const minAccuracy = values["min-accuracy"] === undefined
+    ? DEFAULT_TRAIN_OPTIONS.minAccuracy
+    : Number(values["min-accuracy"]);
   if (!(minAccuracy >= 0 && minAccuracy <= 1)) {
     throw new UsageError(`--min-accuracy must be in [0, 1], got ${values["min-accuracy"]}`);
   }
-  if (values.promote && values["no-promote"]) throw new UsageError("--promote and --no-promote exclude each other");
+  if (values.promote && values["no-promote"]) {
+    throw new UsageError("--promote and --no-promote exclude each other");
+  }
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
-  if (timeout !== undefined && !(timeout > 0)) throw new UsageError(`--timeout must be a positive number of seconds`);
+  if (timeout !== undefined && !(timeout > 0)) {
+    throw new UsageError(`--timeout must be a positive number of seconds`);
+  }
   return {
     ...DEFAULT_TRAIN_OPTIONS,
     trials: int("trials", values.trials, DEFAULT_TRAIN_OPTIONS.trials, 1),
@@ -453,13 +520,17 @@ export function formatSummary(result: TrainResult): string {
   ];
   const lines = [
     `run ${result.runId}  (${(result.durationMs / 1000).toFixed(1)} s)`,
-    `cv ${result.cv.objective}: ${result.cv.value.toFixed(4)}   threshold P(bad) ≥ ${result.threshold.toFixed(3)}`,
+    `cv ${result.cv.objective}: ${result.cv.value.toFixed(4)}   threshold P(bad) ≥ ${
+      result.threshold.toFixed(3)
+    }`,
     "",
     `${"test split".padEnd(16)}${"balanced forest".padStart(18)}${"plain forest".padStart(16)}`,
     ...rows.map(([k, a, b]) => `${k.padEnd(16)}${a.padStart(18)}${b.padStart(16)}`),
     "",
     `model v${result.modelVersion}: ${result.promotionReason}`,
-    `steps: ${Object.entries(result.stepDurations).map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`).join(", ")}`,
+    `steps: ${
+      Object.entries(result.stepDurations).map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`).join(", ")
+    }`,
   ];
   return lines.join("\n");
 }
@@ -478,7 +549,10 @@ async function main(args: string[]): Promise<number> {
   }
   const startedAt = performance.now();
   try {
-    const result = await train({ ...options, onTrial: progressBar(options.trials, startedAt, options.quiet) });
+    const result = await train({
+      ...options,
+      onTrial: progressBar(options.trials, startedAt, options.quiet),
+    });
     if (options.json) console.log(JSON.stringify(result, null, 2));
     else if (!options.quiet) console.log(formatSummary(result));
     return 0;

@@ -198,7 +198,10 @@ Deno.test("metrics reject malformed input", () => {
   assert.throws(() => rocAuc([1, 1], [0.1, 0.2]), /both classes/);
   assert.throws(() => prAuc([0, 0], [0.1, 0.2]), /at least one bad/);
   assert.throws(() => thresholdSweep([0, 1], [0.1, NaN]), /scores\[1\] must be a finite number/);
-  assert.throws(() => expectedCost([0, 1], [0.1, 0.2], 0.5, { falseNegative: -1, falsePositive: 1 }), /costs.falseNegative/);
+  assert.throws(
+    () => expectedCost([0, 1], [0.1, 0.2], 0.5, { falseNegative: -1, falsePositive: 1 }),
+    /costs.falseNegative/,
+  );
   assert.throws(() => confusionMatrix([0, 1], [0.1, 0.2], NaN), /threshold/);
   assert.throws(() => bestRecallThreshold([0, 1], [0.1, 0.2], { minAccuracy: 2 }), /minAccuracy/);
 });

@@ -64,9 +64,15 @@ Deno.test("stratifiedKFold covers every row once with balanced class counts", ()
 
 Deno.test("stratifiedKFold is deterministic for a seed, varies across seeds, and needs no seed unshuffled", () => {
   assert.deepEqual(stratifiedKFold(germanLike, { seed: 5 }), stratifiedKFold(germanLike, { seed: 5 }));
-  assert.notDeepEqual(stratifiedKFold(germanLike, { seed: 5 })[0].test, stratifiedKFold(germanLike, { seed: 6 })[0].test);
+  assert.notDeepEqual(
+    stratifiedKFold(germanLike, { seed: 5 })[0].test,
+    stratifiedKFold(germanLike, { seed: 6 })[0].test,
+  );
   const y = [0, 1, 0, 1, 0, 1];
-  assert.deepEqual(stratifiedKFold(y, { k: 3, shuffle: false }).map((f) => [...f.test]), [[0, 1], [2, 3], [4, 5]]);
+  assert.deepEqual(stratifiedKFold(y, { k: 3, shuffle: false }).map((f) => [...f.test]), [[0, 1], [2, 3], [
+    4,
+    5,
+  ]]);
 });
 
 Deno.test("repeatedStratifiedKFold gives k·repeats folds, each repeat a partition with its own shuffle", () => {

@@ -9,8 +9,8 @@ import {
   PercentilePruner,
   RandomSampler,
   type Sampler,
-  type Trial,
   TPESampler,
+  type Trial,
   TrialPruned,
 } from "../pipeline/tune/mod.ts";
 import { floatDistribution, intDistribution } from "../pipeline/tune/distributions.ts";
@@ -23,7 +23,11 @@ const shiftedQuadratic = (trial: Trial) => {
   return (x - 1.7) ** 2 + (y + 2.3) ** 2;
 };
 
-async function meanBest(makeSampler: (seed: number) => Sampler, seeds: number, nTrials: number): Promise<number> {
+async function meanBest(
+  makeSampler: (seed: number) => Sampler,
+  seeds: number,
+  nTrials: number,
+): Promise<number> {
   let total = 0;
   for (let seed = 0; seed < seeds; seed++) {
     const study = createStudy({ direction: "minimize", sampler: makeSampler(seed) });
@@ -42,7 +46,11 @@ Deno.test("TPE beats random search on a shifted 2-D quadratic, averaged over 10 
 /** Trials 0–4 learn well; from trial 5 on, odd trials report a curve ten times worse. */
 async function runCurves(direction: "minimize" | "maximize", nWarmupSteps: number) {
   const sign = direction === "minimize" ? 1 : -1;
-  const study = createStudy({ direction, sampler: new RandomSampler({ seed: 1 }), pruner: new MedianPruner({ nWarmupSteps }) });
+  const study = createStudy({
+    direction,
+    sampler: new RandomSampler({ seed: 1 }),
+    pruner: new MedianPruner({ nWarmupSteps }),
+  });
   await study.optimize((trial) => {
     const lagging = trial.number >= 5 && trial.number % 2 === 1;
     let value = 0;
@@ -100,7 +108,11 @@ Deno.test("MedianPruner is a PercentilePruner at 50 % and NopPruner never prunes
   const view = { direction: "minimize" as const, getTrials: () => [1, 2, 3, 4, 5].map(complete) };
   const running = { ...complete(2.5), state: "running" as const };
   assert.equal(strict.prune(view, running), true, "2.5 is worse than the 25th percentile (2)");
-  assert.equal(new MedianPruner({ nStartupTrials: 1 }).prune(view, running), false, "2.5 beats the median (3)");
+  assert.equal(
+    new MedianPruner({ nStartupTrials: 1 }).prune(view, running),
+    false,
+    "2.5 beats the median (3)",
+  );
 });
 
 Deno.test("a failing trial is recorded as failed and the study goes on", async () => {
@@ -187,6 +199,11 @@ Deno.test("direction maximize finds the maximum", async () => {
   const values = study.trials.map((t) => t.value as number);
   assert.equal(study.bestValue, Math.max(...values));
   assert.ok(Math.abs((study.bestParams.x as number) - 3) < 0.5, `best x ${study.bestParams.x}`);
+  // Once the model is in use its proposals lean towards the maximum (uniform: ~5.5, minimising: ~10).
+  const lateDistances = study.trials.slice(20).map((t) => Math.abs((t.params.x as number) - 3)).sort((a, b) =>
+    a - b
+  );
+  assert.ok(lateDistances[10] < 4, `median late |x − 3| = ${lateDistances[10]}`);
 });
 
 Deno.test("user attributes and pruned-without-report trials are recorded", async () => {
@@ -232,7 +249,12 @@ Deno.test("log-scale sampling is uniform in the logarithm", async () => {
 });
 
 Deno.test("Parzen estimator densities integrate to one", () => {
-  const options = { priorWeight: 1, considerMagicClip: true, considerEndpoints: false, weights: (n: number) => new Float64Array(n).fill(1) };
+  const options = {
+    priorWeight: 1,
+    considerMagicClip: true,
+    considerEndpoints: false,
+    weights: (n: number) => new Float64Array(n).fill(1),
+  };
   const continuous = new ParzenEstimator([0.2, 0.25, 0.9], floatDistribution("x", 0, 1), options);
   const grid = Array.from({ length: 20001 }, (_, i) => i / 20000);
   const densities = continuous.logPdf(grid).map(Math.exp);
@@ -250,7 +272,12 @@ Deno.test("Parzen estimator densities integrate to one", () => {
 });
 
 Deno.test("splitTrials ranks complete trials first, then pruned ones by depth", () => {
-  const make = (number: number, state: "complete" | "pruned", value: number | null, steps: number[]): FrozenTrial => ({
+  const make = (
+    number: number,
+    state: "complete" | "pruned",
+    value: number | null,
+    steps: number[],
+  ): FrozenTrial => ({
     number,
     state,
     params: {},
@@ -261,7 +288,12 @@ Deno.test("splitTrials ranks complete trials first, then pruned ones by depth", 
     startedAt: new Date(),
     durationMs: 0,
   });
-  const trials = [make(0, "complete", 5, []), make(1, "pruned", 9, [0]), make(2, "complete", 1, []), make(3, "pruned", 7, [0, 1])];
+  const trials = [
+    make(0, "complete", 5, []),
+    make(1, "pruned", 9, [0]),
+    make(2, "complete", 1, []),
+    make(3, "pruned", 7, [0, 1]),
+  ];
   const { below, above } = splitTrials(trials, 3, "minimize");
   assert.deepEqual(below.map((t) => t.number), [0, 2, 3]);
   assert.deepEqual(above.map((t) => t.number), [1]);

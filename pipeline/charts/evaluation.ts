@@ -6,7 +6,14 @@
 
 import type { VegaLiteSpec } from "./render.ts";
 import { type ChartOptions, fixed3, type LayerItem, percent1, plotSize, SCHEMA_URL } from "./common.ts";
-import { BAD_COLOR, GOOD_COLOR, MODEL_COLOR, MUTED_TEXT_COLOR, REFERENCE_COLOR, TEXT_COLOR } from "./theme.ts";
+import {
+  BAD_COLOR,
+  GOOD_COLOR,
+  MODEL_COLOR,
+  MUTED_TEXT_COLOR,
+  REFERENCE_COLOR,
+  TEXT_COLOR,
+} from "./theme.ts";
 import { ChartInputError, requireCount, requireFinite, requireInRange, requireItems } from "./validate.ts";
 
 /** One point of a ROC curve. */
@@ -109,8 +116,20 @@ export function rocCurveSpec(points: readonly RocPoint[], options: RocCurveOptio
         data: { values },
         mark: { type: "line", color: MODEL_COLOR, interpolate: "linear" },
         encoding: {
-          x: { field: "fpr", type: "quantitative", title: "False positive rate", scale: unitScale, axis: unitAxis },
-          y: { field: "tpr", type: "quantitative", title: "True positive rate", scale: unitScale, axis: unitAxis },
+          x: {
+            field: "fpr",
+            type: "quantitative",
+            title: "False positive rate",
+            scale: unitScale,
+            axis: unitAxis,
+          },
+          y: {
+            field: "tpr",
+            type: "quantitative",
+            title: "True positive rate",
+            scale: unitScale,
+            axis: unitAxis,
+          },
           order: { field: "order", type: "quantitative" },
         },
       },
@@ -157,7 +176,13 @@ export function prCurveSpec(points: readonly PrPoint[], options: PrCurveOptions)
         mark: { type: "line", color: MODEL_COLOR },
         encoding: {
           x: { field: "recall", type: "quantitative", title: "Recall", scale: unitScale, axis: unitAxis },
-          y: { field: "precision", type: "quantitative", title: "Precision", scale: unitScale, axis: unitAxis },
+          y: {
+            field: "precision",
+            type: "quantitative",
+            title: "Precision",
+            scale: unitScale,
+            axis: unitAxis,
+          },
           order: { field: "order", type: "quantitative" },
         },
       },
@@ -196,6 +221,30 @@ export function costCurveSpec(sweep: readonly CostPoint[], options: CostCurveOpt
     label: r.label ?? "",
   }));
   const chosenCost = costAt(values, chosen);
+  const referenceLayer: LayerItem = {
+    data: { values: references },
+    layer: [
+      {
+        mark: { type: "rule", color: REFERENCE_COLOR, strokeDash: [4, 4], strokeWidth: 1.5 },
+        encoding: { x: { field: "threshold", type: "quantitative" } },
+      },
+      {
+        mark: {
+          type: "text",
+          angle: 270,
+          align: "right",
+          baseline: "bottom",
+          dy: -3,
+          color: MUTED_TEXT_COLOR,
+        },
+        encoding: {
+          x: { field: "threshold", type: "quantitative" },
+          y: { value: 24 },
+          text: { field: "label" },
+        },
+      },
+    ],
+  };
   const xScale = { zero: false, nice: false };
   return {
     $schema: SCHEMA_URL,
@@ -203,35 +252,17 @@ export function costCurveSpec(sweep: readonly CostPoint[], options: CostCurveOpt
     title: options.title ?? "Expected cost by threshold",
     ...plotSize(where, options),
     layer: [
-      {
-        data: { values: references },
-        layer: [
-          {
-            mark: { type: "rule", color: REFERENCE_COLOR, strokeDash: [4, 4], strokeWidth: 1.5 },
-            encoding: { x: { field: "threshold", type: "quantitative" } },
-          },
-          {
-            mark: {
-              type: "text",
-              angle: 270,
-              align: "right",
-              baseline: "bottom",
-              dy: -3,
-              color: MUTED_TEXT_COLOR,
-            },
-            encoding: {
-              x: { field: "threshold", type: "quantitative" },
-              y: { value: 24 },
-              text: { field: "label" },
-            },
-          },
-        ],
-      },
+      ...(references.length > 0 ? [referenceLayer] : []),
       {
         data: { values },
         mark: { type: "line", color: MODEL_COLOR },
         encoding: {
-          x: { field: "threshold", type: "quantitative", title: "Decision threshold on P(bad)", scale: xScale },
+          x: {
+            field: "threshold",
+            type: "quantitative",
+            title: "Decision threshold on P(bad)",
+            scale: xScale,
+          },
           y: { field: "cost", type: "quantitative", title: "Expected cost", scale: { zero: false } },
         },
       },

@@ -57,11 +57,16 @@ export function featureImportanceSpec(
     name: requireText(where, `items[${i}].name`, item?.name),
     importance: requireFinite(where, `items[${i}].importance`, item.importance),
   }));
-  requireUnique(where, "items names", values.map((v) => v.name));
+  requireUnique(where, "items", "name", values.map((v) => v.name));
   const shown = values
     .sort((a, b) => b.importance - a.importance || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .slice(0, top)
-    .map((v) => ({ ...v, display: wrapLabel(v.name), label: significant3(v.importance) }));
+    .map((v) => ({
+      ...v,
+      display: wrapLabel(v.name),
+      label: significant3(v.importance),
+      description: `${v.name}: importance ${significant3(v.importance)}`,
+    }));
   const y = {
     field: "display",
     type: "nominal",
@@ -73,14 +78,16 @@ export function featureImportanceSpec(
     $schema: SCHEMA_URL,
     description: `Feature importance, top ${shown.length} of ${items.length}`,
     title: options.title ?? "Feature importance",
-    ...plotSize(where, options, { height: barListHeight(shown.length, linesOf(shown.map((v) => v.display))) }),
+    ...plotSize(where, options, {
+      height: barListHeight(shown.length, linesOf(shown.map((v) => v.display))),
+    }),
     data: { values: shown },
     encoding: {
       y,
       x: { field: "importance", type: "quantitative", title: "Importance" },
     },
     layer: [
-      { mark: { type: "bar", color: MODEL_COLOR } },
+      { mark: { type: "bar", color: MODEL_COLOR }, encoding: { description: { field: "description" } } },
       {
         mark: { type: "text", align: "left", dx: 4, color: MUTED_TEXT_COLOR },
         encoding: { text: { field: "label" } },
@@ -88,6 +95,13 @@ export function featureImportanceSpec(
     ],
   };
 }
+
+/** Legend entries of {@linkcode signedBarSpec}, in legend order. */
+const EFFECTS = [
+  { effect: "raises risk", color: BAD_COLOR },
+  { effect: "lowers risk", color: GOOD_COLOR },
+  { effect: "no effect", color: REFERENCE_COLOR },
+];
 
 /** A domain spanning 0 and every value, with room beyond the bar ends for the value labels. */
 function paddedDomain(values: readonly number[]): number[] {
@@ -103,15 +117,19 @@ export function signedBarSpec(items: readonly SignedItem[], options: SignedBarOp
   requireItems(where, "items", items);
   const values = items.map((item, i) => {
     const value = requireFinite(where, `items[${i}].value`, item?.value);
+    const name = requireText(where, `items[${i}].name`, item.name);
+    const effect = value > 0 ? "raises risk" : value < 0 ? "lowers risk" : "no effect";
+    const label = (value > 0 ? "+" : value < 0 ? "\u2212" : "") + significant3(Math.abs(value));
     return {
-      name: requireText(where, `items[${i}].name`, item.name),
-      display: wrapLabel(item.name),
+      name,
+      display: wrapLabel(name),
       value,
-      effect: value > 0 ? "raises risk" : "lowers risk",
-      label: (value > 0 ? "+" : value < 0 ? "\u2212" : "") + significant3(Math.abs(value)),
+      effect,
+      label,
+      description: `${name}: ${effect} by ${label}`,
     };
   });
-  requireUnique(where, "items names", values.map((v) => v.name));
+  requireUnique(where, "items", "name", values.map((v) => v.name));
   values.sort((a, b) =>
     Math.abs(b.value) - Math.abs(a.value) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
   );
@@ -132,7 +150,9 @@ export function signedBarSpec(items: readonly SignedItem[], options: SignedBarOp
     $schema: SCHEMA_URL,
     description: `Signed contributions of ${values.length} items to the predicted risk`,
     title: options.title ?? "What moves this score",
-    ...plotSize(where, options, { height: barListHeight(values.length, linesOf(values.map((v) => v.display))) }),
+    ...plotSize(where, options, {
+      height: barListHeight(values.length, linesOf(values.map((v) => v.display))),
+    }),
     data: { values },
     layer: [
       {
@@ -143,9 +163,13 @@ export function signedBarSpec(items: readonly SignedItem[], options: SignedBarOp
           color: {
             field: "effect",
             type: "nominal",
-            scale: { domain: ["raises risk", "lowers risk"], range: [BAD_COLOR, GOOD_COLOR] },
+            scale: {
+              domain: EFFECTS.filter((e) => values.some((v) => v.effect === e.effect)).map((e) => e.effect),
+              range: EFFECTS.filter((e) => values.some((v) => v.effect === e.effect)).map((e) => e.color),
+            },
             legend: { title: null, orient: "top" },
           },
+          description: { field: "description" },
         },
       },
       {

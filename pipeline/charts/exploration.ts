@@ -12,6 +12,7 @@ import {
   percent1,
   plotSize,
   SCHEMA_URL,
+  significant3,
   wrapLabel,
   wrappedLabelAxis,
 } from "./common.ts";
@@ -125,7 +126,7 @@ export function histogramByClassSpec(
     title: options.title ?? `${fieldTitle} by class`,
     ...plotSize(where, options),
     data: { values: checked },
-    mark: { type: "bar", opacity: 0.6, binSpacing: 1, cornerRadiusEnd: 0 },
+    mark: { type: "bar", opacity: 0.6, binSpacing: 1 },
     encoding: {
       x: { field: "value", type: "quantitative", bin: { maxbins: bins }, title: fieldTitle },
       y: { aggregate: "count", type: "quantitative", stack: null, title: "Applicants" },
@@ -134,23 +135,80 @@ export function histogramByClassSpec(
   };
 }
 
-/** Box plots (whiskers at 1.5 IQR) of a numeric feature for good and bad applicants. */
-export function boxPlotByClassSpec(values: readonly ClassValue[], options: BoxPlotByClassOptions): VegaLiteSpec {
+/** Quantile by linear interpolation between order statistics (R-7, as d3 and vega compute it). */
+function quantile(sorted: readonly number[], p: number): number {
+  const h = (sorted.length - 1) * p;
+  const lo = Math.floor(h);
+  return lo + 1 < sorted.length ? sorted[lo] + (h - lo) * (sorted[lo + 1] - sorted[lo]) : sorted[lo];
+}
+
+/** Tukey box of one class: quartiles, whiskers at the last values within 1.5 IQR, and the outliers. */
+function tukeyBox(label: ClassLabel, values: readonly number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const q1 = quantile(sorted, 0.25);
+  const median = quantile(sorted, 0.5);
+  const q3 = quantile(sorted, 0.75);
+  const reach = 1.5 * (q3 - q1);
+  const inside = sorted.filter((v) => v >= q1 - reach && v <= q3 + reach);
+  const lower = inside[0];
+  const upper = inside[inside.length - 1];
+  const outliers = sorted.filter((v) => v < lower || v > upper).map((value) => ({ label, value }));
+  const f = significant3;
+  const description = `${label}: n ${sorted.length}, median ${f(median)}, quartiles ${f(q1)} to ${f(q3)}, ` +
+    `whiskers ${f(lower)} to ${f(upper)}, ${outliers.length} outliers`;
+  return { box: { label, q1, median, q3, lower, upper, description }, outliers };
+}
+
+/** Box plots (whiskers at 1.5 IQR, outliers as points) of a numeric feature for good and bad applicants. */
+export function boxPlotByClassSpec(
+  values: readonly ClassValue[],
+  options: BoxPlotByClassOptions,
+): VegaLiteSpec {
   const where = "boxPlotByClassSpec";
   const checked = checkClassValues(where, values);
   const fieldTitle = requireText(where, "options.fieldTitle", options?.fieldTitle);
+  const classes = (["good", "bad"] as const)
+    .map((label) => ({ label, classValues: checked.filter((v) => v.label === label).map((v) => v.value) }))
+    .filter(({ classValues }) => classValues.length > 0)
+    .map(({ label, classValues }) => tukeyBox(label, classValues));
+  const outliers = classes.flatMap((c) => c.outliers);
+  const y = { field: "label", type: "nominal", sort: CLASS_DOMAIN, title: null } as const;
+  const x = (field: string) =>
+    ({ field, type: "quantitative", title: fieldTitle, scale: { zero: false } }) as const;
+  const color = { ...classColor, legend: null };
   return {
     $schema: SCHEMA_URL,
     description: `Box plot of ${fieldTitle} by class`,
     title: options.title ?? `${fieldTitle} by class`,
     ...plotSize(where, options, { height: 150 }),
-    data: { values: checked },
-    mark: { type: "boxplot", extent: 1.5, size: 36, median: { color: "#ffffff", strokeWidth: 2 } },
-    encoding: {
-      y: { field: "label", type: "nominal", sort: CLASS_DOMAIN, title: null },
-      x: { field: "value", type: "quantitative", title: fieldTitle, scale: { zero: false } },
-      color: { ...classColor, legend: null },
-    },
+    layer: [
+      {
+        data: { values: classes.map((c) => c.box) },
+        layer: [
+          {
+            mark: { type: "rule", strokeWidth: 1.5 },
+            encoding: { y, x: x("lower"), x2: { field: "upper" }, color },
+          },
+          {
+            mark: { type: "bar", size: 32 },
+            encoding: { y, x: x("q1"), x2: { field: "q3" }, color, description: { field: "description" } },
+          },
+          {
+            mark: { type: "tick", color: "#ffffff", thickness: 2, size: 32 },
+            encoding: { y, x: x("median") },
+          },
+        ],
+      },
+      ...(outliers.length > 0
+        ? [
+          {
+            data: { values: outliers },
+            mark: { type: "point", opacity: 0.5, size: 24 },
+            encoding: { y, x: x("value"), color },
+          } as const,
+        ]
+        : []),
+    ],
   };
 }
 
@@ -172,16 +230,18 @@ export function badRateByCategorySpec(
       badRate,
       versus: badRate > overall ? "above overall" : "at or below overall",
       countLabel: `n = ${row.count}`,
+      description: `${row.label || category}: bad rate ${percent1(badRate)}, n = ${row.count}`,
     };
   });
-  requireUnique(where, "rows categories", values.map((v) => v.category));
-  requireUnique(where, "rows labels", values.map((v) => v.display));
+  requireUnique(where, "rows", "category", values.map((v) => v.category));
+  requireUnique(where, "rows", "label", values.map((v) => v.display.replace("\n", " ")));
   const y = {
     field: "display",
     type: "nominal",
     sort: values.map((v) => v.display),
     title: null,
     axis: wrappedLabelAxis,
+    scale: { paddingInner: 0.25 },
   } as const;
   const x = { field: "badRate", type: "quantitative", title: "Bad rate", axis: { format: ".0%" } } as const;
   return {
@@ -208,6 +268,7 @@ export function badRateByCategorySpec(
                 scale: { domain: ["above overall", "at or below overall"], range: [BAD_COLOR, GOOD_COLOR] },
                 legend: { orient: "top" },
               },
+              description: { field: "description" },
             },
           },
           {
@@ -225,7 +286,11 @@ export function badRateByCategorySpec(
           },
           {
             mark: { type: "text", align: "left", baseline: "bottom", dx: 4, dy: -2, color: TEXT_COLOR },
-            encoding: { x: { field: "badRate", type: "quantitative" }, y: { value: 0 }, text: { field: "label" } },
+            encoding: {
+              x: { field: "badRate", type: "quantitative" },
+              y: { value: 0 },
+              text: { field: "label" },
+            },
           },
         ],
       },
@@ -240,13 +305,15 @@ export function heatmapSpec(cells: readonly HeatmapCell[], options: HeatmapOptio
   const [low, high] = options.domain ?? [0, 1];
   requireFinite(where, "options.domain[0]", low);
   requireFinite(where, "options.domain[1]", high);
-  if (!(low < high)) throw new ChartInputError(`${where}: options.domain must be increasing, got [${low}, ${high}]`);
+  if (!(low < high)) {
+    throw new ChartInputError(`${where}: options.domain must be increasing, got [${low}, ${high}]`);
+  }
   const values = cells.map((cell, i) => ({
     x: requireText(where, `cells[${i}].x`, cell?.x),
     y: requireText(where, `cells[${i}].y`, cell.y),
     value: requireFinite(where, `cells[${i}].value`, cell.value),
   }));
-  requireUnique(where, "cells (x, y) pairs", values.map((v) => JSON.stringify([v.x, v.y])));
+  requireUnique(where, "cells", "(x, y)", values.map((v) => `(${v.x}, ${v.y})`));
   const xs = [...new Set(values.map((v) => v.x))];
   const ys = [...new Set(values.map((v) => v.y))];
   const step = Math.max(26, Math.min(44, Math.floor(DEFAULT_WIDTH / xs.length)));

@@ -31,19 +31,34 @@ export class ChartRenderError extends Error {
   override name = "ChartRenderError";
 }
 
+// Vega measures all text through this one hook (vl-convert replaces it too); ours is pure, so
+// replacing it for the whole process cannot disturb another render.
 (vega as unknown as { textMetrics: { width: typeof vegaTextWidth } }).textMetrics.width = vegaTextWidth;
 
-function refuse(what: string): never {
-  throw new Error(`charts: ${what} is disabled; put the data inline in the spec`);
+/**
+ * A loader that refuses every URL and file, so no spec can reach the network or the disk. Vega only
+ * warns when a load fails and draws an empty chart, so each refusal is also recorded as an error.
+ */
+function refusingLoader(errors: string[]): vega.Loader {
+  const refuse = (what: string) => {
+    const message = `${what} is disabled; put the data inline in the spec`;
+    errors.push(message);
+    return Promise.reject(new Error(message));
+  };
+  return {
+    load: (uri) => refuse(`loading "${uri}"`),
+    sanitize: (uri, options) => {
+      if (options?.context !== "href") return refuse(`loading "${uri}"`);
+      // Links are only written into the SVG, never followed, so ordinary ones may stay. Vega crashes
+      // on a rejected link, so a script link resolves to no link and is reported as an error.
+      if (!/^\s*(?:javascript|vbscript|data):/i.test(uri)) return Promise.resolve({ href: uri });
+      errors.push(`the link "${uri}" is not allowed`);
+      return Promise.resolve({ href: null } as unknown as { href: string });
+    },
+    http: (uri) => refuse(`fetching "${uri}"`),
+    file: (filename) => refuse(`reading "${filename}"`),
+  };
 }
-
-/** A loader that refuses every URL and file, so no spec can reach the network or the disk. */
-const refusingLoader: vega.Loader = {
-  load: (uri) => Promise.reject(refuse(`loading "${uri}"`)),
-  sanitize: (uri) => Promise.reject(refuse(`loading "${uri}"`)),
-  http: (uri) => Promise.reject(refuse(`fetching "${uri}"`)),
-  file: (filename) => Promise.reject(refuse(`reading "${filename}"`)),
-};
 
 function messageOf(args: unknown[]): string {
   return args.map((a) => (a instanceof Error ? a.message : String(a))).join(" ");
@@ -68,17 +83,21 @@ const DEF_ID_USE = /(id="|url\(#)(clip\d+|gradient_\d+)\b/g;
  */
 function stableIds(svg: string, prefix: string | undefined): string {
   const ids = new Map<string, number>();
-  const numbered = svg.replace(DEF_ID_USE, (_, lead: string, id: string) => {
-    if (!ids.has(id)) ids.set(id, ids.size);
-    return `${lead}\u0000${ids.get(id)}`;
-  });
+  for (const [, , id] of svg.matchAll(DEF_ID_USE)) if (!ids.has(id)) ids.set(id, ids.size);
   if (ids.size === 0) return svg;
-  const chartPrefix = prefix ?? `vg${shortHash(numbered)}`;
-  return numbered.replace(/\u0000(\d+)/g, (_, n: string) => `${chartPrefix}-${n}`);
+  const renamed = (chartPrefix: string) =>
+    svg.replace(DEF_ID_USE, (_, lead: string, id: string) => `${lead}${chartPrefix}-${ids.get(id)}`);
+  return renamed(prefix ?? `vg${shortHash(renamed("vg"))}`);
 }
 
-/** A geometry attribute holding NaN: vega's silent result of non-numeric data. */
-const NAN_GEOMETRY = /\s(?:d|transform|x|y|x1|y1|x2|y2|width|height|cx|cy|r)="[^"]*NaN/;
+/** NaN in an axis's scale or in a geometry attribute: what vega silently draws from non-numeric data. */
+const NAN_IN_CHART =
+  /aria-roledescription="axis" aria-label="[^"]*\bNaN\b|\s(?:d|transform|x|y|x2|y2|width|height)="[^"]*NaN/;
+
+/** Wraps an SVG string so that a Deno Jupyter cell displays it inline as `image/svg+xml`. */
+export function jupyterSvg(svg: string): { [display: symbol]: () => Record<string, string> } {
+  return { [Symbol.for("Jupyter.display")]: () => ({ "image/svg+xml": svg }) };
+}
 
 /** Renders a vega-lite spec to a standalone SVG string, themed with `CHART_CONFIG`. */
 export async function renderSvg(spec: VegaLiteSpec, options: RenderOptions = {}): Promise<string> {
@@ -96,12 +115,16 @@ export async function renderSvg(spec: VegaLiteSpec, options: RenderOptions = {})
   });
 
   const compiled = compile(spec, { config: CHART_CONFIG, logger }).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: "none", loader: refusingLoader, logger });
+  const view = new vega.View(vega.parse(compiled), {
+    renderer: "none",
+    loader: refusingLoader(errors),
+    logger,
+  });
   try {
     const svg = await view.toSVG(scale);
-    if (errors.length > 0) throw new ChartRenderError(`renderSvg: vega reported ${errors.join("; ")}`);
-    if (NAN_GEOMETRY.test(svg)) {
-      throw new ChartRenderError("renderSvg: the chart has NaN coordinates; check the data in the spec");
+    if (errors.length > 0) throw new ChartRenderError(`renderSvg: ${errors.join("; ")}`);
+    if (NAN_IN_CHART.test(svg)) {
+      throw new ChartRenderError("renderSvg: the chart has NaN scales or coordinates; check the spec's data");
     }
     return stableIds(svg, idPrefix);
   } finally {

@@ -93,6 +93,5 @@ export const CHART_CONFIG: Config = {
   text: { fontSize: LABEL_FONT_SIZE, color: TEXT_COLOR },
   line: { strokeWidth: 2 },
   point: { filled: true, size: 36 },
-  bar: { cornerRadiusEnd: 2 },
   range: { category: [...CATEGORY_PALETTE] },
 };

@@ -48,7 +48,9 @@ const BEST_SERIES = "best so far";
 
 function requireDirection(where: string, direction: unknown): Direction {
   if (direction !== "minimize" && direction !== "maximize") {
-    throw new ChartInputError(`${where}: options.direction must be "minimize" or "maximize", got ${direction}`);
+    throw new ChartInputError(
+      `${where}: options.direction must be "minimize" or "maximize", got ${direction}`,
+    );
   }
   return direction;
 }
@@ -67,7 +69,9 @@ export function optimisationHistorySpec(
     const value = t.value === null ? null : requireFinite(where, `trials[${i}].value`, t.value);
     return { number, state, value };
   }).sort((a, b) => a.number - b.number);
-  const scored = checked.filter((t): t is { number: number; state: string; value: number } => t.value !== null);
+  const scored = checked.filter((t): t is { number: number; state: string; value: number } =>
+    t.value !== null
+  );
   if (scored.length === 0) {
     throw new ChartInputError(`${where}: no trial in trials has a value; nothing to chart`);
   }
@@ -88,13 +92,25 @@ export function optimisationHistorySpec(
     s.toUpperCase() === "COMPLETE" ? MODEL_COLOR : CATEGORY_PALETTE[1 + (i % (CATEGORY_PALETTE.length - 1))]
   );
   const unscored = checked.length - scored.length;
-  const x = { field: "number", type: "quantitative", title: "Trial", axis: { tickMinStep: 1 } } as const;
-  const y = { field: "value", type: "quantitative", title: "Objective value", scale: { zero: false } } as const;
+  const x = {
+    field: "number",
+    type: "quantitative",
+    title: "Trial",
+    axis: { tickMinStep: 1, format: "d" },
+  } as const;
+  const y = {
+    field: "value",
+    type: "quantitative",
+    title: "Objective value",
+    scale: { zero: false },
+  } as const;
   const color = {
     field: "series",
     type: "nominal",
     title: null,
-    scale: { domain: [...states, BEST_SERIES], range: [...stateColors, TEXT_COLOR] },
+    scale: best.length > 0
+      ? { domain: [...states, BEST_SERIES], range: [...stateColors, TEXT_COLOR] }
+      : { domain: states, range: stateColors },
     legend: { orient: "top" },
   } as const;
   return {
@@ -102,7 +118,8 @@ export function optimisationHistorySpec(
     description: `Optimisation history of ${checked.length} trials (${direction})`,
     title: {
       text: options.title ?? "Optimisation history",
-      subtitle: `${checked.length} trials, ${direction}` + (unscored > 0 ? `; ${unscored} without a value` : ""),
+      subtitle: `${checked.length} ${checked.length === 1 ? "trial" : "trials"}, ${direction}` +
+        (unscored > 0 ? `; ${unscored} without a value` : ""),
     },
     ...plotSize(where, options),
     layer: [
@@ -111,11 +128,15 @@ export function optimisationHistorySpec(
         mark: { type: "point", opacity: 0.6 },
         encoding: { x, y, color },
       },
-      {
-        data: { values: best },
-        mark: { type: "line", interpolate: "step-after" },
-        encoding: { x, y, color },
-      },
+      ...(best.length > 0
+        ? [
+          {
+            data: { values: best },
+            mark: { type: "line", interpolate: "step-after" },
+            encoding: { x, y, color },
+          } as const,
+        ]
+        : []),
     ],
   };
 }
@@ -133,7 +154,13 @@ function layoutAxis(name: string, raw: (number | string)[]): AxisLayout {
     const numbers = raw as number[];
     const min = Math.min(...numbers);
     const max = Math.max(...numbers);
-    if (min === max) return { name, position: () => 0.5, ticks: [{ position: 0.5, label: significant3(min) }] };
+    if (min === max) {
+      return {
+        name,
+        position: () => 0.5,
+        ticks: [{ position: 0.5, label: significant3(min) }],
+      };
+    }
     const useLog = min > 0 && max / min >= 100;
     const t = useLog ? Math.log : (v: number) => v;
     const position = (v: number | string) => (t(v as number) - t(min)) / (t(max) - t(min));
@@ -177,9 +204,10 @@ export function parallelCoordinatesSpec(
   });
   if (names.length === 0) throw new ChartInputError(`${where}: no trial in trials has any params`);
   const axes = names.map((name) => layoutAxis(name, rawByName.get(name)!));
-  const order = trials
-    .map((trial, i) => ({ trial, i }))
-    .sort((a, b) => (direction === "minimize" ? b.trial.value - a.trial.value : a.trial.value - b.trial.value));
+  const worstFirst = direction === "minimize"
+    ? (a: TrialParams, b: TrialParams) => b.value - a.value
+    : (a: TrialParams, b: TrialParams) => a.value - b.value;
+  const order = trials.map((trial, i) => ({ trial, i })).sort((a, b) => worstFirst(a.trial, b.trial));
   const lines = order.flatMap(({ trial, i }) =>
     names.flatMap((name, k) =>
       name in trial.params
@@ -187,7 +215,9 @@ export function parallelCoordinatesSpec(
         : []
     )
   );
-  const ticks = axes.flatMap((axis) => axis.ticks.map((tick) => ({ axis: axis.name, y: tick.position, ...tick })));
+  const ticks = axes.flatMap((axis) =>
+    axis.ticks.map((tick) => ({ axis: axis.name, y: tick.position, ...tick }))
+  );
   const x = { field: "axis", type: "nominal", sort: axes.map((a) => a.name), title: null } as const;
   const padded: number[] = [-0.05, 1.05];
   const y = { field: "y", type: "quantitative", axis: null, scale: { domain: padded, nice: false } } as const;

@@ -11,7 +11,9 @@ export class ChartInputError extends TypeError {
 
 /** Throws unless `items` is a non-empty array. */
 export function requireItems<T>(where: string, name: string, items: readonly T[]): void {
-  if (!Array.isArray(items)) throw new ChartInputError(`${where}: ${name} must be an array, got ${typeof items}`);
+  if (!Array.isArray(items)) {
+    throw new ChartInputError(`${where}: ${name} must be an array, got ${typeof items}`);
+  }
   if (items.length === 0) throw new ChartInputError(`${where}: ${name} is empty; nothing to chart`);
 }
 
@@ -24,7 +26,13 @@ export function requireFinite(where: string, path: string, value: unknown): numb
 }
 
 /** Returns `value` if it is a finite number in [min, max], else throws naming `path`. */
-export function requireInRange(where: string, path: string, value: unknown, min: number, max: number): number {
+export function requireInRange(
+  where: string,
+  path: string,
+  value: unknown,
+  min: number,
+  max: number,
+): number {
   const number = requireFinite(where, path, value);
   if (number < min || number > max) {
     throw new ChartInputError(`${where}: ${path} must lie in [${min}, ${max}], got ${number}`);
@@ -50,10 +58,12 @@ export function requireText(where: string, path: string, value: unknown): string
 }
 
 /** Throws if two elements share a key, since vega would silently merge them into one mark. */
-export function requireUnique(where: string, name: string, keys: readonly string[]): void {
+export function requireUnique(where: string, name: string, keyName: string, keys: readonly string[]): void {
   const seen = new Set<string>();
   for (const key of keys) {
-    if (seen.has(key)) throw new ChartInputError(`${where}: ${name} contains "${key}" more than once`);
+    if (seen.has(key)) {
+      throw new ChartInputError(`${where}: ${name} has two elements with ${keyName} ${JSON.stringify(key)}`);
+    }
     seen.add(key);
   }
 }

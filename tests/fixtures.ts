@@ -1,0 +1,149 @@
+/**
+ * Shared test fixtures: a small but real model trained on `data/german.data`, saved in the
+ * `ModelArtifact` format and registered in a temporary models folder exactly as training does, so
+ * tests of the server, the scoring CLI and later the explanations run against the real pipeline.
+ *
+ * ```ts
+ * const fixture = await trainFixtureModel({ nEstimators: 40 });
+ * try {
+ *   // fixture.modelsDir holds registry.json and runs/<run_id>/model.json
+ * } finally {
+ *   await fixture.cleanup();
+ * }
+ * ```
+ * @module
+ */
+
+import { type CreditTable, loadCreditTable, toApplicants } from "../pipeline/etl.ts";
+import { FeatureEncoder } from "../pipeline/features.ts";
+import { BalancedRandomForest } from "../pipeline/forest/mod.ts";
+import { CreditModel, MODEL_FORMAT_VERSION, type ModelArtifact } from "../pipeline/model.ts";
+import { type Applicant, ATTRIBUTE_NAMES, SCHEMA_VERSION } from "../pipeline/schema.ts";
+import { type ModelVersion, registerModel, Run } from "../pipeline/tracking.ts";
+
+/** What {@link trainFixtureModel} accepts. */
+export interface FixtureOptions {
+  /** Trees in the forest (default 40: fast to train, real enough to test). */
+  nEstimators?: number;
+  /** Forest seed (default 1). */
+  seed?: number;
+  /** Decision threshold on P(bad) written into the artifact (default 0.5). */
+  threshold?: number;
+  /** Register into this folder instead of a fresh temporary one (e.g. to add a second version). */
+  modelsDir?: string;
+  /** Registry promotion (default "always": the new version becomes production). */
+  promote?: "auto" | "always" | "never";
+}
+
+/** A trained, registered model and where it lives. */
+export interface ModelFixture {
+  /** The models folder (registry.json, runs/). */
+  modelsDir: string;
+  /** The artifact's absolute path. */
+  artifactPath: string;
+  /** The registry entry written for it. */
+  version: ModelVersion;
+  /** The artifact as written. */
+  artifact: ModelArtifact;
+  /** The model loaded back from disk through `CreditModel.load`. */
+  model: CreditModel;
+  /** Removes the temporary models folder (only when the fixture created it). */
+  cleanup(): Promise<void>;
+}
+
+let germanTable: Promise<CreditTable> | undefined;
+
+/** The 1,000 rows of `data/german.data`, loaded once per test process. */
+export function germanCredit(): Promise<CreditTable> {
+  germanTable ??= loadCreditTable(new URL("../data/german.data", import.meta.url).pathname);
+  return germanTable;
+}
+
+/** The 1,000 rows as applicant records (the API's single-record shape). */
+export async function germanApplicants(): Promise<Applicant[]> {
+  return toApplicants((await germanCredit()).frame);
+}
+
+/** The data as CSV text with a header of attribute names and, optionally, an `id` column first. */
+export async function germanCsv(options: { ids?: boolean; rows?: number } = {}): Promise<string> {
+  const applicants = (await germanApplicants()).slice(0, options.rows);
+  const header = [...(options.ids ? ["id"] : []), ...ATTRIBUTE_NAMES];
+  const lines = applicants.map((a, i) =>
+    [...(options.ids ? [`applicant-${i + 1}`] : []), ...ATTRIBUTE_NAMES.map((n) => String(a[n]))].join(",")
+  );
+  return [header.join(","), ...lines].join("\n") + "\n";
+}
+
+/**
+ * Trains a balanced forest on all 1,000 rows, writes the artifact as a run's `model.json`, and
+ * registers it. Metrics are in-sample and labelled so; they exist to fill `/model`, not to judge.
+ */
+export async function trainFixtureModel(options: FixtureOptions = {}): Promise<ModelFixture> {
+  const created = options.modelsDir === undefined;
+  const modelsDir = options.modelsDir ?? await Deno.makeTempDir({ prefix: "credit-models-" });
+  try {
+    const table = await germanCredit();
+    const encoder = FeatureEncoder.fit(table.frame);
+    const X = encoder.transformFrame(table.frame);
+    const params = { nEstimators: options.nEstimators ?? 40, seed: options.seed ?? 1 };
+    const forest = new BalancedRandomForest(params).fit(X, table.bad!);
+    const threshold = options.threshold ?? 0.5;
+
+    const run = await Run.start({ experiment: "fixture", modelsDir, tags: { source: "tests/fixtures.ts" } });
+    await run.logParams(params);
+    const metrics = {
+      protocol: "fixture: fitted and measured on the same 1,000 rows (in-sample, for tests only)",
+      test: inSampleMetrics(forest.predictProba(X), table.bad!, threshold),
+    };
+    await run.logMetrics("test", metrics.test);
+    const artifact: ModelArtifact = {
+      format_version: MODEL_FORMAT_VERSION,
+      schema_version: SCHEMA_VERSION,
+      run_id: run.id,
+      created_at: new Date().toISOString(),
+      objective: "cost",
+      threshold,
+      params,
+      encoder: encoder.toJSON(),
+      forest: forest.toJSON(),
+      metrics,
+    };
+    const artifactPath = await run.logArtifact("model.json", JSON.stringify(artifact));
+    await run.finish();
+    const { version } = await registerModel({
+      run_id: run.id,
+      artifact: `runs/${run.id}/model.json`,
+      objective: "cost",
+      objective_value: metrics.test.cost,
+      direction: "minimize",
+      metrics: metrics.test,
+    }, { modelsDir, promote: options.promote ?? "always" });
+    const { model } = await CreditModel.load(artifactPath, version.sha256);
+    return {
+      modelsDir,
+      artifactPath: await Deno.realPath(artifactPath),
+      version,
+      artifact,
+      model,
+      cleanup: () => created ? Deno.remove(modelsDir, { recursive: true }) : Promise.resolve(),
+    };
+  } catch (error) {
+    if (created) await Deno.remove(modelsDir, { recursive: true }).catch(() => {});
+    throw error;
+  }
+}
+
+/** Accuracy, recall on bad risks and the 5:1 cost at `threshold`, on the rows the model was fitted on. */
+function inSampleMetrics(p: Float64Array, bad: Uint8Array, threshold: number) {
+  let tp = 0, fp = 0, fn = 0, tn = 0;
+  for (let i = 0; i < p.length; i++) {
+    const declined = p[i] >= threshold;
+    if (bad[i]) declined ? tp++ : fn++;
+    else declined ? fp++ : tn++;
+  }
+  return {
+    accuracy: (tp + tn) / p.length,
+    recall_bad: tp / (tp + fn),
+    cost: (5 * fn + fp) / p.length,
+  };
+}
