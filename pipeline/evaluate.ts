@@ -7,11 +7,12 @@
  */
 
 import { parseArgs } from "node:util";
-import { writeJsonAtomic } from "./atomic.ts";
+import { writeFileAtomic, writeJsonAtomic } from "./atomic.ts";
 import { loadCreditTable, selectRows } from "./etl.ts";
 import { FeatureEncoder } from "./features.ts";
 import { BalancedRandomForest, type ForestOptions } from "./forest/mod.ts";
 import { metricsReport } from "./metrics.ts";
+import { modelCard } from "./model_card.ts";
 import { type Objective, outOfFoldProbabilities, scoreObjective, takeRows, takeValues } from "./objective.ts";
 import { repeatedStratifiedKFold, stratifiedKFold } from "./split.ts";
 import { DEFAULT_MODELS_DIR, productionModel, readRegistry, readRun, type RunRecord } from "./tracking.ts";
@@ -211,6 +212,7 @@ async function main(args: string[]): Promise<number> {
   if (current) {
     current.metrics.repeated_cv = result;
     await writeJsonAtomic(`${modelsDir}/runs/${runId}/run.json`, current);
+    await writeFileAtomic(`${modelsDir}/runs/${runId}/MODEL_CARD.md`, modelCard(current));
   }
   console.log(values.json ? JSON.stringify(result, null, 2) : `run ${runId}\n${formatEstimate(result)}`);
   return 0;

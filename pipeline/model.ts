@@ -4,9 +4,11 @@
  * @module
  */
 
+import { PlattCalibrator, type PlattJSON } from "./calibration.ts";
 import { BalancedRandomForest } from "./forest/mod.ts";
 import { type EncoderJSON, FeatureEncoder, type Matrix } from "./features.ts";
 import { type Applicant, SCHEMA_VERSION } from "./schema.ts";
+import { DEFAULT_SCORE_SCALE, scoreFromPd, type ScoreScale, validateScoreScale } from "./scorecard.ts";
 import { sha256Hex } from "./tracking.ts";
 
 /** Format version of the artifact; a loader refuses any other. */
@@ -24,6 +26,10 @@ export interface ModelArtifact {
   objective: string;
   /** Decline when P(bad) ≥ threshold. */
   threshold: number;
+  /** Maps P(bad) to a probability of default (PD). */
+  calibrator: PlattJSON;
+  /** The points scale of the credit score. */
+  score_scale: ScoreScale;
   params: Record<string, unknown>;
   encoder: EncoderJSON;
   forest: ReturnType<BalancedRandomForest["toJSON"]>;
@@ -36,12 +42,16 @@ export class CreditModel {
   readonly artifact: ModelArtifact;
   readonly encoder: FeatureEncoder;
   readonly forest: BalancedRandomForest;
+  readonly calibrator: PlattCalibrator;
+  readonly scoreScale: ScoreScale;
   readonly #row: Float64Array;
 
   private constructor(artifact: ModelArtifact) {
     this.artifact = artifact;
     this.encoder = FeatureEncoder.fromJSON(artifact.encoder);
     this.forest = BalancedRandomForest.fromJSON(artifact.forest);
+    this.calibrator = PlattCalibrator.fromJSON(artifact.calibrator);
+    this.scoreScale = validateScoreScale(artifact.score_scale ?? DEFAULT_SCORE_SCALE);
     this.#row = new Float64Array(this.encoder.nFeatures);
   }
 
@@ -60,7 +70,11 @@ export class CreditModel {
     if (!(artifact.threshold >= 0 && artifact.threshold <= 1)) {
       throw new ModelLoadError(`model threshold ${artifact.threshold} is not a probability`);
     }
-    return new CreditModel(artifact);
+    try {
+      return new CreditModel(artifact);
+    } catch (error) {
+      throw new ModelLoadError(`model is not usable: ${(error as Error).message}`);
+    }
   }
 
   /** Reads an artifact file, checking its sha256 when one is expected. */
@@ -89,6 +103,21 @@ export class CreditModel {
   /** The decision threshold on P(bad). */
   get threshold(): number {
     return this.artifact.threshold;
+  }
+
+  /** The threshold on the PD scale: the same decisions, since calibration is strictly increasing. */
+  get pdThreshold(): number {
+    return this.calibrator.transform(this.threshold);
+  }
+
+  /** The calibrated probability of default for a raw P(bad). */
+  pd(probability: number): number {
+    return this.calibrator.transform(probability);
+  }
+
+  /** Credit score points for a raw P(bad) (higher is safer). */
+  score(probability: number): number {
+    return scoreFromPd(this.pd(probability), this.scoreScale);
   }
 
   /** P(bad) for one validated applicant. */

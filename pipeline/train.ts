@@ -6,11 +6,15 @@
  */
 
 import { parseArgs } from "node:util";
-import { DataError, DEFAULT_DATA_PATH, loadCreditTable, selectRows } from "./etl.ts";
+import { PlattCalibrator, reliabilityCurve } from "./calibration.ts";
+import { DataError, DEFAULT_DATA_PATH, loadCreditTable, selectRows, toApplicants } from "./etl.ts";
+import { fairnessReport } from "./fairness.ts";
 import { FeatureEncoder, type Matrix } from "./features.ts";
 import { BalancedRandomForest, type ForestOptions, type MaxFeatures } from "./forest/mod.ts";
-import { metricsReport, prCurve, rocCurve, thresholdSweep } from "./metrics.ts";
+import { brierScore, metricsReport, prCurve, rocCurve, thresholdSweep } from "./metrics.ts";
 import { MODEL_FORMAT_VERSION, type ModelArtifact } from "./model.ts";
+import { modelCard } from "./model_card.ts";
+import { DEFAULT_SCORE_SCALE } from "./scorecard.ts";
 import {
   type Objective,
   objectiveDirection,
@@ -86,10 +90,11 @@ export function suggestParams(trial: Trial): { forest: Partial<ForestOptions>; e
     0.5,
   ]) as MaxFeatures;
   const samplingStrategy = trial.suggestFloat("samplingStrategy", 0.5, 1.0);
+  const replacement = trial.suggestCategorical("replacement", [true, false]) as boolean;
   const criterion = trial.suggestCategorical("criterion", ["gini", "entropy"]) as "gini" | "entropy";
   const engineered = trial.suggestCategorical("engineeredFeatures", [true, false]) as boolean;
   return {
-    forest: { nEstimators, maxDepth, minSamplesLeaf, maxFeatures, samplingStrategy, criterion },
+    forest: { nEstimators, maxDepth, minSamplesLeaf, maxFeatures, samplingStrategy, replacement, criterion },
     engineered,
   };
 }
@@ -202,6 +207,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     );
     const { threshold, value: cvValue } = scoreObjective(options.objective, yTrain, oof, options.minAccuracy);
     const cvReport = metricsReport(yTrain, oof, threshold);
+    const calibrator = await run.step("calibrate", () => PlattCalibrator.fit(yTrain, oof));
 
     const forest = await run.step(
       "fit",
@@ -209,7 +215,30 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     );
 
     const testProbabilities = forest.predictProba(encoded.test);
+    const testPd = calibrator.transformAll(testProbabilities);
     const test = await run.step("evaluate", () => metricsReport(yTest, testProbabilities, threshold));
+    const calibration = {
+      method: "Platt scaling on the logit of P(bad), fitted on out-of-fold predictions of the training part",
+      parameters: calibrator.toJSON(),
+      pd_threshold: calibrator.transform(threshold),
+      test_brier_raw: brierScore(yTest, testProbabilities),
+      test_brier_calibrated: brierScore(yTest, testPd),
+      test_mean_pd: testPd.reduce((sum, p) => sum + p, 0) / testPd.length,
+      test_bad_rate: yTest.reduce((sum, v) => sum + v, 0) / yTest.length,
+    };
+    const applicants = toApplicants(table.frame);
+    const fairness = {
+      test: fairnessReport(
+        Array.from(split.test, (r) => applicants[r]),
+        yTest,
+        Array.from(testProbabilities, (p) => p >= threshold),
+      ),
+      cv_out_of_fold: fairnessReport(
+        Array.from(split.train, (r) => applicants[r]),
+        yTrain,
+        Array.from(oof, (p) => p >= threshold),
+      ),
+    };
 
     const baseline = await run.step("baseline", async () => {
       const plain = { ...forestParams, balanced: false, seed: options.seed };
@@ -245,6 +274,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       await run.logMetrics("test", test);
       await run.logMetrics("baseline_test", baseline);
       await run.logMetrics("threshold", threshold);
+      await run.logMetrics("calibration", calibration);
+      await run.logMetrics("fairness", fairness);
       await run.logMetrics("protocol", protocol);
       await run.logArtifact("trials.csv", trialsCsv(study));
       await run.logArtifact(
@@ -265,6 +296,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           pr: prCurve(yTest, testProbabilities),
           threshold_sweep: thresholdSweep(yTest, testProbabilities),
           cv_threshold_sweep: thresholdSweep(yTrain, oof),
+          reliability: {
+            raw: reliabilityCurve(yTest, testProbabilities),
+            calibrated: reliabilityCurve(yTest, testPd),
+          },
         }),
       );
       const importances = forest.featureImportances();
@@ -284,10 +319,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         created_at: new Date().toISOString(),
         objective: options.objective,
         threshold,
+        calibrator: calibrator.toJSON(),
+        score_scale: DEFAULT_SCORE_SCALE,
         params,
         encoder: encoded.encoder.toJSON(),
         forest: forest.toJSON(),
-        metrics: { protocol, test: summary(test), cv: { objective: options.objective, value: cvValue } },
+        metrics: {
+          protocol,
+          test: summary(test),
+          cv: { objective: options.objective, value: cvValue },
+          calibration: {
+            pd_threshold: calibration.pd_threshold,
+            test_brier_calibrated: calibration.test_brier_calibrated,
+          },
+        },
       };
       await run.logArtifact("model.json", JSON.stringify(artifact));
     });
@@ -336,6 +381,7 @@ function suggestFromParams(params: Record<string, unknown>): { forest: Partial<F
       minSamplesLeaf: params.minSamplesLeaf as number,
       maxFeatures: params.maxFeatures as MaxFeatures,
       samplingStrategy: params.samplingStrategy as number,
+      replacement: params.replacement as boolean,
       criterion: params.criterion as "gini" | "entropy",
     },
   };

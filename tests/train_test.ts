@@ -36,6 +36,7 @@ Deno.test("a training run leaves a complete, valid run directory and a registere
     "features",
     "tune",
     "threshold",
+    "calibrate",
     "fit",
     "evaluate",
     "baseline",

@@ -1,0 +1,35 @@
+/**
+ * Worker side of {@link PredictionPool}: keeps the forests it was sent (by key) and scores the
+ * feature matrices posted to it, handing the probabilities back without copying.
+ * @module
+ */
+
+import { type BatchForest, predictBatch } from "./forest_kernel.ts";
+import type { PredictJob, PredictReply } from "./predict_pool.ts";
+
+/** Forests kept per key; two cover a model swap in progress. */
+const KEPT_FORESTS = 2;
+
+const scope = globalThis as unknown as {
+  onmessage: ((event: MessageEvent<PredictJob>) => void) | null;
+  postMessage(message: PredictReply, transfer?: Transferable[]): void;
+};
+
+const forests = new Map<string, BatchForest>();
+
+scope.onmessage = (event) => {
+  const job = event.data;
+  try {
+    if (job.forest) {
+      forests.delete(job.key);
+      forests.set(job.key, job.forest);
+      while (forests.size > KEPT_FORESTS) forests.delete(forests.keys().next().value!);
+    }
+    const forest = forests.get(job.key);
+    if (!forest) throw new Error(`worker has no forest ${job.key}`);
+    const out = predictBatch(forest, { data: job.data, rows: job.rows, cols: job.cols });
+    scope.postMessage({ id: job.id, out }, [out.buffer]);
+  } catch (error) {
+    scope.postMessage({ id: job.id, error: (error as Error).message ?? String(error) });
+  }
+};
