@@ -1,6 +1,6 @@
 /**
  * Analysis functions behind the notebooks: data-quality checks, bad rate by category, weight of
- * evidence and information value, Cramér's V and correlations, calibration bins, readers for a
+ * evidence and information value, Cramér's V and correlations, cost curves, readers for a
  * run's artifacts, and small HTML/Markdown display helpers for the Deno Jupyter kernel. Cells call
  * these and chart the results with `pipeline/charts.ts`; no analysis logic lives in a cell.
  *
@@ -82,7 +82,7 @@ export function countsByCategory(
 export interface NumericBinning {
   /** Inclusive upper edge of every bin but the last: bin k holds `edges[k-1] < v <= edges[k]`. */
   readonly edges: readonly number[];
-  /** One label per bin: the smallest and largest value seen in it. */
+  /** One label per bin: its observed range for whole numbers ("13–18"), else its edges ("≤ 80.2"). */
   readonly labels: readonly string[];
   /** "value" when each distinct value is its own bin, "quantile" when cut at quantiles. */
   readonly method: "value" | "quantile";
@@ -106,7 +106,7 @@ export function formatBinValue(value: number): string {
 /**
  * Bins for a numeric variable: one per value when it has few distinct values (banded attributes
  * such as the instalment rate), else up to `quantiles` bins cut at the data's quantiles. Edges are
- * observed values, so tied values never straddle two bins; labels give each bin's observed range.
+ * observed values, so tied values never straddle two bins.
  */
 export function numericBinning(values: ArrayLike<number>, options: BinningOptions = {}): NumericBinning {
   const { quantiles = 5, maxDistinct = 6, format = formatBinValue } = options;
@@ -138,7 +138,17 @@ export function numericBinning(values: ArrayLike<number>, options: BinningOption
     lows[bin] = Math.min(lows[bin], v);
     highs[bin] = Math.max(highs[bin], v);
   }
-  const labels = lows.map((low, i) => low === highs[i] ? format(low) : `${format(low)}–${format(highs[i])}`);
+  const labels = sorted.every(Number.isInteger)
+    ? lows.map((low, i) => low === highs[i] ? format(low) : `${format(low)}–${format(highs[i])}`)
+    : lows.map((_, i) =>
+      edges.length === 0
+        ? `${format(lows[0])}–${format(highs[0])}`
+        : i === 0
+        ? `≤ ${format(edges[0])}`
+        : i === edges.length
+        ? `> ${format(edges[i - 1])}`
+        : `${format(edges[i - 1])} < x ≤ ${format(edges[i])}`
+    );
   return { edges, labels, method };
 }
 
@@ -284,7 +294,9 @@ export function engineeredInformationValues(
 export function engineeredFeatureValues(frame: pl.DataFrame): Record<string, Float64Array> {
   const computed = frame.select(...ENGINEERED_FEATURES.map((f) => f.expression().alias(f.name)));
   return Object.fromEntries(
-    ENGINEERED_FEATURES.map((f) => [f.name, Float64Array.from(computed.getColumn(f.name).toArray() as number[])]),
+    ENGINEERED_FEATURES.map((
+      f,
+    ) => [f.name, Float64Array.from(computed.getColumn(f.name).toArray() as number[])]),
   );
 }
 
@@ -373,7 +385,9 @@ export interface MatrixCell {
 }
 
 /** Cramér's V of every pair of named categorical columns (the diagonal is 1). */
-export function cramersVMatrix(columns: readonly { name: string; values: ArrayLike<string> }[]): MatrixCell[] {
+export function cramersVMatrix(
+  columns: readonly { name: string; values: ArrayLike<string> }[],
+): MatrixCell[] {
   return pairwise(columns, (a, b) => cramersV(contingencyTable(a, b).counts));
 }
 
@@ -540,6 +554,16 @@ export function quantile(sorted: ArrayLike<number>, p: number): number {
   return lo + 1 < sorted.length ? sorted[lo] + (h - lo) * (sorted[lo + 1] - sorted[lo]) : sorted[lo];
 }
 
+/** Mean and sample standard deviation (0 for fewer than two values). */
+export function meanAndSd(values: ArrayLike<number>): { mean: number; sd: number } {
+  const n = values.length;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += values[i] / n;
+  let squares = 0;
+  for (let i = 0; i < n; i++) squares += (values[i] - mean) ** 2;
+  return { mean, sd: n > 1 ? Math.sqrt(squares / (n - 1)) : 0 };
+}
+
 /** Count, mean, sample sd, min, quartiles and max of a numeric variable for good, bad and all rows. */
 export function numericSummaryByClass(values: ArrayLike<number>, bad: ArrayLike<number>): NumericSummary[] {
   sameLength(values, bad);
@@ -567,6 +591,23 @@ export function numericSummaryByClass(values: ArrayLike<number>, bad: ArrayLike<
   });
 }
 
+/** Difference of the class means in units of the overall sample sd: `(mean bad − mean good) / sd`. */
+export function standardisedMeanDifference(values: ArrayLike<number>, bad: ArrayLike<number>): number {
+  const [good, badSummary, all] = numericSummaryByClass(values, bad);
+  return all.sd === 0 ? 0 : (badSummary.mean - good.mean) / all.sd;
+}
+
+/** The riskiest and the safest group by bad rate among groups of at least `minCount` applicants. */
+export function extremeGroups(
+  groups: readonly GroupBadRate[],
+  minCount = 20,
+): { riskiest: GroupBadRate; safest: GroupBadRate } | null {
+  const large = groups.filter((g) => g.count >= minCount);
+  if (large.length < 2) return null;
+  const byRate = [...large].sort((a, b) => b.badRate - a.badRate || b.count - a.count);
+  return { riskiest: byRate[0], safest: byRate[byRate.length - 1] };
+}
+
 /** Pairs each value with its class name, the input of the by-class distribution charts. */
 export function classValues(
   values: ArrayLike<number>,
@@ -590,6 +631,22 @@ export function bayesThreshold(costs: Costs = DEFAULT_COSTS): number {
   return costs.falsePositive / (costs.falsePositive + costs.falseNegative);
 }
 
+/** Each row's score is the bad rate of its group (e.g. its category): an in-sample, calibrated-by-construction score. */
+export function groupBadRateScores(keys: ArrayLike<string>, bad: ArrayLike<number>): Float64Array {
+  sameLength(keys, bad);
+  const tally = new Map<string, { bad: number; count: number }>();
+  for (let i = 0; i < keys.length; i++) {
+    const t = tally.get(keys[i]) ?? { bad: 0, count: 0 };
+    t.bad += bad[i] === 1 ? 1 : 0;
+    t.count++;
+    tally.set(keys[i], t);
+  }
+  return Float64Array.from({ length: keys.length }, (_, i) => {
+    const t = tally.get(keys[i])!;
+    return t.bad / t.count;
+  });
+}
+
 /** Expected cost per applicant of the two trivial policies: approve everyone, decline everyone. */
 export function trivialPolicyCosts(
   bad: ArrayLike<number>,
@@ -602,38 +659,51 @@ export function trivialPolicyCosts(
   };
 }
 
-/** One bin of a reliability curve, shaped for `reliabilitySpec`. */
-export interface CalibrationBin {
-  lower: number;
-  upper: number;
-  meanPredicted: number;
-  observed: number;
-  count: number;
+/**
+ * The exact expected cost of every threshold in `range`, as points for a line chart. A sweep holds one
+ * point per distinct score; any threshold between two consecutive scores classifies like the upper
+ * one, so the curve is a staircase, which a line through the sweep's points alone would not show.
+ */
+export function costStaircase(
+  sweep: readonly { threshold: number; cost: number }[],
+  range: readonly [number, number] = [0, 1],
+): { threshold: number; cost: number }[] {
+  const [low, high] = range;
+  const finite = sweep.filter((p) => Number.isFinite(p.threshold)).sort((a, b) => a.threshold - b.threshold);
+  const beyond = sweep.find((p) => p.threshold === Infinity);
+  const points: { threshold: number; cost: number }[] = [];
+  let previous = low;
+  for (const p of finite) {
+    if (p.threshold < low || p.threshold > high) continue;
+    points.push({ threshold: previous, cost: p.cost }, { threshold: p.threshold, cost: p.cost });
+    previous = p.threshold;
+  }
+  if (beyond) points.push({ threshold: previous, cost: beyond.cost }, { threshold: high, cost: beyond.cost });
+  return points;
 }
 
-/** Equal-width bins of predicted P(bad) over [0, 1] with the observed bad rate in each; empty bins kept with count 0. */
-export function calibrationBins(
+/**
+ * Standard error of the expected cost per applicant at `threshold`: the sample sd of the per-row
+ * costs (0, `falsePositive` or `falseNegative`) over √n. A rough yardstick for how far a cost
+ * measured on a small test part could move on another sample.
+ */
+export function expectedCostStandardError(
   labels: ArrayLike<number>,
-  probabilities: ArrayLike<number>,
-  bins = 10,
-): CalibrationBin[] {
-  sameLength(labels, probabilities);
-  const sums = Array.from({ length: bins }, (_, i) => ({ i, p: 0, bad: 0, count: 0 }));
-  for (let r = 0; r < labels.length; r++) {
-    const p = probabilities[r];
-    if (!(p >= 0 && p <= 1)) throw new RangeError(`probabilities[${r}] must lie in [0, 1], got ${p}`);
-    const s = sums[Math.min(bins - 1, Math.floor(p * bins))];
-    s.p += p;
-    s.bad += labels[r] === 1 ? 1 : 0;
-    s.count++;
-  }
-  return sums.map(({ i, p, bad, count }) => ({
-    lower: i / bins,
-    upper: (i + 1) / bins,
-    meanPredicted: count ? p / count : (i + 0.5) / bins,
-    observed: count ? bad / count : 0,
-    count,
-  }));
+  scores: ArrayLike<number>,
+  threshold: number,
+  costs: Costs = DEFAULT_COSTS,
+): number {
+  sameLength(labels, scores);
+  const n = labels.length;
+  const rowCost = (i: number) =>
+    scores[i] >= threshold
+      ? (labels[i] === 1 ? 0 : costs.falsePositive)
+      : (labels[i] === 1 ? costs.falseNegative : 0);
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += rowCost(i) / n;
+  let squares = 0;
+  for (let i = 0; i < n; i++) squares += (rowCost(i) - mean) ** 2;
+  return Math.sqrt(squares / (n - 1)) / Math.sqrt(n);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -763,7 +833,9 @@ export async function readRunArtifacts(runId: string, modelsDir = DEFAULT_MODELS
       roc: restoreInfinity(curves.roc),
       pr: restoreInfinity(curves.pr),
       threshold_sweep: restoreInfinity(curves.threshold_sweep),
-      ...(curves.cv_threshold_sweep ? { cv_threshold_sweep: restoreInfinity(curves.cv_threshold_sweep) } : {}),
+      ...(curves.cv_threshold_sweep
+        ? { cv_threshold_sweep: restoreInfinity(curves.cv_threshold_sweep) }
+        : {}),
     },
     featureImportances: JSON.parse(await read("feature_importances.json")),
   };
@@ -824,6 +896,37 @@ export function hyperparameterEffects(
   });
 }
 
+/** Sums feature importances per source: one-hot columns ("purpose=A40") add up to their attribute. */
+export function importanceByAttribute(
+  items: readonly { name: string; importance: number }[],
+): { name: string; importance: number }[] {
+  const sums = new Map<string, number>();
+  for (const { name, importance } of items) {
+    const source = name.split("=")[0];
+    sums.set(source, (sums.get(source) ?? 0) + importance);
+  }
+  return [...sums].map(([name, importance]) => ({ name, importance }))
+    .sort((a, b) => b.importance - a.importance || (a.name < b.name ? -1 : 1));
+}
+
+/** Readable names of the metrics `metricsReport` logs, in the order a report lists them. */
+export const METRIC_LABELS: Readonly<Record<string, string>> = {
+  roc_auc: "ROC AUC",
+  pr_auc: "PR AUC (average precision)",
+  gini: "Gini (2·AUC − 1)",
+  ks: "KS statistic",
+  brier: "Brier score",
+  recall_bad: "recall of bad (sensitivity)",
+  specificity: "specificity (good approved)",
+  precision: "precision of a decline",
+  accuracy: "accuracy",
+  balanced_accuracy: "balanced accuracy",
+  f1: "F1",
+  f2: "F2",
+  cost: "expected cost per applicant",
+  threshold: "decision threshold on P(bad)",
+};
+
 /** A one-hot feature name ("checking_status=A14") or attribute name as readable English. */
 export function featureLabel(name: string): string {
   const [attributeName, code] = name.split("=");
@@ -844,7 +947,13 @@ export interface HtmlColumn<T> {
   align?: "left" | "right";
 }
 
-const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+const HTML_ESCAPES: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+};
 
 /** Escapes text for HTML content and attributes. */
 export function escapeHtml(text: string): string {
@@ -859,14 +968,17 @@ export function htmlTable<T>(
 ): string {
   const cells = rows.map((row) => columns.map((c) => c.cell(row)));
   const alignOf = columns.map((c, j) =>
-    c.align ?? (cells.length > 0 && cells.every((r) => typeof r[j] === "number" || r[j] == null) ? "right" : "left")
+    c.align ??
+      (cells.length > 0 && cells.every((r) => typeof r[j] === "number" || r[j] == null) ? "right" : "left")
   );
   const style = (j: number) => ` style="text-align:${alignOf[j]}"`;
   const text = (v: string | number | null | undefined) => escapeHtml(v == null ? "" : String(v));
   return [
     "<table>",
     ...(options.caption ? [`<caption>${escapeHtml(options.caption)}</caption>`] : []),
-    `<thead><tr>${columns.map((c, j) => `<th${style(j)}>${escapeHtml(c.header)}</th>`).join("")}</tr></thead>`,
+    `<thead><tr>${
+      columns.map((c, j) => `<th${style(j)}>${escapeHtml(c.header)}</th>`).join("")
+    }</tr></thead>`,
     "<tbody>",
     ...cells.map((r) => `<tr>${r.map((v, j) => `<td${style(j)}>${text(v)}</td>`).join("")}</tr>`),
     "</tbody>",
@@ -885,6 +997,23 @@ export function jupyterHtml(html: string, plain = "(HTML table)"): Displayable {
 /** Wraps Markdown so a Deno Jupyter cell displays it as `text/markdown`. */
 export function jupyterMarkdown(markdown: string): Displayable {
   return { [Symbol.for("Jupyter.display")]: () => ({ "text/markdown": markdown, "text/plain": markdown }) };
+}
+
+/** Milliseconds {@link show} waits after displaying, so the kernel has sent the outputs before the cell ends. */
+export const DISPLAY_SETTLE_MS = 50;
+
+/**
+ * Displays each item in the running Deno Jupyter cell (anything `Deno.jupyter.display` accepts),
+ * then waits {@link DISPLAY_SETTLE_MS}. The Deno 2.9 kernel forwards outputs to Jupyter on a
+ * separate queue and can report a cell finished before they are sent, which headless clients such
+ * as nbconvert then drop; the value of a cell's last expression is sent even later. So cells end in
+ * `await show(...)`, never in a bare expression.
+ */
+export async function show(...items: unknown[]): Promise<void> {
+  const jupyter = (Deno as unknown as { jupyter?: { display: (item: unknown) => Promise<void> } }).jupyter;
+  if (!jupyter) throw new Error("show() needs the Deno Jupyter kernel (deno jupyter)");
+  for (const item of items) await jupyter.display(item);
+  await new Promise((resolve) => setTimeout(resolve, DISPLAY_SETTLE_MS));
 }
 
 /** A rate as a percentage with `digits` decimals ("30.0 %"). */

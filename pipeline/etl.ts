@@ -125,9 +125,15 @@ function problem(line: number, column: string, value: string, message: string): 
 /** Splits on LF or CRLF, trims trailing white space, drops trailing blank lines; blank lines inside are kept to be reported. */
 function splitLines(text: string): Line[] {
   const raw = text.replace(/^\uFEFF/, "").split("\n");
-  const lines: Line[] = raw.map((t, i) => ({ number: i + 1, text: t.replace(/\s+$/, "") }));
+  const lines: Line[] = raw.map((t, i) => ({ number: i + 1, text: trimEnd(t) }));
   while (lines.length && lines[lines.length - 1].text === "") lines.pop();
   return lines;
+}
+
+/** `text.replace(/\s+$/, "")`, skipping the regular expression when the line ends in a printable ASCII character. */
+function trimEnd(text: string): string {
+  const last = text.charCodeAt(text.length - 1);
+  return last > 32 && last < 127 ? text : text.replace(/\s+$/, "");
 }
 
 function parseRaw(lines: Line[], source: string): CreditTable {
@@ -181,7 +187,7 @@ function parseCsv(lines: Line[], source: string): CreditTable {
     problems.push(problem(1, "", "", "the file has a header but no rows"));
   }
   for (const line of body) {
-    const count = line.text.trim() === "" ? 0 : splitCsvLine(line.text).length;
+    const count = line.text.trim() === "" ? 0 : countCsvFields(line.text);
     if (count !== header.length) {
       problems.push(
         problem(line.number, "", "", `expected ${header.length} fields as in the header, found ${count}`),
@@ -205,6 +211,14 @@ function parseCsv(lines: Line[], source: string): CreditTable {
     seen.has(CLASS_COLUMN),
     seen.has(ID_COLUMN),
   );
+}
+
+/** `splitCsvLine(text).length` without building the fields (the common unquoted case). */
+function countCsvFields(text: string): number {
+  if (text.includes('"')) return splitCsvLine(text).length;
+  let count = 1;
+  for (let i = text.indexOf(","); i >= 0; i = text.indexOf(",", i + 1)) count++;
+  return count;
 }
 
 /** Splits one CSV line on commas outside double quotes, unquoting fields. */
@@ -241,7 +255,12 @@ function typeColumns(
 ): CreditTable {
   const strings = raw.select(...raw.columns.map((c) => pl.col(c).str.strip().alias(c))).withRowIndex(ROW);
   const problems: DataProblem[] = [];
-  const report = (name: string, predicate: pl.Expr, message: string) => {
+  // Checks are collected first and looked up one by one only when some row fails any of them:
+  // a clean table costs one pass instead of one per check.
+  const checks: { name: string; predicate: pl.Expr; message: string }[] = [];
+  const report = (name: string, predicate: pl.Expr, message: string) =>
+    checks.push({ name, predicate, message });
+  const lookUp = ({ name, predicate, message }: (typeof checks)[number]) => {
     const hits = strings.filter(predicate).select(ROW, name).head(MAX_PROBLEMS + 1);
     const rows = hits.getColumn(ROW).toArray() as number[];
     const values = hits.getColumn(name).toArray() as (string | null)[];
@@ -273,6 +292,8 @@ function typeColumns(
     );
     typed.push(value.eq(pl.lit("2")).cast(pl.Int8).alias("bad"));
   }
+  const anyProblem = checks.map((c) => c.predicate).reduce((any, p) => any.or(p));
+  if (strings.filter(anyProblem).height > 0) checks.forEach(lookUp);
   if (problems.length) {
     problems.sort((x, y) => x.line - y.line);
     throw new DataError(source, problems.slice(0, MAX_PROBLEMS), problems.length > MAX_PROBLEMS);

@@ -60,7 +60,9 @@ export function modelCard(run: RunRecord): string {
     "",
     "| parameter | value |",
     "| --- | --- |",
-    ...Object.entries(model).map(([k, v]) => `| ${k} | ${typeof v === "number" && !Number.isInteger(v) ? num(v, 4) : String(v)} |`),
+    ...Object.entries(model).map(([k, v]) =>
+      `| ${k} | ${typeof v === "number" && !Number.isInteger(v) ? num(v, 4) : String(v)} |`
+    ),
     "",
     "## Protocol",
     "",

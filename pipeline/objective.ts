@@ -7,6 +7,7 @@
 
 import { BalancedRandomForest, type ForestOptions } from "./forest/mod.ts";
 import type { Matrix } from "./features.ts";
+import { PlattCalibrator } from "./calibration.ts";
 import { bestRecallThreshold, costOptimalThreshold, DEFAULT_COSTS, expectedCost, rocAuc } from "./metrics.ts";
 import type { Fold } from "./split.ts";
 
@@ -68,8 +69,28 @@ export interface ObjectiveScore {
 }
 
 /**
+ * The cost-minimising threshold on P(bad), by the decision-theoretic rule: calibrate the scores
+ * (Platt, on these rows) and decline when PD ≥ FP cost / (FP cost + FN cost), i.e. 1/6 for the
+ * German Credit matrix. Measured under 5 × 10-fold repeated CV it generalises slightly better than
+ * the raw argmin of the empirical cost curve, whose position is noisy on a few hundred rows.
+ */
+export function costThreshold(labels: ArrayLike<number>, probabilities: ArrayLike<number>): number {
+  const { falsePositive, falseNegative } = DEFAULT_COSTS;
+  const pdCut = falsePositive / (falsePositive + falseNegative);
+  try {
+    const calibrator = PlattCalibrator.fit(labels, probabilities);
+    const logitCut = (Math.log(pdCut / (1 - pdCut)) - calibrator.b) / calibrator.a;
+    return 1 / (1 + Math.exp(-logitCut));
+  } catch {
+    // A degenerate fold (one class, or a non-increasing fit): fall back to the empirical argmin.
+    const optimal = costOptimalThreshold(labels, probabilities, DEFAULT_COSTS);
+    return Number.isFinite(optimal.threshold) ? optimal.threshold : 1;
+  }
+}
+
+/**
  * Scores probabilities under an objective, choosing the threshold on these same rows:
- * `cost` takes the cost-minimising threshold; `recall` the threshold with the best recall on bad
+ * `cost` takes the cost-minimising threshold ({@link costThreshold}); `recall` the threshold with the best recall on bad
  * risks whose accuracy is at least `minAccuracy` (unguarded, recall is maximised by declining
  * everyone); `auc` is threshold-free, and its model still needs a threshold, so it gets the
  * cost-minimising one.
@@ -85,8 +106,7 @@ export function scoreObjective(
     // No threshold reaching the accuracy floor: the worst possible recall, so the search moves on.
     return best ? { value: best.recall_bad, threshold: best.threshold } : { value: 0, threshold: 0.5 };
   }
-  const optimal = costOptimalThreshold(labels, probabilities, DEFAULT_COSTS);
-  const threshold = Number.isFinite(optimal.threshold) ? optimal.threshold : 1;
+  const threshold = costThreshold(labels, probabilities);
   if (objective === "auc") return { value: rocAuc(labels, probabilities), threshold };
   return { value: expectedCost(labels, probabilities, threshold, DEFAULT_COSTS), threshold };
 }

@@ -14,11 +14,13 @@
  * @module
  */
 
+import { PlattCalibrator } from "../pipeline/calibration.ts";
 import { type CreditTable, loadCreditTable, toApplicants } from "../pipeline/etl.ts";
 import { FeatureEncoder } from "../pipeline/features.ts";
 import { BalancedRandomForest } from "../pipeline/forest/mod.ts";
 import { CreditModel, MODEL_FORMAT_VERSION, type ModelArtifact } from "../pipeline/model.ts";
 import { type Applicant, ATTRIBUTE_NAMES, SCHEMA_VERSION } from "../pipeline/schema.ts";
+import { DEFAULT_SCORE_SCALE } from "../pipeline/scorecard.ts";
 import { type ModelVersion, registerModel, Run } from "../pipeline/tracking.ts";
 
 /** What {@link trainFixtureModel} accepts. */
@@ -76,7 +78,8 @@ export async function germanCsv(options: { ids?: boolean; rows?: number } = {}):
 
 /**
  * Trains a balanced forest on all 1,000 rows, writes the artifact as a run's `model.json`, and
- * registers it. Metrics are in-sample and labelled so; they exist to fill `/model`, not to judge.
+ * registers it. Metrics and the Platt calibrator are in-sample and labelled so; they exist to fill
+ * `/model` and the response, not to judge the model.
  */
 export async function trainFixtureModel(options: FixtureOptions = {}): Promise<ModelFixture> {
   const created = options.modelsDir === undefined;
@@ -88,12 +91,13 @@ export async function trainFixtureModel(options: FixtureOptions = {}): Promise<M
     const params = { nEstimators: options.nEstimators ?? 40, seed: options.seed ?? 1 };
     const forest = new BalancedRandomForest(params).fit(X, table.bad!);
     const threshold = options.threshold ?? 0.5;
+    const probabilities = forest.predictProba(X);
 
     const run = await Run.start({ experiment: "fixture", modelsDir, tags: { source: "tests/fixtures.ts" } });
     await run.logParams(params);
     const metrics = {
       protocol: "fixture: fitted and measured on the same 1,000 rows (in-sample, for tests only)",
-      test: inSampleMetrics(forest.predictProba(X), table.bad!, threshold),
+      test: inSampleMetrics(probabilities, table.bad!, threshold),
     };
     await run.logMetrics("test", metrics.test);
     const artifact: ModelArtifact = {
@@ -103,6 +107,8 @@ export async function trainFixtureModel(options: FixtureOptions = {}): Promise<M
       created_at: new Date().toISOString(),
       objective: "cost",
       threshold,
+      calibrator: PlattCalibrator.fit(table.bad!, probabilities).toJSON(),
+      score_scale: DEFAULT_SCORE_SCALE,
       params,
       encoder: encoder.toJSON(),
       forest: forest.toJSON(),

@@ -75,10 +75,10 @@ export function underSample(
     const pool = majority.slice();
     for (let i = 0; i < target; i++) {
       const j = i + rng.int(pool.length - i);
-      const tmp = pool[i];
-      pool[i] = pool[j];
-      pool[j] = tmp;
-      out[minority.length + i] = tmp;
+      const chosen = pool[j];
+      pool[j] = pool[i];
+      pool[i] = chosen;
+      out[minority.length + i] = chosen;
     }
   }
   return out;

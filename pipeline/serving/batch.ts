@@ -1,14 +1,15 @@
 /**
  * Batch scoring shared by `POST /predict/batch` and `deno task score`: CSV text (through the
  * polars ETL and `transformFrame`) or an array of JSON records (through `validateApplicant` and
- * `transformRecords`), scored by the lock-step forest, inline or on a worker pool.
+ * `transformRecords`), scored by the lock-step forest inline or on a worker pool.
  *
- * A CSV is cut into chunks; each chunk goes through `parseCreditText` whole. The ETL refuses a
- * table with any bad value, so a chunk it refuses is re-read row by row with the schema's own
- * `validateApplicant` (the API's messages), the bad rows are set aside with their line numbers,
- * and the rest go through the ETL again. Whatever the ETL still refuses (rules only it knows, such
- * as the `class` column) is set aside with its message, until the chunk parses. A clean file pays
- * for one parse only.
+ * A CSV is cut into chunks of lines; each chunk goes through `parseCreditText` whole. The ETL
+ * refuses a table with any bad value, so a chunk it refuses is re-read row by row with the
+ * schema's `validateApplicant` (the API's own messages), the bad rows are set aside with their
+ * line numbers, and the rest go through the ETL again. Whatever the ETL still refuses (rules only
+ * it knows, such as the `class` column) is set aside with the ETL's message, until the chunk
+ * parses. A clean file pays for one parse, and the worker pool scores chunk k while the next
+ * chunk is parsed.
  * @module
  */
 
@@ -22,7 +23,7 @@ import type { PredictionPool } from "./predict_pool.ts";
 
 /** One rejected input row. */
 export interface RowError {
-  /** 1-based position among the data rows (the CSV header and JSON brackets not counted). */
+  /** 1-based position among the data rows (the CSV header not counted). */
   readonly row: number;
   /** 1-based line in the CSV text (CSV input only). */
   readonly line?: number;
@@ -36,8 +37,8 @@ export interface BatchResult {
   /** Data rows in the input. */
   readonly rows: number;
   readonly probabilities: Float64Array;
-  /** CSV line of each row, or null for JSON input. */
-  readonly lines: Int32Array | null;
+  /** CSV line of the first data row (row i is on line `firstLine + i`), or null for JSON input. */
+  readonly firstLine: number | null;
   /** Pass-through ids (CSV `id` column or JSON `id` field), or null when the input had none. */
   readonly ids: readonly (string | undefined)[] | null;
   /** Rejected rows in row order. */
@@ -50,9 +51,9 @@ export interface BatchOptions {
   strict?: boolean;
   /** Called after each chunk with rows done so far and the total. */
   onProgress?: (done: number, total: number) => void;
-  /** Worker pool for large batches; inline scoring when null/absent. */
+  /** Worker pool for large batches; inline scoring when null or absent. */
   pool?: PredictionPool | null;
-  /** Rows per chunk (default 65,536). */
+  /** Rows per chunk (default {@link DEFAULT_CHUNK_ROWS}). */
   chunkRows?: number;
   /** Batches with fewer rows score inline even with a pool (default 50,000). */
   poolMinRows?: number;
@@ -60,7 +61,7 @@ export interface BatchOptions {
   source?: string;
 }
 
-/** Input the batch cannot be read as at all (bad header, empty body, not an array): every problem. */
+/** Input that cannot be read as a batch at all (bad header, empty body, not an array), with every problem. */
 export class BatchInputError extends Error {
   constructor(readonly issues: readonly FieldIssue[]) {
     super(issues.map((i) => `${i.field}: ${i.message}`).join("; "));
@@ -76,57 +77,65 @@ export class StrictBatchError extends Error {
   }
 }
 
-/** Default rows per CSV chunk: big enough for polars to be efficient, small enough to pipeline. */
+/** Rows per CSV chunk: big enough for polars to be efficient, small enough to pipeline. */
 export const DEFAULT_CHUNK_ROWS = 65_536;
 const DEFAULT_POOL_MIN_ROWS = 50_000;
 
 /** Scores CSV text with a header of attribute names (plus optional `id` and `class` columns). */
 export async function scoreCsv(serving: ServingModel, text: string, options: BatchOptions = {}): Promise<BatchResult> {
-  const { header, lines, numbers } = splitCsvLines(text);
-  if (header === null) throw new BatchInputError([{ field: "(body)", message: "the CSV is empty" }]);
-  const total = lines.length;
+  const source = options.source ?? "input";
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const dataEnd = endOfContent(body);
+  if (dataEnd === 0) throw new BatchInputError([{ field: "(body)", message: "the CSV is empty" }]);
+  let headerEnd = body.indexOf("\n");
+  if (headerEnd < 0 || headerEnd > dataEnd) headerEnd = dataEnd;
+  const header = trimEnd(body.slice(0, headerEnd));
+  const cuts = chunkCuts(body, headerEnd + 1, dataEnd, options.chunkRows ?? DEFAULT_CHUNK_ROWS);
+  const total = cuts.rows;
   if (total === 0) {
-    parseOrHeaderError(header, [], options.source); // reports header problems first
+    parseOrHeaderError(header, "", source); // reports a bad header before "no rows"
     throw new BatchInputError([{ field: "(body)", message: "the CSV has a header but no rows" }]);
   }
-  const probabilities = new Float64Array(total).fill(NaN);
   const columns = splitCsvLine(header).map((h) => h.trim());
   const idColumn = columns.indexOf(ID_COLUMN);
   const ids: (string | undefined)[] | null = idColumn >= 0 ? new Array(total) : null;
+  const probabilities = new Float64Array(total).fill(NaN);
   const errors: RowError[] = [];
-  const chunkRows = options.chunkRows ?? DEFAULT_CHUNK_ROWS;
   const pool = total >= (options.poolMinRows ?? DEFAULT_POOL_MIN_ROWS) ? options.pool ?? null : null;
   const pending: Promise<void>[] = [];
   let done = 0;
-  for (let start = 0; start < total; start += chunkRows) {
-    const end = Math.min(total, start + chunkRows);
-    const chunk = parseChunk(header, columns, lines, numbers, start, end, options.source);
-    for (const e of chunk.errors) {
-      errors.push(idColumn >= 0 ? withId(e, splitCsvLine(lines[e.row - 1])[idColumn]) : e);
+  for (let k = 0; k < cuts.starts.length; k++) {
+    const firstRow = cuts.firstRows[k];
+    const slice = body.slice(cuts.starts[k], k + 1 < cuts.starts.length ? cuts.starts[k + 1] - 1 : dataEnd);
+    const rows = (k + 1 < cuts.firstRows.length ? cuts.firstRows[k + 1] : total) - firstRow;
+    const chunk = parseChunk(serving, header, columns, slice, firstRow, rows, source);
+    for (const e of chunk.errors) errors.push(e);
+    if (ids) {
+      chunk.ids?.forEach((id, i) => (ids[chunk.kept ? chunk.kept[i] : firstRow + i] = id));
+      for (const e of chunk.errors) ids[e.row - 1] = e.id;
     }
-    if (ids && chunk.ids) chunk.kept.forEach((row, k) => (ids[row] = chunk.ids![k]));
+    const finished = () => {
+      done += rows;
+      options.onProgress?.(done, total);
+    };
     if (chunk.matrix && !(options.strict && errors.length)) {
       const { kept, matrix } = chunk;
       pending.push(
         score(serving, matrix, pool).then((p) => {
-          for (let k = 0; k < kept.length; k++) probabilities[kept[k]] = p[k];
-          done += end - start;
-          options.onProgress?.(done, total);
+          if (kept) for (let i = 0; i < kept.length; i++) probabilities[kept[i]] = p[i];
+          else probabilities.set(p, firstRow);
+          finished();
         }),
       );
     } else {
-      done += end - start;
-      options.onProgress?.(done, total);
+      finished();
     }
-    // Let finished worker replies land (and progress show) between chunks.
-    if (pool) await Promise.resolve();
+    // Let worker replies land (and progress show) between chunks.
+    if (pool) await new Promise((resolve) => setTimeout(resolve, 0));
   }
   await Promise.all(pending);
-  if (ids && idColumn >= 0) {
-    for (const e of errors) if (e.id !== undefined) ids[e.row - 1] = e.id;
-  }
   errors.sort((a, b) => a.row - b.row);
-  const result: BatchResult = { rows: total, probabilities, lines: numbers, ids, errors };
+  const result: BatchResult = { rows: total, probabilities, firstLine: 2, ids, errors };
   if (options.strict && errors.length) throw new StrictBatchError(result);
   return result;
 }
@@ -144,8 +153,8 @@ export async function scoreRecords(
   for (let i = 0; i < records.length; i++) {
     let record = records[i];
     let id: string | undefined;
-    if (record !== null && typeof record === "object" && !Array.isArray(record) && Object.hasOwn(record, "id")) {
-      const { id: raw, ...rest } = record as Record<string, unknown>;
+    if (isPlainObject(record) && Object.hasOwn(record, ID_COLUMN)) {
+      const { [ID_COLUMN]: raw, ...rest } = record;
       if (typeof raw === "string" || typeof raw === "number") id = String(raw);
       record = rest;
       ids ??= new Array(records.length);
@@ -160,16 +169,16 @@ export async function scoreRecords(
     }
   }
   const probabilities = new Float64Array(records.length).fill(NaN);
-  const result: BatchResult = { rows: records.length, probabilities, lines: null, ids, errors };
+  const result: BatchResult = { rows: records.length, probabilities, firstLine: null, ids, errors };
   if (options.strict && errors.length) throw new StrictBatchError(result);
   if (valid.length) {
     const p = await score(serving, serving.model.encoder.transformRecords(valid), options.pool ?? null);
-    for (let k = 0; k < kept.length; k++) probabilities[kept[k]] = p[k];
+    for (let i = 0; i < kept.length; i++) probabilities[kept[i]] = p[i];
   }
   return result;
 }
 
-/** The decision for each scored row (undefined for rejected rows). */
+/** The decision for each row (undefined for rejected rows). */
 export function decisions(serving: ServingModel, result: BatchResult, reviewMargin = 0): (Decision | undefined)[] {
   const out: (Decision | undefined)[] = new Array(result.rows);
   for (let i = 0; i < result.rows; i++) {
@@ -185,69 +194,122 @@ function score(serving: ServingModel, matrix: Matrix, pool: PredictionPool | nul
   return Promise.resolve(predictBatch(serving.batchForest, matrix));
 }
 
+/** Where each chunk starts in the text, and its first row; `rows` counts all data lines. */
+function chunkCuts(body: string, from: number, to: number, chunkRows: number) {
+  const starts: number[] = [];
+  const firstRows: number[] = [];
+  let rows = 0;
+  let position = from;
+  while (position < to) {
+    if (rows % chunkRows === 0) {
+      starts.push(position);
+      firstRows.push(rows);
+    }
+    rows++;
+    const newline = body.indexOf("\n", position);
+    position = newline < 0 || newline >= to ? to : newline + 1;
+  }
+  return { starts, firstRows, rows };
+}
+
 interface ParsedChunk {
-  /** Batch row indices (0-based) of the rows that parsed, in order. */
-  kept: number[];
+  /** Batch rows (0-based) of the matrix rows, or null when every row of the chunk parsed. */
+  kept: number[] | null;
+  /** Features of the rows that parsed, or null when none did. */
   matrix: Matrix | null;
+  /** Pass-through ids of the matrix rows. */
   ids: string[] | null;
   errors: RowError[];
 }
 
 function parseChunk(
+  serving: ServingModel,
+  header: string,
+  columns: readonly string[],
+  slice: string,
+  firstRow: number,
+  rows: number,
+  source: string,
+): ParsedChunk {
+  try {
+    const table = parseOrHeaderError(header, slice, source);
+    // The ETL drops blank lines at the end of a text: a count that differs means one was there.
+    if (table.frame.height === rows) {
+      return { kept: null, matrix: serving.model.encoder.transformFrame(table.frame), ids: table.ids, errors: [] };
+    }
+  } catch (error) {
+    if (!(error instanceof DataError)) throw error;
+  }
+  return parseRowByRow(serving, header, columns, slice.split("\n").map(trimEnd), firstRow, source);
+}
+
+/** The slow path for a chunk the ETL refused: sets bad rows aside until the rest parses. */
+function parseRowByRow(
+  serving: ServingModel,
   header: string,
   columns: readonly string[],
   lines: readonly string[],
-  numbers: Int32Array,
-  start: number,
-  end: number,
-  source?: string,
-): ParsedChunk & { serving?: never } {
-  let kept: number[] = [];
-  for (let i = start; i < end; i++) kept.push(i);
+  firstRow: number,
+  source: string,
+): ParsedChunk {
+  const idColumn = columns.indexOf(ID_COLUMN);
   const errors: RowError[] = [];
-  const reject = (row: number, issues: FieldIssue[]) =>
-    errors.push({ row: row + 1, line: numbers[row], issues });
+  const reject = (i: number, issues: readonly FieldIssue[]) => {
+    const id = idColumn >= 0 ? splitCsvLine(lines[i])[idColumn]?.trim() : undefined;
+    const row = firstRow + i + 1;
+    errors.push({ row, line: row + 1, ...(id === undefined ? {} : { id }), issues });
+  };
+  let kept: number[] = [];
+  lines.forEach((line, i) => {
+    // A blank row must not reach the ETL, which drops blank lines at the end of a text.
+    if (line === "") reject(i, [fieldCountIssue(columns.length, 0)]);
+    else kept.push(i);
+  });
   let checkedRows = false;
-  // Each pass either parses or sets aside at least one row, so this ends.
+  // Each failed pass sets aside at least one row, so this ends.
   while (kept.length) {
+    let table;
     try {
-      const table = parseOrHeaderError(header, kept.map((i) => lines[i]), source);
-      return { kept, matrix: null, ids: table.ids, errors, ...{ table } } as ParsedChunk & { table: never };
+      table = parseOrHeaderError(header, kept.map((i) => lines[i]).join("\n"), source);
     } catch (error) {
       if (!(error instanceof DataError)) throw error;
-      if (!checkedRows) {
-        checkedRows = true;
-        const issuesByRow = validateCsvRows(columns, lines, kept);
-        kept = kept.filter((i) => {
-          const issues = issuesByRow.get(i);
-          if (issues) reject(i, issues);
-          return !issues;
-        });
-        continue;
-      }
-      const byRow = new Map<number, FieldIssue[]>();
-      for (const p of error.problems) {
-        const row = kept[p.line - 2];
-        if (row === undefined) continue;
-        const issues = byRow.get(row) ?? [];
-        issues.push({ field: p.column || "(row)", message: p.message });
-        byRow.set(row, issues);
-      }
-      if (byRow.size === 0) throw error;
+      const issuesByRow = checkedRows ? etlIssues(error, kept) : validateCsvRows(columns, lines, kept);
+      if (issuesByRow.size === 0) throw error;
+      checkedRows = true;
       kept = kept.filter((i) => {
-        const issues = byRow.get(i);
+        const issues = issuesByRow.get(i);
         if (issues) reject(i, issues);
         return !issues;
       });
+      continue;
     }
+    return {
+      kept: kept.map((i) => firstRow + i),
+      matrix: serving.model.encoder.transformFrame(table.frame),
+      ids: table.ids,
+      errors,
+    };
   }
-  return { kept, matrix: null, ids: null, errors };
+  return { kept: [], matrix: null, ids: null, errors };
+}
+
+/** The ETL's problems by chunk line (line 2 of the parsed text is `kept[0]`). */
+function etlIssues(error: DataError, kept: readonly number[]): Map<number, FieldIssue[]> {
+  const byLine = new Map<number, FieldIssue[]>();
+  for (const p of error.problems) {
+    const i = kept[p.line - 2];
+    if (i === undefined) continue;
+    const issues = byLine.get(i) ?? [];
+    issues.push({ field: p.column || "(row)", message: p.message });
+    byLine.set(i, issues);
+  }
+  return byLine;
 }
 
 /** Parses header + rows with the ETL; problems in the header reject the whole batch. */
-function parseOrHeaderError(header: string, rows: readonly string[], source = "input") {
+function parseOrHeaderError(header: string, rows: string, source: string) {
   try {
-    return parseCreditText(header + "\n" + rows.join("\n") + "\n", { format: "csv", source });
+    return parseCreditText(header + "\n" + rows + "\n", { format: "csv", source });
   } catch (error) {
     if (error instanceof DataError) {
       const headerProblems = error.problems.filter((p) => p.line <= 1);
@@ -261,22 +323,18 @@ function parseOrHeaderError(header: string, rows: readonly string[], source = "i
   }
 }
 
-/** The schema's verdict on each listed CSV row; rows without problems are absent from the map. */
+/** The schema's verdict on each listed CSV line; lines without problems are absent from the map. */
 function validateCsvRows(
   columns: readonly string[],
   lines: readonly string[],
-  rows: readonly number[],
+  indices: readonly number[],
 ): Map<number, FieldIssue[]> {
   const attributeAt = columns.map((name) => ATTRIBUTES.find((a) => a.name === name));
   const out = new Map<number, FieldIssue[]>();
-  for (const row of rows) {
-    const text = lines[row];
-    const cells = text.trim() === "" ? [] : splitCsvLine(text);
+  for (const i of indices) {
+    const cells = lines[i] === "" ? [] : splitCsvLine(lines[i]);
     if (cells.length !== columns.length) {
-      out.set(row, [{
-        field: "(row)",
-        message: `expected ${columns.length} fields as in the header, found ${cells.length}`,
-      }]);
+      out.set(i, [fieldCountIssue(columns.length, cells.length)]);
       continue;
     }
     const record: Record<string, unknown> = {};
@@ -287,40 +345,35 @@ function validateCsvRows(
       record[a.name] = a.kind === "numeric" && NUMBER.test(cell) ? Number(cell) : cell;
     }
     const checked = validateApplicant(record);
-    if (!checked.ok) out.set(row, checked.issues);
+    if (!checked.ok) out.set(i, checked.issues);
   }
   return out;
 }
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-function withId(error: RowError, id: string | undefined): RowError {
-  return id === undefined ? error : { ...error, id: unquote(id.trim()) };
+/** The ETL's words for a row whose field count differs from the header's. */
+function fieldCountIssue(width: number, found: number): FieldIssue {
+  return { field: "(row)", message: `expected ${width} fields as in the header, found ${found}` };
 }
 
-function unquote(cell: string): string {
-  return cell;
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-/** Splits text into the header and data lines as the ETL does (BOM, CRLF, trailing blanks). */
-export function splitCsvLines(text: string): { header: string | null; lines: string[]; numbers: Int32Array } {
-  const raw = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split("\n");
-  let count = raw.length;
-  for (let i = 0; i < count; i++) raw[i] = trimEnd(raw[i]);
-  while (count > 0 && raw[count - 1] === "") count--;
-  if (count === 0) return { header: null, lines: [], numbers: new Int32Array(0) };
-  const lines = raw.slice(1, count);
-  const numbers = new Int32Array(lines.length);
-  for (let i = 0; i < numbers.length; i++) numbers[i] = i + 2;
-  return { header: raw[0], lines, numbers };
+/** The index just past the last non-blank character: trailing blank lines are not rows (as in the ETL). */
+function endOfContent(text: string): number {
+  let end = text.length;
+  while (end > 0 && WHITE_SPACE.test(text[end - 1])) end--;
+  return end;
 }
 
+const WHITE_SPACE = /\s/;
+
+/** `line.replace(/\s+$/, "")`, skipping the regular expression for lines ending in printable ASCII. */
 function trimEnd(line: string): string {
   const last = line.charCodeAt(line.length - 1);
-  // Only white space at the end needs the regular expression (CR of CRLF, stray blanks).
-  return last === 13 || last === 32 || last === 9 || last === 11 || last === 12 || last > 127
-    ? line.replace(/\s+$/, "")
-    : line;
+  return last > 32 && last < 127 ? line : line.replace(/\s+$/, "");
 }
 
 /** Splits one CSV line on commas outside double quotes, unquoting fields (as the ETL reads them). */

@@ -69,7 +69,7 @@ export class PredictionPool {
     slot.pending++;
     return new Promise<Float64Array>((resolve, reject) => {
       this.#waiters.set(id, { slot, resolve, reject });
-      slot.worker.postMessage(job, [data.buffer]);
+      slot.worker.postMessage(job, [data.buffer as ArrayBuffer]);
     });
   }
 

@@ -28,7 +28,7 @@ scope.onmessage = (event) => {
     const forest = forests.get(job.key);
     if (!forest) throw new Error(`worker has no forest ${job.key}`);
     const out = predictBatch(forest, { data: job.data, rows: job.rows, cols: job.cols });
-    scope.postMessage({ id: job.id, out }, [out.buffer]);
+    scope.postMessage({ id: job.id, out }, [out.buffer as ArrayBuffer]);
   } catch (error) {
     scope.postMessage({ id: job.id, error: (error as Error).message ?? String(error) });
   }

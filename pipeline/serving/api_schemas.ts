@@ -1,0 +1,144 @@
+/**
+ * The zod schemas of the API's requests and answers, for validation and for `/openapi.json`.
+ * The applicant itself is the schema module's `applicantSchema`: defined once, here only named.
+ * @module
+ */
+
+import { z } from "@hono/zod-openapi";
+import { applicantSchema } from "../schema.ts";
+import type { PredictionExtension } from "./prediction.ts";
+
+/** One applicant (request of `/predict`, item of a JSON batch). */
+export const Applicant = applicantSchema.openapi("Applicant", {
+  example: {
+    checking_status: "A11",
+    duration: 6,
+    credit_history: "A34",
+    purpose: "A43",
+    credit_amount: 1169,
+    savings_status: "A65",
+    employment: "A75",
+    installment_commitment: 4,
+    personal_status: "A93",
+    other_parties: "A101",
+    residence_since: 4,
+    property_magnitude: "A121",
+    age: 67,
+    other_payment_plans: "A143",
+    housing: "A152",
+    existing_credits: 2,
+    job: "A173",
+    num_dependents: 1,
+    own_telephone: "A192",
+    foreign_worker: "A201",
+  },
+});
+
+/** One field's problem. */
+export const FieldIssue = z.object({
+  field: z.string().openapi({ description: "The attribute (or `(body)`, `(row)`, a header column)." }),
+  message: z.string(),
+  row: z.number().int().optional(),
+  line: z.number().int().optional(),
+}).openapi("FieldIssue");
+
+/** Every error answer. */
+export const ErrorBody = z.object({
+  error: z.string().openapi({ example: "validation_error" }),
+  message: z.string(),
+  request_id: z.string(),
+  issues: z.array(FieldIssue).optional(),
+}).openapi("Error");
+
+/** The answer of `/predict`, with the extensions' fields. */
+export function predictionSchema(extensions: readonly PredictionExtension[]) {
+  const fields = Object.assign({}, ...extensions.map((e) => e.fields));
+  return z.object({
+    probability_bad: z.number().min(0).max(1).openapi({ description: "The forest's P(bad risk)." }),
+    decision: z.enum(["approve", "decline", "review"]).openapi({
+      description: "decline when probability_bad ≥ threshold; review within review_margin of it (when set).",
+    }),
+    threshold: z.number(),
+    review_margin: z.number(),
+    model_version: z.number().int().nullable(),
+    run_id: z.string(),
+    request_id: z.string(),
+    ...fields,
+  }).openapi("Prediction");
+}
+
+/** One row of a batch answer. */
+export const BatchRow = z.object({
+  row: z.number().int().openapi({ description: "1-based data row." }),
+  line: z.number().int().optional().openapi({ description: "Line in the uploaded CSV." }),
+  id: z.string().optional(),
+  probability_bad: z.number(),
+  decision: z.enum(["approve", "decline", "review"]),
+}).openapi("BatchRow");
+
+/** One rejected row of a batch. */
+export const BatchError = z.object({
+  row: z.number().int(),
+  line: z.number().int().optional(),
+  id: z.string().optional(),
+  issues: z.array(FieldIssue),
+}).openapi("BatchRowError");
+
+/** The JSON answer of `/predict/batch`. */
+export const BatchAnswer = z.object({
+  model_version: z.number().int().nullable(),
+  run_id: z.string(),
+  threshold: z.number(),
+  review_margin: z.number(),
+  request_id: z.string(),
+  rows: z.number().int(),
+  scored: z.number().int(),
+  rejected: z.number().int(),
+  predictions: z.array(BatchRow),
+  errors: z.array(BatchError),
+}).openapi("BatchAnswer");
+
+/** `GET /model`. */
+export const ModelInfo = z.object({
+  model_version: z.number().int().nullable(),
+  stage: z.string().nullable(),
+  run_id: z.string(),
+  sha256: z.string(),
+  verified: z.boolean().openapi({ description: "sha256 checked against the registry." }),
+  format_version: z.number().int(),
+  schema_version: z.string(),
+  created_at: z.string(),
+  loaded_at: z.string(),
+  objective: z.string(),
+  threshold: z.number(),
+  review_margin: z.number(),
+  params: z.record(z.string(), z.unknown()),
+  metrics: z.record(z.string(), z.unknown()).openapi({ description: "Headline metrics with their `protocol`." }),
+  features: z.array(z.object({ name: z.string(), sources: z.array(z.string()) })),
+  attributes: z.array(z.string()),
+}).openapi("ModelInfo");
+
+/** `GET /health`. */
+export const Health = z.object({ status: z.literal("ok"), uptime_s: z.number() }).openapi("Health");
+
+/** `GET /ready`. */
+export const Readiness = z.object({
+  status: z.enum(["ready", "not_ready"]),
+  model_version: z.number().int().nullable().optional(),
+  run_id: z.string().optional(),
+}).openapi("Readiness");
+
+/** `POST /admin/reload`. */
+export const ReloadAnswer = z.object({
+  changed: z.boolean(),
+  model_version: z.number().int().nullable(),
+  previous_version: z.number().int().nullable(),
+  run_id: z.string(),
+  sha256: z.string(),
+  request_id: z.string(),
+}).openapi("ReloadAnswer");
+
+/** A run as `models/runs/<id>/run.json` holds it. */
+export const RunRecord = z.record(z.string(), z.unknown()).openapi("Run", {
+  description: "run_id, experiment, status, params, metrics, tags, steps, artifacts (MLflow vocabulary).",
+});

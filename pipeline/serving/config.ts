@@ -1,0 +1,96 @@
+/**
+ * The server's settings, read once from the environment and checked, so a typo in a variable
+ * stops the start with a message instead of surfacing as odd behaviour later.
+ * @module
+ */
+
+import { DEFAULT_MODELS_DIR } from "../tracking.ts";
+import type { LogLevel } from "./log.ts";
+
+/** Everything the server can be told from outside. */
+export interface ServerConfig {
+  /** `PORT`: TCP port (0 picks a free one). */
+  port: number;
+  /** `HOST`: address to listen on. */
+  hostname: string;
+  /** `MODELS_DIR`: registry and runs. */
+  modelsDir: string;
+  /** `MODEL`: serve this artifact instead of the registry's production model. */
+  modelPath?: string;
+  /** `REVIEW_MARGIN`: P(bad) within this distance of the threshold is sent to review (0 = off). */
+  reviewMargin: number;
+  /** `BATCH_MAX_ROWS`: rows accepted in one JSON batch. */
+  batchMaxRows: number;
+  /** `MAX_BODY_BYTES`: body limit of single-record routes. */
+  maxBodyBytes: number;
+  /** `MAX_BATCH_BODY_BYTES`: body limit of `/predict/batch`. */
+  maxBatchBodyBytes: number;
+  /** `ADMIN_TOKEN`: bearer token of `/admin/*`; admin routes answer 404 when unset. */
+  adminToken?: string;
+  /** `LOG_LEVEL` (debug, info, warn, error, off) or `LOG=off`. */
+  logLevel: LogLevel;
+  /** `BATCH_WORKERS`: worker threads for large batches (0 = score on the main thread). */
+  batchWorkers: number;
+}
+
+/** Defaults for everything not set. */
+export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
+  port: 8000,
+  hostname: "0.0.0.0",
+  modelsDir: DEFAULT_MODELS_DIR,
+  reviewMargin: 0,
+  batchMaxRows: 10_000,
+  maxBodyBytes: 1024 * 1024,
+  maxBatchBodyBytes: 128 * 1024 * 1024,
+  logLevel: "info",
+  batchWorkers: Math.min(4, Math.max(1, navigator.hardwareConcurrency || 1)),
+});
+
+/** A setting that cannot be used, naming the variable. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "off"];
+
+/** Reads the settings from environment variables (`get` defaults to `Deno.env.get`). */
+export function configFromEnv(get: (name: string) => string | undefined = (n) => Deno.env.get(n)): ServerConfig {
+  const integer = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) => {
+    const raw = get(name);
+    if (raw === undefined || raw === "") return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    }
+    return value;
+  };
+  const margin = get("REVIEW_MARGIN");
+  const reviewMargin = margin === undefined || margin === "" ? 0 : Number(margin);
+  if (!(reviewMargin >= 0 && reviewMargin < 0.5)) {
+    throw new ConfigError(`REVIEW_MARGIN must be a number from 0 to below 0.5, got ${JSON.stringify(margin)}`);
+  }
+  const level = (get("LOG") === "off" ? "off" : (get("LOG_LEVEL") || DEFAULT_CONFIG.logLevel).toLowerCase());
+  if (!LEVELS.includes(level as LogLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LEVELS.join(", ")}, got ${JSON.stringify(level)}`);
+  }
+  const token = get("ADMIN_TOKEN");
+  if (token !== undefined && token !== "" && token.length < 16) {
+    throw new ConfigError("ADMIN_TOKEN must be at least 16 characters long");
+  }
+  return {
+    port: integer("PORT", DEFAULT_CONFIG.port, 0, 65_535),
+    hostname: get("HOST") || DEFAULT_CONFIG.hostname,
+    modelsDir: get("MODELS_DIR") || DEFAULT_CONFIG.modelsDir,
+    modelPath: get("MODEL") || undefined,
+    reviewMargin,
+    batchMaxRows: integer("BATCH_MAX_ROWS", DEFAULT_CONFIG.batchMaxRows, 1),
+    maxBodyBytes: integer("MAX_BODY_BYTES", DEFAULT_CONFIG.maxBodyBytes, 1),
+    maxBatchBodyBytes: integer("MAX_BATCH_BODY_BYTES", DEFAULT_CONFIG.maxBatchBodyBytes, 1),
+    adminToken: token || undefined,
+    logLevel: level as LogLevel,
+    batchWorkers: integer("BATCH_WORKERS", DEFAULT_CONFIG.batchWorkers, 0, 64),
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * What the route groups share: the Hono environment type and the server's parts, passed in
+ * explicitly so every route group can be built (and tested) with its own.
+ * @module
+ */
+
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { ServerConfig } from "./config.ts";
+import type { Logger } from "./log.ts";
+import type { ServerMetrics } from "./metrics.ts";
+import type { ModelHolder, ServingModel } from "./model_holder.ts";
+import type { PredictionPool } from "./predict_pool.ts";
+import type { PredictionExtension } from "./prediction.ts";
+import { ApiError } from "./errors.ts";
+
+/** Per-request variables. */
+export type AppEnv = { Variables: { requestId: string } };
+
+/** The application type. */
+export type App = OpenAPIHono<AppEnv>;
+
+/** The server's parts. */
+export interface AppDeps {
+  readonly holder: ModelHolder;
+  readonly config: ServerConfig;
+  readonly logger: Logger;
+  readonly metrics: ServerMetrics;
+  /** Workers for large batches, or null to score on the request's thread. */
+  readonly pool: PredictionPool | null;
+  readonly extensions: readonly PredictionExtension[];
+  /** The folder served at `/` (a file URL ending in `/`). */
+  readonly staticRoot: URL;
+}
+
+/** The model serving now, or 503 when none is loaded yet. */
+export function requireModel(holder: ModelHolder): ServingModel {
+  const serving = holder.current;
+  if (!serving) {
+    throw new ApiError(503, "model_unavailable", "no model is loaded yet; train one and POST /admin/reload");
+  }
+  return serving;
+}

@@ -1,0 +1,46 @@
+/**
+ * The prediction service's building blocks; `serve.ts` composes them into the app and
+ * `pipeline/score.ts` uses the batch path offline.
+ *
+ * | module | job |
+ * | --- | --- |
+ * | `config.ts` | settings from the environment, checked |
+ * | `model_holder.ts` | the served model, verified on load, swapped atomically on reload |
+ * | `prediction.ts` | one applicant's answer, and the extension point for added fields |
+ * | `batch.ts`, `batch_format.ts` | CSV/JSON batches with per-row errors; JSON and CSV output |
+ * | `forest_kernel.ts`, `predict_pool.ts` | lock-step batch scoring, on worker threads for big batches |
+ * | `body.ts`, `errors.ts` | body limits and media types; one error shape, 422 hook |
+ * | `observe.ts`, `log.ts`, `metrics.ts` | request ids, JSON-lines logs, Prometheus metrics |
+ * | `static_files.ts`, `docs.ts` | the browser app's folder; Swagger UI without a CDN |
+ * | `routes/*.ts` | the route groups |
+ * @module
+ */
+
+export { type BatchForest, compileForest, predictBatch } from "./forest_kernel.ts";
+export { defaultPoolSize, PredictionPool } from "./predict_pool.ts";
+export { type ModelSource, ModelHolder, NoProductionModelError, type ReloadOutcome, type ServingModel } from "./model_holder.ts";
+export {
+  type BatchOptions,
+  BatchInputError,
+  type BatchResult,
+  decisions,
+  type RowError,
+  scoreCsv,
+  scoreRecords,
+  StrictBatchError,
+} from "./batch.ts";
+export { batchToCsv, batchToJson, csvCell } from "./batch_format.ts";
+export { ConfigError, configFromEnv, DEFAULT_CONFIG, type ServerConfig } from "./config.ts";
+export { type LogLevel, Logger, type LogSink, stdoutSink } from "./log.ts";
+export { LATENCY_BUCKETS, ServerMetrics } from "./metrics.ts";
+export {
+  calibratedRisk,
+  DEFAULT_EXTENSIONS,
+  predict,
+  type Prediction,
+  type PredictionContext,
+  type PredictionExtension,
+} from "./prediction.ts";
+export { ApiError, type ErrorBody, type ErrorCode, validationHook } from "./errors.ts";
+export { type App, type AppDeps, type AppEnv } from "./context.ts";
+export { CONTENT_SECURITY_POLICY, resolveStaticPath } from "./static_files.ts";

@@ -1,0 +1,49 @@
+/**
+ * The outermost middleware: gives each request an id (a sane incoming `X-Request-Id` is kept),
+ * and when the response is ready counts it in the metrics, writes the JSON-lines request log and
+ * sets the headers every response carries.
+ * @module
+ */
+
+import type { Context, MiddlewareHandler } from "hono";
+import { matchedRoutes } from "hono/route";
+import type { Logger } from "./log.ts";
+import type { ServerMetrics } from "./metrics.ts";
+
+/** Incoming request ids kept as they are: short, printable, no separators that could forge log lines. */
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Request id, timing, metrics, request log and common headers. */
+export function observe(logger: Logger, metrics: ServerMetrics): MiddlewareHandler {
+  return async (c, next) => {
+    const started = performance.now();
+    const incoming = c.req.header("x-request-id");
+    const requestId = incoming !== undefined && SANE_REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+    c.set("requestId" as never, requestId as never);
+    await next();
+    const headers = c.res.headers;
+    headers.set("X-Request-Id", requestId);
+    headers.set("X-Content-Type-Options", "nosniff");
+    const seconds = (performance.now() - started) / 1000;
+    const route = routeLabel(c);
+    metrics.request(c.req.method, route, c.res.status, seconds);
+    if (logger.enabled("info")) {
+      logger.info("request", {
+        method: c.req.method,
+        path: c.req.path,
+        route,
+        status: c.res.status,
+        duration_ms: Math.round(seconds * 1e6) / 1000,
+        request_id: requestId,
+      });
+    }
+  };
+}
+
+/** The pattern of the route that answered (a bounded label set), `static` for files, `unmatched` for 404s. */
+function routeLabel(c: Context): string {
+  const route = matchedRoutes(c)[c.req.routeIndex];
+  // Only middleware (method ALL) ran: no route matched.
+  if (!route || route.method === "ALL") return "unmatched";
+  return route.path === "/*" ? "static" : route.path;
+}

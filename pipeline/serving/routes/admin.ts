@@ -1,0 +1,93 @@
+/**
+ * `POST /admin/reload`: swaps in the newly promoted model. Guarded by a bearer token from
+ * `ADMIN_TOKEN`; without one the route does not exist (404). A reload that fails keeps the model
+ * that was serving and answers 409 with the reason.
+ * @module
+ */
+
+import { createRoute } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { ModelLoadError } from "../../model.ts";
+import { ErrorBody, ReloadAnswer } from "../api_schemas.ts";
+import type { App, AppDeps } from "../context.ts";
+import { ApiError } from "../errors.ts";
+
+/** Registers the admin routes (only when a token is configured). */
+export function registerAdminRoutes(app: App, deps: AppDeps): void {
+  const token = deps.config.adminToken;
+  if (!token) return;
+  const { holder, logger, metrics } = deps;
+  const json = (schema: typeof ErrorBody | typeof ReloadAnswer, description: string) => ({
+    description,
+    content: { "application/json": { schema } },
+  });
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/admin/reload",
+      tags: ["operations"],
+      summary: "Load the registry's production model and swap it in",
+      description: "Requests in flight finish on the model they started with. Needs `Authorization: Bearer <ADMIN_TOKEN>`.",
+      security: [{ bearer: [] }],
+      responses: {
+        200: json(ReloadAnswer, "The model now serving"),
+        401: json(ErrorBody, "No bearer token"),
+        403: json(ErrorBody, "Wrong token"),
+        409: json(ErrorBody, "The new model was refused; the previous one keeps serving"),
+      },
+    }),
+    async (c) => {
+      await authorize(c, token);
+      const previous = holder.current;
+      try {
+        const outcome = await holder.reload();
+        metrics.reload(outcome.changed ? "swapped" : "unchanged");
+        logger.info("model reload", {
+          changed: outcome.changed,
+          model_version: outcome.current.version,
+          previous_version: previous?.version ?? null,
+          sha256: outcome.current.sha256,
+          request_id: c.get("requestId"),
+        });
+        return c.json({
+          changed: outcome.changed,
+          model_version: outcome.current.version,
+          previous_version: previous?.version ?? null,
+          run_id: outcome.current.runId,
+          sha256: outcome.current.sha256,
+          request_id: c.get("requestId"),
+        }, 200);
+      } catch (error) {
+        if (!(error instanceof ModelLoadError)) throw error;
+        metrics.reload("failed");
+        logger.warn("model reload refused", { reason: error.message, request_id: c.get("requestId") });
+        throw new ApiError(409, "reload_failed", error.message, {
+          model_version: holder.current?.version ?? null,
+        });
+      }
+    },
+  );
+}
+
+async function authorize(c: Context, token: string): Promise<void> {
+  const header = c.req.header("authorization");
+  const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
+  if (!match) {
+    c.header("WWW-Authenticate", 'Bearer realm="admin"');
+    throw new ApiError(401, "unauthorized", "send Authorization: Bearer <ADMIN_TOKEN>");
+  }
+  if (!await sameSecret(match[1], token)) throw new ApiError(403, "forbidden", "the token is not valid");
+}
+
+/** Compares digests in constant time, so the time taken says nothing about the token. */
+async function sameSecret(given: string, expected: string): Promise<boolean> {
+  const encode = new TextEncoder();
+  const [a, b] = await Promise.all([
+    crypto.subtle.digest("SHA-256", encode.encode(given)),
+    crypto.subtle.digest("SHA-256", encode.encode(expected)),
+  ]);
+  const x = new Uint8Array(a), y = new Uint8Array(b);
+  let diff = 0;
+  for (let i = 0; i < x.length; i++) diff |= x[i] ^ y[i];
+  return diff === 0;
+}

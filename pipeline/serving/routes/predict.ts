@@ -1,0 +1,194 @@
+/**
+ * `POST /predict` (one applicant, validated by zod against the schema module's applicant schema)
+ * and `POST /predict/batch` (a JSON array or a CSV upload, rows checked one by one so the valid
+ * ones are scored and the others reported with their row numbers).
+ * @module
+ */
+
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { accepts } from "hono/accepts";
+import type { Decision } from "../../model.ts";
+import { Applicant, BatchAnswer, ErrorBody, predictionSchema } from "../api_schemas.ts";
+import {
+  type BatchResult,
+  BatchInputError,
+  decisions,
+  type RowError,
+  scoreCsv,
+  scoreRecords,
+  StrictBatchError,
+} from "../batch.ts";
+import { batchToCsv, batchToJson } from "../batch_format.ts";
+import { jsonBody, readText, requireMediaType } from "../body.ts";
+import { type App, type AppDeps, requireModel } from "../context.ts";
+import { ApiError, validationError } from "../errors.ts";
+import { predict } from "../prediction.ts";
+
+const errors = (statuses: readonly number[]) =>
+  Object.fromEntries(
+    statuses.map((status) => [status, {
+      description: ERROR_DESCRIPTIONS[status],
+      content: { "application/json": { schema: ErrorBody } },
+    }]),
+  );
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: "Malformed JSON or a bad query parameter",
+  413: "Body over the limit (or too many rows)",
+  415: "Wrong Content-Type",
+  422: "Schema violations, naming every offending field",
+  503: "No model loaded yet",
+};
+
+/** Registers the prediction routes. */
+export function registerPredictRoutes(app: App, deps: AppDeps): void {
+  const { holder, config, metrics, extensions } = deps;
+
+  const predictRoute = createRoute({
+    method: "post",
+    path: "/predict",
+    tags: ["predict"],
+    summary: "Score one applicant",
+    description: "Attribute names from the schema, categorical values as codes (e.g. `A11`).",
+    middleware: [jsonBody(() => config.maxBodyBytes)] as const,
+    request: { body: { required: true, content: { "application/json": { schema: Applicant } } } },
+    responses: {
+      200: {
+        description: "The probability of bad risk and the decision",
+        content: { "application/json": { schema: predictionSchema(extensions) } },
+      },
+      ...errors([400, 413, 415, 422, 503]),
+    },
+  });
+
+  app.openapi(predictRoute, (c) => {
+    const serving = requireModel(holder);
+    const answer = predict(serving, c.req.valid("json"), {
+      reviewMargin: config.reviewMargin,
+      requestId: c.get("requestId"),
+      extensions,
+      query: (name) => c.req.query(name),
+    });
+    metrics.predictions(answer.decision);
+    c.header("Cache-Control", "no-store");
+    // deno-lint-ignore no-explicit-any
+    return c.json(answer as any, 200);
+  });
+
+  app.openAPIRegistry.registerPath({
+    method: "post",
+    path: "/predict/batch",
+    tags: ["predict"],
+    summary: "Score many applicants",
+    description: `A JSON array of applicants (at most ${config.batchMaxRows} rows; each may carry an \`id\`) ` +
+      "or a CSV upload (`text/csv`, a header of attribute names, optional `id` column passed through). " +
+      "Invalid rows are reported with their row (and CSV line) numbers while the valid rows are scored; " +
+      "`strict=true` rejects the whole batch instead. The answer is JSON or CSV as `Accept` prefers.",
+    request: {
+      query: z.object({
+        strict: z.enum(["true", "false"]).optional().openapi({ description: "Reject the batch if any row is invalid." }),
+      }),
+      body: {
+        required: true,
+        content: {
+          "application/json": { schema: z.array(Applicant) },
+          "text/csv": { schema: z.string().openapi({ example: "id,checking_status,duration,…\na-1,A11,6,…" }) },
+        },
+      },
+    },
+    responses: {
+      200: {
+        description: "Scores and per-row errors",
+        content: {
+          "application/json": { schema: BatchAnswer },
+          "text/csv": { schema: z.string().openapi({ example: "row,line,id,probability_bad,decision,error" }) },
+        },
+      },
+      ...errors([400, 413, 415, 422, 503]),
+    },
+  });
+
+  app.post("/predict/batch", async (c) => {
+    const serving = requireModel(holder);
+    const type = requireMediaType(c, ["application/json", "text/csv"]);
+    const strict = booleanQuery(c, "strict");
+    const text = await readText(c, config.maxBatchBodyBytes);
+    let result: BatchResult;
+    try {
+      if (type === "text/csv") {
+        result = await scoreCsv(serving, text, { strict, pool: deps.pool, source: "upload" });
+      } else {
+        const records = parseJson(text);
+        if (!Array.isArray(records)) {
+          throw validationError([{ field: "(body)", message: "expected a JSON array of applicants" }]);
+        }
+        if (records.length > config.batchMaxRows) {
+          throw new ApiError(
+            413,
+            "too_many_rows",
+            `the batch has ${records.length} rows; the limit is ${config.batchMaxRows} (send a CSV for more)`,
+            { limit_rows: config.batchMaxRows },
+          );
+        }
+        result = await scoreRecords(serving, records, { strict, pool: deps.pool });
+      }
+    } catch (error) {
+      if (error instanceof BatchInputError) throw validationError(error.issues, "the batch cannot be read");
+      if (error instanceof StrictBatchError) throw validationError(flatten(error.result.errors), error.message);
+      throw error;
+    }
+    countDecisions(deps, result, decisions(serving, result, config.reviewMargin));
+    c.header("Cache-Control", "no-store");
+    const header = { serving, reviewMargin: config.reviewMargin, requestId: c.get("requestId") };
+    if (prefersCsv(c)) {
+      c.header("Content-Type", "text/csv; charset=utf-8");
+      return c.body(batchToCsv(result, header));
+    }
+    return c.json(batchToJson(result, header));
+  });
+}
+
+function countDecisions(deps: AppDeps, result: BatchResult, decided: readonly (Decision | undefined)[]): void {
+  let approve = 0, decline = 0, review = 0;
+  for (const d of decided) {
+    if (d === "approve") approve++;
+    else if (d === "decline") decline++;
+    else if (d === "review") review++;
+  }
+  deps.metrics.predictions("approve", approve);
+  deps.metrics.predictions("decline", decline);
+  deps.metrics.predictions("review", review);
+  deps.metrics.batchRows(approve + decline + review, result.errors.length);
+}
+
+function flatten(errors: readonly RowError[]) {
+  return errors.flatMap((e) =>
+    e.issues.map((issue) => ({ row: e.row, ...(e.line === undefined ? {} : { line: e.line }), ...issue }))
+  );
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError(400, "malformed_json", "the request body is not valid JSON");
+  }
+}
+
+/** A `true`/`false` query parameter (absent = false); anything else is a 422 naming it. */
+function booleanQuery(c: Context, name: string): boolean {
+  const value = c.req.query(name);
+  if (value === undefined || value === "false" || value === "0") return false;
+  if (value === "true" || value === "1" || value === "") return true;
+  throw validationError([{ field: name, message: `expected true or false, got ${JSON.stringify(value)}` }]);
+}
+
+function prefersCsv(c: Context): boolean {
+  if (!c.req.header("accept")) return false;
+  return accepts(c, {
+    header: "Accept",
+    supports: ["application/json", "text/csv"],
+    default: "application/json",
+  }) === "text/csv";
+}
