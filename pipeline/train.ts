@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { PlattCalibrator, reliabilityCurve } from "./calibration.ts";
 import { DataError, DEFAULT_DATA_PATH, loadCreditTable, selectRows, toApplicants } from "./etl.ts";
 import { fairnessReport } from "./fairness.ts";
-import { FeatureEncoder, type Matrix } from "./features.ts";
+import { FeatureEncoder } from "./features.ts";
 import { BalancedRandomForest, type ForestOptions, type MaxFeatures } from "./forest/mod.ts";
 import { brierScore, metricsReport, prCurve, rocCurve, thresholdSweep } from "./metrics.ts";
 import { MODEL_FORMAT_VERSION, type ModelArtifact } from "./model.ts";
@@ -351,6 +351,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       stage: registration.version.stage,
     });
     await run.finish();
+    await run.logArtifact("MODEL_CARD.md", modelCard(run.record));
 
     return {
       runId: run.id,
