@@ -67,7 +67,9 @@ export function createApp(options: CreateAppOptions): App {
         request_id: requestIdOf(c),
       }))
   );
-  app.notFound((c) => c.json(body("not_found", `no route ${c.req.method} ${c.req.path}`, requestIdOf(c)), 404));
+  app.notFound((c) =>
+    c.json(body("not_found", `no route ${c.req.method} ${c.req.path}`, requestIdOf(c)), 404)
+  );
 
   registerInfoRoutes(app, deps);
   registerPredictRoutes(app, deps);
@@ -116,7 +118,7 @@ export function startServer(options: CreateAppOptions): RunningServer {
   const pool = options.pool !== undefined
     ? options.pool
     : config.batchWorkers > 0
-    ? new PredictionPool(config.batchWorkers)
+    ? new PredictionPool(config.batchWorkers).warm()
     : null;
   const app = createApp({ ...options, config, logger, pool });
   let inFlight = 0;
@@ -201,11 +203,19 @@ export async function main(): Promise<number> {
     });
     if (!serving.verified) logger.warn("the model is not in the registry: its sha256 could not be verified");
   } else {
-    logger.warn("no production model yet: /ready answers 503 until a model is trained and POST /admin/reload");
+    logger.warn(
+      "no production model yet: /ready answers 503 until a model is trained and POST /admin/reload",
+    );
   }
   const running = startServer({ holder, config, logger });
+  let signalled = false;
   const stop = (signal: Deno.Signal) => {
-    logger.info("shutting down", { signal });
+    if (signalled) {
+      logger.warn("second signal: exiting without waiting", { signal, in_flight: running.inFlight() });
+      Deno.exit(1);
+    }
+    signalled = true;
+    logger.info("shutting down", { signal, in_flight: running.inFlight() });
     running.shutdown();
   };
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];

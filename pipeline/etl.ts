@@ -198,7 +198,8 @@ function parseCsv(lines: Line[], source: string): CreditTable {
   if (problems.length) {
     throw new DataError(source, problems.slice(0, MAX_PROBLEMS), problems.length > MAX_PROBLEMS);
   }
-  const strings = pl.readCSV(Buffer.from(lines.map((l) => l.text).join("\n") + "\n"), {
+  const csv = lines.map((l) => l.text).join("\n") + "\n";
+  const strings = pl.readCSV(Buffer.from(csv), {
     sep: ",",
     hasHeader: true,
     inferSchemaLength: 0,
@@ -210,6 +211,7 @@ function parseCsv(lines: Line[], source: string): CreditTable {
     source,
     seen.has(CLASS_COLUMN),
     seen.has(ID_COLUMN),
+    PADDING.test(csv),
   );
 }
 
@@ -252,8 +254,10 @@ function typeColumns(
   source: string,
   labelled: boolean,
   withIds: boolean,
+  padded = true,
 ): CreditTable {
-  const strings = raw.select(...raw.columns.map((c) => pl.col(c).str.strip().alias(c))).withRowIndex(ROW);
+  const stripped = padded ? raw.select(...raw.columns.map((c) => pl.col(c).str.strip().alias(c))) : raw;
+  const strings = stripped.withRowIndex(ROW);
   const problems: DataProblem[] = [];
   // Checks are collected first and looked up one by one only when some row fails any of them:
   // a clean table costs one pass instead of one per check.
@@ -293,7 +297,8 @@ function typeColumns(
     typed.push(value.eq(pl.lit("2")).cast(pl.Int8).alias("bad"));
   }
   const anyProblem = checks.map((c) => c.predicate).reduce((any, p) => any.or(p));
-  if (strings.filter(anyProblem).height > 0) checks.forEach(lookUp);
+  const failing = strings.lazy().filter(anyProblem).select(pl.len().alias("n")).collectSync().getColumn("n");
+  if (Number(failing.get(0)) > 0) checks.forEach(lookUp);
   if (problems.length) {
     problems.sort((x, y) => x.line - y.line);
     throw new DataError(source, problems.slice(0, MAX_PROBLEMS), problems.length > MAX_PROBLEMS);
@@ -307,6 +312,12 @@ function typeColumns(
 }
 
 const ROW = "__row";
+
+/**
+ * White space other than line breaks (JavaScript's \s plus U+0085, which Rust's `trim` also
+ * strips): a text without any has nothing for `str.strip()` to remove, so the pass is skipped.
+ */
+const PADDING = /[^\S\n]|\u0085/;
 
 type Reporter = (name: string, predicate: pl.Expr, message: string) => void;
 

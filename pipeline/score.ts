@@ -40,7 +40,11 @@ export const processIO: ScoreIO = {
 };
 
 /** Runs the command; returns the exit status. */
-export async function runScore(args: string[], io: ScoreIO = processIO, env = (n: string) => Deno.env.get(n)): Promise<number> {
+export async function runScore(
+  args: string[],
+  io: ScoreIO = processIO,
+  env = (n: string) => Deno.env.get(n),
+): Promise<number> {
   let values;
   let positionals: string[];
   try {
@@ -81,7 +85,11 @@ export async function runScore(args: string[], io: ScoreIO = processIO, env = (n
     });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    io.stderr(`score: ${error.message.replace("REVIEW_MARGIN", "--review-margin").replace("BATCH_WORKERS", "--workers")}\n`);
+    io.stderr(
+      `score: ${
+        error.message.replace("REVIEW_MARGIN", "--review-margin").replace("BATCH_WORKERS", "--workers")
+      }\n`,
+    );
     return 2;
   }
 
@@ -117,7 +125,11 @@ export async function runScore(args: string[], io: ScoreIO = processIO, env = (n
   } catch (error) {
     bar.end();
     if (error instanceof BatchInputError) {
-      io.stderr(`score: ${input} cannot be scored:\n${error.issues.map((i) => `  ${i.field}: ${i.message}`).join("\n")}\n`);
+      io.stderr(
+        `score: ${input} cannot be scored:\n${
+          error.issues.map((i) => `  ${i.field}: ${i.message}`).join("\n")
+        }\n`,
+      );
       return 1;
     }
     if (error instanceof StrictBatchError) {
@@ -131,13 +143,17 @@ export async function runScore(args: string[], io: ScoreIO = processIO, env = (n
   bar.end();
 
   const header = { serving, reviewMargin: config.reviewMargin };
-  const output = values.json ? JSON.stringify(batchToJson(result, header)) + "\n" : batchToCsv(result, header);
+  const output = values.json
+    ? JSON.stringify(batchToJson(result, header)) + "\n"
+    : batchToCsv(result, header);
   if (values.out) await writeFileAtomic(values.out, output);
   else io.stdout(output);
 
   const seconds = (performance.now() - started) / 1000;
   io.stderr(
-    `scored ${result.rows - result.errors.length} of ${result.rows} rows with model v${serving.version ?? "?"} ` +
+    `scored ${result.rows - result.errors.length} of ${result.rows} rows with model v${
+      serving.version ?? "?"
+    } ` +
       `(run ${serving.runId}) in ${seconds.toFixed(2)} s` + (values.out ? ` → ${values.out}` : "") + "\n" +
       describeErrors(result),
   );
@@ -150,7 +166,9 @@ function describeErrors(result: BatchResult, shown = 10): string {
     `  line ${e.line ?? "?"}: ${e.issues.map((i) => `${i.field}: ${i.message}`).join("; ")}`
   );
   const more = result.errors.length - shown;
-  return `${result.errors.length} row(s) rejected:\n${lines.join("\n")}\n${more > 0 ? `  … and ${more} more\n` : ""}`;
+  return `${result.errors.length} row(s) rejected:\n${lines.join("\n")}\n${
+    more > 0 ? `  … and ${more} more\n` : ""
+  }`;
 }
 
 /** A one-line progress bar: redrawn in place on a terminal, a line per quarter elsewhere. */
@@ -174,7 +192,8 @@ export class ProgressBar {
     const width = 30;
     const filled = Math.round(fraction * width);
     const seconds = ((performance.now() - this.#started) / 1000).toFixed(1);
-    const text = `scoring [${"█".repeat(filled)}${"░".repeat(width - filled)}] ${String(step).padStart(3)}% ` +
+    const text =
+      `scoring [${"█".repeat(filled)}${"░".repeat(width - filled)}] ${String(step).padStart(3)}% ` +
       `${done.toLocaleString("en")}/${total.toLocaleString("en")} rows ${seconds} s`;
     if (this.#io.interactive) {
       this.#io.stderr(`\r${text}`);

@@ -76,6 +76,31 @@ export async function germanCsv(options: { ids?: boolean; rows?: number } = {}):
   return [header.join(","), ...lines].join("\n") + "\n";
 }
 
+/** Parses CSV text with a header row (RFC 4180 quotes, no line breaks inside cells) into records. */
+export function parseCsv(text: string): Record<string, string>[] {
+  const [header, ...lines] = text.replace(/\n$/, "").split("\n").map(splitCsvRow);
+  return lines.map((cells) => Object.fromEntries(header.map((name, i) => [name, cells[i] ?? ""])));
+}
+
+function splitCsvRow(line: string): string[] {
+  const cells: string[] = [];
+  let cell = "";
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quoted && ch === '"' && line[i + 1] === '"') {
+      cell += '"';
+      i++;
+    } else if (ch === '"') quoted = !quoted;
+    else if (ch === "," && !quoted) {
+      cells.push(cell);
+      cell = "";
+    } else cell += ch;
+  }
+  cells.push(cell);
+  return cells;
+}
+
 /**
  * Trains a balanced forest on all 1,000 rows, writes the artifact as a run's `model.json`, and
  * registers it. Metrics and the Platt calibrator are in-sample and labelled so; they exist to fill

@@ -42,7 +42,11 @@ Deno.test("a real server: health, a prediction, and graceful shutdown letting an
   const fixture = await trainFixtureModel({ nEstimators: 20 });
   try {
     const holder = await ModelHolder.open({ modelsDir: fixture.modelsDir });
-    const running = startServer({ holder, logger: quiet, config: { port: 0, hostname: "127.0.0.1", batchWorkers: 0 } });
+    const running = startServer({
+      holder,
+      logger: quiet,
+      config: { port: 0, hostname: "127.0.0.1", batchWorkers: 0 },
+    });
     const health = await fetch(new URL("/health", running.url));
     assert.equal(health.status, 200);
     assert.equal((await health.json()).status, "ok");
@@ -182,7 +186,10 @@ Deno.test("deno run serve.ts refuses a tampered model at start with a clear mess
     const child = serveProcess({ MODELS_DIR: fixture.modelsDir, LOG: "off" });
     const { code, stderr, stdout } = await child.output();
     assert.equal(code, 1);
-    assert.match(new TextDecoder().decode(stderr), /sha256 [0-9a-f]{64}, but the registry expects [0-9a-f]{64}: refusing a modified artifact/);
+    assert.match(
+      new TextDecoder().decode(stderr),
+      /sha256 [0-9a-f]{64}, but the registry expects [0-9a-f]{64}: refusing a modified artifact/,
+    );
     assert.equal(new TextDecoder().decode(stdout), "");
   } finally {
     await fixture.cleanup();

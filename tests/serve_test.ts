@@ -8,7 +8,7 @@ import { ATTRIBUTES, checkValue, schemaDocument } from "../pipeline/schema.ts";
 import { Logger } from "../pipeline/serving/log.ts";
 import { ModelHolder } from "../pipeline/serving/model_holder.ts";
 import type { PredictionExtension } from "../pipeline/serving/prediction.ts";
-import { germanApplicants, germanCredit, germanCsv, trainFixtureModel } from "./fixtures.ts";
+import { germanApplicants, germanCredit, germanCsv, parseCsv, trainFixtureModel } from "./fixtures.ts";
 
 const TOKEN = "test-admin-token-0123456789";
 const fixture = await trainFixtureModel();
@@ -37,26 +37,17 @@ async function errorOf(response: Response, status: number, code: string) {
   return body;
 }
 
-function parseCsv(text: string): Record<string, string>[] {
-  const [header, ...lines] = text.trimEnd().split("\n");
-  const columns = header.split(",");
-  return lines.map((line) => {
-    const cells: string[] = [];
-    for (const m of line.matchAll(/("([^"]|"")*"|[^,]*)(,|$)/g)) {
-      cells.push(m[1].startsWith('"') ? m[1].slice(1, -1).replace(/""/g, '"') : m[1]);
-      if (m[3] === "") break;
-    }
-    return Object.fromEntries(columns.map((c, i) => [c, cells[i] ?? ""]));
-  });
-}
-
 Deno.test("GET /health and /ready answer while a model is loaded; /ready is 503 without one", async () => {
   const health = await app.request("/health");
   assert.equal(health.status, 200);
   assert.equal((await health.json()).status, "ok");
   const ready = await app.request("/ready");
   assert.equal(ready.status, 200);
-  assert.deepEqual(await ready.json(), { status: "ready", model_version: 1, run_id: fixture.artifact.run_id });
+  assert.deepEqual(await ready.json(), {
+    status: "ready",
+    model_version: 1,
+    run_id: fixture.artifact.run_id,
+  });
 
   const emptyDir = await Deno.makeTempDir();
   try {
@@ -157,16 +148,27 @@ Deno.test("422 names every offending field in the schema module's words", async 
 Deno.test("400 for malformed JSON, 415 for a wrong or missing content type, 413 over the body limit", async () => {
   await errorOf(await post("/predict", '{"checking_status": "A11",'), 400, "malformed_json");
   await errorOf(await post("/predict", ""), 400, "malformed_json");
-  await errorOf(await post("/predict", JSON.stringify(applicants[0]), { "content-type": "text/plain" }), 415, "unsupported_media_type");
   await errorOf(
-    await app.request("/predict", { method: "POST", body: new TextEncoder().encode(JSON.stringify(applicants[0])) }),
+    await post("/predict", JSON.stringify(applicants[0]), { "content-type": "text/plain" }),
+    415,
+    "unsupported_media_type",
+  );
+  await errorOf(
+    await app.request("/predict", {
+      method: "POST",
+      body: new TextEncoder().encode(JSON.stringify(applicants[0])),
+    }),
     415,
     "unsupported_media_type",
   );
   const small = createApp({ holder, logger: quiet, config: { maxBodyBytes: 1000 } });
   const big = JSON.stringify({ ...applicants[0], padding: "x".repeat(2000) });
   await errorOf(
-    await small.request("/predict", { method: "POST", headers: { "content-type": "application/json" }, body: big }),
+    await small.request("/predict", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: big,
+    }),
     413,
     "payload_too_large",
   );
@@ -178,7 +180,11 @@ Deno.test("400 for malformed JSON, 415 for a wrong or missing content type, 413 
     },
   });
   await errorOf(
-    await small.request("/predict", { method: "POST", headers: { "content-type": "application/json" }, body: stream }),
+    await small.request("/predict", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: stream,
+    }),
     413,
     "payload_too_large",
   );
@@ -237,24 +243,32 @@ Deno.test("POST /predict/batch (JSON) scores all 1,000 rows exactly as the pipel
   assert.equal(body.scored, 1000);
   assert.equal(body.rejected, 0);
   assert.equal(body.model_version, 1);
-  body.predictions.forEach((p: { row: number; id: string; probability_bad: number; decision: string }, i: number) => {
-    assert.equal(p.row, i + 1);
-    assert.equal(p.id, `a${i}`);
-    assert.equal(p.probability_bad, expected[i], `row ${i + 1}`);
-    assert.equal(p.decision, expected[i] >= 0.5 ? "decline" : "approve");
-  });
+  body.predictions.forEach(
+    (p: { row: number; id: string; probability_bad: number; decision: string }, i: number) => {
+      assert.equal(p.row, i + 1);
+      assert.equal(p.id, `a${i}`);
+      assert.equal(p.probability_bad, expected[i], `row ${i + 1}`);
+      assert.equal(p.decision, expected[i] >= 0.5 ? "decline" : "approve");
+    },
+  );
 });
 
 Deno.test("POST /predict/batch (CSV) scores all 1,000 rows exactly, ids passed through, JSON or CSV out", async () => {
   const csv = await germanCsv({ ids: true });
-  const json = await app.request("/predict/batch", { method: "POST", headers: { "content-type": "text/csv" }, body: csv });
+  const json = await app.request("/predict/batch", {
+    method: "POST",
+    headers: { "content-type": "text/csv" },
+    body: csv,
+  });
   assert.equal(json.status, 200);
   const body = await json.json();
   assert.equal(body.scored, 1000);
-  body.predictions.forEach((p: { row: number; line: number; id: string; probability_bad: number }, i: number) => {
-    assert.deepEqual([p.row, p.line, p.id], [i + 1, i + 2, `applicant-${i + 1}`]);
-    assert.equal(p.probability_bad, expected[i], `row ${i + 1}`);
-  });
+  body.predictions.forEach(
+    (p: { row: number; line: number; id: string; probability_bad: number }, i: number) => {
+      assert.deepEqual([p.row, p.line, p.id], [i + 1, i + 2, `applicant-${i + 1}`]);
+      assert.equal(p.probability_bad, expected[i], `row ${i + 1}`);
+    },
+  );
 
   const asCsv = await app.request("/predict/batch", {
     method: "POST",
@@ -297,7 +311,8 @@ Deno.test("batch rows with errors are reported with row/line numbers and field n
   assert.equal(body.rows, 12);
   assert.equal(body.rejected, 6);
   const errors = new Map(body.errors.map((e: { line: number }) => [e.line, e]));
-  const fields = (line: number) => (errors.get(line) as { issues: { field: string }[] }).issues.map((i) => i.field);
+  const fields = (line: number) =>
+    (errors.get(line) as { issues: { field: string }[] }).issues.map((i) => i.field);
   assert.deepEqual(fields(3), ["purpose"]);
   assert.deepEqual(fields(5), ["duration", "age"]);
   assert.deepEqual(fields(7), ["credit_amount"]);
@@ -342,9 +357,12 @@ Deno.test("strict=true fails the whole batch with 422 and every row's issues; a 
     body: lines.join("\n"),
   });
   const body = await errorOf(strict, 422, "validation_error");
-  assert.deepEqual(body.issues.map((i: { row: number; line: number; field: string }) => [i.row, i.line, i.field]), [
-    [2, 3, "checking_status"],
-  ]);
+  assert.deepEqual(
+    body.issues.map((i: { row: number; line: number; field: string }) => [i.row, i.line, i.field]),
+    [
+      [2, 3, "checking_status"],
+    ],
+  );
   const json = await errorOf(
     await post("/predict/batch?strict=true", [applicants[0], { ...applicants[0], age: 5 }]),
     422,
@@ -354,28 +372,48 @@ Deno.test("strict=true fails the whole batch with 422 and every row's issues; a 
   const clean = await post("/predict/batch?strict=true", applicants.slice(0, 3));
   assert.equal(clean.status, 200);
   assert.equal((await clean.json()).scored, 3);
-  const bad = await errorOf(await post("/predict/batch?strict=maybe", applicants.slice(0, 1)), 422, "validation_error");
+  const bad = await errorOf(
+    await post("/predict/batch?strict=maybe", applicants.slice(0, 1)),
+    422,
+    "validation_error",
+  );
   assert.equal(bad.issues[0].field, "strict");
 });
 
 Deno.test("batch input errors: header problems, not an array, too many rows, body limit, media type", async () => {
   const csv = (await germanCsv({ rows: 3 })).replace("duration", "durration");
   const header = await errorOf(
-    await app.request("/predict/batch", { method: "POST", headers: { "content-type": "text/csv" }, body: csv }),
+    await app.request("/predict/batch", {
+      method: "POST",
+      headers: { "content-type": "text/csv" },
+      body: csv,
+    }),
     422,
     "validation_error",
   );
   const fields = header.issues.map((i: { field: string }) => i.field).sort();
   assert.deepEqual(fields, ["duration", "durration"]);
   await errorOf(
-    await app.request("/predict/batch", { method: "POST", headers: { "content-type": "text/csv" }, body: "\n\n" }),
+    await app.request("/predict/batch", {
+      method: "POST",
+      headers: { "content-type": "text/csv" },
+      body: "\n\n",
+    }),
     422,
     "validation_error",
   );
   await errorOf(await post("/predict/batch", { rows: [] }), 422, "validation_error");
   await errorOf(await post("/predict/batch", "[1, 2"), 400, "malformed_json");
-  await errorOf(await post("/predict/batch", "a,b", { "content-type": "text/plain" }), 415, "unsupported_media_type");
-  const limited = createApp({ holder, logger: quiet, config: { batchMaxRows: 5, maxBatchBodyBytes: 20_000 } });
+  await errorOf(
+    await post("/predict/batch", "a,b", { "content-type": "text/plain" }),
+    415,
+    "unsupported_media_type",
+  );
+  const limited = createApp({
+    holder,
+    logger: quiet,
+    config: { batchMaxRows: 5, maxBatchBodyBytes: 20_000 },
+  });
   await errorOf(
     await limited.request("/predict/batch", {
       method: "POST",
@@ -417,13 +455,18 @@ Deno.test("GET /runs lists runs newest first (runs.html for browsers when presen
   const runs = await (await app.request("/runs")).json();
   assert.equal(runs.length, 1);
   assert.equal(runs[0].run_id, fixture.artifact.run_id);
-  assert.equal((await (await app.request("/runs", { headers: { accept: "text/html" } })).json())[0].run_id, runs[0].run_id);
+  assert.equal(
+    (await (await app.request("/runs", { headers: { accept: "text/html" } })).json())[0].run_id,
+    runs[0].run_id,
+  );
 
   const staticDir = await Deno.makeTempDir();
   try {
     await Deno.writeTextFile(`${staticDir}/runs.html`, "<!DOCTYPE html><title>runs</title>");
     const withPage = createApp({ holder, logger: quiet, staticRoot: new URL(`file://${staticDir}/`) });
-    const page = await withPage.request("/runs", { headers: { accept: "text/html,application/xhtml+xml,*/*;q=0.8" } });
+    const page = await withPage.request("/runs", {
+      headers: { accept: "text/html,application/xhtml+xml,*/*;q=0.8" },
+    });
     assert.equal(page.status, 200);
     assert.match(page.headers.get("content-type")!, /^text\/html/);
     assert.match(await page.text(), /<title>runs/);
@@ -436,7 +479,15 @@ Deno.test("GET /runs lists runs newest first (runs.html for browsers when presen
   assert.equal(one.status, 200);
   assert.equal((await one.json()).run_id, fixture.artifact.run_id);
   await errorOf(await app.request("/runs/20990101-000000-nope00"), 404, "not_found");
-  for (const path of ["/runs/%2e%2e", "/runs/..%2f..%2fetc%2fpasswd", "/runs/%252e%252e", "/runs/%2E%2E%2Fregistry.json", "/runs/a%00b"]) {
+  for (
+    const path of [
+      "/runs/%2e%2e",
+      "/runs/..%2f..%2fetc%2fpasswd",
+      "/runs/%252e%252e",
+      "/runs/%2E%2E%2Fregistry.json",
+      "/runs/a%00b",
+    ]
+  ) {
     const response = await app.request(path);
     assert.ok([400, 404].includes(response.status), `${path} answered ${response.status}`);
     assert.doesNotMatch(await response.text(), /"models"|root:/);
@@ -448,7 +499,20 @@ Deno.test("GET /runs lists runs newest first (runs.html for browsers when presen
 Deno.test("GET /openapi.json is generated from the zod schemas; /docs serves Swagger UI locally", async () => {
   const doc = await (await app.request("/openapi.json")).json();
   assert.match(doc.openapi, /^3\.1/);
-  for (const path of ["/predict", "/predict/batch", "/health", "/ready", "/model", "/schema", "/runs", "/runs/{id}", "/metrics", "/admin/reload"]) {
+  for (
+    const path of [
+      "/predict",
+      "/predict/batch",
+      "/health",
+      "/ready",
+      "/model",
+      "/schema",
+      "/runs",
+      "/runs/{id}",
+      "/metrics",
+      "/admin/reload",
+    ]
+  ) {
     assert.ok(doc.paths[path], `${path} is documented`);
   }
   const applicant = doc.components.schemas.Applicant;
@@ -474,8 +538,16 @@ Deno.test("GET /openapi.json is generated from the zod schemas; /docs serves Swa
 
 Deno.test("GET /metrics exposes requests by route and status, latency, decisions and the model version", async () => {
   const metricsApp = createApp({ holder, logger: quiet });
-  await metricsApp.request("/predict", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(applicants[1]) });
-  await metricsApp.request("/predict", { method: "POST", headers: { "content-type": "application/json" }, body: "{" });
+  await metricsApp.request("/predict", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(applicants[1]),
+  });
+  await metricsApp.request("/predict", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{",
+  });
   await metricsApp.request("/nowhere", { method: "POST" });
   const response = await metricsApp.request("/metrics");
   assert.match(response.headers.get("content-type")!, /^text\/plain; version=0\.0\.4/);
@@ -487,7 +559,13 @@ Deno.test("GET /metrics exposes requests by route and status, latency, decisions
   assert.match(text, /^# TYPE http_request_duration_seconds histogram$/m);
   const decision = expected[1] >= 0.5 ? "decline" : "approve";
   assert.match(text, new RegExp(`^predictions_total\\{decision="${decision}"\\} 1$`, "m"));
-  assert.match(text, new RegExp(`^model_info\\{version="1",run_id="${fixture.artifact.run_id}",sha256="${fixture.version.sha256}"`, "m"));
+  assert.match(
+    text,
+    new RegExp(
+      `^model_info\\{version="1",run_id="${fixture.artifact.run_id}",sha256="${fixture.version.sha256}"`,
+      "m",
+    ),
+  );
   assert.match(text, /^model_loaded 1$/m);
 });
 
@@ -498,8 +576,14 @@ Deno.test("POST /admin/reload: 404 without a token configured, 401/403 for bad c
     const local = await ModelHolder.open({ modelsDir: dir });
     const admin = createApp({ holder: local, logger: quiet, config: { adminToken: TOKEN } });
     const reload = (token?: string) =>
-      admin.request("/admin/reload", { method: "POST", headers: token ? { authorization: `Bearer ${token}` } : {} });
-    assert.equal((await createApp({ holder: local, logger: quiet }).request("/admin/reload", { method: "POST" })).status, 404);
+      admin.request("/admin/reload", {
+        method: "POST",
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
+    assert.equal(
+      (await createApp({ holder: local, logger: quiet }).request("/admin/reload", { method: "POST" })).status,
+      404,
+    );
     const missing = await errorOf(await reload(), 401, "unauthorized");
     assert.ok(missing);
     await errorOf(await reload("not-the-token-at-all"), 403, "forbidden");
@@ -545,12 +629,18 @@ Deno.test("a model refused at start: tampered artifact, foreign format; MODEL=pa
     await assert.rejects(() => ModelHolder.open({ modelsDir: dir }), /sha256 .* but the registry expects/);
     const copy = `${dir}/unregistered.json`;
     await Deno.writeTextFile(copy, original.replace('"format_version":1', '"format_version":2'));
-    await assert.rejects(() => ModelHolder.open({ modelsDir: dir, modelPath: copy }), /format_version 2 is not supported/);
+    await assert.rejects(
+      () => ModelHolder.open({ modelsDir: dir, modelPath: copy }),
+      /format_version 2 is not supported/,
+    );
     await Deno.writeTextFile(copy, original);
     const unregistered = await ModelHolder.open({ modelsDir: dir, modelPath: copy });
     assert.equal(unregistered.current!.verified, false);
     assert.equal(unregistered.current!.version, null);
-    await assert.rejects(() => ModelHolder.open({ modelsDir: dir, modelPath: `${dir}/missing.json` }), /cannot read model/);
+    await assert.rejects(
+      () => ModelHolder.open({ modelsDir: dir, modelPath: `${dir}/missing.json` }),
+      /cannot read model/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -595,7 +685,10 @@ Deno.test("static files: index.html at /, content types, CSP without inline scri
       ]
     ) {
       const response = await site.request(path);
-      assert.ok(response.status === 404 || (path === "/../secret.txt" && response.status !== 200), `${path} → ${response.status}`);
+      assert.ok(
+        response.status === 404 || (path === "/../secret.txt" && response.status !== 200),
+        `${path} → ${response.status}`,
+      );
       assert.doesNotMatch(await response.text(), /outside|SECRET/, path);
     }
   } finally {

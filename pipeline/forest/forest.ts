@@ -76,6 +76,9 @@ export class BalancedRandomForest {
   predictProbaOne(row: ArrayLike<number>): number {
     const packed = this.#fitted();
     checkWidth(row.length, this.nFeaturesIn);
+    for (let c = 0; c < row.length; c++) {
+      if (row[c] - row[c] !== 0) throw new RangeError(`row[${c}] must be a finite number, got ${row[c]}`);
+    }
     return predictPackedRow(packed, row, 0);
   }
 

@@ -7,11 +7,11 @@
 /** A dense row-major matrix of finite numbers. */
 export interface Matrix {
   /** `rows * cols` values, row after row. */
-  data: Float64Array;
+  readonly data: Float64Array;
   /** Number of rows (samples). */
-  rows: number;
+  readonly rows: number;
   /** Number of columns (features). */
-  cols: number;
+  readonly cols: number;
 }
 
 /** Feature input accepted everywhere: rows of numbers or a {@link Matrix}. */

@@ -79,7 +79,7 @@ export const DEFAULT_TREE_OPTIONS: Readonly<DecisionTreeOptions> = Object.freeze
  */
 export const DEFAULT_FOREST_OPTIONS: Readonly<ForestOptions> = Object.freeze({
   criterion: "gini",
-  maxDepth: null,
+  maxDepth: 8,
   minSamplesSplit: 2,
   minSamplesLeaf: 1,
   maxFeatures: "sqrt",

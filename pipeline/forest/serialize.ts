@@ -53,15 +53,16 @@ export function serializeTrees(trees: readonly FlatTree[]): SerializedTrees {
 
 /** Decodes trees written by {@link serializeTrees}, checking that the arrays agree. */
 export function deserializeTrees(json: SerializedTrees, nFeatures: number): FlatTree[] {
-  const nodeCounts = new Int32Array(fromBase64(json.nodeCounts, "nodeCounts"));
+  if (json === null || typeof json !== "object") throw new TypeError("trees must be an object");
+  const nodeCounts = new Int32Array(fromBase64(json.nodeCounts, "nodeCounts", 4));
   const total = nodeCounts.reduce((a, b) => a + b, 0);
-  const childrenRight = new Int32Array(fromBase64(json.childrenRight, "childrenRight"));
-  const feature = new Int32Array(fromBase64(json.feature, "feature"));
-  const thresholds = new Float64Array(fromBase64(json.threshold, "threshold"));
-  const value = new Float64Array(fromBase64(json.value, "value"));
-  const impurity = new Float64Array(fromBase64(json.impurity, "impurity"));
-  const nNodeSamples = new Int32Array(fromBase64(json.nNodeSamples, "nNodeSamples"));
-  const weighted = new Float64Array(fromBase64(json.weightedNNodeSamples, "weightedNNodeSamples"));
+  const childrenRight = new Int32Array(fromBase64(json.childrenRight, "childrenRight", 4));
+  const feature = new Int32Array(fromBase64(json.feature, "feature", 4));
+  const thresholds = new Float64Array(fromBase64(json.threshold, "threshold", 8));
+  const value = new Float64Array(fromBase64(json.value, "value", 8));
+  const impurity = new Float64Array(fromBase64(json.impurity, "impurity", 8));
+  const nNodeSamples = new Int32Array(fromBase64(json.nNodeSamples, "nNodeSamples", 4));
+  const weighted = new Float64Array(fromBase64(json.weightedNNodeSamples, "weightedNNodeSamples", 8));
   for (
     const [name, arr] of [
       ["childrenRight", childrenRight],
@@ -100,7 +101,9 @@ export function deserializeTrees(json: SerializedTrees, nFeatures: number): Flat
       const f = tree.feature[i];
       if (f >= 0) {
         const r = tree.childrenRight[i];
-        if (f >= nFeatures || r <= i + 1 || r >= n || k >= thresholds.length) {
+        if (
+          f >= nFeatures || r <= i + 1 || r >= n || k >= thresholds.length || !Number.isFinite(thresholds[k])
+        ) {
           throw new RangeError(`tree ${t} node ${i} is malformed`);
         }
         tree.childrenLeft[i] = i + 1;
@@ -146,8 +149,8 @@ export function toBase64(array: Int32Array | Float64Array): string {
   return new Uint8Array(array.buffer, array.byteOffset, array.byteLength).toBase64();
 }
 
-/** Bytes of a base64 string, in a fresh, aligned buffer. */
-export function fromBase64(text: string, name: string): ArrayBuffer {
+/** Bytes of a base64 string, in a fresh, aligned buffer holding whole `bytesPerValue` values. */
+export function fromBase64(text: string, name: string, bytesPerValue: number): ArrayBuffer {
   requireLittleEndian();
   if (typeof text !== "string") throw new TypeError(`trees.${name} must be a base64 string`);
   let bytes: Uint8Array;
@@ -156,8 +159,10 @@ export function fromBase64(text: string, name: string): ArrayBuffer {
   } catch {
     throw new TypeError(`trees.${name} is not valid base64`);
   }
-  if (bytes.byteLength % 8 !== 0 && bytes.byteLength % 4 !== 0) {
-    throw new RangeError(`trees.${name} has ${bytes.byteLength} bytes, not a whole number of values`);
+  if (bytes.byteLength % bytesPerValue !== 0) {
+    throw new RangeError(
+      `trees.${name} has ${bytes.byteLength} bytes, not whole ${bytesPerValue}-byte values`,
+    );
   }
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }

@@ -113,7 +113,9 @@ export const ModelInfo = z.object({
   threshold: z.number(),
   review_margin: z.number(),
   params: z.record(z.string(), z.unknown()),
-  metrics: z.record(z.string(), z.unknown()).openapi({ description: "Headline metrics with their `protocol`." }),
+  metrics: z.record(z.string(), z.unknown()).openapi({
+    description: "Headline metrics with their `protocol`.",
+  }),
   features: z.array(z.object({ name: z.string(), sources: z.array(z.string()) })),
   attributes: z.array(z.string()),
 }).openapi("ModelInfo");

@@ -82,7 +82,11 @@ export const DEFAULT_CHUNK_ROWS = 65_536;
 const DEFAULT_POOL_MIN_ROWS = 50_000;
 
 /** Scores CSV text with a header of attribute names (plus optional `id` and `class` columns). */
-export async function scoreCsv(serving: ServingModel, text: string, options: BatchOptions = {}): Promise<BatchResult> {
+export async function scoreCsv(
+  serving: ServingModel,
+  text: string,
+  options: BatchOptions = {},
+): Promise<BatchResult> {
   const source = options.source ?? "input";
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const dataEnd = endOfContent(body);
@@ -120,13 +124,14 @@ export async function scoreCsv(serving: ServingModel, text: string, options: Bat
     };
     if (chunk.matrix && !(options.strict && errors.length)) {
       const { kept, matrix } = chunk;
-      pending.push(
-        score(serving, matrix, pool).then((p) => {
-          if (kept) for (let i = 0; i < kept.length; i++) probabilities[kept[i]] = p[i];
-          else probabilities.set(p, firstRow);
-          finished();
-        }),
-      );
+      const job = score(serving, matrix, pool).then((p) => {
+        if (kept) { for (let i = 0; i < kept.length; i++) probabilities[kept[i]] = p[i]; }
+        else probabilities.set(p, firstRow);
+        finished();
+      });
+      // Marked handled now: if a later chunk throws, an earlier failure must not go unhandled.
+      job.catch(() => {});
+      pending.push(job);
     } else {
       finished();
     }
@@ -179,7 +184,11 @@ export async function scoreRecords(
 }
 
 /** The decision for each row (undefined for rejected rows). */
-export function decisions(serving: ServingModel, result: BatchResult, reviewMargin = 0): (Decision | undefined)[] {
+export function decisions(
+  serving: ServingModel,
+  result: BatchResult,
+  reviewMargin = 0,
+): (Decision | undefined)[] {
   const out: (Decision | undefined)[] = new Array(result.rows);
   for (let i = 0; i < result.rows; i++) {
     const p = result.probabilities[i];
@@ -235,7 +244,12 @@ function parseChunk(
     const table = parseOrHeaderError(header, slice, source);
     // The ETL drops blank lines at the end of a text: a count that differs means one was there.
     if (table.frame.height === rows) {
-      return { kept: null, matrix: serving.model.encoder.transformFrame(table.frame), ids: table.ids, errors: [] };
+      return {
+        kept: null,
+        matrix: serving.model.encoder.transformFrame(table.frame),
+        ids: table.ids,
+        errors: [],
+      };
     }
   } catch (error) {
     if (!(error instanceof DataError)) throw error;
@@ -273,9 +287,11 @@ function parseRowByRow(
       table = parseOrHeaderError(header, kept.map((i) => lines[i]).join("\n"), source);
     } catch (error) {
       if (!(error instanceof DataError)) throw error;
-      const issuesByRow = checkedRows ? etlIssues(error, kept) : validateCsvRows(columns, lines, kept);
-      if (issuesByRow.size === 0) throw error;
+      // The schema's verdict first (the API's words); then whatever the ETL alone refuses.
+      let issuesByRow = checkedRows ? new Map<number, FieldIssue[]>() : validateCsvRows(columns, lines, kept);
       checkedRows = true;
+      if (issuesByRow.size === 0) issuesByRow = etlIssues(error, kept);
+      if (issuesByRow.size === 0) throw error;
       kept = kept.filter((i) => {
         const issues = issuesByRow.get(i);
         if (issues) reject(i, issues);

@@ -50,7 +50,14 @@ export function batchToCsv(result: BatchResult, header: BatchHeader): string {
   const decided = decisions(header.serving, result, header.reviewMargin);
   const hasLines = result.firstLine !== null;
   const hasIds = result.ids !== null;
-  const columns = ["row", ...(hasLines ? ["line"] : []), ...(hasIds ? ["id"] : []), "probability_bad", "decision", "error"];
+  const columns = [
+    "row",
+    ...(hasLines ? ["line"] : []),
+    ...(hasIds ? ["id"] : []),
+    "probability_bad",
+    "decision",
+    "error",
+  ];
   const errorsByRow = new Map<number, RowError>();
   for (const e of result.errors) errorsByRow.set(e.row, e);
   const out: string[] = new Array(result.rows + 1);
@@ -64,7 +71,8 @@ export function batchToCsv(result: BatchResult, header: BatchHeader): string {
       line += "," + result.probabilities[i] + "," + decision + ",";
     } else {
       const error = errorsByRow.get(i + 1);
-      line += ",,," + csvCell(error ? error.issues.map((x) => `${x.field}: ${x.message}`).join("; ") : "rejected");
+      line += ",,," +
+        csvCell(error ? error.issues.map((x) => `${x.field}: ${x.message}`).join("; ") : "rejected");
     }
     out[i + 1] = line;
   }

@@ -57,22 +57,28 @@ export class ConfigError extends Error {
 const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "off"];
 
 /** Reads the settings from environment variables (`get` defaults to `Deno.env.get`). */
-export function configFromEnv(get: (name: string) => string | undefined = (n) => Deno.env.get(n)): ServerConfig {
+export function configFromEnv(
+  get: (name: string) => string | undefined = (n) => Deno.env.get(n),
+): ServerConfig {
   const integer = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) => {
     const raw = get(name);
     if (raw === undefined || raw === "") return fallback;
     const value = Number(raw);
     if (!Number.isInteger(value) || value < min || value > max) {
-      throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+      throw new ConfigError(
+        `${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`,
+      );
     }
     return value;
   };
   const margin = get("REVIEW_MARGIN");
   const reviewMargin = margin === undefined || margin === "" ? 0 : Number(margin);
   if (!(reviewMargin >= 0 && reviewMargin < 0.5)) {
-    throw new ConfigError(`REVIEW_MARGIN must be a number from 0 to below 0.5, got ${JSON.stringify(margin)}`);
+    throw new ConfigError(
+      `REVIEW_MARGIN must be a number from 0 to below 0.5, got ${JSON.stringify(margin)}`,
+    );
   }
-  const level = (get("LOG") === "off" ? "off" : (get("LOG_LEVEL") || DEFAULT_CONFIG.logLevel).toLowerCase());
+  const level = get("LOG") === "off" ? "off" : (get("LOG_LEVEL") || DEFAULT_CONFIG.logLevel).toLowerCase();
   if (!LEVELS.includes(level as LogLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LEVELS.join(", ")}, got ${JSON.stringify(level)}`);
   }

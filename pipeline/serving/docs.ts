@@ -52,7 +52,8 @@ const ASSETS: Record<string, Asset> = {
   },
   "swagger-ui-bundle.js": {
     type: "text/javascript; charset=utf-8",
-    load: async () => (await import("swagger-ui-dist/swagger-ui-bundle.js", { with: { type: "text" } })).default,
+    load: async () =>
+      (await import("swagger-ui-dist/swagger-ui-bundle.js", { with: { type: "text" } })).default,
   },
   "swagger-init.js": { type: "text/javascript; charset=utf-8", load: () => Promise.resolve(INIT) },
 };

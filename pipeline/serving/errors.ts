@@ -11,7 +11,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
-import { type FieldIssue, validateApplicant } from "../schema.ts";
+import { attribute, type FieldIssue, validateApplicant } from "../schema.ts";
 
 /** The machine-readable error codes. */
 export type ErrorCode =
@@ -106,14 +106,15 @@ export interface HookResult {
 }
 
 /**
- * The default validation hook of the OpenAPI routes: 422 with every issue. JSON bodies validated
- * by zod here are applicants, so their issues come from the schema module's `validateApplicant`;
- * anything else (query, path) is reported from zod's issues.
+ * The default validation hook of the OpenAPI routes: 422 with every issue. When zod's findings
+ * are about an applicant (attribute fields, unknown keys, the body's type), the issues come from
+ * the schema module's `validateApplicant`, in the words the ETL and the form use; anything else
+ * (query, path, other bodies) is reported from zod's issues.
  */
 export function validationHook(result: HookResult, c: Context): Response | undefined {
   if (result.success) return undefined;
   let issues: FieldIssue[] | undefined;
-  if (result.target === "json") {
+  if (result.target === "json" && aboutApplicant(result.error)) {
     const checked = validateApplicant(result.data);
     if (!checked.ok) issues = checked.issues;
   }
@@ -122,13 +123,24 @@ export function validationHook(result: HookResult, c: Context): Response | undef
   return c.json(body(error.code, error.message, requestIdOf(c), error.details), 422);
 }
 
+function aboutApplicant(error: ZodError | undefined): boolean {
+  return error !== undefined &&
+    error.issues.every((issue) =>
+      issue.code === "unrecognized_keys" || issue.path.length === 0 ||
+      (issue.path.length === 1 && attribute(String(issue.path[0])) !== undefined)
+    );
+}
+
 /** zod's issues as field issues: every unknown key named on its own. */
 export function zodIssues(error: ZodError | undefined, target = "body"): FieldIssue[] {
   if (!error) return [{ field: `(${target})`, message: "is not valid" }];
   return error.issues.flatMap((issue): FieldIssue[] => {
     const at = issue.path.map(String).join(".");
     if (issue.code === "unrecognized_keys") {
-      return issue.keys.map((key) => ({ field: at ? `${at}.${key}` : key, message: "is not an expected field" }));
+      return issue.keys.map((key) => ({
+        field: at ? `${at}.${key}` : key,
+        message: "is not an expected field",
+      }));
     }
     return [{ field: at || `(${target})`, message: issue.message }];
   });

@@ -46,11 +46,15 @@ export function compileForest(forest: BalancedRandomForest): BatchForest {
   const trees = forest.trees;
   if (trees.length === 0) throw new Error("the forest has no trees");
   if (forest.nFeaturesIn > FEATURE_MASK + 1) {
-    throw new RangeError(`batch scoring supports up to ${FEATURE_MASK + 1} features, got ${forest.nFeaturesIn}`);
+    throw new RangeError(
+      `batch scoring supports up to ${FEATURE_MASK + 1} features, got ${forest.nFeaturesIn}`,
+    );
   }
   let total = 0;
   for (const tree of trees) total += tree.nodeCount;
-  if (total > MAX_NODES) throw new RangeError(`batch scoring supports up to ${MAX_NODES} nodes, got ${total}`);
+  if (total > MAX_NODES) {
+    throw new RangeError(`batch scoring supports up to ${MAX_NODES} nodes, got ${total}`);
+  }
   const roots = new Int32Array(trees.length);
   const depths = new Int32Array(trees.length);
   const links = new Int32Array(total);
@@ -100,7 +104,9 @@ export function predictBatch(forest: BatchForest, matrix: Matrix, out?: Float64A
   if (cols !== forest.nFeatures) {
     throw new RangeError(`rows have ${cols} features, the model expects ${forest.nFeatures}`);
   }
-  if (data.length !== rows * cols) throw new RangeError(`matrix data has ${data.length} values, expected ${rows * cols}`);
+  if (data.length !== rows * cols) {
+    throw new RangeError(`matrix data has ${data.length} values, expected ${rows * cols}`);
+  }
   for (let i = 0; i < data.length; i++) {
     // `x - x` is NaN exactly for NaN and ±Infinity, which a leaf's +Infinity threshold cannot hold.
     if (data[i] - data[i] !== 0) {
@@ -152,7 +158,9 @@ function predictBlock(
         n6 = (l >> CHILD_SHIFT) + +!(data[b6 + (l & FEATURE_MASK)] <= T[n6]);
         l = L[n7];
         n7 = (l >> CHILD_SHIFT) + +!(data[b7 + (l & FEATURE_MASK)] <= T[n7]);
-        if ((d & 1) === 1 && (L[n0] & L[n1] & L[n2] & L[n3] & L[n4] & L[n5] & L[n6] & L[n7] & LEAF_BIT) !== 0) break;
+        if (
+          (d & 1) === 1 && (L[n0] & L[n1] & L[n2] & L[n3] & L[n4] & L[n5] & L[n6] & L[n7] & LEAF_BIT) !== 0
+        ) break;
       }
       out[r] += V[n0];
       out[r + 1] += V[n1];

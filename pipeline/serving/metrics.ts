@@ -81,11 +81,16 @@ export class ServerMetrics {
   /** The exposition text, with the model gauges taken from `serving`. */
   render(serving: ServingModel | null): string {
     const out: string[] = [];
-    const help = (name: string, type: string, text: string) => out.push(`# HELP ${name} ${text}`, `# TYPE ${name} ${type}`);
+    const help = (name: string, type: string, text: string) =>
+      out.push(`# HELP ${name} ${text}`, `# TYPE ${name} ${type}`);
 
     help("http_requests_total", "counter", "HTTP requests by method, route pattern and status.");
     for (const r of this.#requests.values()) {
-      out.push(`http_requests_total{method="${r.method}",route="${escape(r.route)}",status="${r.status}"} ${r.count}`);
+      out.push(
+        `http_requests_total{method="${r.method}",route="${
+          escape(r.route)
+        }",status="${r.status}"} ${r.count}`,
+      );
     }
 
     help("http_request_duration_seconds", "histogram", "Time from request to response, by route pattern.");
@@ -111,14 +116,18 @@ export class ServerMetrics {
     out.push(`batch_rows_total{outcome="rejected"} ${this.#batchRows.rejected}`);
 
     help("model_reloads_total", "counter", "Model reloads by outcome.");
-    for (const [outcome, n] of Object.entries(this.#reloads)) out.push(`model_reloads_total{outcome="${outcome}"} ${n}`);
+    for (const [outcome, n] of Object.entries(this.#reloads)) {
+      out.push(`model_reloads_total{outcome="${outcome}"} ${n}`);
+    }
 
     help("model_loaded", "gauge", "1 when a model is loaded and predictions are served.");
     out.push(`model_loaded ${serving ? 1 : 0}`);
     help("model_info", "gauge", "The served model: always 1, identified by its labels.");
     if (serving) {
       out.push(
-        `model_info{version="${serving.version ?? ""}",run_id="${escape(serving.runId)}",sha256="${serving.sha256}",` +
+        `model_info{version="${serving.version ?? ""}",run_id="${
+          escape(serving.runId)
+        }",sha256="${serving.sha256}",` +
           `schema_version="${escape(serving.model.artifact.schema_version)}"} 1`,
       );
     }

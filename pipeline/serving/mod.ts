@@ -18,10 +18,16 @@
 
 export { type BatchForest, compileForest, predictBatch } from "./forest_kernel.ts";
 export { defaultPoolSize, PredictionPool } from "./predict_pool.ts";
-export { type ModelSource, ModelHolder, NoProductionModelError, type ReloadOutcome, type ServingModel } from "./model_holder.ts";
 export {
-  type BatchOptions,
+  ModelHolder,
+  type ModelSource,
+  NoProductionModelError,
+  type ReloadOutcome,
+  type ServingModel,
+} from "./model_holder.ts";
+export {
   BatchInputError,
+  type BatchOptions,
   type BatchResult,
   decisions,
   type RowError,
@@ -31,7 +37,7 @@ export {
 } from "./batch.ts";
 export { batchToCsv, batchToJson, csvCell } from "./batch_format.ts";
 export { ConfigError, configFromEnv, DEFAULT_CONFIG, type ServerConfig } from "./config.ts";
-export { type LogLevel, Logger, type LogSink, stdoutSink } from "./log.ts";
+export { Logger, type LogLevel, type LogSink, stdoutSink } from "./log.ts";
 export { LATENCY_BUCKETS, ServerMetrics } from "./metrics.ts";
 export {
   calibratedRisk,

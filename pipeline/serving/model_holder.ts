@@ -135,7 +135,9 @@ export class ModelHolder {
 /** The registry has no production model (yet): train one, or point `MODEL` at an artifact. */
 export class NoProductionModelError extends ModelLoadError {
   constructor(modelsDir: string) {
-    super(`${modelsDir}/registry.json has no production model; train one (deno task train) or set MODEL=path`);
+    super(
+      `${modelsDir}/registry.json has no production model; train one (deno task train) or set MODEL=path`,
+    );
     this.name = "NoProductionModelError";
   }
 }

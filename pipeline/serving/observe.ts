@@ -18,7 +18,9 @@ export function observe(logger: Logger, metrics: ServerMetrics): MiddlewareHandl
   return async (c, next) => {
     const started = performance.now();
     const incoming = c.req.header("x-request-id");
-    const requestId = incoming !== undefined && SANE_REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+    const requestId = incoming !== undefined && SANE_REQUEST_ID.test(incoming)
+      ? incoming
+      : crypto.randomUUID();
     c.set("requestId" as never, requestId as never);
     await next();
     const headers = c.res.headers;

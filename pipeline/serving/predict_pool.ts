@@ -23,7 +23,10 @@ export interface PredictJob {
 }
 
 /** Message from a worker. */
-export type PredictReply = { id: number; out: Float64Array; error?: undefined } | { id: number; error: string };
+export type PredictReply = { id: number; out: Float64Array; error?: undefined } | {
+  id: number;
+  error: string;
+};
 
 interface Slot {
   worker: Worker;
@@ -71,6 +74,13 @@ export class PredictionPool {
       this.#waiters.set(id, { slot, resolve, reject });
       slot.worker.postMessage(job, [data.buffer as ArrayBuffer]);
     });
+  }
+
+  /** Starts every worker now, so the first large batch does not wait for them. */
+  warm(): this {
+    if (this.#closed) return this;
+    for (let i = 0; i < this.#slots.length; i++) this.#slots[i] ??= this.#start(i);
+    return this;
   }
 
   /** Stops the workers; pending predictions fail. */

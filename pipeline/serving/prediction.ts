@@ -35,9 +35,15 @@ export interface PredictionExtension {
 export const calibratedRisk: PredictionExtension = {
   name: "calibrated-risk",
   fields: {
-    pd: z.number().min(0).max(1).openapi({ description: "Calibrated probability of default (Platt scaling)." }),
-    pd_threshold: z.number().min(0).max(1).openapi({ description: "The decision threshold on the PD scale." }),
-    score: z.number().openapi({ description: "Credit score points (higher is safer), on the artifact's scale." }),
+    pd: z.number().min(0).max(1).openapi({
+      description: "Calibrated probability of default (Platt scaling).",
+    }),
+    pd_threshold: z.number().min(0).max(1).openapi({
+      description: "The decision threshold on the PD scale.",
+    }),
+    score: z.number().openapi({
+      description: "Credit score points (higher is safer), on the artifact's scale.",
+    }),
   },
   extend: ({ probability, serving }) => ({
     pd: serving.model.pd(probability),
@@ -85,7 +91,10 @@ export function predict(
     request_id: options.requestId,
   };
   for (const extension of options.extensions) {
-    Object.assign(answer, extension.extend({ applicant, probability, decision, serving, query: options.query }));
+    Object.assign(
+      answer,
+      extension.extend({ applicant, probability, decision, serving, query: options.query }),
+    );
   }
   return answer;
 }

@@ -27,7 +27,8 @@ export function registerAdminRoutes(app: App, deps: AppDeps): void {
       path: "/admin/reload",
       tags: ["operations"],
       summary: "Load the registry's production model and swap it in",
-      description: "Requests in flight finish on the model they started with. Needs `Authorization: Bearer <ADMIN_TOKEN>`.",
+      description:
+        "Requests in flight finish on the model they started with. Needs `Authorization: Bearer <ADMIN_TOKEN>`.",
       security: [{ bearer: [] }],
       responses: {
         200: json(ReloadAnswer, "The model now serving"),

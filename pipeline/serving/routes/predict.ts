@@ -11,8 +11,8 @@ import { accepts } from "hono/accepts";
 import type { Decision } from "../../model.ts";
 import { Applicant, BatchAnswer, ErrorBody, predictionSchema } from "../api_schemas.ts";
 import {
-  type BatchResult,
   BatchInputError,
+  type BatchResult,
   decisions,
   type RowError,
   scoreCsv,
@@ -81,19 +81,24 @@ export function registerPredictRoutes(app: App, deps: AppDeps): void {
     path: "/predict/batch",
     tags: ["predict"],
     summary: "Score many applicants",
-    description: `A JSON array of applicants (at most ${config.batchMaxRows} rows; each may carry an \`id\`) ` +
+    description:
+      `A JSON array of applicants (at most ${config.batchMaxRows} rows; each may carry an \`id\`) ` +
       "or a CSV upload (`text/csv`, a header of attribute names, optional `id` column passed through). " +
       "Invalid rows are reported with their row (and CSV line) numbers while the valid rows are scored; " +
       "`strict=true` rejects the whole batch instead. The answer is JSON or CSV as `Accept` prefers.",
     request: {
       query: z.object({
-        strict: z.enum(["true", "false"]).optional().openapi({ description: "Reject the batch if any row is invalid." }),
+        strict: z.enum(["true", "false"]).optional().openapi({
+          description: "Reject the batch if any row is invalid.",
+        }),
       }),
       body: {
         required: true,
         content: {
           "application/json": { schema: z.array(Applicant) },
-          "text/csv": { schema: z.string().openapi({ example: "id,checking_status,duration,…\na-1,A11,6,…" }) },
+          "text/csv": {
+            schema: z.string().openapi({ example: "id,checking_status,duration,…\na-1,A11,6,…" }),
+          },
         },
       },
     },
@@ -102,7 +107,9 @@ export function registerPredictRoutes(app: App, deps: AppDeps): void {
         description: "Scores and per-row errors",
         content: {
           "application/json": { schema: BatchAnswer },
-          "text/csv": { schema: z.string().openapi({ example: "row,line,id,probability_bad,decision,error" }) },
+          "text/csv": {
+            schema: z.string().openapi({ example: "row,line,id,probability_bad,decision,error" }),
+          },
         },
       },
       ...errors([400, 413, 415, 422, 503]),
@@ -135,7 +142,9 @@ export function registerPredictRoutes(app: App, deps: AppDeps): void {
       }
     } catch (error) {
       if (error instanceof BatchInputError) throw validationError(error.issues, "the batch cannot be read");
-      if (error instanceof StrictBatchError) throw validationError(flatten(error.result.errors), error.message);
+      if (error instanceof StrictBatchError) {
+        throw validationError(flatten(error.result.errors), error.message);
+      }
       throw error;
     }
     countDecisions(deps, result, decisions(serving, result, config.reviewMargin));
@@ -149,7 +158,11 @@ export function registerPredictRoutes(app: App, deps: AppDeps): void {
   });
 }
 
-function countDecisions(deps: AppDeps, result: BatchResult, decided: readonly (Decision | undefined)[]): void {
+function countDecisions(
+  deps: AppDeps,
+  result: BatchResult,
+  decided: readonly (Decision | undefined)[],
+): void {
   let approve = 0, decline = 0, review = 0;
   for (const d of decided) {
     if (d === "approve") approve++;
