@@ -13,7 +13,10 @@
 
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { ModelLoadError } from "./pipeline/model.ts";
+import { ServedWindow } from "./pipeline/drift.ts";
 import { SCHEMA_VERSION } from "./pipeline/schema.ts";
+import { AuditError, type AuditLog, DecisionTrail, openAuditLog } from "./pipeline/serving/audit.ts";
+import { defaultModelsDir, healthcheck, parseServeFlags, SERVE_USAGE } from "./pipeline/serving/cli.ts";
 import { ConfigError, configFromEnv, DEFAULT_CONFIG, type ServerConfig } from "./pipeline/serving/config.ts";
 import type { App, AppDeps, AppEnv } from "./pipeline/serving/context.ts";
 import { registerDocs } from "./pipeline/serving/docs.ts";
@@ -25,6 +28,9 @@ import { observe } from "./pipeline/serving/observe.ts";
 import { PredictionPool } from "./pipeline/serving/predict_pool.ts";
 import { DEFAULT_EXTENSIONS, type PredictionExtension } from "./pipeline/serving/prediction.ts";
 import { registerAdminRoutes } from "./pipeline/serving/routes/admin.ts";
+import { registerAuditRoutes } from "./pipeline/serving/routes/audit.ts";
+import { registerMonitoringRoutes } from "./pipeline/serving/routes/monitoring.ts";
+import { registerDashboardRoutes } from "./pipeline/serving/routes/dashboard.ts";
 import { registerInfoRoutes } from "./pipeline/serving/routes/info.ts";
 import { registerPredictRoutes } from "./pipeline/serving/routes/predict.ts";
 import { staticFiles } from "./pipeline/serving/static_files.ts";
@@ -42,6 +48,8 @@ export interface CreateAppOptions {
   pool?: PredictionPool | null;
   extensions?: readonly PredictionExtension[];
   staticRoot?: URL;
+  /** The audit trail decisions are recorded in before they are answered; none by default (the caller closes it). */
+  audit?: AuditLog | null;
 }
 
 /** Builds the application: routes, validation, errors, logging, metrics, docs and static files. */
@@ -72,8 +80,13 @@ export function createApp(options: CreateAppOptions): App {
   );
 
   registerInfoRoutes(app, deps);
-  registerPredictRoutes(app, deps);
+  const trail = new DecisionTrail(options.audit ?? null, new ServedWindow(config.driftWindow));
+  trail.seedWindow();
+  registerPredictRoutes(app, deps, trail);
   registerAdminRoutes(app, deps);
+  registerAuditRoutes(app, deps, trail.audit);
+  registerMonitoringRoutes(app, deps, trail.window!);
+  registerDashboardRoutes(app, deps);
   registerDocs(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
@@ -170,15 +183,23 @@ export function startServer(options: CreateAppOptions): RunningServer {
 }
 
 /** `deno task serve`: loads the model (exit 1 when it is refused), serves, and stops cleanly on SIGINT/SIGTERM. */
-export async function main(): Promise<number> {
+export async function main(args: string[] = []): Promise<number> {
   let config: ServerConfig;
+  let flags;
   try {
-    config = configFromEnv();
+    flags = parseServeFlags(args);
+    const env = { MODELS_DIR: defaultModelsDir(import.meta.url), ...flags.env };
+    config = configFromEnv((name) => flags!.env[name] || Deno.env.get(name) || env[name as keyof typeof env]);
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`serve: ${error.message}`);
+    if (!(error instanceof ConfigError) && !(error instanceof TypeError)) throw error;
+    console.error(`serve: ${error.message}\n${SERVE_USAGE}`);
     return 2;
   }
+  if (flags.help) {
+    console.log(SERVE_USAGE);
+    return 0;
+  }
+  if (flags.healthcheck) return (await healthcheck(config.port)) ? 0 : 1;
   const logger = new Logger(config.logLevel);
   let holder: ModelHolder;
   try {
@@ -207,7 +228,16 @@ export async function main(): Promise<number> {
       "no production model yet: /ready answers 503 until a model is trained and POST /admin/reload",
     );
   }
-  const running = startServer({ holder, config, logger });
+  let audit: AuditLog | null;
+  try {
+    audit = openAuditLog(config);
+  } catch (error) {
+    if (!(error instanceof AuditError)) throw error;
+    console.error(`serve: ${error.message}`);
+    return 1;
+  }
+  logger.info("audit trail", { path: audit?.path ?? null, synchronous: audit?.synchronous ?? null });
+  const running = startServer({ holder, config, logger, audit });
   let signalled = false;
   const stop = (signal: Deno.Signal) => {
     if (signalled) {
@@ -223,8 +253,9 @@ export async function main(): Promise<number> {
   for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
   await running.server.finished;
   await running.shutdown();
+  audit?.close();
   for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
   return 0;
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) Deno.exit(await main(Deno.args));
