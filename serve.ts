@@ -230,7 +230,7 @@ export async function main(args: string[] = []): Promise<number> {
   }
   let audit: AuditLog | null;
   try {
-    audit = openAuditLog(config);
+    audit = await openAuditLog(config);
   } catch (error) {
     if (!(error instanceof AuditError)) throw error;
     console.error(`serve: ${error.message}`);
@@ -253,7 +253,7 @@ export async function main(args: string[] = []): Promise<number> {
   for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
   await running.server.finished;
   await running.shutdown();
-  audit?.close();
+  await audit?.close();
   for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
   return 0;
 }

@@ -12,6 +12,7 @@ import process from "node:process";
 import { RandomForestClassifier } from "ml-random-forest";
 import { writeJsonAtomic } from "../pipeline/atomic.ts";
 import { BalancedRandomForest, type ForestOptions, type Matrix, treeDepth } from "../pipeline/forest/mod.ts";
+import { packForest, predictPackedInto } from "../pipeline/forest/packed.ts";
 import { rocAuc } from "../pipeline/forest/scoring.ts";
 import { Random } from "../pipeline/random.ts";
 
@@ -236,9 +237,15 @@ async function main(): Promise<void> {
     bigData.set(X.data.subarray(src, src + X.cols), r * X.cols);
   }
   const big: Matrix = { data: bigData, rows: PREDICT_ROWS, cols: X.cols };
-  const predictRuns = Array.from({ length: 3 }, () => timed(() => forest300.predictProba(big)));
+  const predictRuns = Array.from({ length: 5 }, () => timed(() => forest300.predictProba(big)));
   const predictWallMs = median(predictRuns.map((r) => r.wallMs));
+  // Other jobs share this machine: the fastest run shows the code, the median the machine.
+  const predictBestWallMs = Math.min(...predictRuns.map((r) => r.wallMs));
   const predictCpuMs = median(predictRuns.map((r) => r.cpuMs));
+  const jsOut = new Float64Array(PREDICT_ROWS);
+  const packed = packForest(forest300.trees, X.cols);
+  const jsPredict = timed(() => predictPackedInto(packed, bigData, PREDICT_ROWS, jsOut));
+  const jsIdentical = jsOut.every((p, i) => Object.is(p, predictRuns[0].value[i]));
   let maxOneVsBatch = 0;
   for (let r = 0; r < 1000; r++) {
     const one = forest300.predictProbaOne(bigData.subarray(r * X.cols, (r + 1) * X.cols));
@@ -336,9 +343,14 @@ async function main(): Promise<void> {
   lines.push(
     `  batch predict, ${PREDICT_ROWS.toLocaleString("en")} rows        ${
       (predictWallMs / 1000).toFixed(2)
-    } s → ${Math.round(PREDICT_ROWS / predictWallMs * 1000).toLocaleString("en")} rows/s [cpu ${
-      Math.round(PREDICT_ROWS / predictCpuMs * 1000).toLocaleString("en")
-    } rows/s]   target ≥ 250,000`,
+    } s → ${Math.round(PREDICT_ROWS / predictWallMs * 1000).toLocaleString("en")} rows/s median of 5, ${
+      Math.round(PREDICT_ROWS / predictBestWallMs * 1000).toLocaleString("en")
+    } best [cpu ${Math.round(PREDICT_ROWS / predictCpuMs * 1000).toLocaleString("en")}]   target ≥ 250,000`,
+  );
+  lines.push(
+    `  same, JavaScript fallback walk       ${(jsPredict.wallMs / 1000).toFixed(2)} s → ${
+      Math.round(PREDICT_ROWS / jsPredict.wallMs * 1000).toLocaleString("en")
+    } rows/s; identical to WebAssembly: ${jsIdentical}`,
   );
   lines.push(`  predictProbaOne vs batch, max |Δ|   ${maxOneVsBatch}`);
   lines.push(
@@ -387,8 +399,11 @@ async function main(): Promise<void> {
       trees: 300,
       medianWallMs: predictWallMs,
       rowsPerSecond: PREDICT_ROWS / predictWallMs * 1000,
+      bestRowsPerSecond: PREDICT_ROWS / predictBestWallMs * 1000,
       rowsPerCpuSecond: PREDICT_ROWS / predictCpuMs * 1000,
       maxAbsDiffPredictProbaOne: maxOneVsBatch,
+      javascriptFallbackRowsPerSecond: PREDICT_ROWS / jsPredict.wallMs * 1000,
+      javascriptFallbackIdentical: jsIdentical,
     },
     modelSize: { json300Bytes: json300.length, json500Bytes: json500.length, roundTripIdentical },
     repeatedCv5x10: repeatedCv,

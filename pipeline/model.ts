@@ -5,6 +5,7 @@
  */
 
 import { PlattCalibrator, type PlattJSON } from "./calibration.ts";
+import type { DriftReference } from "./drift.ts";
 import { BalancedRandomForest } from "./forest/mod.ts";
 import { type EncoderJSON, FeatureEncoder, type Matrix } from "./features.ts";
 import { type Applicant, SCHEMA_VERSION } from "./schema.ts";
@@ -35,6 +36,8 @@ export interface ModelArtifact {
   forest: ReturnType<BalancedRandomForest["toJSON"]>;
   /** Headline metrics with the protocol that produced them, for `/model` and the form. */
   metrics: Record<string, unknown>;
+  /** Training distribution for drift monitoring (absent from artifacts written before it existed). */
+  reference?: DriftReference;
 }
 
 /** A loaded model, ready to score applicants. */

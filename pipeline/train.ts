@@ -7,6 +7,7 @@
 
 import { parseArgs } from "node:util";
 import { PlattCalibrator, reliabilityCurve } from "./calibration.ts";
+import { buildReference } from "./drift.ts";
 import { DataError, DEFAULT_DATA_PATH, loadCreditTable, selectRows, toApplicants } from "./etl.ts";
 import { fairnessReport } from "./fairness.ts";
 import { FeatureEncoder } from "./features.ts";
@@ -324,6 +325,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         params,
         encoder: encoded.encoder.toJSON(),
         forest: forest.toJSON(),
+        // Drift monitoring compares served traffic with the training part and its out-of-fold scores.
+        reference: buildReference(Array.from(split.train, (r) => applicants[r]), oof, {
+          source: `training part of ${options.dataPath} (${split.train.length} rows)`,
+          score: "P(bad) out of fold on the training part",
+        }),
         metrics: {
           protocol,
           test: summary(test),

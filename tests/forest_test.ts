@@ -13,6 +13,8 @@ import {
   underSample,
 } from "../pipeline/forest/mod.ts";
 import { binFeatures } from "../pipeline/forest/binning.ts";
+import { packForest, predictPackedInto } from "../pipeline/forest/packed.ts";
+import { WasmPredictor } from "../pipeline/forest/wasm.ts";
 import { rocAuc } from "../pipeline/forest/scoring.ts";
 import { Random } from "../pipeline/random.ts";
 
@@ -211,6 +213,22 @@ Deno.test("probabilities lie in [0, 1], batch equals one-by-one, and the forest 
   assert.ok(rocAuc(test.y, p) > 0.85, `AUC ${rocAuc(test.y, p)}`);
   const asRows = Array.from({ length: 5 }, (_, r) => Array.from(test.X.data.subarray(r * 10, (r + 1) * 10)));
   assert.deepEqual(forest.predictProba(asRows), p.slice(0, 5));
+});
+
+Deno.test("WebAssembly and JavaScript batch prediction agree bit for bit", () => {
+  const train = synthetic(500, 7, 21);
+  const test = synthetic(1037, 7, 22); // not a multiple of the kernel's 16 lanes or 256-row blocks
+  for (const maxDepth of [3, null]) {
+    const forest = new BalancedRandomForest({ nEstimators: 37, seed: 8, maxDepth }).fit(train.X, train.y);
+    const packed = packForest(forest.trees, 7);
+    const js = new Float64Array(test.X.rows);
+    predictPackedInto(packed, test.X.data, test.X.rows, js);
+    const wasm = new Float64Array(test.X.rows);
+    new WasmPredictor(packed).predictInto(test.X.data, test.X.rows, wasm);
+    assert.deepEqual(wasm, js);
+    assert.deepEqual(forest.predictProba(test.X), js);
+    assert.ok(js.some((p) => p > 0 && p < 1));
+  }
 });
 
 Deno.test("the balanced forest flags more minority rows than the plain forest", () => {

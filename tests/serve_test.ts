@@ -455,10 +455,13 @@ Deno.test("GET /runs lists runs newest first (runs.html for browsers when presen
   const runs = await (await app.request("/runs")).json();
   assert.equal(runs.length, 1);
   assert.equal(runs[0].run_id, fixture.artifact.run_id);
+  const emptyStatic = await Deno.makeTempDir();
+  const withoutPage = createApp({ holder, logger: quiet, staticRoot: new URL(`file://${emptyStatic}/`) });
   assert.equal(
-    (await (await app.request("/runs", { headers: { accept: "text/html" } })).json())[0].run_id,
+    (await (await withoutPage.request("/runs", { headers: { accept: "text/html" } })).json())[0].run_id,
     runs[0].run_id,
   );
+  await Deno.remove(emptyStatic, { recursive: true });
 
   const staticDir = await Deno.makeTempDir();
   try {

@@ -14,6 +14,11 @@ import { growTreesParallel } from "./parallel.ts";
 import { deserializeTrees, type SerializedTrees, serializeTrees } from "./serialize.ts";
 import { checkSampling, growTrees } from "./trainer.ts";
 import type { FlatTree } from "./tree.ts";
+import { WasmPredictor } from "./wasm.ts";
+
+// Below this many rows the copy into WebAssembly memory is not worth it; both paths give
+// bit-identical results, so the switch is invisible.
+const WASM_MIN_ROWS = 64;
 
 /** Version of the JSON written by {@link BalancedRandomForest.toJSON}. */
 export const FORMAT_VERSION = 1;
@@ -41,6 +46,7 @@ export class BalancedRandomForest {
   /** The fitted trees in tree-index order (empty before `fit`). */
   trees: FlatTree[] = [];
   #packed: PackedForest | null = null;
+  #wasm: WasmPredictor | null | undefined = undefined;
 
   /** Validates `options` over the forest defaults; bad options throw naming the option. */
   constructor(options: Partial<ForestOptions> = {}) {
@@ -68,7 +74,9 @@ export class BalancedRandomForest {
     const m = toMatrix(X);
     checkWidth(m.cols, this.nFeaturesIn);
     const out = new Float64Array(m.rows);
-    predictPackedInto(packed, m.data, m.rows, out);
+    const wasm = m.rows >= WASM_MIN_ROWS ? this.#wasmPredictor(packed) : null;
+    if (wasm !== null) wasm.predictInto(m.data, m.rows, out);
+    else predictPackedInto(packed, m.data, m.rows, out);
     return out;
   }
 
@@ -129,6 +137,15 @@ export class BalancedRandomForest {
     this.trees = trees;
     this.nFeaturesIn = nFeatures;
     this.#packed = packForest(trees, nFeatures);
+    this.#wasm = undefined;
+  }
+
+  #wasmPredictor(packed: PackedForest): WasmPredictor | null {
+    if (this.#wasm === undefined) {
+      // Hosts without WebAssembly keep the JavaScript walk.
+      this.#wasm = typeof WebAssembly === "object" ? new WasmPredictor(packed) : null;
+    }
+    return this.#wasm;
   }
 
   #fitted(): PackedForest {

@@ -13,6 +13,7 @@
  */
 
 export { BalancedRandomForest, type ForestJSON, FORMAT_VERSION } from "./forest.ts";
+export { type SerializedTrees } from "./serialize.ts";
 export { DecisionTreeClassifier } from "./decision_tree.ts";
 export { type Matrix, type MatrixLike, toMatrix } from "./matrix.ts";
 export {
@@ -42,3 +43,4 @@ export {
   type ProbabilityModel,
   type Scorer,
 } from "./importance.ts";
+export { type ExplainableForest, expectedValue, type ShapPlayers, TreeShapExplainer } from "./explain.ts";

@@ -3,8 +3,11 @@
  * branches on the data: a leaf points both children at itself with threshold +Infinity, so
  * every row takes exactly `depth[t]` steps in tree t, and each step picks its child by index
  * arithmetic (`children[2k + (x > t)]`) instead of an unpredictable `if`. Eight rows walk a tree
- * side by side, which lets the CPU overlap their independent memory loads. On German Credit with
- * depth-8 trees this is about 3× faster than a plain branchy walk (bench/forest_bench.ts).
+ * side by side, which lets the CPU overlap their independent loads.
+ *
+ * Measured on 300 depth-8 trees, 61 features, this 2-core machine (rows/s, one thread): branchy
+ * walk ~65–80k; trees compiled to nested `if`s with `new Function` ~90–100k (not adopted); this
+ * 8-lane walk ~250k; the same walk in WebAssembly (wasm.ts, used for batches) ~320–360k.
  * @module
  */
 

@@ -5,9 +5,9 @@
  */
 
 /** `childrenLeft`/`childrenRight` value of a leaf (scikit-learn's TREE_LEAF). */
-export const TREE_LEAF = -1;
+export const TREE_LEAF: -1 = -1;
 /** `feature`/`threshold` value of a leaf (scikit-learn's TREE_UNDEFINED). */
-export const TREE_UNDEFINED = -2;
+export const TREE_UNDEFINED: -2 = -2;
 
 /** One fitted tree; node 0 is the root. */
 export interface FlatTree {

@@ -31,6 +31,14 @@ export interface ServerConfig {
   logLevel: LogLevel;
   /** `BATCH_WORKERS`: worker threads for large batches (0 = score on the main thread). */
   batchWorkers: number;
+  /** `AUDIT_DB`: the audit trail's SQLite file; null with `AUDIT=off`. */
+  auditPath: string | null;
+  /** `AUDIT_SYNC`: `normal` (default) survives a killed process; `full` fsyncs each commit (power-cut safe). */
+  auditSync: "full" | "normal";
+  /** `AUDIT_TOKEN`: bearer token of `GET /audit` (`ADMIN_TOKEN` when unset; 404 when neither is). */
+  auditToken?: string;
+  /** `DRIFT_WINDOW`: the latest decisions `/monitoring` compares with the training data. */
+  driftWindow: number;
 }
 
 /** Defaults for everything not set. */
@@ -44,6 +52,9 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   maxBatchBodyBytes: 128 * 1024 * 1024,
   logLevel: "info",
   batchWorkers: Math.min(4, Math.max(1, navigator.hardwareConcurrency || 1)),
+  auditPath: "data/audit/audit.sqlite",
+  auditSync: "normal",
+  driftWindow: 10_000,
 });
 
 /** A setting that cannot be used, naming the variable. */
@@ -86,6 +97,15 @@ export function configFromEnv(
   if (token !== undefined && token !== "" && token.length < 16) {
     throw new ConfigError("ADMIN_TOKEN must be at least 16 characters long");
   }
+  const audit = get("AUDIT") || "on";
+  const auditSync = (get("AUDIT_SYNC") || DEFAULT_CONFIG.auditSync).toLowerCase();
+  const auditToken = get("AUDIT_TOKEN");
+  if (!["on", "off"].includes(audit) || !["full", "normal"].includes(auditSync)) {
+    throw new ConfigError(`AUDIT must be on or off and AUDIT_SYNC full or normal, got ${audit}, ${auditSync}`);
+  }
+  if (auditToken !== undefined && auditToken !== "" && auditToken.length < 16) {
+    throw new ConfigError("AUDIT_TOKEN must be at least 16 characters long");
+  }
   return {
     port: integer("PORT", DEFAULT_CONFIG.port, 0, 65_535),
     hostname: get("HOST") || DEFAULT_CONFIG.hostname,
@@ -98,5 +118,9 @@ export function configFromEnv(
     adminToken: token || undefined,
     logLevel: level as LogLevel,
     batchWorkers: integer("BATCH_WORKERS", DEFAULT_CONFIG.batchWorkers, 0, 64),
+    auditPath: audit === "off" ? null : get("AUDIT_DB") || DEFAULT_CONFIG.auditPath,
+    auditSync: auditSync as ServerConfig["auditSync"],
+    auditToken: auditToken || undefined,
+    driftWindow: integer("DRIFT_WINDOW", DEFAULT_CONFIG.driftWindow, 1, 1_000_000),
   };
 }

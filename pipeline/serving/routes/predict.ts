@@ -20,10 +20,12 @@ import {
   StrictBatchError,
 } from "../batch.ts";
 import { batchToCsv, batchToJson } from "../batch_format.ts";
+import { DecisionTrail } from "../audit.ts";
 import { jsonBody, readText, requireMediaType } from "../body.ts";
 import { type App, type AppDeps, requireModel } from "../context.ts";
 import { ApiError, validationError } from "../errors.ts";
 import { predict } from "../prediction.ts";
+import { csvBatchInputs, jsonBatchInputs } from "./audit.ts";
 
 const errors = (statuses: readonly number[]) =>
   Object.fromEntries(
@@ -42,7 +44,11 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 };
 
 /** Registers the prediction routes. */
-export function registerPredictRoutes(app: App, deps: AppDeps): void {
+export function registerPredictRoutes(
+  app: App,
+  deps: AppDeps,
+  trail: DecisionTrail = new DecisionTrail(null, null),
+): void {
   const { holder, config, metrics, extensions } = deps;
 
   const predictRoute = createRoute({
@@ -62,14 +68,16 @@ export function registerPredictRoutes(app: App, deps: AppDeps): void {
     },
   });
 
-  app.openapi(predictRoute, (c) => {
+  app.openapi(predictRoute, async (c) => {
     const serving = requireModel(holder);
-    const answer = predict(serving, c.req.valid("json"), {
+    const applicant = c.req.valid("json");
+    const answer = predict(serving, applicant, {
       reviewMargin: config.reviewMargin,
       requestId: c.get("requestId"),
       extensions,
       query: (name) => c.req.query(name),
     });
+    await trail.predicted(answer, applicant); // durable before the answer is sent
     metrics.predictions(answer.decision);
     c.header("Cache-Control", "no-store");
     // deno-lint-ignore no-explicit-any
@@ -122,14 +130,16 @@ export function registerPredictRoutes(app: App, deps: AppDeps): void {
     const strict = booleanQuery(c, "strict");
     const text = await readText(c, config.maxBatchBodyBytes);
     let result: BatchResult;
+    let records: unknown[] = [];
     try {
       if (type === "text/csv") {
         result = await scoreCsv(serving, text, { strict, pool: deps.pool, source: "upload" });
       } else {
-        const records = parseJson(text);
-        if (!Array.isArray(records)) {
+        const parsed = parseJson(text);
+        if (!Array.isArray(parsed)) {
           throw validationError([{ field: "(body)", message: "expected a JSON array of applicants" }]);
         }
+        records = parsed;
         if (records.length > config.batchMaxRows) {
           throw new ApiError(
             413,
@@ -147,7 +157,10 @@ export function registerPredictRoutes(app: App, deps: AppDeps): void {
       }
       throw error;
     }
-    countDecisions(deps, result, decisions(serving, result, config.reviewMargin));
+    const decided = decisions(serving, result, config.reviewMargin);
+    const inputs = type === "text/csv" ? csvBatchInputs(text) : jsonBatchInputs(records);
+    await trail.batch(serving, result, decided, c.get("requestId"), inputs); // durable before the answer
+    countDecisions(deps, result, decided);
     c.header("Cache-Control", "no-store");
     const header = { serving, reviewMargin: config.reviewMargin, requestId: c.get("requestId") };
     if (prefersCsv(c)) {

@@ -1,0 +1,159 @@
+/**
+ * `GET /audit`: pages through the audit trail, newest first, with optional filters. The rows hold
+ * applicants' data, so the route needs a bearer token (`AUDIT_TOKEN`, else `ADMIN_TOKEN`) and does
+ * not exist (404) when neither is set. Also how the batch route reads back each scored row's input
+ * for the trail.
+ * @module
+ */
+
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { ID_COLUMN } from "../../etl.ts";
+import { ATTRIBUTES } from "../../schema.ts";
+import { ErrorBody } from "../api_schemas.ts";
+import type { AuditLog } from "../audit.ts";
+import { splitCsvLine } from "../batch.ts";
+import type { App, AppDeps } from "../context.ts";
+import { ApiError } from "../errors.ts";
+
+const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "expected an ISO 8601 time");
+
+const AuditQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).optional().openapi({
+    description: "Rows per page (1–1000, default 100).",
+  }),
+  cursor: z.string().regex(/^\d{1,15}$/, "expected the next_cursor of a previous page").optional().openapi({
+    description: "The previous page's `next_cursor`: continue with older rows.",
+  }),
+  decision: z.enum(["approve", "decline", "review"]).optional(),
+  model_version: z.coerce.number().int().min(1).optional(),
+  request_id: z.string().max(128).optional(),
+  from: isoTime.optional().openapi({ description: "Decisions at or after this time (ISO 8601)." }),
+  to: isoTime.optional().openapi({ description: "Decisions before this time (ISO 8601)." }),
+});
+
+const AuditEntrySchema = z.object({
+  seq: z.number().int(),
+  request_id: z.string(),
+  row: z.number().int().nullable().openapi({ description: "1-based batch row; null for /predict." }),
+  time: z.string(),
+  model_version: z.number().int().nullable(),
+  run_id: z.string(),
+  inputs: z.record(z.string(), z.unknown()),
+  probability_bad: z.number(),
+  pd: z.number().nullable(),
+  decision: z.enum(["approve", "decline", "review"]),
+  reasons: z.unknown().nullable(),
+}).openapi("AuditEntry");
+
+const AuditPageSchema = z.object({
+  items: z.array(AuditEntrySchema),
+  next_cursor: z.string().nullable(),
+}).openapi("AuditPage");
+
+/** Registers `GET /audit` when a token is configured. */
+export function registerAuditRoutes(app: App, deps: AppDeps, audit: AuditLog | null): void {
+  const token = deps.config.auditToken ?? deps.config.adminToken;
+  if (!token) return;
+  const json = (schema: z.ZodType, description: string) => ({
+    description,
+    content: { "application/json": { schema } },
+  });
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/audit",
+      tags: ["operations"],
+      summary: "The audit trail of served decisions, newest first",
+      description: "Needs `Authorization: Bearer <AUDIT_TOKEN>` (or the admin token). " +
+        "Page with `cursor` = the previous answer's `next_cursor`.",
+      security: [{ bearer: [] }],
+      request: { query: AuditQuerySchema },
+      responses: {
+        200: json(AuditPageSchema, "One page of decisions"),
+        401: json(ErrorBody, "No bearer token"),
+        403: json(ErrorBody, "Wrong token"),
+        404: json(ErrorBody, "The audit trail is off"),
+        422: json(ErrorBody, "A bad query parameter"),
+      },
+    }),
+    async (c) => {
+      await authorize(c, token);
+      if (!audit) throw new ApiError(404, "not_found", "the audit trail is off (AUDIT=off)");
+      const q = c.req.valid("query");
+      c.header("Cache-Control", "no-store");
+      const page = audit.page({
+        limit: q.limit ?? 100,
+        cursor: q.cursor === undefined ? undefined : Number(q.cursor),
+        decision: q.decision,
+        modelVersion: q.model_version,
+        requestId: q.request_id,
+        from: q.from === undefined ? undefined : new Date(q.from).toISOString(),
+        to: q.to === undefined ? undefined : new Date(q.to).toISOString(),
+      });
+      // deno-lint-ignore no-explicit-any
+      return c.json(page as any, 200);
+    },
+  );
+}
+
+async function authorize(c: Context, token: string): Promise<void> {
+  const match = c.req.header("authorization")?.match(/^Bearer\s+(\S+)\s*$/i);
+  if (!match) {
+    c.header("WWW-Authenticate", 'Bearer realm="audit"');
+    throw new ApiError(401, "unauthorized", "send Authorization: Bearer <AUDIT_TOKEN>");
+  }
+  if (!await sameSecret(match[1], token)) throw new ApiError(403, "forbidden", "the token is not valid");
+}
+
+/** Compares digests in constant time, so the time taken says nothing about the token. */
+async function sameSecret(given: string, expected: string): Promise<boolean> {
+  const encode = new TextEncoder();
+  const [a, b] = await Promise.all([
+    crypto.subtle.digest("SHA-256", encode.encode(given)),
+    crypto.subtle.digest("SHA-256", encode.encode(expected)),
+  ]);
+  const x = new Uint8Array(a), y = new Uint8Array(b);
+  let diff = 0;
+  for (let i = 0; i < x.length; i++) diff |= x[i] ^ y[i];
+  return diff === 0;
+}
+
+/** Input accessor for the rows of a JSON batch: the record as sent. */
+export function jsonBatchInputs(records: readonly unknown[]): (row: number) => unknown {
+  return (row) => records[row];
+}
+
+const NUMERIC = new Set<string>(ATTRIBUTES.filter((a) => a.kind === "numeric").map((a) => a.name));
+/** Columns copied into a CSV row's record: the attributes and the pass-through id. */
+const KNOWN_COLUMNS = new Set<string>([...ATTRIBUTES.map((a) => a.name), ID_COLUMN]);
+
+/**
+ * Input accessor for the rows of a CSV batch: row i (0-based, asked in increasing order) as a
+ * record of header names to cells, numeric attributes as numbers. Lines are found as `scoreCsv`
+ * counts them (one row per line after the header), walking the text once.
+ */
+export function csvBatchInputs(text: string): (row: number) => unknown {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const headerEnd = body.indexOf("\n");
+  const columns = splitCsvLine(body.slice(0, headerEnd < 0 ? body.length : headerEnd).trimEnd())
+    .map((c) => c.trim());
+  let position = headerEnd < 0 ? body.length : headerEnd + 1;
+  let at = 0;
+  return (row) => {
+    for (; at < row; at++) {
+      const next = body.indexOf("\n", position);
+      position = next < 0 ? body.length : next + 1;
+    }
+    const end = body.indexOf("\n", position);
+    const cells = splitCsvLine(body.slice(position, end < 0 ? body.length : end).trimEnd());
+    const record: Record<string, unknown> = {};
+    for (let c = 0; c < columns.length; c++) {
+      const name = columns[c];
+      if (!KNOWN_COLUMNS.has(name)) continue;
+      const cell = (cells[c] ?? "").trim();
+      record[name] = NUMERIC.has(name) ? Number(cell) : cell;
+    }
+    return record;
+  };
+}
