@@ -13,82 +13,27 @@ import { RandomForestClassifier } from "ml-random-forest";
 import { writeJsonAtomic } from "../pipeline/atomic.ts";
 import { BalancedRandomForest, type ForestOptions, type Matrix, treeDepth } from "../pipeline/forest/mod.ts";
 import { packForest, predictPackedInto } from "../pipeline/forest/packed.ts";
-import { rocAuc } from "../pipeline/forest/scoring.ts";
+import { loadCreditTable } from "../pipeline/etl.ts";
+import { FeatureEncoder } from "../pipeline/features.ts";
+import { rocAuc } from "../pipeline/metrics.ts";
+import { takeRows, takeValues } from "../pipeline/objective.ts";
 import { Random } from "../pipeline/random.ts";
+import { stratifiedKFold } from "../pipeline/split.ts";
 
 const RESULTS_PATH = "bench/results/forest.json";
 const ML_RF_TREES = 20;
 const PREDICT_ROWS = 1_000_000;
 
-// TODO(lead): replace with pipeline/features.ts
-/**
- * Parses data/german.data (20 attributes + class, space-separated; class 1 = good, 2 = bad)
- * and one-hot encodes the categorical attributes (codes starting with "A"); numeric ones pass.
- */
-export function loadGermanCredit(text: string): { X: Matrix; y: Uint8Array; featureNames: string[] } {
-  const records = text.trim().split("\n").map((line) => line.trim().split(/\s+/));
-  const nAttributes = 20;
-  const categories: (string[] | null)[] = [];
-  const featureNames: string[] = [];
-  for (let a = 0; a < nAttributes; a++) {
-    if (records[0][a].startsWith("A")) {
-      const values = [...new Set(records.map((r) => r[a]))].sort();
-      categories.push(values);
-      featureNames.push(...values.map((v) => `a${a + 1}=${v}`));
-    } else {
-      categories.push(null);
-      featureNames.push(`a${a + 1}`);
-    }
-  }
-  const cols = featureNames.length;
-  const data = new Float64Array(records.length * cols);
-  const y = new Uint8Array(records.length);
-  records.forEach((record, r) => {
-    if (record.length !== nAttributes + 1) {
-      throw new Error(`german.data line ${r + 1} has ${record.length} fields`);
-    }
-    let c = r * cols;
-    for (let a = 0; a < nAttributes; a++) {
-      const values = categories[a];
-      if (values === null) data[c++] = Number(record[a]);
-      else {
-        data[c + values.indexOf(record[a])] = 1;
-        c += values.length;
-      }
-    }
-    y[r] = record[nAttributes] === "2" ? 1 : 0;
-  });
-  return { X: { data, rows: records.length, cols }, y, featureNames };
+/** The German Credit matrix as the Python peers saw it: one-hot attributes, no engineered features. */
+async function loadGermanCredit(): Promise<{ X: Matrix; y: Uint8Array }> {
+  const table = await loadCreditTable();
+  const encoder = FeatureEncoder.fit(table.frame, { orderedAsOrdinal: false, engineered: false });
+  return { X: encoder.transformFrame(table.frame), y: table.bad! };
 }
 
-/** Stratified k-fold: each class shuffled and dealt round-robin, so folds keep the class ratio. */
-export function stratifiedKFold(y: Uint8Array, k: number, rng: Random): Int32Array[] {
-  const folds: number[][] = Array.from({ length: k }, () => []);
-  let dealt = 0;
-  for (const label of [0, 1]) {
-    const rows: number[] = [];
-    for (let i = 0; i < y.length; i++) if (y[i] === label) rows.push(i);
-    rng.shuffle(rows);
-    // Continue dealing where the previous class stopped so fold sizes differ by at most one.
-    for (const row of rows) folds[dealt++ % k].push(row);
-  }
-  return folds.map((f) => Int32Array.from(f.sort((a, b) => a - b)));
-}
-
+/** Rows of a matrix and their labels. */
 function selectRows(X: Matrix, y: Uint8Array, rows: Int32Array): { X: Matrix; y: Uint8Array } {
-  const data = new Float64Array(rows.length * X.cols);
-  for (let i = 0; i < rows.length; i++) {
-    data.set(X.data.subarray(rows[i] * X.cols, (rows[i] + 1) * X.cols), i * X.cols);
-  }
-  return { X: { data, rows: rows.length, cols: X.cols }, y: Uint8Array.from(rows, (r) => y[r]) };
-}
-
-function complement(n: number, rows: Int32Array): Int32Array {
-  const taken = new Uint8Array(n);
-  for (const r of rows) taken[r] = 1;
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) if (!taken[i]) out.push(i);
-  return Int32Array.from(out);
+  return { X: takeRows(X, rows), y: takeValues(y, rows) };
 }
 
 function toRows(X: Matrix): number[][] {
@@ -155,7 +100,7 @@ function summarise(name: string, trees: number, folds: FoldFigures[], testRows: 
 }
 
 async function main(): Promise<void> {
-  const { X, y } = loadGermanCredit(await Deno.readTextFile("data/german.data"));
+  const { X, y } = await loadGermanCredit();
   const nBad = y.reduce((a, b) => a + b, 0);
   const defaults = new BalancedRandomForest().options;
   console.log(
@@ -164,12 +109,12 @@ async function main(): Promise<void> {
   );
 
   // 1. Stratified 5-fold CV, ours vs ml-random-forest.
-  const folds = stratifiedKFold(y, 5, new Random(20240501));
+  const folds = stratifiedKFold(y, { k: 5, seed: 20240501 });
   const ours: FoldFigures[] = [];
   const mlrf: FoldFigures[] = [];
-  for (const [k, testRows] of folds.entries()) {
-    const train = selectRows(X, y, complement(X.rows, testRows));
-    const test = selectRows(X, y, testRows);
+  for (const [k, fold] of folds.entries()) {
+    const train = selectRows(X, y, fold.train);
+    const test = selectRows(X, y, fold.test);
     const fit = timed(() => new BalancedRandomForest({ seed: k }).fit(train.X, train.y));
     const pred = timed(() => fit.value.predictProba(test.X));
     ours.push({
@@ -201,7 +146,7 @@ async function main(): Promise<void> {
   ];
 
   // 2. Fit time of 300 trees on 800 rows (first CV training set), median after warm-up.
-  const train800 = selectRows(X, y, complement(X.rows, folds[0]));
+  const train800 = selectRows(X, y, folds[0].train);
   const fitRuns = (options: Partial<ForestOptions>) => {
     for (let i = 0; i < 3; i++) {
       new BalancedRandomForest({ ...options, seed: 100 + i }).fit(train800.X, train800.y);
@@ -265,10 +210,10 @@ async function main(): Promise<void> {
     const aucs: number[] = [];
     let fitMs = 0;
     for (let rep = 0; rep < 5; rep++) {
-      const tenFolds = stratifiedKFold(y, 10, new Random(777_000 + rep));
-      for (const [k, testRows] of tenFolds.entries()) {
-        const train = selectRows(X, y, complement(X.rows, testRows));
-        const test = selectRows(X, y, testRows);
+      const tenFolds = stratifiedKFold(y, { k: 10, seed: 777_000 + rep });
+      for (const [k, fold] of tenFolds.entries()) {
+        const train = selectRows(X, y, fold.train);
+        const test = selectRows(X, y, fold.test);
         const fit = timed(() =>
           new BalancedRandomForest({ ...options, seed: rep * 10 + k }).fit(train.X, train.y)
         );

@@ -15,7 +15,7 @@ import {
 import { binFeatures } from "../pipeline/forest/binning.ts";
 import { packForest, predictPackedInto } from "../pipeline/forest/packed.ts";
 import { WasmPredictor } from "../pipeline/forest/wasm.ts";
-import { rocAuc } from "../pipeline/forest/scoring.ts";
+import { rocAuc } from "../pipeline/metrics.ts";
 import { Random } from "../pipeline/random.ts";
 
 /** A noisy two-class problem: feature 0 drives the label, feature 1 weakly, the rest are noise. */

@@ -116,7 +116,9 @@ export class TreeShapExplainer {
     const ofColumn = players?.ofColumn ?? Array.from({ length: forest.nFeaturesIn }, (_, c) => [c]);
     this.nPlayers = players?.count ?? forest.nFeaturesIn;
     if (ofColumn.length !== forest.nFeaturesIn) {
-      throw new RangeError(`players.ofColumn has ${ofColumn.length} columns, the forest ${forest.nFeaturesIn}`);
+      throw new RangeError(
+        `players.ofColumn has ${ofColumn.length} columns, the forest ${forest.nFeaturesIn}`,
+      );
     }
     ofColumn.forEach((owners, c) => {
       if (owners.length === 0) throw new RangeError(`column ${c} has no player`);
@@ -146,7 +148,9 @@ export class TreeShapExplainer {
         this.#playerOf[c] = owners[0];
       }
     });
-    if (masks.length > 30) throw new RangeError(`${masks.length} entangled columns; at most 30 are supported`);
+    if (masks.length > 30) {
+      throw new RangeError(`${masks.length} entangled columns; at most 30 are supported`);
+    }
     this.#blockColumnMask = Int32Array.from(masks);
     const nBlockColumns = this.#nBlockColumns = masks.length;
     const nBlock = entangled.length;
@@ -433,7 +437,9 @@ export class TreeShapExplainer {
     const byBlockSize = this.#byBlockSize;
     for (let r = 0; r < entangled; r++) {
       let sum = 0;
-      for (let j = 0; j <= simple; j++) sum += weight[start + j] * inverseF[j] * inverseF[simple - j] * shapley[j + r];
+      for (let j = 0; j <= simple; j++) {
+        sum += weight[start + j] * inverseF[j] * inverseF[simple - j] * shapley[j + r];
+      }
       byBlockSize[r] = sum * f[simple + 1];
     }
     const marginal = this.#marginal;

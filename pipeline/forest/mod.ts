@@ -43,4 +43,4 @@ export {
   type ProbabilityModel,
   type Scorer,
 } from "./importance.ts";
-export { type ExplainableForest, expectedValue, type ShapPlayers, TreeShapExplainer } from "./explain.ts";
+export { expectedValue, type ExplainableForest, type ShapPlayers, TreeShapExplainer } from "./explain.ts";
