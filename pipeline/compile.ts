@@ -10,11 +10,12 @@
 import { parseArgs } from "node:util";
 import { productionModel, readRegistry } from "./tracking.ts";
 
-/** Read-only permissions the binary needs: nothing outside what is embedded, plus the network. */
+/** Permissions baked into the binary: the network, reading, and writing its audit trail (`AUDIT_DB`). */
 export const BINARY_PERMISSIONS = [
   "--allow-net",
   "--allow-env",
   "--allow-read",
+  "--allow-write",
   "--allow-ffi",
   "--allow-sys",
 ];

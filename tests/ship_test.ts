@@ -84,10 +84,10 @@ Deno.test("the Dockerfile mirrors the deno tasks and the pinned Deno version", (
   assert.equal(stages, 2, "a build stage and a runtime stage");
 });
 
-Deno.test("deno task compile embeds static/ and the production model, with read-only permissions", async () => {
+Deno.test("deno task compile embeds static/ and the production model, and runs no processes", async () => {
   const args = await compileArgs("dist/credit-risk");
   for (const flag of BINARY_PERMISSIONS) assert.ok(args.includes(flag), flag);
-  assert.ok(!args.some((a) => a.startsWith("--allow-write") || a.startsWith("--allow-run")));
+  assert.ok(!args.some((a) => a.startsWith("--allow-run")), "the binary starts no processes");
   const included = args.flatMap((a, i) => (args[i - 1] === "--include" ? [a] : []));
   assert.deepEqual(included, await embeddedPaths());
   assert.ok(included.includes("static"));
@@ -96,7 +96,7 @@ Deno.test("deno task compile embeds static/ and the production model, with read-
   assert.match(tasks.compile, /pipeline\/compile\.ts/);
 });
 
-Deno.test("the server runs the way the binary would: from another folder, reading only embedded paths", async () => {
+Deno.test("the server runs the way the binary would: from another folder, reading only embedded paths, writing only its audit trail", async () => {
   const port = freePort();
   const elsewhere = await Deno.makeTempDir();
   const readable = [`${root}/static`, `${root}/models`, `${root}/node_modules`, `${root}/pipeline/serving`]
@@ -106,7 +106,8 @@ Deno.test("the server runs the way the binary would: from another folder, readin
       "run",
       "--allow-net",
       "--allow-env",
-      `--allow-read=${readable}`,
+      `--allow-read=${readable},${elsewhere}`,
+      `--allow-write=${elsewhere}`,
       "--allow-ffi",
       "--allow-sys",
       `${root}/serve.ts`,
@@ -114,7 +115,8 @@ Deno.test("the server runs the way the binary would: from another folder, readin
       String(port),
     ],
     cwd: elsewhere,
-    env: { LOG: "off", HOST: "127.0.0.1", MODELS_DIR: "" },
+    // The audit trail is the one thing it writes, into the folder it runs from.
+    env: { LOG: "off", HOST: "127.0.0.1", MODELS_DIR: "", AUDIT_DB: `${elsewhere}/audit/audit.sqlite` },
     stdout: "null",
     stderr: "piped",
   }).spawn();
@@ -141,6 +143,8 @@ Deno.test("the server runs the way the binary would: from another folder, readin
         "--allow-net=127.0.0.1",
         "--allow-env",
         `--allow-read=${readable}`,
+        "--allow-ffi",
+        "--allow-sys",
         `${root}/serve.ts`,
         "--healthcheck",
         "--port",
