@@ -224,7 +224,7 @@ function countCsvFields(text: string): number {
 }
 
 /** Splits one CSV line on commas outside double quotes, unquoting fields. */
-function splitCsvLine(text: string): string[] {
+export function splitCsvLine(text: string): string[] {
   if (!text.includes('"')) return text.split(",");
   const fields: string[] = [];
   let field = "";

@@ -394,37 +394,10 @@ function suggestFromParams(params: Record<string, unknown>): { forest: Partial<F
   };
 }
 
+/** The headline numbers of a report, without its confusion counts and threshold. */
 function summary(report: ReturnType<typeof metricsReport>): Record<string, number> {
-  const {
-    roc_auc,
-    pr_auc,
-    ks,
-    gini,
-    brier,
-    recall_bad,
-    specificity,
-    precision,
-    accuracy,
-    balanced_accuracy,
-    f1,
-    f2,
-    cost,
-  } = report;
-  return {
-    roc_auc,
-    pr_auc,
-    ks,
-    gini,
-    brier,
-    recall_bad,
-    specificity,
-    precision,
-    accuracy,
-    balanced_accuracy,
-    f1,
-    f2,
-    cost,
-  };
+  const { confusion: _confusion, threshold: _threshold, ...numbers } = report;
+  return numbers;
 }
 
 function mean(values: readonly number[]): number {

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { DataError, ID_COLUMN, parseCreditText } from "../etl.ts";
+import { DataError, ID_COLUMN, parseCreditText, splitCsvLine } from "../etl.ts";
 import type { Matrix } from "../features.ts";
 import type { Decision } from "../model.ts";
 import { type Applicant, ATTRIBUTES, type FieldIssue, validateApplicant } from "../schema.ts";
@@ -392,26 +392,3 @@ function trimEnd(line: string): string {
   return last > 32 && last < 127 ? line : line.replace(/\s+$/, "");
 }
 
-/** Splits one CSV line on commas outside double quotes, unquoting fields (as the ETL reads them). */
-export function splitCsvLine(text: string): string[] {
-  if (!text.includes('"')) return text.split(",");
-  const fields: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ",") {
-      fields.push(field);
-      field = "";
-    } else field += ch;
-  }
-  fields.push(field);
-  return fields;
-}

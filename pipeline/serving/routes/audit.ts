@@ -12,7 +12,7 @@ import { ID_COLUMN } from "../../etl.ts";
 import { ATTRIBUTES } from "../../schema.ts";
 import { ErrorBody } from "../api_schemas.ts";
 import type { AuditLog } from "../audit.ts";
-import { splitCsvLine } from "../batch.ts";
+import { splitCsvLine } from "../../etl.ts";
 import type { App, AppDeps } from "../context.ts";
 import { ApiError } from "../errors.ts";
 
