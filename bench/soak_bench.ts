@@ -13,7 +13,8 @@
  *    answered (its Prometheus counter) and the requests wrk completed.
  *
  * Prints a table and writes `bench/results/soak.json`. Options: `--duration S` (default 60),
- * `--connections N` (16), `--trees N` (300), `--audit-sync normal|full|off` (normal), `--out PATH`.
+ * `--connections N` (16), `--trees N` (300), `--audit-sync normal|full|off` (normal), `--out PATH`,
+ * `--query Q` (appended to `/predict?`, e.g. `explain=false`).
  * @module
  */
 
@@ -37,8 +38,10 @@ const { values } = parseArgs({
     trees: { type: "string", default: "300" },
     "audit-sync": { type: "string", default: "normal" },
     out: { type: "string", default: new URL("./results/soak.json", import.meta.url).pathname },
+    query: { type: "string", default: "" },
   },
 });
+const PREDICT_PATH = values.query ? `/predict?${values.query}` : "/predict";
 const duration = positive("duration", values.duration);
 const connections = positive("connections", values.connections);
 const trees = positive("trees", values.trees);
@@ -95,7 +98,14 @@ try {
   })();
   const load = await wrk(base, script, duration, connections);
   await sampling;
-  const answered = await predictionsAnswered(base);
+  // Requests wrk abandoned at its deadline still finish on the server: wait for the count to settle.
+  let answered = await predictionsAnswered(base);
+  for (let i = 0; i < 50; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = await predictionsAnswered(base);
+    if (now === answered) break;
+    answered = now;
+  }
 
   server.kill("SIGTERM");
   const exit = await server.status;
@@ -118,6 +128,7 @@ try {
     },
     model: { trees, features: fixture.model.encoder.nFeatures },
     audit: { enabled: auditSync !== "off", synchronous: auditSync === "off" ? null : auditSync },
+    path: PREDICT_PATH,
     soak: load,
     memory: {
       sampled_every_s: 1,
@@ -134,13 +145,14 @@ try {
       requests_completed: requests,
       answered_by_server: answered,
       audit_rows: auditRows,
+      // A decision is counted only after its row is committed, so rows ≥ answered; fewer is a loss.
       lost: auditRows === null ? null : Math.max(0, answered - auditRows),
     },
     server_exit_code: exit.code,
     met: {
       zero_errors: load.errors === 0 && warm.errors === 0,
       memory_flat: flat,
-      no_decision_lost: auditRows === null ? null : auditRows === answered,
+      no_decision_lost: auditRows === null ? null : auditRows >= answered,
     },
   };
   await writeJsonAtomic(values.out, result);
@@ -193,7 +205,7 @@ local i = 0
 local headers = { ["Content-Type"] = "application/json" }
 request = function()
   i = i % #bodies + 1
-  return wrk.format("POST", "/predict", headers, bodies[i])
+  return wrk.format("POST", "${PREDICT_PATH}", headers, bodies[i])
 end
 done = function(summary, latency, requests)
   io.write(string.format("RESULT %d %d %d %d %d %d %d %d\\n", summary.requests, summary.duration,
@@ -303,7 +315,7 @@ function table(r: {
   const rows = [
     ["measure", "value", "target", ""],
     ["duration", `${s.duration_s.toFixed(1)} s at ${s.connections} connections`, "60 s at 16", ""],
-    ["requests", s.requests.toLocaleString("en"), "", ""],
+    ["requests", `${s.requests.toLocaleString("en")} (POST ${PREDICT_PATH})`, "", ""],
     ["throughput", `${s.requests_per_s.toLocaleString("en")} req/s`, "", ""],
     ["p50 / p99 / max latency", `${s.latency_ms.p50} / ${s.latency_ms.p99} / ${s.latency_ms.max} ms`, "", ""],
     ["errors", String(s.errors), "0", mark(s.errors === 0)],
@@ -318,7 +330,7 @@ function table(r: {
       `${r.decisions.answered_by_server.toLocaleString("en")} / ${
         r.decisions.audit_rows?.toLocaleString("en") ?? "off"
       }`,
-      "equal",
+      "rows ≥ answered",
       mark(r.decisions.lost === null ? null : r.decisions.lost === 0),
     ],
   ];

@@ -6,6 +6,7 @@
 
 import { PlattCalibrator, type PlattJSON } from "./calibration.ts";
 import type { DriftReference } from "./drift.ts";
+import { AttributeExplainer, DEFAULT_REASON_COUNT, type Explanation } from "./explain.ts";
 import { BalancedRandomForest } from "./forest/mod.ts";
 import { type EncoderJSON, FeatureEncoder, type Matrix } from "./features.ts";
 import { type Applicant, SCHEMA_VERSION } from "./schema.ts";
@@ -48,6 +49,7 @@ export class CreditModel {
   readonly calibrator: PlattCalibrator;
   readonly scoreScale: ScoreScale;
   readonly #row: Float64Array;
+  #explainer: AttributeExplainer | null = null;
 
   private constructor(artifact: ModelArtifact) {
     this.artifact = artifact;
@@ -126,6 +128,16 @@ export class CreditModel {
   /** P(bad) for one validated applicant. */
   probabilityOne(applicant: Applicant): number {
     return this.forest.predictProbaOne(this.encoder.transformOne(applicant, this.#row));
+  }
+
+  /** Why the forest gives the applicant its P(bad): every attribute's contribution and the top `count` reasons. */
+  explain(applicant: Applicant, count = DEFAULT_REASON_COUNT): Explanation {
+    return this.explainer.explain(applicant, count);
+  }
+
+  /** The attribute-level TreeSHAP explainer, built on first use (it holds scratch buffers). */
+  get explainer(): AttributeExplainer {
+    return this.#explainer ??= new AttributeExplainer(this.encoder, this.forest);
   }
 
   /** P(bad) for an encoded matrix. */

@@ -712,3 +712,97 @@ Deno.test("cleanup: the fixture's temporary models folder is removed", async () 
   await fixture.cleanup();
   await assert.rejects(() => Deno.stat(fixture.modelsDir), Deno.errors.NotFound);
 });
+
+Deno.test("POST /predict explains: base_value + Σ contributions = probability_bad, reasons are the five largest", async () => {
+  const { topContributions } = await import("../pipeline/explain.ts");
+  for (const i of [0, 1, 17, 250, 999]) {
+    const body = await (await post("/predict", applicants[i])).json();
+    const contributions = body.contributions as Record<string, number>;
+    assert.deepEqual(Object.keys(contributions), ATTRIBUTES.map((a) => a.name));
+    const total = Object.values(contributions).reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(body.base_value + total - body.probability_bad) < 1e-9, `row ${i}`);
+    const top = topContributions(ATTRIBUTES.map((a) => contributions[a.name]), 5);
+    assert.deepEqual(
+      body.reasons.map((r: { attribute: string; contribution: number }) => [r.attribute, r.contribution]),
+      top.map((r) => [r.attribute, r.contribution]),
+    );
+    for (const r of body.reasons) {
+      assert.equal(r.direction, r.contribution > 0 ? "raises" : "lowers");
+      assert.equal(r.value, applicants[i][r.attribute as keyof typeof applicants[number]]);
+      assert.equal(typeof r.value_label.en, "string");
+      assert.match(r.sentence.en, / (raises?|lowers?) the risk$/);
+      assert.match(r.sentence.es, / (aumentan?|reducen?) el riesgo$/);
+    }
+  }
+});
+
+Deno.test("POST /predict?explain=false leaves the explanation out; other values are a 422", async () => {
+  const plain = await (await post("/predict?explain=false", applicants[3])).json();
+  assert.equal(plain.probability_bad, expected[3]);
+  for (const field of ["reasons", "contributions", "base_value"]) assert.equal(field in plain, false, field);
+  const explicit = await (await post("/predict?explain=true", applicants[3])).json();
+  assert.equal(explicit.reasons.length, 5);
+  const body = await errorOf(await post("/predict?explain=maybe", applicants[3]), 422, "validation_error");
+  assert.equal(body.issues[0].field, "explain");
+});
+
+Deno.test("POST /predict/batch?explain=true adds each row's top 3 reasons (JSON array, CSV reason_1..3); off by default", async () => {
+  const { formatContribution } = await import("../pipeline/explain.ts");
+  const rows = applicants.slice(0, 6);
+  const reference = rows.map((a) => fixture.model.explain(a, 3).reasons);
+  const json = await (await post("/predict/batch?explain=true", [...rows, { checking_status: "A19" }]))
+    .json();
+  assert.equal(json.scored, 6);
+  json.predictions.forEach((p: { row: number; reasons: { attribute: string; contribution: number }[] }) => {
+    assert.deepEqual(
+      p.reasons.map((r) => [r.attribute, r.contribution]),
+      reference[p.row - 1].map((r) => [r.attribute, r.contribution]),
+    );
+  });
+  const plain = await (await post("/predict/batch", rows)).json();
+  assert.equal("reasons" in plain.predictions[0], false);
+
+  const csvText = (await germanCsv({ ids: true, rows: 6 })).replace("\n", "\n" + "x,".repeat(20) + "x\n");
+  const csv = await app.request("/predict/batch?explain=true", {
+    method: "POST",
+    headers: { "content-type": "text/csv", accept: "text/csv" },
+    body: csvText,
+  });
+  assert.equal(csv.status, 200);
+  const lines = parseCsv(await csv.text());
+  assert.equal(lines.length, 7);
+  assert.deepEqual(Object.keys(lines[0]).slice(-3), ["reason_1", "reason_2", "reason_3"]);
+  assert.ok(lines[0].error !== "" && lines[0].reason_1 === "", "the bad row has an error and no reasons");
+  lines.slice(1).forEach((line, i) => {
+    assert.deepEqual([line.reason_1, line.reason_2, line.reason_3], reference[i].map(formatContribution));
+  });
+  const unexplained = await app.request("/predict/batch", {
+    method: "POST",
+    headers: { "content-type": "text/csv", accept: "text/csv" },
+    body: csvText,
+  });
+  assert.equal(Object.keys(parseCsv(await unexplained.text())[0]).includes("reason_1"), false);
+
+  const header = (await germanCsv({ rows: 1 })).split("\n");
+  const tooMany = [header[0], ...Array(10_001).fill(header[1])].join("\n") + "\n";
+  const refused = await errorOf(
+    await app.request("/predict/batch?explain=true", {
+      method: "POST",
+      headers: { "content-type": "text/csv" },
+      body: tooMany,
+    }),
+    422,
+    "validation_error",
+  );
+  assert.equal(refused.issues[0].field, "explain");
+});
+
+Deno.test("the OpenAPI document describes the explanation: explain parameters, Reason and BatchReason", async () => {
+  const doc = await (await app.request("/openapi.json")).json();
+  const names = (path: string) => doc.paths[path].post.parameters.map((p: { name: string }) => p.name);
+  assert.ok(names("/predict").includes("explain"));
+  assert.ok(names("/predict/batch").includes("explain"));
+  for (const schema of ["Reason", "BatchReason"]) assert.ok(doc.components.schemas[schema], schema);
+  const prediction = doc.components.schemas.Prediction.properties;
+  for (const field of ["reasons", "contributions", "base_value"]) assert.ok(prediction[field], field);
+});

@@ -13,18 +13,19 @@
  * once all of them are. A column with one player (a numeric attribute, or one of several one-hot
  * columns of an attribute) is ordinary TreeSHAP with its splits merged by player. Columns computed
  * from several players (engineered features) tie those players into one "entangled" block: along
- * a path the block's factor is a function of which of its players are known, kept as per-column
- * (zero, one) fractions and expanded over the block's subsets at each leaf, then combined with
- * the path's weights. The result is still the exact Shapley value of the player game, so local
- * accuracy, symmetry and dummy hold for the players. The block must stay small (at most
- * {@link MAX_ENTANGLED_PLAYERS} players); German Credit's engineered features tie four.
+ * a path the block's factor is a function of which of its players are known, kept for every
+ * subset of them and multiplied by each split on a block column, then combined at the leaf with
+ * the path's weights by coalition size. The result is still the exact Shapley value of the player
+ * game, so local accuracy, symmetry and dummy hold for the players. The block must stay small (at
+ * most {@link MAX_ENTANGLED_PLAYERS} players); German Credit's engineered features tie four.
  *
  * ```ts
  * import { BalancedRandomForest, TreeShapExplainer } from "./mod.ts";
- * const forest = new BalancedRandomForest({ nEstimators: 10, seed: 1 }).fit([[0, 1], [1, 0], [0, 0], [1, 1]], [0, 1, 0, 1]);
+ * const X = [[0, 1], [1, 0], [0, 0], [1, 1]];
+ * const forest = new BalancedRandomForest({ nEstimators: 10, seed: 1 }).fit(X, [0, 1, 0, 1]);
  * const explainer = new TreeShapExplainer(forest);
  * const phi = explainer.shapValues([1, 0]);
- * // explainer.baseValue + phi[0] + phi[1] === forest.predictProbaOne([1, 0]) (to rounding)
+ * const p = explainer.baseValue + phi[0] + phi[1]; // forest.predictProbaOne([1, 0]), to rounding
  * ```
  * @module
  */
@@ -76,28 +77,41 @@ export class TreeShapExplainer {
   readonly #blockPlayers: Int32Array;
   readonly #nBlockColumns: number;
 
-  // Path state, one region per recursion level (Algorithm 2's copies of the path, laid end to end).
+  // The path: its elements (player, zero and one fraction) as a stack, its weights a row per level.
   readonly #pathPlayer: Int32Array;
   readonly #pathZero: Float64Array;
   readonly #pathOne: Float64Array;
   readonly #pathWeight: Float64Array;
-  // Block state in slots: zero and one fraction of each block column, and which are on the path.
-  // A node that does not split on a block column keeps its parent's slot.
-  readonly #blockZero: Float64Array;
-  readonly #blockOne: Float64Array;
-  readonly #blockPresent: Int32Array;
-  // Leaf scratch.
+  readonly #weightStride: number;
+  // Block state in slots: the block players on the path, and the block's factor h(U) for every
+  // subset U of the block players (the product over its columns on the path of `one` when U holds
+  // all the column's players, else `zero`). A node not split on a block column keeps its parent's
+  // slot; one that is multiplies the parent's factors by the split's fraction into its own.
+  readonly #blockSubsets: number;
+  readonly #blockOnPath: Int32Array;
   readonly #subsetValue: Float64Array;
-  readonly #bySize: Float64Array;
-  readonly #marginal: Float64Array;
+  /** Block column j, subset U → 1 when U holds all of j's players (at j · #blockSubsets + U). */
+  readonly #columnKnown: Uint8Array;
+  readonly #subsetSize: Uint8Array;
+  /** Per slot, h summed by subset size: all subsets, then those holding each block player. */
+  readonly #slotSums: Float64Array;
+  readonly #slotSumsStride: number;
+  readonly #slotSummed: Uint8Array;
+  // Leaf scratch.
   readonly #byBlockSize: Float64Array;
-  readonly #presentColumns: Int32Array;
   readonly #sizeWeight: Float64Array;
   readonly #ones: Float64Array;
-  readonly #shapley: Float64Array;
-  readonly #factorial: Float64Array;
-  readonly #inverseFactorial: Float64Array;
   readonly #inverse: Float64Array;
+  /**
+   * Leaf weights with a block, by (simple players, block players, j, r) at
+   * ((simple · #sizeStride + block) · #simpleStride + j · #sizeStride + r): the Shapley weight of a
+   * coalition of j simple and r block players, times the factor that turns path weights into
+   * subset sums, for a simple player's unwound weights and for the block players' path weights.
+   */
+  readonly #simpleSizeWeight: Float64Array;
+  readonly #blockSizeWeight: Float64Array;
+  readonly #sizeStride: number;
+  readonly #simpleStride: number;
   // The tree and row being explained.
   #left: Int32Array = new Int32Array(0);
   #right: Int32Array = new Int32Array(0);
@@ -155,33 +169,55 @@ export class TreeShapExplainer {
     const nBlockColumns = this.#nBlockColumns = masks.length;
     const nBlock = entangled.length;
 
-    // Level L holds at most L + 1 path elements (the placeholder and one per distinct player).
+    // At depth L the path has at most L + 1 elements (the placeholder and one per distinct
+    // player); each unwinding ancestor left at most as many behind.
     const levels = Math.max(...forest.trees.map(treeDepth)) + 2;
-    const pathSize = (levels * (levels + 1)) / 2;
+    const pathSize = (levels * (levels + 1)) / 2 + levels;
     this.#pathPlayer = new Int32Array(pathSize);
     this.#pathZero = new Float64Array(pathSize);
     this.#pathOne = new Float64Array(pathSize);
-    this.#pathWeight = new Float64Array(pathSize);
-    this.#blockZero = new Float64Array(levels * nBlockColumns);
-    this.#blockOne = new Float64Array(levels * nBlockColumns);
-    this.#blockPresent = new Int32Array(levels);
-    this.#subsetValue = new Float64Array(1 << nBlock);
-    this.#bySize = new Float64Array(nBlock + 1);
-    this.#marginal = new Float64Array(nBlock + 1);
+    this.#weightStride = levels;
+    this.#pathWeight = new Float64Array(levels * levels);
+    const subsets = this.#blockSubsets = 1 << nBlock;
+    this.#blockOnPath = new Int32Array(levels);
+    this.#subsetValue = new Float64Array(levels * subsets);
+    this.#columnKnown = new Uint8Array(nBlockColumns * subsets);
+    this.#subsetSize = new Uint8Array(subsets);
+    for (let u = 0; u < subsets; u++) {
+      this.#subsetSize[u] = popcount(u);
+      for (let j = 0; j < nBlockColumns; j++) {
+        this.#columnKnown[j * subsets + u] = (masks[j] & ~u) === 0 ? 1 : 0;
+      }
+    }
+    this.#slotSumsStride = (nBlock + 1) * (nBlock + 1);
+    this.#slotSums = new Float64Array(levels * this.#slotSumsStride);
+    this.#slotSummed = new Uint8Array(levels);
     this.#byBlockSize = new Float64Array(nBlock + 1);
-    this.#presentColumns = new Int32Array(nBlockColumns);
     this.#sizeWeight = new Float64Array(levels + 1);
     this.#ones = new Float64Array(levels + 1).fill(1);
-    const most = levels + nBlock + 2;
-    this.#shapley = new Float64Array(most + 1);
-    this.#factorial = new Float64Array(most + 1);
-    this.#inverseFactorial = new Float64Array(most + 1);
-    this.#inverse = new Float64Array(most + 1);
-    this.#factorial[0] = this.#inverseFactorial[0] = 1;
-    for (let i = 1; i <= most; i++) {
-      this.#factorial[i] = this.#factorial[i - 1] * i;
-      this.#inverseFactorial[i] = 1 / this.#factorial[i];
-      this.#inverse[i] = 1 / i;
+    this.#inverse = Float64Array.from({ length: levels + 2 }, (_, i) => 1 / i);
+    const f = Float64Array.from({ length: levels + nBlock + 2 }, (_, i) => factorial(i));
+    const stride = this.#sizeStride = nBlock + 1;
+    const simpleStride = this.#simpleStride = (levels + 1) * stride;
+    this.#simpleSizeWeight = new Float64Array(nBlock > 0 ? levels * stride * simpleStride : 0);
+    this.#blockSizeWeight = new Float64Array(this.#simpleSizeWeight.length);
+    for (let simple = 0; simple < levels && nBlock > 0; simple++) {
+      for (let block = 1; block <= nBlock; block++) {
+        const n = simple + block;
+        const at = (simple * stride + block) * simpleStride;
+        for (let j = 0; j <= simple; j++) {
+          for (let r = 0; r <= block && j + r < n; r++) {
+            const shapley = (f[j + r] * f[n - 1 - j - r]) / f[n];
+            if (j < simple) {
+              this.#simpleSizeWeight[at + j * stride + r] = (shapley * f[simple]) /
+                (f[j] * f[simple - 1 - j]);
+            }
+            if (r < block) {
+              this.#blockSizeWeight[at + j * stride + r] = (shapley * f[simple + 1]) / (f[j] * f[simple - j]);
+            }
+          }
+        }
+      }
     }
 
     let base = 0;
@@ -201,7 +237,9 @@ export class TreeShapExplainer {
     out.fill(0);
     this.#row = row;
     this.#phi = out;
-    this.#blockPresent[0] = 0;
+    this.#blockOnPath[0] = 0;
+    this.#subsetValue[0] = 1;
+    this.#slotSummed[0] = 0;
     for (const tree of this.#trees) {
       this.#left = tree.childrenLeft;
       this.#right = tree.childrenRight;
@@ -210,7 +248,7 @@ export class TreeShapExplainer {
       this.#value = tree.value;
       this.#cover = tree.weightedNNodeSamples;
       // The root extends the path with Algorithm 2's placeholder element (zero = one = 1).
-      this.#recurse(0, 0, 0, 1, 1, NO_PLAYER, -1, 0, 0);
+      this.#recurse(0, 0, 0, 0, 1, 1, NO_PLAYER, -1, 0, 0);
     }
     const scale = 1 / this.#trees.length;
     for (let p = 0; p < out.length; p++) out[p] *= scale;
@@ -220,15 +258,22 @@ export class TreeShapExplainer {
   }
 
   /**
-   * Algorithm 2's RECURSE for `node` at depth `level`, reached with the fractions (`zero`, `one`)
-   * of the split that led here: on `player` (extend the path with it) or on block column
-   * `blockColumn` (update the block state, copied from `parentSlot` into this level's slot).
-   * The parent's path is `parentLength` elements at `parentStart`; this call copies it behind.
+   * Algorithm 2's RECURSE for `node` at depth `level`, reached by a split on `player` with the
+   * fractions (`zero`, `one`) (extend the path with it), or by a split on block column
+   * `blockColumn` with the cover ratio `zero` and `one` = whether x goes this way (the parent's
+   * block slot `parentSlot`, times these, becomes this level's slot).
+   *
+   * The paper copies the path at every level. Here its elements are a stack that a child extends
+   * in place at `pathAt + parentLength` (a sibling overwrites it later); only a node that unwinds
+   * an element copies the rest behind, since its ancestors still need them. The weights change
+   * with every extension, so each level has its own row (`level · #weightStride`), written from
+   * the parent's row at `parentWeightAt`.
    */
   #recurse(
     node: number,
-    parentStart: number,
+    pathAt: number,
     parentLength: number,
+    parentWeightAt: number,
     zero: number,
     one: number,
     player: number,
@@ -240,39 +285,40 @@ export class TreeShapExplainer {
     const pathZero = this.#pathZero;
     const pathOne = this.#pathOne;
     const weight = this.#pathWeight;
-    const start = parentStart + parentLength;
-    for (let i = 0; i < parentLength; i++) {
-      pathPlayer[start + i] = pathPlayer[parentStart + i];
-      pathZero[start + i] = pathZero[parentStart + i];
-      pathOne[start + i] = pathOne[parentStart + i];
-      weight[start + i] = weight[parentStart + i];
-    }
     let length = parentLength;
+    let weightAt = parentWeightAt;
     let slot = parentSlot;
-    const nBlock = this.#nBlockColumns;
     if (blockColumn >= 0) {
+      // The path is the parent's (weights too, until an unwind here needs a row of its own).
       slot = level;
-      const from = parentSlot * nBlock, to = slot * nBlock;
-      const blockZero = this.#blockZero, blockOne = this.#blockOne;
-      const present = this.#blockPresent[parentSlot];
-      for (let j = 0; j < nBlock; j++) {
-        blockZero[to + j] = blockZero[from + j];
-        blockOne[to + j] = blockOne[from + j];
+      const subsets = this.#blockSubsets;
+      const h = this.#subsetValue, known = this.#columnKnown;
+      const from = parentSlot * subsets, to = slot * subsets, column = blockColumn * subsets;
+      const before = this.#blockOnPath[parentSlot];
+      const players = before | this.#blockColumnMask[blockColumn];
+      for (let u = players;; u = (u - 1) & players) {
+        h[to + u] = h[from + (u & before)] * (known[column + u] ? one : zero);
+        if (u === 0) break;
       }
-      blockZero[to + blockColumn] = zero;
-      blockOne[to + blockColumn] = one;
-      this.#blockPresent[slot] = present | (1 << blockColumn);
+      this.#blockOnPath[slot] = players;
+      this.#slotSummed[slot] = 0;
     } else {
       // EXTEND by (zero, one, player) as element `length`.
-      pathPlayer[start + length] = player;
-      pathZero[start + length] = zero;
-      pathOne[start + length] = one;
-      weight[start + length] = length === 0 ? 1 : 0;
-      const inverse = this.#inverse[length + 1];
-      for (let i = length - 1; i >= 0; i--) {
-        const w = weight[start + i];
-        weight[start + i + 1] += one * w * (i + 1) * inverse;
-        weight[start + i] = zero * w * (length - i) * inverse;
+      weightAt = level * this.#weightStride;
+      pathPlayer[pathAt + length] = player;
+      pathZero[pathAt + length] = zero;
+      pathOne[pathAt + length] = one;
+      if (length === 0) {
+        weight[weightAt] = 1;
+      } else {
+        const inverse = this.#inverse[length + 1];
+        let previous = 0;
+        for (let i = 0; i < length; i++) {
+          const w = weight[parentWeightAt + i];
+          weight[weightAt + i] = (zero * w * (length - i) + one * previous * i) * inverse;
+          previous = w;
+        }
+        weight[weightAt + length] = one * previous * length * inverse;
       }
       length++;
     }
@@ -280,7 +326,7 @@ export class TreeShapExplainer {
     const column = this.#feature[node];
     const left = this.#left[node];
     if (left === TREE_LEAF || column < 0) {
-      this.#leaf(this.#value[node], start, length, slot);
+      this.#leaf(this.#value[node], pathAt, weightAt, length, slot);
       return;
     }
     const right = this.#right[node];
@@ -291,59 +337,78 @@ export class TreeShapExplainer {
     const hotRatio = cover[node] > 0 ? cover[hot] / cover[node] : 0;
     const coldRatio = cover[node] > 0 ? cover[cold] / cover[node] : 0;
 
+    const childBlockColumn = this.#blockColumnOf[column];
+    if (childBlockColumn >= 0) {
+      this.#recurse(hot, pathAt, length, weightAt, hotRatio, 1, NO_PLAYER, childBlockColumn, level + 1, slot);
+      // With no cover the cold side's factors are all 0.
+      if (coldRatio !== 0) {
+        this.#recurse(
+          cold,
+          pathAt,
+          length,
+          weightAt,
+          coldRatio,
+          0,
+          NO_PLAYER,
+          childBlockColumn,
+          level + 1,
+          slot,
+        );
+      }
+      return;
+    }
     let incomingZero = 1;
     let incomingOne = 1;
-    const childBlockColumn = this.#blockColumnOf[column];
     const childPlayer = this.#playerOf[column];
-    if (childBlockColumn >= 0) {
-      if (this.#blockPresent[slot] & (1 << childBlockColumn)) {
-        incomingZero = this.#blockZero[slot * nBlock + childBlockColumn];
-        incomingOne = this.#blockOne[slot * nBlock + childBlockColumn];
+    for (let k = 1; k < length; k++) {
+      if (pathPlayer[pathAt + k] !== childPlayer) continue;
+      // UNWIND element k, so the children extend with the merged split.
+      incomingZero = pathZero[pathAt + k];
+      incomingOne = pathOne[pathAt + k];
+      const ownRow = level * this.#weightStride;
+      if (weightAt !== ownRow) {
+        for (let i = 0; i < length; i++) weight[ownRow + i] = weight[weightAt + i];
+        weightAt = ownRow;
       }
-    } else {
-      for (let k = 1; k < length; k++) {
-        if (pathPlayer[start + k] === childPlayer) {
-          incomingZero = pathZero[start + k];
-          incomingOne = pathOne[start + k];
-          this.#unwind(start, length, k);
-          length--;
-          break;
-        }
+      this.#unwindWeights(weightAt, length, incomingZero, incomingOne);
+      const copyAt = pathAt + length;
+      for (let i = 0, to = copyAt; i < length; i++) {
+        if (i === k) continue;
+        pathPlayer[to] = pathPlayer[pathAt + i];
+        pathZero[to] = pathZero[pathAt + i];
+        pathOne[to] = pathOne[pathAt + i];
+        to++;
       }
+      pathAt = copyAt;
+      length--;
+      break;
     }
     // A child whose fractions are both 0 adds 0 at every leaf below it: skip it.
     const hotZero = incomingZero * hotRatio;
     if (hotZero !== 0 || incomingOne !== 0) {
-      this.#recurse(hot, start, length, hotZero, incomingOne, childPlayer, childBlockColumn, level + 1, slot);
+      this.#recurse(hot, pathAt, length, weightAt, hotZero, incomingOne, childPlayer, -1, level + 1, slot);
     }
     const coldZero = incomingZero * coldRatio;
     if (coldZero !== 0) {
-      this.#recurse(cold, start, length, coldZero, 0, childPlayer, childBlockColumn, level + 1, slot);
+      this.#recurse(cold, pathAt, length, weightAt, coldZero, 0, childPlayer, -1, level + 1, slot);
     }
   }
 
-  /** UNWIND: removes element `k` from the path of `length` elements at `start`, in place. */
-  #unwind(start: number, length: number, k: number): void {
+  /** UNWIND's weights: removes an element with fractions (zero, one) from `length` weights at `at`. */
+  #unwindWeights(at: number, length: number, zero: number, one: number): void {
     const weight = this.#pathWeight;
     const last = length - 1;
-    const one = this.#pathOne[start + k];
-    const zero = this.#pathZero[start + k];
     const inverse = this.#inverse;
     if (one !== 0) {
-      let next = weight[start + last];
+      let next = weight[at + last];
       for (let i = last - 1; i >= 0; i--) {
-        const kept = weight[start + i];
-        weight[start + i] = next * (last + 1) * inverse[i + 1];
-        next = kept - weight[start + i] * zero * (last - i) * inverse[last + 1];
+        const kept = weight[at + i];
+        weight[at + i] = next * (last + 1) * inverse[i + 1];
+        next = kept - weight[at + i] * zero * (last - i) * inverse[last + 1];
       }
     } else {
       const scale = (last + 1) / zero;
-      for (let i = last - 1; i >= 0; i--) weight[start + i] *= scale * inverse[last - i];
-    }
-    for (let i = k; i < last; i++) {
-      this.#pathPlayer[start + i] = this.#pathPlayer[start + i + 1];
-      this.#pathZero[start + i] = this.#pathZero[start + i + 1];
-      this.#pathOne[start + i] = this.#pathOne[start + i + 1];
+      for (let i = last - 1; i >= 0; i--) weight[at + i] *= scale * inverse[last - i];
     }
   }
 
@@ -352,10 +417,11 @@ export class TreeShapExplainer {
    * u being the path weights with the element unwound, is its Shapley-weighted sum over the
    * coalitions of the others; sizeWeight ≡ 1 without a block (Algorithm 2's unwound sum).
    */
-  #leaf(value: number, start: number, length: number, slot: number): void {
-    const present = this.#blockPresent[slot];
+  #leaf(value: number, pathAt: number, weightAt: number, length: number, slot: number): void {
     const simple = length - 1; // players on the path besides the placeholder
-    const sizeWeight = present === 0 ? this.#ones : this.#blockLeaf(value, start, simple, slot);
+    const sizeWeight = this.#blockOnPath[slot] === 0
+      ? this.#ones
+      : this.#blockLeaf(value, weightAt, simple, slot);
     const phi = this.#phi;
     const pathPlayer = this.#pathPlayer;
     const pathZero = this.#pathZero;
@@ -365,24 +431,26 @@ export class TreeShapExplainer {
     const last = simple;
     let zeroShare = NaN;
     for (let k = 1; k < length; k++) {
-      const zero = pathZero[start + k];
-      if (pathOne[start + k] === 0) {
+      const zero = pathZero[pathAt + k];
+      if (pathOne[pathAt + k] === 0) {
         // (0 − zero) · Σ_i weight_i (last + 1) / (zero (last − i)) · sizeWeight_i: zero cancels.
         if (zeroShare !== zeroShare) {
           zeroShare = 0;
-          for (let i = 0; i < last; i++) zeroShare += weight[start + i] * sizeWeight[i] * inverse[last - i];
+          for (let i = 0; i < last; i++) {
+            zeroShare += weight[weightAt + i] * sizeWeight[i] * inverse[last - i];
+          }
           zeroShare *= last + 1;
         }
-        phi[pathPlayer[start + k]] -= zeroShare * value;
+        phi[pathPlayer[pathAt + k]] -= zeroShare * value;
       } else {
-        let next = weight[start + last];
+        let next = weight[weightAt + last];
         let total = 0;
         for (let i = last - 1; i >= 0; i--) {
           const unwound = next * inverse[i + 1];
           total += unwound * sizeWeight[i];
-          next = weight[start + i] - unwound * zero * (last - i);
+          next = weight[weightAt + i] - unwound * zero * (last - i);
         }
-        phi[pathPlayer[start + k]] += (1 - zero) * total * (last + 1) * value;
+        phi[pathPlayer[pathAt + k]] += (1 - zero) * total * (last + 1) * value;
       }
     }
   }
@@ -398,73 +466,75 @@ export class TreeShapExplainer {
    * player b gains Σ_{|U|=r, b∉U} h(U ∪ b) − h(U) over the simple players' subset sums by size,
    * which the path weights hold up to the factor (simple + 1)! / (j! (simple − j)!).
    */
-  #blockLeaf(value: number, start: number, simple: number, slot: number): Float64Array {
-    const nBlock = this.#nBlockColumns;
-    const present = this.#blockPresent[slot];
-    const zeroOf = this.#blockZero, oneOf = this.#blockOne, masks = this.#blockColumnMask;
-    const offset = slot * nBlock;
-    const columns = this.#presentColumns;
-    let nColumns = 0;
-    let players = 0;
-    for (let j = 0; j < nBlock; j++) {
-      if (present & (1 << j)) {
-        columns[nColumns++] = j;
-        players |= masks[j];
-      }
-    }
-    const h = this.#subsetValue;
-    const bySize = this.#bySize;
-    const entangled = popcount(players);
-    bySize.fill(0, 0, entangled + 1);
-    for (let u = players;; u = (u - 1) & players) {
-      let product = 1;
-      for (let c = 0; c < nColumns; c++) {
-        const j = columns[c];
-        product *= (masks[j] & ~u) === 0 ? oneOf[offset + j] : zeroOf[offset + j];
-      }
-      h[u] = product;
-      bySize[popcount(u)] += product;
-      if (u === 0) break;
-    }
+  #blockLeaf(value: number, weightAt: number, simple: number, slot: number): Float64Array {
+    const players = this.#blockOnPath[slot];
+    const size = this.#subsetSize;
+    const entangled = size[players];
+    const stride = this.#sizeStride;
+    const at = (simple * stride + entangled) * this.#simpleStride;
 
-    const n = simple + entangled;
-    const f = this.#factorial, inverseF = this.#inverseFactorial;
-    const shapley = this.#shapley;
-    for (let s = 0; s < n; s++) shapley[s] = f[s] * f[n - 1 - s] * inverseF[n];
-
-    // Block players.
+    // byBlockSize[r]: Σ over coalitions of r block players and any simple ones of the simple
+    // players' factors times the Shapley weight.
     const weight = this.#pathWeight;
+    const blockWeight = this.#blockSizeWeight;
     const byBlockSize = this.#byBlockSize;
-    for (let r = 0; r < entangled; r++) {
-      let sum = 0;
-      for (let j = 0; j <= simple; j++) {
-        sum += weight[start + j] * inverseF[j] * inverseF[simple - j] * shapley[j + r];
-      }
-      byBlockSize[r] = sum * f[simple + 1];
+    for (let r = 0; r <= entangled; r++) byBlockSize[r] = 0;
+    for (let j = 0, row = at; j <= simple; j++, row += stride) {
+      const w = weight[weightAt + j];
+      for (let r = 0; r < entangled; r++) byBlockSize[r] += w * blockWeight[row + r];
     }
-    const marginal = this.#marginal;
+    // Block player b gains Σ_{U∌b} (h(U ∪ b) − h(U)) · byBlockSize[|U|], which is
+    // Σ_s withPlayer_b[s] · (byBlockSize[s − 1] + byBlockSize[s]) − Σ_s all[s] · byBlockSize[s]
+    // with the slot's sums of h by subset size: over all subsets (all), and those holding b.
+    const sumsAt = slot * this.#slotSumsStride;
+    if (this.#slotSummed[slot] === 0) this.#sumSlot(slot, sumsAt);
+    const sums = this.#slotSums;
+    let common = 0;
+    for (let s = 0; s < entangled; s++) common += sums[sumsAt + s] * byBlockSize[s];
     const phi = this.#phi;
+    const blockPlayers = this.#blockPlayers;
+    const sizeStride = this.#sizeStride;
     for (let rest = players; rest !== 0; rest &= rest - 1) {
-      const b = rest & -rest;
-      const others = players & ~b;
-      marginal.fill(0, 0, entangled);
-      for (let u = others;; u = (u - 1) & others) {
-        marginal[popcount(u)] += h[u | b] - h[u];
-        if (u === 0) break;
+      const b = 31 - Math.clz32(rest & -rest);
+      const withPlayer = sumsAt + (b + 1) * sizeStride;
+      let gain = 0;
+      for (let s = 1; s <= entangled; s++) {
+        gain += sums[withPlayer + s] * (byBlockSize[s - 1] + byBlockSize[s]);
       }
-      let sum = 0;
-      for (let r = 0; r < entangled; r++) sum += marginal[r] * byBlockSize[r];
-      phi[this.#blockPlayers[31 - Math.clz32(b)]] += sum * value;
+      phi[blockPlayers[b]] += (gain - common) * value;
     }
 
-    // Size weights of the simple players, renormalised from `simple` players to n.
+    // Size weights of the simple players: the block's subset sums by size, convolved with the
+    // Shapley weights of n players and renormalised from `simple` players.
     const sizeWeight = this.#sizeWeight;
-    for (let j = 0; j < simple; j++) {
+    const simpleWeight = this.#simpleSizeWeight;
+    for (let j = 0, row = at; j < simple; j++, row += stride) {
       let sum = 0;
-      for (let r = 0; r <= entangled; r++) sum += bySize[r] * shapley[j + r];
-      sizeWeight[j] = sum * f[simple] * inverseF[j] * inverseF[simple - 1 - j];
+      for (let r = 0; r <= entangled; r++) sum += sums[sumsAt + r] * simpleWeight[row + r];
+      sizeWeight[j] = sum;
     }
     return sizeWeight;
+  }
+
+  /** Sums the slot's h by subset size: over all subsets of its players, then per player b over those holding b. */
+  #sumSlot(slot: number, at: number): void {
+    const players = this.#blockOnPath[slot];
+    const h = this.#subsetValue;
+    const hAt = slot * this.#blockSubsets;
+    const size = this.#subsetSize;
+    const sums = this.#slotSums;
+    for (let i = 0; i < this.#slotSumsStride; i++) sums[at + i] = 0;
+    const stride = this.#sizeStride;
+    for (let u = players;; u = (u - 1) & players) {
+      const factor = h[hAt + u];
+      const s = size[u];
+      sums[at + s] += factor;
+      for (let rest = u; rest !== 0; rest &= rest - 1) {
+        sums[at + (32 - Math.clz32(rest & -rest)) * stride + s] += factor;
+      }
+      if (u === 0) break;
+    }
+    this.#slotSummed[slot] = 1;
   }
 }
 
@@ -485,6 +555,12 @@ export function expectedValue(tree: FlatTree): number {
       : 0;
   }
   return expected[0];
+}
+
+function factorial(n: number): number {
+  let f = 1;
+  for (let i = 2; i <= n; i++) f *= i;
+  return f;
 }
 
 function popcount(x: number): number {

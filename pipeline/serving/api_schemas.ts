@@ -5,7 +5,7 @@
  */
 
 import { z } from "@hono/zod-openapi";
-import { applicantSchema } from "../schema.ts";
+import { applicantSchema, ATTRIBUTE_NAMES } from "../schema.ts";
 import type { PredictionExtension } from "./prediction.ts";
 
 /** One applicant (request of `/predict`, item of a JSON batch). */
@@ -67,6 +67,34 @@ export function predictionSchema(extensions: readonly PredictionExtension[]) {
   }).openapi("Prediction");
 }
 
+const Attribute = z.enum(ATTRIBUTE_NAMES as [string, ...string[]]);
+const Direction = z.enum(["raises", "lowers"]).openapi({ description: "The sign of `contribution`." });
+const Bilingual = z.object({ en: z.string(), es: z.string() });
+
+/** One attribute's signed share of P(bad) in a batch row. */
+export const BatchReason = z.object({
+  attribute: Attribute,
+  contribution: z.number().openapi({ description: "Change in P(bad) the attribute accounts for." }),
+  direction: Direction,
+}).openapi("BatchReason");
+
+/** One reason of a `/predict` answer, ready for the form. */
+export const Reason = z.object({
+  attribute: Attribute,
+  label: Bilingual.openapi({ description: "The attribute's label." }),
+  value: z.union([z.string(), z.number()]).openapi({
+    description: "The applicant's value (code or number).",
+  }),
+  value_label: Bilingual.openapi({ description: "The value in words (code label, or number with unit)." }),
+  contribution: z.number().openapi({
+    description: "Exact TreeSHAP value of the attribute: the change in P(bad) it accounts for.",
+  }),
+  direction: Direction,
+  sentence: Bilingual.openapi({
+    description: 'E.g. "Checking account (No checking account) lowers the risk".',
+  }),
+}).openapi("Reason");
+
 /** One row of a batch answer. */
 export const BatchRow = z.object({
   row: z.number().int().openapi({ description: "1-based data row." }),
@@ -74,6 +102,9 @@ export const BatchRow = z.object({
   id: z.string().optional(),
   probability_bad: z.number(),
   decision: z.enum(["approve", "decline", "review"]),
+  reasons: z.array(BatchReason).optional().openapi({
+    description: "With `explain=true`: the 3 largest attribute contributions, largest first.",
+  }),
 }).openapi("BatchRow");
 
 /** One rejected row of a batch. */

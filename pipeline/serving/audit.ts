@@ -11,8 +11,13 @@
  * everything that has reached it in one transaction, so while it waits for the disk the request
  * thread goes on serving, and the next commit takes all that piled up meanwhile.
  *
- * This module is also the writer thread's entry point (a worker named {@link WRITER_NAME}), so
- * its value imports are kept to `node:` built-ins.
+ * WAL checkpoints (copying the log into the database file, with its fsyncs) run on a third
+ * thread every {@link CHECKPOINT_INTERVAL_MS} ms in SQLite's passive mode, which never blocks the
+ * writer: left to the writer, each checkpoint would hold up the commits queued behind it (p99 of
+ * `/predict` 11–13 ms instead of about 3 ms at 8 connections).
+ *
+ * This module is also the entry point of both threads (workers named {@link WRITER_NAME} and
+ * {@link CHECKPOINTER_NAME}), so its value imports are kept to `node:` built-ins.
  * @module
  */
 
@@ -101,6 +106,12 @@ export interface AuditOptions {
 /** The writer thread's worker name; the module installs the writer only in a worker of that name. */
 export const WRITER_NAME = "audit-writer";
 
+/** The checkpointer thread's worker name. */
+export const CHECKPOINTER_NAME = "audit-checkpointer";
+
+/** How often the checkpointer copies the WAL into the database file. */
+export const CHECKPOINT_INTERVAL_MS = 200;
+
 const SCHEMA_VERSION = 1;
 
 const SCHEMA = `
@@ -164,6 +175,7 @@ export class AuditLog {
   readonly synchronous: "full" | "normal";
   readonly #db: DatabaseSync;
   readonly #writer: Worker;
+  readonly #checkpointer: Worker;
   readonly #maxBatchRows: number;
   #filling: PendingBatch | null = null;
   readonly #sent = new Map<number, PendingBatch>();
@@ -174,10 +186,19 @@ export class AuditLog {
   #commits = 0;
   #rowsWritten = 0;
 
-  private constructor(path: string, db: DatabaseSync, writer: Worker, options: AuditOptions) {
+  private constructor(
+    path: string,
+    db: DatabaseSync,
+    writer: Worker,
+    checkpointer: Worker,
+    options: AuditOptions,
+  ) {
     this.path = path;
     this.#db = db;
     this.#writer = writer;
+    this.#checkpointer = checkpointer;
+    // A checkpointer that dies only lets the WAL grow until the trail is closed.
+    checkpointer.onerror = (event: ErrorEvent) => event.preventDefault();
     this.synchronous = options.synchronous ?? "normal";
     this.#maxBatchRows = options.maxBatchRows ?? 1024;
     writer.onmessage = (event: MessageEvent<FromWriter>) => this.#reply(event.data);
@@ -195,6 +216,7 @@ export class AuditLog {
     const synchronous = options.synchronous ?? "normal";
     let db: DatabaseSync | undefined;
     let writer: Worker | undefined;
+    let checkpointer: Worker | undefined;
     try {
       const slash = path.lastIndexOf("/");
       if (slash > 0) Deno.mkdirSync(path.slice(0, slash), { recursive: true });
@@ -210,22 +232,13 @@ export class AuditLog {
       }
       db.exec(SCHEMA);
       db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
-      writer = new Worker(import.meta.url, { type: "module", name: WRITER_NAME });
-      const opened = new Promise<void>((resolve, reject) => {
-        writer!.onmessage = (event: MessageEvent<FromWriter>) => {
-          if (event.data.kind === "opened") resolve();
-          else if (event.data.kind === "failed") reject(new Error(event.data.message));
-        };
-        writer!.onerror = (event: ErrorEvent) => {
-          event.preventDefault();
-          reject(new Error(event.message));
-        };
-      });
-      writer.postMessage({ kind: "open", path, synchronous } satisfies ToWriter);
-      await opened;
-      return new AuditLog(path, db, writer, { ...options, synchronous });
+      const open: ToWriter = { kind: "open", path, synchronous };
+      writer = await startThread(WRITER_NAME, open);
+      checkpointer = await startThread(CHECKPOINTER_NAME, open);
+      return new AuditLog(path, db, writer, checkpointer, { ...options, synchronous });
     } catch (error) {
       writer?.terminate();
+      checkpointer?.terminate();
       try {
         db?.close();
       } catch { /* already failed */ }
@@ -356,10 +369,47 @@ export class AuditLog {
         await closed;
       }
       this.#writer.terminate();
+      await stopThread(this.#checkpointer);
       this.#db.close();
     })();
     return this.#closing;
   }
+}
+
+/** Starts one of this module's threads and waits until it has opened the database. */
+async function startThread(name: string, open: ToWriter): Promise<Worker> {
+  const worker = new Worker(import.meta.url, { type: "module", name });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      worker.onmessage = (event: MessageEvent<FromWriter>) => {
+        if (event.data.kind === "opened") resolve();
+        else if (event.data.kind === "failed") reject(new Error(event.data.message));
+      };
+      worker.onerror = (event: ErrorEvent) => {
+        event.preventDefault();
+        reject(new Error(event.message));
+      };
+      worker.postMessage(open);
+    });
+  } catch (error) {
+    worker.terminate();
+    throw error;
+  }
+  return worker;
+}
+
+/** Asks a thread to close its connection (bounded wait), then ends it. */
+async function stopThread(worker: Worker): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    new Promise<void>((resolve) => {
+      worker.onmessage = (event: MessageEvent<FromWriter>) => event.data.kind === "closed" && resolve();
+      worker.postMessage({ kind: "close" } satisfies ToWriter);
+    }),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, 5_000))),
+  ]);
+  clearTimeout(timer);
+  worker.terminate();
 }
 
 function values(r: DecisionRecord): RowValues {
@@ -465,6 +515,7 @@ function runWriter(scope: {
         db.exec("PRAGMA journal_mode = WAL");
         db.exec(`PRAGMA synchronous = ${data.synchronous === "normal" ? "NORMAL" : "FULL"}`);
         db.exec("PRAGMA busy_timeout = 5000");
+        db.exec("PRAGMA wal_autocheckpoint = 0"); // the checkpointer thread does it
         insert = db.prepare(INSERT);
         scope.postMessage({ kind: "opened" });
       } catch (error) {
@@ -479,9 +530,38 @@ function runWriter(scope: {
   };
 }
 
+/** Copies the WAL into the database every {@link CHECKPOINT_INTERVAL_MS} ms without blocking the writer. */
+function runCheckpointer(scope: Parameters<typeof runWriter>[0]): void {
+  let db: DatabaseSync | null = null;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  scope.onmessage = ({ data }) => {
+    if (data.kind === "open") {
+      try {
+        db = new DatabaseSync(data.path);
+        db.exec(`PRAGMA synchronous = ${data.synchronous === "normal" ? "NORMAL" : "FULL"}`);
+        timer = setInterval(() => {
+          try {
+            db?.prepare("PRAGMA wal_checkpoint(PASSIVE)").get();
+          } catch { /* busy now: the next tick tries again */ }
+        }, CHECKPOINT_INTERVAL_MS);
+        scope.postMessage({ kind: "opened" });
+      } catch (error) {
+        scope.postMessage({ kind: "failed", ids: [], message: (error as Error).message });
+      }
+    } else if (data.kind === "close") {
+      clearInterval(timer);
+      db?.close();
+      db = null;
+      scope.postMessage({ kind: "closed" });
+    }
+  };
+}
+
 const self = globalThis as unknown as { name?: string; WorkerGlobalScope?: unknown };
 if (self.WorkerGlobalScope !== undefined && self.name === WRITER_NAME) {
   runWriter(globalThis as unknown as Parameters<typeof runWriter>[0]);
+} else if (self.WorkerGlobalScope !== undefined && self.name === CHECKPOINTER_NAME) {
+  runCheckpointer(globalThis as unknown as Parameters<typeof runWriter>[0]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -550,7 +630,7 @@ export class DecisionTrail {
         probability,
         pd: serving.model.pd(probability),
         decision,
-        reasons: null,
+        reasons: result.reasons?.[i] ?? null,
       });
       if (chunk.length === BATCH_CHUNK_ROWS) {
         await audit.recordAll(chunk);

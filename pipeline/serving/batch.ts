@@ -14,6 +14,7 @@
  */
 
 import { DataError, ID_COLUMN, parseCreditText, splitCsvLine } from "../etl.ts";
+import { type AttributeContribution, formatContribution, topContributions } from "../explain.ts";
 import type { Matrix } from "../features.ts";
 import type { Decision } from "../model.ts";
 import { type Applicant, ATTRIBUTES, type FieldIssue, validateApplicant } from "../schema.ts";
@@ -43,6 +44,8 @@ export interface BatchResult {
   readonly ids: readonly (string | undefined)[] | null;
   /** Rejected rows in row order. */
   readonly errors: readonly RowError[];
+  /** With `explain`: each scored row's {@link BATCH_REASONS} largest attribute contributions. */
+  readonly reasons?: readonly (readonly AttributeContribution[] | undefined)[];
 }
 
 /** How to score a batch. */
@@ -59,7 +62,14 @@ export interface BatchOptions {
   poolMinRows?: number;
   /** Name of the input in messages. */
   source?: string;
+  /** Add each row's top reasons (TreeSHAP, a few ms per row; at most {@link EXPLAIN_MAX_ROWS} rows). */
+  explain?: boolean;
 }
+
+/** Rows a batch may ask to have explained: TreeSHAP costs milliseconds per row. */
+export const EXPLAIN_MAX_ROWS = 10_000;
+/** Reasons given per row of an explained batch. */
+export const BATCH_REASONS = 3;
 
 /** Input that cannot be read as a batch at all (bad header, empty body, not an array), with every problem. */
 export class BatchInputError extends Error {
@@ -100,6 +110,7 @@ export async function scoreCsv(
     parseOrHeaderError(header, "", source); // reports a bad header before "no rows"
     throw new BatchInputError([{ field: "(body)", message: "the CSV has a header but no rows" }]);
   }
+  if (options.explain) checkExplainRows(total);
   const columns = splitCsvLine(header).map((h) => h.trim());
   const idColumn = columns.indexOf(ID_COLUMN);
   const ids: (string | undefined)[] | null = idColumn >= 0 ? new Array(total) : null;
@@ -107,6 +118,7 @@ export async function scoreCsv(
   const errors: RowError[] = [];
   const pool = total >= (options.poolMinRows ?? DEFAULT_POOL_MIN_ROWS) ? options.pool ?? null : null;
   const pending: Promise<void>[] = [];
+  const toExplain: { matrix: Matrix; rowOf: (i: number) => number }[] = [];
   let done = 0;
   for (let k = 0; k < cuts.starts.length; k++) {
     const firstRow = cuts.firstRows[k];
@@ -132,6 +144,7 @@ export async function scoreCsv(
       // Marked handled now: if a later chunk throws, an earlier failure must not go unhandled.
       job.catch(() => {});
       pending.push(job);
+      if (options.explain) toExplain.push({ matrix, rowOf: (i) => (kept ? kept[i] : firstRow + i) });
     } else {
       finished();
     }
@@ -142,15 +155,19 @@ export async function scoreCsv(
   errors.sort((a, b) => a.row - b.row);
   const result: BatchResult = { rows: total, probabilities, firstLine: 2, ids, errors };
   if (options.strict && errors.length) throw new StrictBatchError(result);
-  return result;
+  if (!options.explain) return result;
+  const reasons: (AttributeContribution[] | undefined)[] = new Array(total);
+  for (const { matrix, rowOf } of toExplain) await explainRows(serving, matrix, rowOf, reasons);
+  return { ...result, reasons };
 }
 
 /** Scores an array of applicant records (each may carry a pass-through `id`). */
 export async function scoreRecords(
   serving: ServingModel,
   records: readonly unknown[],
-  options: Pick<BatchOptions, "strict" | "pool"> = {},
+  options: Pick<BatchOptions, "strict" | "pool" | "explain"> = {},
 ): Promise<BatchResult> {
+  if (options.explain) checkExplainRows(records.length);
   const valid: Applicant[] = [];
   const kept: number[] = [];
   const errors: RowError[] = [];
@@ -177,11 +194,97 @@ export async function scoreRecords(
   const result: BatchResult = { rows: records.length, probabilities, firstLine: null, ids, errors };
   if (options.strict && errors.length) throw new StrictBatchError(result);
   if (valid.length) {
-    const p = await score(serving, serving.model.encoder.transformRecords(valid), options.pool ?? null);
+    const matrix = serving.model.encoder.transformRecords(valid);
+    const p = await score(serving, matrix, options.pool ?? null);
     for (let i = 0; i < kept.length; i++) probabilities[kept[i]] = p[i];
+    if (options.explain) {
+      const reasons: (AttributeContribution[] | undefined)[] = new Array(records.length);
+      await explainRows(serving, matrix, (i) => kept[i], reasons);
+      return { ...result, reasons };
+    }
   }
   return result;
 }
+
+/** The JSON batch answer with each explained row's `reasons` (signed contributions, largest first). */
+export function withReasons<T extends { predictions: { row: number }[] }>(answer: T, result: BatchResult): T {
+  if (!result.reasons) return answer;
+  const reasons = result.reasons;
+  return {
+    ...answer,
+    predictions: answer.predictions.map((p) => ({
+      ...p,
+      reasons: (reasons[p.row - 1] ?? []).map((r) => ({
+        ...r,
+        direction: r.contribution > 0 ? "raises" : "lowers",
+      })),
+    })),
+  };
+}
+
+/** The CSV batch answer with `reason_1`…`reason_3` columns ("attribute:+0.031") after the others. */
+export function withReasonColumns(csv: string, result: BatchResult): string {
+  if (!result.reasons) return csv;
+  const records = csvRecords(csv);
+  const names = Array.from({ length: BATCH_REASONS }, (_, k) => `reason_${k + 1}`);
+  const out = [records[0] + "," + names.join(",")];
+  for (let i = 0; i < result.rows; i++) {
+    const top = result.reasons[i] ?? [];
+    out.push(
+      records[i + 1] + "," + names.map((_, k) => (top[k] ? formatContribution(top[k]) : "")).join(","),
+    );
+  }
+  return out.join("\n") + "\n";
+}
+
+/** The records of CSV text, split on line breaks outside double quotes. */
+function csvRecords(text: string): string[] {
+  const records: string[] = [];
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 34) quoted = !quoted;
+    else if (ch === 10 && !quoted) {
+      records.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  if (start < text.length) records.push(text.slice(start));
+  return records;
+}
+
+function checkExplainRows(rows: number): void {
+  if (rows > EXPLAIN_MAX_ROWS) {
+    throw new BatchInputError([{
+      field: "explain",
+      message: `explanations are limited to ${EXPLAIN_MAX_ROWS} rows a batch; this one has ${rows}`,
+    }]);
+  }
+}
+
+/** Each matrix row's top reasons into `reasons[rowOf(i)]`, yielding now and then to other requests. */
+async function explainRows(
+  serving: ServingModel,
+  matrix: Matrix,
+  rowOf: (i: number) => number,
+  reasons: (AttributeContribution[] | undefined)[],
+): Promise<void> {
+  const explainer = serving.model.explainer;
+  const contributions = new Float64Array(ATTRIBUTES.length);
+  let since = performance.now();
+  for (let i = 0; i < matrix.rows; i++) {
+    explainer.contributionsOfRow(matrix.data.subarray(i * matrix.cols, (i + 1) * matrix.cols), contributions);
+    reasons[rowOf(i)] = topContributions(contributions, BATCH_REASONS);
+    if (performance.now() - since > EXPLAIN_SLICE_MS) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      since = performance.now();
+    }
+  }
+}
+
+/** Longest stretch of explaining before the event loop gets a turn. */
+const EXPLAIN_SLICE_MS = 20;
 
 /** The decision for each row (undefined for rejected rows). */
 export function decisions(
@@ -391,4 +494,3 @@ function trimEnd(line: string): string {
   const last = line.charCodeAt(line.length - 1);
   return last > 32 && last < 127 ? line : line.replace(/\s+$/, "");
 }
-

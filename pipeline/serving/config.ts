@@ -101,7 +101,9 @@ export function configFromEnv(
   const auditSync = (get("AUDIT_SYNC") || DEFAULT_CONFIG.auditSync).toLowerCase();
   const auditToken = get("AUDIT_TOKEN");
   if (!["on", "off"].includes(audit) || !["full", "normal"].includes(auditSync)) {
-    throw new ConfigError(`AUDIT must be on or off and AUDIT_SYNC full or normal, got ${audit}, ${auditSync}`);
+    throw new ConfigError(
+      `AUDIT must be on or off and AUDIT_SYNC full or normal, got ${audit}, ${auditSync}`,
+    );
   }
   if (auditToken !== undefined && auditToken !== "" && auditToken.length < 16) {
     throw new ConfigError("AUDIT_TOKEN must be at least 16 characters long");

@@ -7,7 +7,8 @@
 
 import { z } from "@hono/zod-openapi";
 import type { Decision } from "../model.ts";
-import type { Applicant } from "../schema.ts";
+import { type Applicant, ATTRIBUTE_NAMES } from "../schema.ts";
+import { Reason } from "./api_schemas.ts";
 import type { ServingModel } from "./model_holder.ts";
 
 /** What an extension sees of one scored applicant. */
@@ -52,8 +53,38 @@ export const calibratedRisk: PredictionExtension = {
   }),
 };
 
+/**
+ * Why the forest gave its P(bad): exact TreeSHAP contributions of the 20 attributes and the
+ * largest five as reasons in English and Spanish. `explain=false` leaves them out (faster).
+ */
+export const explanation: PredictionExtension = {
+  name: "explanation",
+  fields: {
+    base_value: z.number().optional().openapi({
+      description:
+        "P(bad) with nothing known about the applicant; base_value + Σ contributions = probability_bad.",
+    }),
+    contributions: z.record(z.string(), z.number()).optional().openapi({
+      description: "Every attribute's signed contribution to P(bad) (exact TreeSHAP over attributes).",
+    }),
+    reasons: z.array(Reason).optional().openapi({
+      description: "The five largest contributions by magnitude, largest first. Absent with `explain=false`.",
+    }),
+  },
+  extend: ({ applicant, serving, query }) => {
+    const wanted = query("explain");
+    if (wanted === "false" || wanted === "0") return {};
+    const { baseValue, contributions, reasons } = serving.model.explain(applicant);
+    return {
+      base_value: baseValue,
+      contributions: Object.fromEntries(ATTRIBUTE_NAMES.map((name, i) => [name, contributions[i]])),
+      reasons,
+    };
+  },
+};
+
 /** The extensions a default server runs. */
-export const DEFAULT_EXTENSIONS: readonly PredictionExtension[] = [calibratedRisk];
+export const DEFAULT_EXTENSIONS: readonly PredictionExtension[] = [calibratedRisk, explanation];
 
 /** The core of a `/predict` answer. */
 export interface Prediction {

@@ -18,6 +18,8 @@ import {
   scoreCsv,
   scoreRecords,
   StrictBatchError,
+  withReasonColumns,
+  withReasons,
 } from "../batch.ts";
 import { batchToCsv, batchToJson } from "../batch_format.ts";
 import { DecisionTrail } from "../audit.ts";
@@ -58,10 +60,17 @@ export function registerPredictRoutes(
     summary: "Score one applicant",
     description: "Attribute names from the schema, categorical values as codes (e.g. `A11`).",
     middleware: [jsonBody(() => config.maxBodyBytes)] as const,
-    request: { body: { required: true, content: { "application/json": { schema: Applicant } } } },
+    request: {
+      query: z.object({
+        explain: z.enum(["true", "false"]).optional().openapi({
+          description: "`false` leaves out `reasons`, `contributions` and `base_value` (faster).",
+        }),
+      }),
+      body: { required: true, content: { "application/json": { schema: Applicant } } },
+    },
     responses: {
       200: {
-        description: "The probability of bad risk and the decision",
+        description: "The probability of bad risk and the decision, with the reasons behind it",
         content: { "application/json": { schema: predictionSchema(extensions) } },
       },
       ...errors([400, 413, 415, 422, 503]),
@@ -99,6 +108,11 @@ export function registerPredictRoutes(
         strict: z.enum(["true", "false"]).optional().openapi({
           description: "Reject the batch if any row is invalid.",
         }),
+        explain: z.enum(["true", "false"]).optional().openapi({
+          description:
+            "Add each row's 3 largest attribute contributions (exact TreeSHAP): `reasons` in JSON, " +
+            '`reason_1`…`reason_3` columns such as "checking_status:-0.081" in CSV. At most 10,000 rows.',
+        }),
       }),
       body: {
         required: true,
@@ -128,12 +142,13 @@ export function registerPredictRoutes(
     const serving = requireModel(holder);
     const type = requireMediaType(c, ["application/json", "text/csv"]);
     const strict = booleanQuery(c, "strict");
+    const explain = booleanQuery(c, "explain");
     const text = await readText(c, config.maxBatchBodyBytes);
     let result: BatchResult;
     let records: unknown[] = [];
     try {
       if (type === "text/csv") {
-        result = await scoreCsv(serving, text, { strict, pool: deps.pool, source: "upload" });
+        result = await scoreCsv(serving, text, { strict, explain, pool: deps.pool, source: "upload" });
       } else {
         const parsed = parseJson(text);
         if (!Array.isArray(parsed)) {
@@ -148,7 +163,7 @@ export function registerPredictRoutes(
             { limit_rows: config.batchMaxRows },
           );
         }
-        result = await scoreRecords(serving, records, { strict, pool: deps.pool });
+        result = await scoreRecords(serving, records, { strict, explain, pool: deps.pool });
       }
     } catch (error) {
       if (error instanceof BatchInputError) throw validationError(error.issues, "the batch cannot be read");
@@ -165,9 +180,9 @@ export function registerPredictRoutes(
     const header = { serving, reviewMargin: config.reviewMargin, requestId: c.get("requestId") };
     if (prefersCsv(c)) {
       c.header("Content-Type", "text/csv; charset=utf-8");
-      return c.body(batchToCsv(result, header));
+      return c.body(withReasonColumns(batchToCsv(result, header), result));
     }
-    return c.json(batchToJson(result, header));
+    return c.json(withReasons(batchToJson(result, header), result));
   });
 }
 
