@@ -66,7 +66,7 @@ Deno.test("a wrong number of fields names the line", () => {
   assert.equal(error.problems[0].line, 4);
   assert.match(
     error.message,
-    /x\.data: 1 problem\n  line 4: expected 21 fields separated by spaces, found 3/,
+    /x\.data: 1 problem\n {2}line 4: expected 21 fields separated by spaces, found 3/,
   );
 });
 
@@ -196,6 +196,6 @@ Deno.test("the etl command writes parquet, prints its summary, and fails on a br
   const stderr = new TextDecoder().decode(failed.stderr);
   assert.equal(failed.code, 1);
   assert.match(stderr, /line 4, column employment: unknown code/);
-  assert.doesNotMatch(stderr, /    at /);
+  assert.doesNotMatch(stderr, / {4}at /);
   await Deno.remove(dir, { recursive: true });
 });
