@@ -7,7 +7,7 @@
  * 2. Starts `serve.ts` as its own process on a free 127.0.0.1 port, logs off, the audit trail in
  *    the temporary folder.
  * 3. `/predict` for 60 s at 16 connections with Debian's `wrk` (a Lua script rotating 200 real
- *    applicants), after a 3 s warm-up; the server's resident memory is sampled every second with
+ *    applicants), after a 10 s warm-up; the server's resident memory is sampled every second with
  *    `ps -o rss= -p PID`.
  * 4. Stops the server (SIGTERM) and counts the audit rows against the decisions the server
  *    answered (its Prometheus counter) and the requests wrk completed.
@@ -26,7 +26,8 @@ import { germanApplicants, trainFixtureModel } from "../tests/fixtures.ts";
 const SERVE = new URL("../serve.ts", import.meta.url).pathname;
 /** Run by name so `--allow-run=wrk,deno,ps` covers it (the executable may be a symbolic link). */
 const DENO = "deno";
-const WARM_UP_S = 3;
+/** Long enough for the audit threads' heaps to reach their working size before memory is judged. */
+const WARM_UP_S = 10;
 /** Memory counts as flat when the last part of the run is within this of the start (after warm-up). */
 const FLAT = { ratio: 0.15, mib: 24 };
 

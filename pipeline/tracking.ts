@@ -401,35 +401,18 @@ function fmt(x: number): string {
   return Number.isFinite(x) ? x.toFixed(4) : String(x);
 }
 
-/** A registry update takes milliseconds: a lock older than this was left by a killed process. */
-const LOCK_STALE_MS = 30_000;
-
-/** Runs `work` holding an exclusive lock file next to the registry; a lock left by a killed process is broken. */
+/**
+ * Runs `work` holding an exclusive OS lock (flock) on `registry.lock`. The kernel releases the lock
+ * when its holder dies, so a training run killed mid-registration never blocks the next one.
+ */
 export async function withRegistryLock<T>(modelsDir: string, work: () => Promise<T>): Promise<T> {
   await Deno.mkdir(modelsDir, { recursive: true });
-  const lock = `${modelsDir}/registry.lock`;
-  const deadline = Date.now() + 30_000;
-  while (true) {
-    try {
-      const file = await Deno.open(lock, { createNew: true, write: true });
-      await file.write(new TextEncoder().encode(String(Deno.pid)));
-      file.close();
-      break;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
-      const age = await Deno.stat(lock).then((s) => Date.now() - (s.mtime?.getTime() ?? Date.now()), () => 0);
-      if (age > LOCK_STALE_MS) {
-        await Deno.remove(lock).catch(() => {});
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
+  const file = await Deno.open(`${modelsDir}/registry.lock`, { create: true, write: true });
   try {
+    await file.lock(true);
     return await work();
   } finally {
-    await Deno.remove(lock).catch(() => {});
+    file.close();
   }
 }
 

@@ -56,6 +56,7 @@ Deno.test("N concurrent /predict requests leave exactly N rows, committed in few
       assert.equal(entry.probability_bad, answers[i].probability_bad);
       assert.equal(entry.pd, answers[i].pd);
       assert.equal(entry.decision, answers[i].decision);
+      assert.deepEqual(entry.reasons, answers[i].reasons ?? null);
       assert.equal(entry.model_version, 1);
       assert.equal(entry.run_id, fixture.artifact.run_id);
       assert.equal(entry.row, null);

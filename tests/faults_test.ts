@@ -5,6 +5,7 @@
  * with two versions registered and exactly one in production.
  */
 import assert from "node:assert/strict";
+import { withRegistryLock } from "../pipeline/tracking.ts";
 import { storedReference } from "../pipeline/drift.ts";
 import { CreditModel } from "../pipeline/model.ts";
 import { registrySchema, runRecordSchema, sha256File } from "../pipeline/tracking.ts";
@@ -97,7 +98,7 @@ async function assertConsistent(modelsDir: string, context: string) {
       `${context}: v${m.version} sha256`,
     );
   }
-  return { registry, orphans: all.filter((f) => f.endsWith(".tmp")), lock: all.includes("registry.lock") };
+  return { registry, orphans: all.filter((f) => f.endsWith(".tmp")) };
 }
 
 /** Runs training and kills it with SIGKILL as soon as `step` shows in its run record. */
@@ -144,13 +145,15 @@ Deno.test("training killed with SIGKILL at each step leaves the registry and run
       if (at) killed.push(at);
       const state = await assertConsistent(modelsDir, `killed at ${at ?? `(missed ${step})`}`);
       orphans = state.orphans.length;
-      // A lock left by a killed registration would stall the next one for its 30 s stale time.
-      if (state.lock) {
-        locksLeft++;
-        await Deno.remove(`${modelsDir}/registry.lock`);
-      }
+      // The registry lock is an OS lock: a killed holder releases it, so it must be free right away.
+      const free = await Promise.race([
+        withRegistryLock(modelsDir, () => Promise.resolve(true)),
+        new Promise<false>((resolve) => setTimeout(() => resolve(false), 2000)),
+      ]);
+      if (!free) locksLeft++;
     }
     assert.ok(new Set(killed).size >= 5, `killed at ${killed.join(", ")}`);
+    assert.equal(locksLeft, 0, "no registry lock outlives the process that held it");
 
     const child = trainProcess(modelsDir);
     const { code, stderr } = await child.output();
@@ -164,7 +167,7 @@ Deno.test("training killed with SIGKILL at each step leaves the registry and run
       `    ${STEPS.length} kills, caught at: ${
         killed.join(", ")
       }; ${registry.models.length} versions registered; ` +
-        `${orphans} orphan .tmp file(s), ${locksLeft} registry lock(s) left`,
+        `${orphans} orphan .tmp file(s), ${locksLeft} registry lock(s) still held`,
     );
   } finally {
     await Deno.remove(modelsDir, { recursive: true });
@@ -177,8 +180,8 @@ Deno.test("two training runs at once: both finish, two versions, exactly one pro
     const runs = [trainProcess(modelsDir, 1), trainProcess(modelsDir, 2)];
     const results = await Promise.all(runs.map((r) => r.output()));
     for (const r of results) assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
-    const { registry, lock } = await assertConsistent(modelsDir, "two runs");
-    assert.equal(lock, false);
+    const { registry } = await assertConsistent(modelsDir, "two runs");
+    assert.equal(await withRegistryLock(modelsDir, () => Promise.resolve("free")), "free");
     assert.deepEqual(registry.models.map((m) => m.version).sort(), [1, 2]);
     assert.equal(registry.models.filter((m) => m.stage === "production").length, 1);
     assert.equal(new Set(registry.models.map((m) => m.run_id)).size, 2);

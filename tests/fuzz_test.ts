@@ -291,15 +291,33 @@ Deno.test("POST /predict/batch (JSON): arrays of mutated applicants and junk are
   const item = fc.oneof(
     { weight: 4, arbitrary: mutatedApplicant.map((m) => m.text) },
     { weight: 1, arbitrary: hostileValue.map((v) => JSON.stringify(v) ?? "null") },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(formulaCell, hostileValue).map(([k, v]) =>
+        `{${JSON.stringify(k)}:${JSON.stringify(v) ?? 0}}`
+      ),
+    },
   );
   await fc.assert(
     fc.asyncProperty(
       fc.array(item, { maxLength: 8 }),
       fc.option(textDamage, { freq: 4 }),
-      async (items, d) => {
+      fc.boolean(),
+      async (items, d, asCsv) => {
         let text = `[${items.join(",")}]`;
         if (d) text = damage(text, d as DamageKind);
-        const response = await postJsonText("/predict/batch", text);
+        const response = await postJsonText("/predict/batch", text, asCsv ? { accept: "text/csv" } : {});
+        if (asCsv && response.status === 200) {
+          const csv = await response.text();
+          for (const cell of csvCells(csv)) {
+            assert.ok(!/^[=+\-@\t\r]/.test(cell), `formula cell ${JSON.stringify(cell)} in\n${csv}`);
+          }
+          decisionsAnswered += csv.trimEnd().split("\n").slice(1).filter((l) =>
+            /,(approve|decline|review),/.test(l)
+          )
+            .length;
+          return;
+        }
         const body = await expectHandled(response);
         if (response.status === 200) {
           assert.equal((body.scored as number) + (body.rejected as number), body.rows);

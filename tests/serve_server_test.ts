@@ -124,7 +124,7 @@ const SERVE = new URL("../serve.ts", import.meta.url).pathname;
 function serveProcess(env: Record<string, string>) {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-net", "--allow-read", "--allow-env", "--allow-ffi", "--allow-sys", SERVE],
-    env: { HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", NO_COLOR: "1", ...env },
+    env: { HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", NO_COLOR: "1", AUDIT: "off", ...env },
     stdout: "piped",
     stderr: "piped",
     cwd: "/",

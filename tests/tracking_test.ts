@@ -10,6 +10,7 @@ import {
   STALE_AFTER_MS,
   StepError,
   toCsv,
+  withRegistryLock,
 } from "../pipeline/tracking.ts";
 
 async function tempModels(): Promise<string> {
@@ -133,7 +134,7 @@ Deno.test("concurrent registrations keep the registry valid with distinct versio
   assert.ok(registrySchema.safeParse(registry).success);
   assert.deepEqual(registry.models.map((m) => m.version).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8]);
   assert.equal(registry.models.filter((m) => m.stage === "production").length, 1);
-  assert.equal([...Deno.readDirSync(dir)].some((e) => e.name === "registry.lock"), false);
+  assert.equal(await withRegistryLock(dir, () => Promise.resolve("free")), "free");
 });
 
 Deno.test("a corrupt registry is reported, not silently replaced", async () => {

@@ -39,8 +39,10 @@ export interface DecisionRecord {
   time: string;
   modelVersion: number | null;
   runId: string;
-  /** The applicant as received (JSON-serialisable). */
+  /** The applicant as received (JSON-serialisable), unless given as `inputsJson`. */
   inputs: unknown;
+  /** The applicant already as JSON text. */
+  inputsJson?: string;
   /** The forest's P(bad). */
   probability: number;
   /** Calibrated probability of default, when the model has a calibrator. */
@@ -419,7 +421,7 @@ function values(r: DecisionRecord): RowValues {
     r.time,
     r.modelVersion,
     r.runId,
-    JSON.stringify(r.inputs),
+    r.inputsJson ?? JSON.stringify(r.inputs),
     r.probability,
     r.pd !== null && Number.isFinite(r.pd) ? r.pd : null,
     r.decision,
@@ -567,8 +569,16 @@ if (self.WorkerGlobalScope !== undefined && self.name === WRITER_NAME) {
 // ---------------------------------------------------------------------------------------------
 // Recording decisions from the routes
 
-/** Rows of a batch recorded per transaction; the event loop gets a turn between them. */
+/** How the trail reads a batch row's input back: as a record (for the drift window) or as JSON text. */
+export interface BatchInputs {
+  record(row: number): unknown;
+  json(row: number): string;
+}
+
+/** Rows of a batch sent to the writer at a time; the event loop gets a turn between them. */
 const BATCH_CHUNK_ROWS = 2048;
+/** Chunks of a batch queued for the writer at once, which bounds the memory a huge batch holds. */
+const BATCH_CHUNKS_IN_FLIGHT = 4;
 
 /**
  * Where the prediction routes report their decisions: the audit trail (awaited: durable before
@@ -597,14 +607,14 @@ export class DecisionTrail {
 
   /**
    * Records the scored rows of a batch in chunks (the event loop serves other requests between
-   * them); resolves once all are durable. `inputOf(i)` gives row i's input (0-based, asked in order).
+   * them); resolves once all are durable. `inputs` reads row i's input back (0-based, in order).
    */
   async batch(
     serving: ServingModel,
     result: BatchResult,
     decided: readonly (Decision | undefined)[],
     requestId: string,
-    inputOf: (row: number) => unknown,
+    inputs: BatchInputs,
   ): Promise<void> {
     const { audit, window } = this;
     if (!audit && !window) return;
@@ -613,12 +623,15 @@ export class DecisionTrail {
     // Without the trail, only the rows the window will keep are worth reading.
     const first = audit ? 0 : Math.max(0, result.rows - window!.capacity);
     let chunk: DecisionRecord[] = [];
+    const inFlight: Promise<void>[] = [];
+    const windowFrom = window ? Math.max(0, result.rows - window.capacity) : result.rows;
     for (let i = first; i < result.rows; i++) {
       const decision = decided[i];
       if (decision === undefined) continue;
       const probability = result.probabilities[i];
-      const inputs = inputOf(i);
-      window?.add(inputs as Record<string, unknown>, probability, serving.runId, now);
+      if (i >= windowFrom) {
+        window!.add(inputs.record(i) as Record<string, unknown>, probability, serving.runId, now);
+      }
       if (!audit) continue;
       chunk.push({
         requestId,
@@ -626,19 +639,23 @@ export class DecisionTrail {
         time,
         modelVersion: serving.version,
         runId: serving.runId,
-        inputs,
+        inputs: undefined,
+        inputsJson: inputs.json(i),
         probability,
         pd: serving.model.pd(probability),
         decision,
         reasons: result.reasons?.[i] ?? null,
       });
       if (chunk.length === BATCH_CHUNK_ROWS) {
-        await audit.recordAll(chunk);
+        // The writer commits chunk k while chunk k+1 is read; at most a few are in flight.
+        inFlight.push(audit.recordAll(chunk));
         chunk = [];
-        await new Promise((resolve) => setTimeout(resolve, 0));
+        if (inFlight.length >= BATCH_CHUNKS_IN_FLIGHT) await inFlight.shift();
+        await new Promise((resolve) => setImmediate(resolve));
       }
     }
-    if (audit) await audit.recordAll(chunk);
+    if (audit) inFlight.push(audit.recordAll(chunk));
+    await Promise.all(inFlight);
   }
 
   /** Fills the drift window from the trail's newest rows (after a restart). */

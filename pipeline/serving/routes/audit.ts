@@ -11,7 +11,7 @@ import type { Context } from "hono";
 import { ID_COLUMN } from "../../etl.ts";
 import { ATTRIBUTES } from "../../schema.ts";
 import { ErrorBody } from "../api_schemas.ts";
-import type { AuditLog } from "../audit.ts";
+import type { AuditLog, BatchInputs } from "../audit.ts";
 import { splitCsvLine } from "../../etl.ts";
 import type { App, AppDeps } from "../context.ts";
 import { ApiError } from "../errors.ts";
@@ -119,9 +119,9 @@ async function sameSecret(given: string, expected: string): Promise<boolean> {
   return diff === 0;
 }
 
-/** Input accessor for the rows of a JSON batch: the record as sent. */
-export function jsonBatchInputs(records: readonly unknown[]): (row: number) => unknown {
-  return (row) => records[row];
+/** The rows of a JSON batch, as sent. */
+export function jsonBatchInputs(records: readonly unknown[]): BatchInputs {
+  return { record: (row) => records[row], json: (row) => JSON.stringify(records[row]) };
 }
 
 const NUMERIC = new Set<string>(ATTRIBUTES.filter((a) => a.kind === "numeric").map((a) => a.name));
@@ -129,31 +129,51 @@ const NUMERIC = new Set<string>(ATTRIBUTES.filter((a) => a.kind === "numeric").m
 const KNOWN_COLUMNS = new Set<string>([...ATTRIBUTES.map((a) => a.name), ID_COLUMN]);
 
 /**
- * Input accessor for the rows of a CSV batch: row i (0-based, asked in increasing order) as a
- * record of header names to cells, numeric attributes as numbers. Lines are found as `scoreCsv`
- * counts them (one row per line after the header), walking the text once.
+ * The rows of a CSV batch (0-based, asked in increasing order): header names to cells, numeric
+ * attributes as numbers, other columns dropped. Lines are found as `scoreCsv` counts them (one row
+ * per line after the header), walking the text once; the JSON is written directly, without an
+ * object per row, since a batch may hold a million rows.
  */
-export function csvBatchInputs(text: string): (row: number) => unknown {
+export function csvBatchInputs(text: string): BatchInputs {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const headerEnd = body.indexOf("\n");
   const columns = splitCsvLine(body.slice(0, headerEnd < 0 ? body.length : headerEnd).trimEnd())
     .map((c) => c.trim());
+  const kept = columns.flatMap((name, c) => KNOWN_COLUMNS.has(name) ? [c] : []);
+  const keys = columns.map((name) => JSON.stringify(name) + ":");
   let position = headerEnd < 0 ? body.length : headerEnd + 1;
   let at = 0;
-  return (row) => {
+  let cells: string[] | null = null;
+  const cellsOf = (row: number): string[] => {
+    if (row === at && cells) return cells;
     for (; at < row; at++) {
       const next = body.indexOf("\n", position);
       position = next < 0 ? body.length : next + 1;
     }
     const end = body.indexOf("\n", position);
-    const cells = splitCsvLine(body.slice(position, end < 0 ? body.length : end).trimEnd());
-    const record: Record<string, unknown> = {};
-    for (let c = 0; c < columns.length; c++) {
-      const name = columns[c];
-      if (!KNOWN_COLUMNS.has(name)) continue;
-      const cell = (cells[c] ?? "").trim();
-      record[name] = NUMERIC.has(name) ? Number(cell) : cell;
-    }
-    return record;
+    return cells = splitCsvLine(body.slice(position, end < 0 ? body.length : end).trimEnd()).map((x) =>
+      x.trim()
+    );
+  };
+  return {
+    record(row) {
+      const line = cellsOf(row);
+      const record: Record<string, unknown> = {};
+      for (const c of kept) {
+        record[columns[c]] = NUMERIC.has(columns[c]) ? Number(line[c] ?? "") : line[c] ?? "";
+      }
+      return record;
+    },
+    json(row) {
+      const line = cellsOf(row);
+      let out = "{";
+      for (let k = 0; k < kept.length; k++) {
+        const c = kept[k];
+        const cell = line[c] ?? "";
+        out += (k ? "," : "") + keys[c] +
+          (NUMERIC.has(columns[c]) ? String(Number(cell)) : JSON.stringify(cell));
+      }
+      return out + "}";
+    },
   };
 }
