@@ -154,6 +154,7 @@ async function main(args: string[]): Promise<number> {
       folds: { type: "string", default: "10" },
       "inner-folds": { type: "string", default: "5" },
       seed: { type: "string", default: "42" },
+      plain: { type: "boolean" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -191,8 +192,10 @@ async function main(args: string[]): Promise<number> {
     }),
   );
   const tty = Deno.stderr.isTerminal();
+  const configuration = runConfiguration(run);
+  if (values.plain) configuration.forest = { ...configuration.forest, balanced: false };
   const result = await repeatedCv(
-    runConfiguration(run),
+    configuration,
     {
       repeats: numbers.repeats,
       folds: numbers.folds,
@@ -210,7 +213,7 @@ async function main(args: string[]): Promise<number> {
   );
   const current = await readRun(runId, modelsDir);
   if (current) {
-    current.metrics.repeated_cv = result;
+    current.metrics[values.plain ? "repeated_cv_plain" : "repeated_cv"] = result;
     await writeJsonAtomic(`${modelsDir}/runs/${runId}/run.json`, current);
     await writeFileAtomic(`${modelsDir}/runs/${runId}/MODEL_CARD.md`, modelCard(current));
   }

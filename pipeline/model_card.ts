@@ -22,6 +22,9 @@ export function modelCard(run: RunRecord): string {
   const repeated = run.metrics.repeated_cv as
     | (Record<string, { mean: number; sd: number }> & { protocol: string })
     | undefined;
+  const repeatedPlain = run.metrics.repeated_cv_plain as
+    | Record<string, { mean: number; sd: number }>
+    | undefined;
   const calibration = run.metrics.calibration as Numbers & { method?: string } | undefined;
   const fairness =
     (run.metrics.fairness as { test?: FairnessComparison[]; cv_out_of_fold?: FairnessComparison[] })
@@ -71,8 +74,8 @@ export function modelCard(run: RunRecord): string {
     "",
     "## Metrics",
     "",
-    "| metric | held-out test split | plain forest (test) | repeated CV (mean ± sd) |",
-    "| --- | --- | --- | --- |",
+    "| metric | held-out test split | plain forest (test) | repeated CV (mean ± sd) | plain forest, repeated CV |",
+    "| --- | --- | --- | --- | --- |",
     ...([
       ["ROC AUC", "roc_auc", false],
       ["recall on bad risks", "recall_bad", true],
@@ -83,9 +86,9 @@ export function modelCard(run: RunRecord): string {
       ["Brier score (raw)", "brier", false],
     ] as const).map(([label, key, percent]) => {
       const f = percent ? pct : (x?: number) => num(x);
-      const r = repeated?.[key];
-      return `| ${label} | ${f(test?.[key])} | ${f(baseline?.[key])} | ${
-        r ? `${f(r.mean)} ± ${f(r.sd)}` : "–"
+      const cell = (e?: { mean: number; sd: number }) => (e ? `${f(e.mean)} ± ${f(e.sd)}` : "–");
+      return `| ${label} | ${f(test?.[key])} | ${f(baseline?.[key])} | ${cell(repeated?.[key])} | ${
+        cell(repeatedPlain?.[key])
       } |`;
     }),
     "",
