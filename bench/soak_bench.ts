@@ -22,6 +22,7 @@ import { DatabaseSync } from "node:sqlite";
 import { parseArgs } from "node:util";
 import { writeJsonAtomic } from "../pipeline/atomic.ts";
 import { germanApplicants, trainFixtureModel } from "../tests/fixtures.ts";
+import { formatTable, freePort, type LoadResult, runWrk, waitReady, writePredictScript } from "./wrk.ts";
 
 const SERVE = new URL("../serve.ts", import.meta.url).pathname;
 /** Run by name so `--allow-run=wrk,deno,ps` covers it (the executable may be a symbolic link). */
@@ -84,7 +85,11 @@ try {
   await waitReady(base);
   const pid = server.pid;
 
-  const script = await writeScript(work);
+  const script = await writePredictScript(
+    `${work}/predict.lua`,
+    (await germanApplicants()).slice(0, 200),
+    PREDICT_PATH,
+  );
   console.error(`warm-up ${WARM_UP_S} s, then /predict for ${duration} s at ${connections} connections …`);
   const warm = await wrk(base, script, WARM_UP_S, connections);
   const samples: { t: number; rss_mib: number }[] = [];
@@ -175,93 +180,8 @@ function positive(name: string, raw: string): number {
   return n;
 }
 
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
-async function waitReady(base: URL): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    try {
-      const response = await fetch(new URL("/ready", base));
-      await response.body?.cancel();
-      if (response.status === 200) return;
-    } catch { /* not listening yet */ }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error("the server did not become ready within 60 s");
-}
-
-async function writeScript(dir: string): Promise<string> {
-  const applicants = (await germanApplicants()).slice(0, 200);
-  const path = `${dir}/predict.lua`;
-  const bodies = applicants.map((a) => `  [[${JSON.stringify(a)}]]`).join(",\n");
-  await Deno.writeTextFile(
-    path,
-    `local bodies = {\n${bodies}\n}
-local i = 0
-local headers = { ["Content-Type"] = "application/json" }
-request = function()
-  i = i % #bodies + 1
-  return wrk.format("POST", "${PREDICT_PATH}", headers, bodies[i])
-end
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %d %d %d %d %d %d %d %d\\n", summary.requests, summary.duration,
-    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, summary.errors.timeout))
-end
-`,
-  );
-  return path;
-}
-
-interface LoadResult {
-  tool: string;
-  connections: number;
-  duration_s: number;
-  requests: number;
-  errors: number;
-  requests_per_s: number;
-  latency_ms: { p50: number; p90: number; p99: number; max: number };
-}
-
 async function wrk(base: URL, script: string, seconds: number, conns: number): Promise<LoadResult> {
-  const { stdout, stderr, code } = await new Deno.Command("wrk", {
-    args: [
-      "-t",
-      "2",
-      "-c",
-      String(conns),
-      "-d",
-      `${seconds}s`,
-      "--timeout",
-      "5s",
-      "--latency",
-      "-s",
-      script,
-      new URL("/predict", base).href,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(stdout);
-  const match = text.match(/RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)/);
-  if (code !== 0 || !match) {
-    throw new Error(`wrk failed (exit ${code}):\n${text}\n${new TextDecoder().decode(stderr)}`);
-  }
-  const [requests, micros, errors, p50, p90, p99, max] = match.slice(1).map(Number);
-  return {
-    tool: `wrk -t2 -c${conns} --latency (Lua script, 200 applicants)`,
-    connections: conns,
-    duration_s: micros / 1e6,
-    requests,
-    errors,
-    requests_per_s: Math.round(requests / (micros / 1e6)),
-    latency_ms: { p50: p50 / 1000, p90: p90 / 1000, p99: p99 / 1000, max: max / 1000 },
-  };
+  return await runWrk({ base, script, seconds, connections: conns, timeout: "5s" });
 }
 
 /** Resident memory of a process in MiB, from `ps` (Deno reads another process's /proc only with --allow-all). */
@@ -335,10 +255,7 @@ function table(r: {
       mark(r.decisions.lost === null ? null : r.decisions.lost === 0),
     ],
   ];
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
-  const lines = rows.map((row) => row.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd());
-  lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("  "));
-  return `${lines.join("\n")}\n(audit ${
+  return `${formatTable(rows)}\n(audit ${
     r.audit.synchronous ?? "off"
   }; load average at start ${r.machine.load_average_at_start})`;
 }

@@ -151,7 +151,7 @@ export async function runScore(
 
   const seconds = (performance.now() - started) / 1000;
   io.stderr(
-    `scored ${result.rows - result.errors.length} of ${result.rows} rows with model v${
+    `scored ${result.rows - result.errorsTotal} of ${result.rows} rows with model v${
       serving.version ?? "?"
     } ` +
       `(run ${serving.runId}) in ${seconds.toFixed(2)} s` + (values.out ? ` → ${values.out}` : "") + "\n" +
@@ -161,12 +161,12 @@ export async function runScore(
 }
 
 function describeErrors(result: BatchResult, shown = 10): string {
-  if (!result.errors.length) return "";
+  if (!result.errorsTotal) return "";
   const lines = result.errors.slice(0, shown).map((e) =>
     `  line ${e.line ?? "?"}: ${e.issues.map((i) => `${i.field}: ${i.message}`).join("; ")}`
   );
-  const more = result.errors.length - shown;
-  return `${result.errors.length} row(s) rejected:\n${lines.join("\n")}\n${
+  const more = result.errorsTotal - lines.length;
+  return `${result.errorsTotal} row(s) rejected:\n${lines.join("\n")}\n${
     more > 0 ? `  … and ${more} more\n` : ""
   }`;
 }

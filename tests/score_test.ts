@@ -1,12 +1,12 @@
 /**
- * The batch path shared by the scoring CLI and `POST /predict/batch`: the lock-step kernel against
- * the forest, worker-pool scoring against inline scoring, and `deno task score` end to end.
+ * The batch path shared by the scoring CLI and `POST /predict/batch`: the packed forest a worker
+ * scores with against the forest, worker-pool scoring against inline scoring, and `deno task score`
+ * end to end.
  */
 import assert from "node:assert/strict";
-import { BalancedRandomForest } from "../pipeline/forest/mod.ts";
+import { BalancedRandomForest, PackedPredictor } from "../pipeline/forest/mod.ts";
 import { runScore, type ScoreIO } from "../pipeline/score.ts";
 import { scoreCsv } from "../pipeline/serving/batch.ts";
-import { compileForest, predictBatch } from "../pipeline/serving/forest_kernel.ts";
 import { ModelHolder } from "../pipeline/serving/model_holder.ts";
 import { PredictionPool } from "../pipeline/serving/predict_pool.ts";
 import { germanCredit, germanCsv, parseCsv, trainFixtureModel } from "./fixtures.ts";
@@ -35,8 +35,15 @@ function captureIO(): ScoreIO & { out: string; err: string } {
 const score = (args: string[], io = captureIO()) =>
   runScore([...args, "--models-dir", fixture.modelsDir], io, () => undefined).then((code) => ({ code, io }));
 
-Deno.test("the lock-step kernel gives the forest's probabilities bit for bit", () => {
-  assert.deepEqual(predictBatch(serving.batchForest, X), expected);
+Deno.test("a worker's packed forest gives the forest's probabilities bit for bit", () => {
+  const packedProba = (forest: BalancedRandomForest, rows: number) => {
+    // Posted to a worker as it would be: a structured clone of plain typed arrays.
+    const predictor = new PackedPredictor(structuredClone(forest.packed));
+    const out = new Float64Array(rows);
+    predictor.predictInto(X.data, rows, out);
+    return out;
+  };
+  assert.deepEqual(packedProba(serving.model.forest, X.rows), expected);
   for (
     const options of [{ maxDepth: 3, nEstimators: 7 }, {
       minSamplesLeaf: 20,
@@ -45,15 +52,30 @@ Deno.test("the lock-step kernel gives the forest's probabilities bit for bit", (
     }]
   ) {
     const forest = new BalancedRandomForest({ seed: 5, ...options }).fit(X, table.bad!);
-    assert.deepEqual(predictBatch(compileForest(forest), X), forest.predictProba(X));
+    assert.deepEqual(packedProba(forest, X.rows), forest.predictProba(X));
+    // Below the WebAssembly threshold the JavaScript walk answers, identically.
+    const few = { data: X.data.subarray(0, 10 * X.cols), rows: 10, cols: X.cols };
+    assert.deepEqual(packedProba(forest, 10), forest.predictProba(few));
+    for (let i = 0; i < 10; i++) {
+      assert.equal(
+        forest.predictProba(few)[i],
+        forest.predictProbaOne(few.data.subarray(i * X.cols, (i + 1) * X.cols)),
+      );
+    }
   }
+});
+
+Deno.test("batch scoring refuses non-finite features", async () => {
   const bad = { data: X.data.slice(0, X.cols), rows: 1, cols: X.cols };
   bad.data[3] = NaN;
-  assert.throws(() => predictBatch(serving.batchForest, bad), /non-finite/);
-  assert.throws(
-    () => predictBatch(serving.batchForest, { data: new Float64Array(4), rows: 1, cols: 4 }),
-    /features/,
-  );
+  const encoder = serving.model.encoder;
+  const original = encoder.transformFrame;
+  encoder.transformFrame = () => bad;
+  try {
+    await assert.rejects(scoreCsv(serving, await germanCsv({ rows: 1 })), /non-finite/);
+  } finally {
+    encoder.transformFrame = original;
+  }
 });
 
 Deno.test("scoring on the worker pool equals scoring inline, chunk by chunk, bad rows included", async () => {

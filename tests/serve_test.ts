@@ -806,3 +806,61 @@ Deno.test("the OpenAPI document describes the explanation: explain parameters, R
   const prediction = doc.components.schemas.Prediction.properties;
   for (const field of ["reasons", "contributions", "base_value"]) assert.ok(prediction[field], field);
 });
+
+Deno.test("a batch of junk lists only the first 1,000 rejected rows in detail, with the total", async () => {
+  const [header, good] = (await germanCsv({ rows: 1 })).split("\n");
+  const lines = [header];
+  for (let i = 0; i < 1_500; i++) lines.push(i % 100 === 50 ? good : `junk-${i},x`);
+  const csvText = lines.join("\n") + "\n";
+  const junkRows = 1_500 - 15;
+
+  const json = await app.request("/predict/batch", {
+    method: "POST",
+    headers: { "content-type": "text/csv" },
+    body: csvText,
+  });
+  assert.equal(json.status, 200);
+  const body = await json.json();
+  assert.equal(body.rows, 1_500);
+  assert.equal(body.scored, 15);
+  assert.equal(body.rejected, junkRows);
+  assert.equal(body.errors_total, junkRows);
+  assert.equal(body.errors_truncated, true);
+  assert.match(body.errors_note, /1485 rows were rejected; only the first 1000/);
+  assert.equal(body.errors.length, 1_000);
+  const rows = body.errors.map((e: { row: number }) => e.row);
+  assert.deepEqual(rows, [...rows].sort((a, b) => a - b), "in row order");
+  assert.equal(rows[0], 1);
+  assert.equal(rows.at(-1), 1_010, "the first 1,000 junk rows (every 100th row is valid)");
+
+  const csv = await app.request("/predict/batch", {
+    method: "POST",
+    headers: { "content-type": "text/csv", accept: "text/csv" },
+    body: csvText,
+  });
+  assert.equal(csv.status, 200);
+  assert.equal(csv.headers.get("x-errors-total"), String(junkRows));
+  assert.match(csv.headers.get("x-errors-truncated") ?? "", /only the first 1000/);
+  const out = parseCsv(await csv.text());
+  assert.equal(out.length, 1_500);
+  assert.match(out[0].error, /expected \d+ fields/);
+  assert.match(out[1_009].error, /expected \d+ fields/);
+  assert.match(out[1_011].error, /^rejected \(details only for the first 1000 rejected rows\)$/);
+  assert.equal(out[1_050].error, "");
+
+  // JSON records: the same cap; a small batch is not truncated.
+  const records = Array.from({ length: 1_200 }, (_, i) => (i === 0 ? applicants[0] : { junk: i }));
+  const fromJson = await (await post("/predict/batch", records)).json();
+  assert.equal(fromJson.errors.length, 1_000);
+  assert.equal(fromJson.errors_total, 1_199);
+  assert.equal(fromJson.errors_truncated, true);
+  const small = await (await post("/predict/batch", [applicants[0], { junk: 1 }])).json();
+  assert.equal(small.errors.length, 1);
+  assert.equal(small.errors_total, 1);
+  assert.equal(small.errors_truncated, false);
+  assert.equal(small.errors_note, undefined);
+
+  const doc = await (await app.request("/openapi.json")).json();
+  const answer = doc.components.schemas.BatchAnswer.properties;
+  for (const field of ["errors_total", "errors_truncated", "errors_note"]) assert.ok(answer[field], field);
+});

@@ -9,16 +9,11 @@ import { checkWidth } from "./decision_tree.ts";
 import { impurityImportances } from "./importance.ts";
 import { checkLabels, checkWeights, type Matrix, type MatrixLike, toMatrix } from "./matrix.ts";
 import { type ForestOptions, validateForestOptions } from "./options.ts";
-import { type PackedForest, packForest, predictPackedInto, predictPackedRow } from "./packed.ts";
+import { type PackedForest, PackedPredictor, packForest, predictPackedRow } from "./packed.ts";
 import { growTreesParallel } from "./parallel.ts";
 import { deserializeTrees, type SerializedTrees, serializeTrees } from "./serialize.ts";
 import { checkSampling, growTrees } from "./trainer.ts";
 import type { FlatTree } from "./tree.ts";
-import { WasmPredictor } from "./wasm.ts";
-
-// Below this many rows the copy into WebAssembly memory is not worth it; both paths give
-// bit-identical results, so the switch is invisible.
-const WASM_MIN_ROWS = 64;
 
 /** Version of the JSON written by {@link BalancedRandomForest.toJSON}. */
 export const FORMAT_VERSION = 1;
@@ -45,8 +40,7 @@ export class BalancedRandomForest {
   nFeaturesIn = 0;
   /** The fitted trees in tree-index order (empty before `fit`). */
   trees: FlatTree[] = [];
-  #packed: PackedForest | null = null;
-  #wasm: WasmPredictor | null | undefined = undefined;
+  #predictor: PackedPredictor | null = null;
 
   /** Validates `options` over the forest defaults; bad options throw naming the option. */
   constructor(options: Partial<ForestOptions> = {}) {
@@ -70,24 +64,30 @@ export class BalancedRandomForest {
 
   /** P(class 1) per row: the mean of the trees' leaf values. */
   predictProba(X: MatrixLike): Float64Array {
-    const packed = this.#fitted();
+    const predictor = this.#fitted();
     const m = toMatrix(X);
     checkWidth(m.cols, this.nFeaturesIn);
     const out = new Float64Array(m.rows);
-    const wasm = m.rows >= WASM_MIN_ROWS ? this.#wasmPredictor(packed) : null;
-    if (wasm !== null) wasm.predictInto(m.data, m.rows, out);
-    else predictPackedInto(packed, m.data, m.rows, out);
+    predictor.predictInto(m.data, m.rows, out);
     return out;
   }
 
   /** P(class 1) of one row, allocation-free. */
   predictProbaOne(row: ArrayLike<number>): number {
-    const packed = this.#fitted();
+    const packed = this.#fitted().forest;
     checkWidth(row.length, this.nFeaturesIn);
     for (let c = 0; c < row.length; c++) {
       if (row[c] - row[c] !== 0) throw new RangeError(`row[${c}] must be a finite number, got ${row[c]}`);
     }
     return predictPackedRow(packed, row, 0);
+  }
+
+  /**
+   * The fitted trees as one {@link PackedForest}: plain typed arrays, so it can be posted to a
+   * worker, where a {@link PackedPredictor} scores exactly as {@link predictProba} does.
+   */
+  get packed(): PackedForest {
+    return this.#fitted().forest;
   }
 
   /** Impurity-based importances averaged over trees, summing to 1. */
@@ -136,20 +136,11 @@ export class BalancedRandomForest {
   #setTrees(trees: FlatTree[], nFeatures: number): void {
     this.trees = trees;
     this.nFeaturesIn = nFeatures;
-    this.#packed = packForest(trees, nFeatures);
-    this.#wasm = undefined;
+    this.#predictor = new PackedPredictor(packForest(trees, nFeatures));
   }
 
-  #wasmPredictor(packed: PackedForest): WasmPredictor | null {
-    if (this.#wasm === undefined) {
-      // Hosts without WebAssembly keep the JavaScript walk.
-      this.#wasm = typeof WebAssembly === "object" ? new WasmPredictor(packed) : null;
-    }
-    return this.#wasm;
-  }
-
-  #fitted(): PackedForest {
-    if (this.#packed === null) throw new Error("BalancedRandomForest is not fitted; call fit first");
-    return this.#packed;
+  #fitted(): PackedPredictor {
+    if (this.#predictor === null) throw new Error("BalancedRandomForest is not fitted; call fit first");
+    return this.#predictor;
   }
 }

@@ -124,9 +124,18 @@ export const BatchAnswer = z.object({
   request_id: z.string(),
   rows: z.number().int(),
   scored: z.number().int(),
-  rejected: z.number().int(),
+  rejected: z.number().int().openapi({ description: "Rejected rows, all of them (as `errors_total`)." }),
   predictions: z.array(BatchRow),
-  errors: z.array(BatchError),
+  errors: z.array(BatchError).openapi({
+    description: "The first rejected rows in row order, at most 1,000; the others are only counted.",
+  }),
+  errors_total: z.number().int().openapi({ description: "All rejected rows, listed or not." }),
+  errors_truncated: z.boolean().openapi({
+    description: "True when `errors` lists fewer rows than `errors_total`.",
+  }),
+  errors_note: z.string().optional().openapi({
+    description: "When truncated: how many rows were rejected and how many are listed.",
+  }),
 }).openapi("BatchAnswer");
 
 /** `GET /model`. */

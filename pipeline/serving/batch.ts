@@ -1,7 +1,7 @@
 /**
  * Batch scoring shared by `POST /predict/batch` and `deno task score`: CSV text (through the
  * polars ETL and `transformFrame`) or an array of JSON records (through `validateApplicant` and
- * `transformRecords`), scored by the lock-step forest inline or on a worker pool.
+ * `transformRecords`), scored by the forest's own batch prediction inline or on a worker pool.
  *
  * A CSV is cut into chunks of lines; each chunk goes through `parseCreditText` whole. The ETL
  * refuses a table with any bad value, so a chunk it refuses is re-read row by row with the
@@ -14,11 +14,10 @@
  */
 
 import { DataError, ID_COLUMN, parseCreditText, splitCsvLine } from "../etl.ts";
-import { type AttributeContribution, formatContribution, topContributions } from "../explain.ts";
+import { type AttributeContribution, topContributions } from "../explain.ts";
 import type { Matrix } from "../features.ts";
 import type { Decision } from "../model.ts";
 import { type Applicant, ATTRIBUTES, type FieldIssue, validateApplicant } from "../schema.ts";
-import { predictBatch } from "./forest_kernel.ts";
 import type { ServingModel } from "./model_holder.ts";
 import type { PredictionPool } from "./predict_pool.ts";
 
@@ -42,8 +41,13 @@ export interface BatchResult {
   readonly firstLine: number | null;
   /** Pass-through ids (CSV `id` column or JSON `id` field), or null when the input had none. */
   readonly ids: readonly (string | undefined)[] | null;
-  /** Rejected rows in row order. */
+  /**
+   * The first rejected rows in row order, at most {@link BatchOptions.maxErrors}: junk input must
+   * not turn into hundreds of megabytes of messages. Every rejected row has a NaN probability.
+   */
   readonly errors: readonly RowError[];
+  /** All rejected rows; more than `errors.length` when the list was truncated. */
+  readonly errorsTotal: number;
   /** With `explain`: each scored row's {@link BATCH_REASONS} largest attribute contributions. */
   readonly reasons?: readonly (readonly AttributeContribution[] | undefined)[];
 }
@@ -62,9 +66,14 @@ export interface BatchOptions {
   poolMinRows?: number;
   /** Name of the input in messages. */
   source?: string;
+  /** Rejected rows described in detail (default {@link MAX_ERROR_DETAILS}); the rest are only counted. */
+  maxErrors?: number;
   /** Add each row's top reasons (TreeSHAP, a few ms per row; at most {@link EXPLAIN_MAX_ROWS} rows). */
   explain?: boolean;
 }
+
+/** Rejected rows a batch answer describes in detail by default. */
+export const MAX_ERROR_DETAILS = 1_000;
 
 /** Rows a batch may ask to have explained: TreeSHAP costs milliseconds per row. */
 export const EXPLAIN_MAX_ROWS = 10_000;
@@ -82,7 +91,7 @@ export class BatchInputError extends Error {
 /** A strict batch with invalid rows: nothing was scored. */
 export class StrictBatchError extends Error {
   constructor(readonly result: BatchResult) {
-    super(`${result.errors.length} of ${result.rows} rows are invalid; strict mode scores none`);
+    super(`${result.errorsTotal} of ${result.rows} rows are invalid; strict mode scores none`);
     this.name = "StrictBatchError";
   }
 }
@@ -116,6 +125,8 @@ export async function scoreCsv(
   const ids: (string | undefined)[] | null = idColumn >= 0 ? new Array(total) : null;
   const probabilities = new Float64Array(total).fill(NaN);
   const errors: RowError[] = [];
+  let errorsTotal = 0;
+  const maxErrors = options.maxErrors ?? MAX_ERROR_DETAILS;
   const pool = total >= (options.poolMinRows ?? DEFAULT_POOL_MIN_ROWS) ? options.pool ?? null : null;
   const pending: Promise<void>[] = [];
   const toExplain: { matrix: Matrix; rowOf: (i: number) => number }[] = [];
@@ -125,7 +136,10 @@ export async function scoreCsv(
     const slice = body.slice(cuts.starts[k], k + 1 < cuts.starts.length ? cuts.starts[k + 1] - 1 : dataEnd);
     const rows = (k + 1 < cuts.firstRows.length ? cuts.firstRows[k + 1] : total) - firstRow;
     const chunk = parseChunk(serving, header, columns, slice, firstRow, rows, source);
-    for (const e of chunk.errors) errors.push(e);
+    // Chunks come in row order, so the first rejected rows of the batch are kept in detail.
+    chunk.errors.sort((a, b) => a.row - b.row);
+    for (const e of chunk.errors) if (errors.length < maxErrors) errors.push(e);
+    errorsTotal += chunk.errors.length;
     if (ids) {
       chunk.ids?.forEach((id, i) => (ids[chunk.kept ? chunk.kept[i] : firstRow + i] = id));
       for (const e of chunk.errors) ids[e.row - 1] = e.id;
@@ -134,7 +148,7 @@ export async function scoreCsv(
       done += rows;
       options.onProgress?.(done, total);
     };
-    if (chunk.matrix && !(options.strict && errors.length)) {
+    if (chunk.matrix && !(options.strict && errorsTotal)) {
       const { kept, matrix } = chunk;
       const job = score(serving, matrix, pool).then((p) => {
         if (kept) { for (let i = 0; i < kept.length; i++) probabilities[kept[i]] = p[i]; }
@@ -152,9 +166,8 @@ export async function scoreCsv(
     if (pool) await new Promise((resolve) => setTimeout(resolve, 0));
   }
   await Promise.all(pending);
-  errors.sort((a, b) => a.row - b.row);
-  const result: BatchResult = { rows: total, probabilities, firstLine: 2, ids, errors };
-  if (options.strict && errors.length) throw new StrictBatchError(result);
+  const result: BatchResult = { rows: total, probabilities, firstLine: 2, ids, errors, errorsTotal };
+  if (options.strict && errorsTotal) throw new StrictBatchError(result);
   if (!options.explain) return result;
   const reasons: (AttributeContribution[] | undefined)[] = new Array(total);
   for (const { matrix, rowOf } of toExplain) await explainRows(serving, matrix, rowOf, reasons);
@@ -165,12 +178,14 @@ export async function scoreCsv(
 export async function scoreRecords(
   serving: ServingModel,
   records: readonly unknown[],
-  options: Pick<BatchOptions, "strict" | "pool" | "explain"> = {},
+  options: Pick<BatchOptions, "strict" | "pool" | "explain" | "maxErrors"> = {},
 ): Promise<BatchResult> {
   if (options.explain) checkExplainRows(records.length);
   const valid: Applicant[] = [];
   const kept: number[] = [];
   const errors: RowError[] = [];
+  let errorsTotal = 0;
+  const maxErrors = options.maxErrors ?? MAX_ERROR_DETAILS;
   let ids: (string | undefined)[] | null = null;
   for (let i = 0; i < records.length; i++) {
     let record = records[i];
@@ -187,12 +202,22 @@ export async function scoreRecords(
       valid.push(checked.value);
       kept.push(i);
     } else {
-      errors.push({ row: i + 1, ...(id === undefined ? {} : { id }), issues: checked.issues });
+      errorsTotal++;
+      if (errors.length < maxErrors) {
+        errors.push({ row: i + 1, ...(id === undefined ? {} : { id }), issues: checked.issues });
+      }
     }
   }
   const probabilities = new Float64Array(records.length).fill(NaN);
-  const result: BatchResult = { rows: records.length, probabilities, firstLine: null, ids, errors };
-  if (options.strict && errors.length) throw new StrictBatchError(result);
+  const result: BatchResult = {
+    rows: records.length,
+    probabilities,
+    firstLine: null,
+    ids,
+    errors,
+    errorsTotal,
+  };
+  if (options.strict && errorsTotal) throw new StrictBatchError(result);
   if (valid.length) {
     const matrix = serving.model.encoder.transformRecords(valid);
     const p = await score(serving, matrix, options.pool ?? null);
@@ -204,54 +229,6 @@ export async function scoreRecords(
     }
   }
   return result;
-}
-
-/** The JSON batch answer with each explained row's `reasons` (signed contributions, largest first). */
-export function withReasons<T extends { predictions: { row: number }[] }>(answer: T, result: BatchResult): T {
-  if (!result.reasons) return answer;
-  const reasons = result.reasons;
-  return {
-    ...answer,
-    predictions: answer.predictions.map((p) => ({
-      ...p,
-      reasons: (reasons[p.row - 1] ?? []).map((r) => ({
-        ...r,
-        direction: r.contribution > 0 ? "raises" : "lowers",
-      })),
-    })),
-  };
-}
-
-/** The CSV batch answer with `reason_1`…`reason_3` columns ("attribute:+0.031") after the others. */
-export function withReasonColumns(csv: string, result: BatchResult): string {
-  if (!result.reasons) return csv;
-  const records = csvRecords(csv);
-  const names = Array.from({ length: BATCH_REASONS }, (_, k) => `reason_${k + 1}`);
-  const out = [records[0] + "," + names.join(",")];
-  for (let i = 0; i < result.rows; i++) {
-    const top = result.reasons[i] ?? [];
-    out.push(
-      records[i + 1] + "," + names.map((_, k) => (top[k] ? formatContribution(top[k]) : "")).join(","),
-    );
-  }
-  return out.join("\n") + "\n";
-}
-
-/** The records of CSV text, split on line breaks outside double quotes. */
-function csvRecords(text: string): string[] {
-  const records: string[] = [];
-  let quoted = false;
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    if (ch === 34) quoted = !quoted;
-    else if (ch === 10 && !quoted) {
-      records.push(text.slice(start, i));
-      start = i + 1;
-    }
-  }
-  if (start < text.length) records.push(text.slice(start));
-  return records;
 }
 
 function checkExplainRows(rows: number): void {
@@ -302,8 +279,20 @@ export function decisions(
 
 function score(serving: ServingModel, matrix: Matrix, pool: PredictionPool | null): Promise<Float64Array> {
   if (matrix.rows === 0) return Promise.resolve(new Float64Array(0));
-  if (pool) return pool.predict(serving.sha256, serving.batchForest, matrix);
-  return Promise.resolve(predictBatch(serving.batchForest, matrix));
+  checkFinite(matrix);
+  const forest = serving.model.forest;
+  if (pool) return pool.predict(serving.sha256, forest.packed, matrix);
+  return Promise.resolve(forest.predictProba(matrix));
+}
+
+/** The forest's walk sends NaN left without complaint: refuse non-finite features instead. */
+function checkFinite({ data, cols }: Matrix): void {
+  for (let i = 0; i < data.length; i++) {
+    // `x - x` is NaN exactly for NaN and ±Infinity.
+    if (data[i] - data[i] !== 0) {
+      throw new RangeError(`row ${Math.floor(i / cols)} has a non-finite feature ${data[i]}`);
+    }
+  }
 }
 
 /** Where each chunk starts in the text, and its first row; `rows` counts all data lines. */

@@ -1,11 +1,13 @@
 /**
- * A batch result written out as JSON or CSV, the same rows in the same order either way. CSV
- * cells that a spreadsheet would run as a formula are neutralised with a leading apostrophe.
+ * A batch result written out as JSON or CSV, the same rows in the same order either way, with
+ * each explained row's reasons when the batch was explained. CSV cells that a spreadsheet would
+ * run as a formula are neutralised with a leading apostrophe.
  * @module
  */
 
+import { formatContribution } from "../explain.ts";
 import type { BatchResult, RowError } from "./batch.ts";
-import { decisions } from "./batch.ts";
+import { BATCH_REASONS, decisions } from "./batch.ts";
 import type { ServingModel } from "./model_holder.ts";
 
 /** What identifies the scoring in an answer. */
@@ -15,9 +17,23 @@ export interface BatchHeader {
   readonly requestId?: string;
 }
 
-/** The JSON answer: predictions for scored rows, errors for rejected ones. */
+/** Whether some rejected rows are counted but not described (see {@link BatchResult.errors}). */
+export function errorsTruncated(result: BatchResult): boolean {
+  return result.errors.length < result.errorsTotal;
+}
+
+/** Says how much of the error list an answer carries, when it is truncated. */
+export function errorsNote(result: BatchResult): string {
+  return `${result.errorsTotal} rows were rejected; only the first ${result.errors.length} are listed in detail`;
+}
+
+/**
+ * The JSON answer: predictions for scored rows (with signed `reasons`, largest first, when the
+ * batch was explained), errors for the first rejected ones and the count of all of them.
+ */
 export function batchToJson(result: BatchResult, header: BatchHeader) {
   const decided = decisions(header.serving, result, header.reviewMargin);
+  const reasons = result.reasons;
   const predictions = [];
   for (let i = 0; i < result.rows; i++) {
     const decision = decided[i];
@@ -29,8 +45,17 @@ export function batchToJson(result: BatchResult, header: BatchHeader) {
       ...(id === undefined ? {} : { id }),
       probability_bad: result.probabilities[i],
       decision,
+      ...(reasons
+        ? {
+          reasons: (reasons[i] ?? []).map((r) => ({
+            ...r,
+            direction: r.contribution > 0 ? "raises" as const : "lowers" as const,
+          })),
+        }
+        : {}),
     });
   }
+  const truncated = errorsTruncated(result);
   return {
     model_version: header.serving.version,
     run_id: header.serving.runId,
@@ -39,13 +64,20 @@ export function batchToJson(result: BatchResult, header: BatchHeader) {
     ...(header.requestId === undefined ? {} : { request_id: header.requestId }),
     rows: result.rows,
     scored: predictions.length,
-    rejected: result.errors.length,
+    rejected: result.errorsTotal,
     predictions,
     errors: result.errors,
+    errors_total: result.errorsTotal,
+    errors_truncated: truncated,
+    ...(truncated ? { errors_note: errorsNote(result) } : {}),
   };
 }
 
-/** The CSV answer: one line per input row, in input order; rejected rows carry `error` instead of a score. */
+/**
+ * The CSV answer: one line per input row, in input order; rejected rows carry `error` instead of
+ * a score (a short placeholder past the rows described in detail); an explained batch adds
+ * `reason_1`…`reason_3` columns ("attribute:+0.031") after the others.
+ */
 export function batchToCsv(result: BatchResult, header: BatchHeader): string {
   const decided = decisions(header.serving, result, header.reviewMargin);
   const hasLines = result.firstLine !== null;
@@ -57,7 +89,9 @@ export function batchToCsv(result: BatchResult, header: BatchHeader): string {
     "probability_bad",
     "decision",
     "error",
+    ...(result.reasons ? Array.from({ length: BATCH_REASONS }, (_, k) => `reason_${k + 1}`) : []),
   ];
+  const omitted = `rejected (details only for the first ${result.errors.length} rejected rows)`;
   const errorsByRow = new Map<number, RowError>();
   for (const e of result.errors) errorsByRow.set(e.row, e);
   const out: string[] = new Array(result.rows + 1);
@@ -72,7 +106,13 @@ export function batchToCsv(result: BatchResult, header: BatchHeader): string {
     } else {
       const error = errorsByRow.get(i + 1);
       line += ",,," +
-        csvCell(error ? error.issues.map((x) => `${x.field}: ${x.message}`).join("; ") : "rejected");
+        (error ? csvCell(error.issues.map((x) => `${x.field}: ${x.message}`).join("; ")) : omitted);
+    }
+    if (result.reasons) {
+      const top = result.reasons[i];
+      for (let k = 0; k < BATCH_REASONS; k++) {
+        line += "," + (top?.[k] ? csvCell(formatContribution(top[k])) : "");
+      }
     }
     out[i + 1] = line;
   }

@@ -8,15 +8,15 @@
  * | `model_holder.ts` | the served model, verified on load, swapped atomically on reload |
  * | `prediction.ts` | one applicant's answer, and the extension point for added fields |
  * | `batch.ts`, `batch_format.ts` | CSV/JSON batches with per-row errors; JSON and CSV output |
- * | `forest_kernel.ts`, `predict_pool.ts` | lock-step batch scoring, on worker threads for big batches |
+ * | `predict_pool.ts` | the forest's batch scoring on worker threads for big batches |
  * | `body.ts`, `errors.ts` | body limits and media types; one error shape, 422 hook |
+ * | `auth.ts` | bearer-token checks of the admin and audit routes |
  * | `observe.ts`, `log.ts`, `metrics.ts` | request ids, JSON-lines logs, Prometheus metrics |
  * | `static_files.ts`, `docs.ts` | the browser app's folder; Swagger UI without a CDN |
  * | `routes/*.ts` | the route groups |
  * @module
  */
 
-export { type BatchForest, compileForest, predictBatch } from "./forest_kernel.ts";
 export { defaultPoolSize, PredictionPool } from "./predict_pool.ts";
 export {
   ModelHolder,

@@ -8,7 +8,6 @@
 
 import { CreditModel, ModelLoadError } from "../model.ts";
 import { DEFAULT_MODELS_DIR, type ModelVersion, productionModel, readRegistry } from "../tracking.ts";
-import { type BatchForest, compileForest } from "./forest_kernel.ts";
 
 /** Where the served model comes from. */
 export interface ModelSource {
@@ -32,8 +31,6 @@ export interface ServingModel {
   /** Whether the sha256 was checked against the registry. */
   readonly verified: boolean;
   readonly loadedAt: string;
-  /** The forest laid out for batch scoring. */
-  readonly batchForest: BatchForest;
 }
 
 /** What a reload did. */
@@ -100,7 +97,6 @@ export class ModelHolder {
       stage: target.entry?.stage ?? null,
       verified: target.entry !== undefined,
       loadedAt: new Date().toISOString(),
-      batchForest: compileForest(model.forest),
     };
     this.#current = current;
     return { changed: true, previous, current };

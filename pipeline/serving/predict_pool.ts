@@ -1,5 +1,6 @@
 /**
- * A small pool of Web Workers that score feature matrices with a {@link BatchForest}, so batch
+ * A small pool of Web Workers that score feature matrices with the forest's own batch prediction
+ * (a {@link PackedForest} wrapped in a `PackedPredictor`, bit-identical to `predictProba`), so batch
  * scoring uses every core: the caller parses and encodes the next chunk while workers score the
  * previous ones. Matrices and results move by transfer, not copy; each worker is sent a forest
  * once per key (the model's sha256), so a model swap needs no pool restart.
@@ -9,14 +10,14 @@
  */
 
 import type { Matrix } from "../features.ts";
-import type { BatchForest } from "./forest_kernel.ts";
+import type { PackedForest } from "../forest/mod.ts";
 
 /** Message to a worker. */
 export interface PredictJob {
   id: number;
   key: string;
   /** Sent only the first time a worker meets `key`. */
-  forest?: BatchForest;
+  forest?: PackedForest;
   data: Float64Array;
   rows: number;
   cols: number;
@@ -57,7 +58,7 @@ export class PredictionPool {
   }
 
   /** P(bad) for every row of `matrix`. Takes ownership of `matrix.data` (its buffer is transferred). */
-  predict(key: string, forest: BatchForest, matrix: Matrix): Promise<Float64Array> {
+  predict(key: string, forest: PackedForest, matrix: Matrix): Promise<Float64Array> {
     if (this.#closed) return Promise.reject(new Error("the prediction pool is closed"));
     const slot = this.#leastBusy();
     const id = this.#nextId++;

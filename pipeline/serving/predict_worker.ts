@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type BatchForest, predictBatch } from "./forest_kernel.ts";
+import { PackedPredictor } from "../forest/mod.ts";
 import type { PredictJob, PredictReply } from "./predict_pool.ts";
 
 /** Forests kept per key; two cover a model swap in progress. */
@@ -15,19 +15,23 @@ const scope = globalThis as unknown as {
   postMessage(message: PredictReply, transfer?: Transferable[]): void;
 };
 
-const forests = new Map<string, BatchForest>();
+const forests = new Map<string, PackedPredictor>();
 
 scope.onmessage = (event) => {
   const job = event.data;
   try {
     if (job.forest) {
       forests.delete(job.key);
-      forests.set(job.key, job.forest);
+      forests.set(job.key, new PackedPredictor(job.forest));
       while (forests.size > KEPT_FORESTS) forests.delete(forests.keys().next().value!);
     }
     const forest = forests.get(job.key);
     if (!forest) throw new Error(`worker has no forest ${job.key}`);
-    const out = predictBatch(forest, { data: job.data, rows: job.rows, cols: job.cols });
+    if (job.cols !== forest.forest.nFeatures) {
+      throw new RangeError(`rows have ${job.cols} features, the model expects ${forest.forest.nFeatures}`);
+    }
+    const out = new Float64Array(job.rows);
+    forest.predictInto(job.data, job.rows, out);
     scope.postMessage({ id: job.id, out }, [out.buffer as ArrayBuffer]);
   } catch (error) {
     scope.postMessage({ id: job.id, error: (error as Error).message ?? String(error) });

@@ -10,6 +10,7 @@ import type { Context } from "hono";
 import { ModelLoadError } from "../../model.ts";
 import { ErrorBody, ReloadAnswer } from "../api_schemas.ts";
 import type { App, AppDeps } from "../context.ts";
+import { requireBearer } from "../auth.ts";
 import { ApiError } from "../errors.ts";
 
 /** Registers the admin routes (only when a token is configured). */
@@ -70,25 +71,6 @@ export function registerAdminRoutes(app: App, deps: AppDeps): void {
   );
 }
 
-async function authorize(c: Context, token: string): Promise<void> {
-  const header = c.req.header("authorization");
-  const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
-  if (!match) {
-    c.header("WWW-Authenticate", 'Bearer realm="admin"');
-    throw new ApiError(401, "unauthorized", "send Authorization: Bearer <ADMIN_TOKEN>");
-  }
-  if (!await sameSecret(match[1], token)) throw new ApiError(403, "forbidden", "the token is not valid");
-}
-
-/** Compares digests in constant time, so the time taken says nothing about the token. */
-async function sameSecret(given: string, expected: string): Promise<boolean> {
-  const encode = new TextEncoder();
-  const [a, b] = await Promise.all([
-    crypto.subtle.digest("SHA-256", encode.encode(given)),
-    crypto.subtle.digest("SHA-256", encode.encode(expected)),
-  ]);
-  const x = new Uint8Array(a), y = new Uint8Array(b);
-  let diff = 0;
-  for (let i = 0; i < x.length; i++) diff |= x[i] ^ y[i];
-  return diff === 0;
+function authorize(c: Context, token: string): Promise<void> {
+  return requireBearer(c, token, "admin", "ADMIN_TOKEN");
 }

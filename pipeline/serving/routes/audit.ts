@@ -14,6 +14,7 @@ import { ErrorBody } from "../api_schemas.ts";
 import type { AuditLog, BatchInputs } from "../audit.ts";
 import { splitCsvLine } from "../../etl.ts";
 import type { App, AppDeps } from "../context.ts";
+import { requireBearer } from "../auth.ts";
 import { ApiError } from "../errors.ts";
 
 const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "expected an ISO 8601 time");
@@ -97,26 +98,8 @@ export function registerAuditRoutes(app: App, deps: AppDeps, audit: AuditLog | n
   );
 }
 
-async function authorize(c: Context, token: string): Promise<void> {
-  const match = c.req.header("authorization")?.match(/^Bearer\s+(\S+)\s*$/i);
-  if (!match) {
-    c.header("WWW-Authenticate", 'Bearer realm="audit"');
-    throw new ApiError(401, "unauthorized", "send Authorization: Bearer <AUDIT_TOKEN>");
-  }
-  if (!await sameSecret(match[1], token)) throw new ApiError(403, "forbidden", "the token is not valid");
-}
-
-/** Compares digests in constant time, so the time taken says nothing about the token. */
-async function sameSecret(given: string, expected: string): Promise<boolean> {
-  const encode = new TextEncoder();
-  const [a, b] = await Promise.all([
-    crypto.subtle.digest("SHA-256", encode.encode(given)),
-    crypto.subtle.digest("SHA-256", encode.encode(expected)),
-  ]);
-  const x = new Uint8Array(a), y = new Uint8Array(b);
-  let diff = 0;
-  for (let i = 0; i < x.length; i++) diff |= x[i] ^ y[i];
-  return diff === 0;
+function authorize(c: Context, token: string): Promise<void> {
+  return requireBearer(c, token, "audit", "AUDIT_TOKEN");
 }
 
 /** The rows of a JSON batch, as sent. */

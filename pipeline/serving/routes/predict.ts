@@ -18,10 +18,8 @@ import {
   scoreCsv,
   scoreRecords,
   StrictBatchError,
-  withReasonColumns,
-  withReasons,
 } from "../batch.ts";
-import { batchToCsv, batchToJson } from "../batch_format.ts";
+import { batchToCsv, batchToJson, errorsNote, errorsTruncated } from "../batch_format.ts";
 import { DecisionTrail } from "../audit.ts";
 import { jsonBody, readText, requireMediaType } from "../body.ts";
 import { type App, type AppDeps, requireModel } from "../context.ts";
@@ -102,7 +100,10 @@ export function registerPredictRoutes(
       `A JSON array of applicants (at most ${config.batchMaxRows} rows; each may carry an \`id\`) ` +
       "or a CSV upload (`text/csv`, a header of attribute names, optional `id` column passed through). " +
       "Invalid rows are reported with their row (and CSV line) numbers while the valid rows are scored; " +
-      "`strict=true` rejects the whole batch instead. The answer is JSON or CSV as `Accept` prefers.",
+      "`strict=true` rejects the whole batch instead. The answer is JSON or CSV as `Accept` prefers. " +
+      "Only the first 1,000 rejected rows are described in detail: JSON gives `errors_total` and " +
+      "`errors_truncated`; CSV answers carry `X-Errors-Total` (and `X-Errors-Truncated` when cut short), " +
+      "later rejected rows only a short `error` placeholder.",
     request: {
       query: z.object({
         strict: z.enum(["true", "false"]).optional().openapi({
@@ -180,9 +181,11 @@ export function registerPredictRoutes(
     const header = { serving, reviewMargin: config.reviewMargin, requestId: c.get("requestId") };
     if (prefersCsv(c)) {
       c.header("Content-Type", "text/csv; charset=utf-8");
-      return c.body(withReasonColumns(batchToCsv(result, header), result));
+      c.header("X-Errors-Total", String(result.errorsTotal));
+      if (errorsTruncated(result)) c.header("X-Errors-Truncated", errorsNote(result));
+      return c.body(batchToCsv(result, header));
     }
-    return c.json(withReasons(batchToJson(result, header), result));
+    return c.json(batchToJson(result, header));
   });
 }
 
@@ -200,7 +203,7 @@ function countDecisions(
   deps.metrics.predictions("approve", approve);
   deps.metrics.predictions("decline", decline);
   deps.metrics.predictions("review", review);
-  deps.metrics.batchRows(approve + decline + review, result.errors.length);
+  deps.metrics.batchRows(approve + decline + review, result.errorsTotal);
 }
 
 function flatten(errors: readonly RowError[]) {
