@@ -38,7 +38,8 @@ async function main(args: string[]): Promise<number> {
   if (!flags.env.MODEL && !Deno.env.get("MODEL") && !(await hasProductionModel(modelsDir))) {
     console.log(
       `No production model in ${modelsDir} yet: training one now ` +
-        `(${DEFAULT_TRAIN_OPTIONS.trials} search trials × ${DEFAULT_TRAIN_OPTIONS.folds}-fold CV, about 10 s on 2 cores).`,
+        `(${DEFAULT_TRAIN_OPTIONS.trials} search trials × ${DEFAULT_TRAIN_OPTIONS.searchRepeats} × ` +
+        `${DEFAULT_TRAIN_OPTIONS.folds}-fold CV, then a ${DEFAULT_TRAIN_OPTIONS.trees}-tree model: about 10 s on 2 cores).`,
     );
     const started = performance.now();
     const result = await train({
