@@ -397,6 +397,30 @@ export type Applicant = {
   [A in AttributeDefinition as A["name"]]: A extends { kind: "numeric" } ? number : CodeOf<A>;
 };
 
+/** The first applicant of the data file (a good risk): the API's documented example. */
+export const EXAMPLE_APPLICANT: Applicant = {
+  checking_status: "A11",
+  duration: 6,
+  credit_history: "A34",
+  purpose: "A43",
+  credit_amount: 1169,
+  savings_status: "A65",
+  employment: "A75",
+  installment_commitment: 4,
+  personal_status: "A93",
+  other_parties: "A101",
+  residence_since: 4,
+  property_magnitude: "A121",
+  age: 67,
+  other_payment_plans: "A143",
+  housing: "A152",
+  existing_credits: 2,
+  job: "A173",
+  num_dependents: 1,
+  own_telephone: "A192",
+  foreign_worker: "A201",
+};
+
 /** The target as stored in the raw file: 1 good, 2 bad. */
 export const RAW_CLASS = { good: 1, bad: 2 } as const;
 

@@ -5,34 +5,14 @@ import {
   ATTRIBUTES,
   checkValue,
   codeLabel,
+  EXAMPLE_APPLICANT,
   isCategorical,
   schemaDocument,
   validateApplicant,
 } from "../pipeline/schema.ts";
 import { loadCreditTable, toApplicants } from "../pipeline/etl.ts";
 
-const example = {
-  checking_status: "A11",
-  duration: 6,
-  credit_history: "A34",
-  purpose: "A43",
-  credit_amount: 1169,
-  savings_status: "A65",
-  employment: "A75",
-  installment_commitment: 4,
-  personal_status: "A93",
-  other_parties: "A101",
-  residence_since: 4,
-  property_magnitude: "A121",
-  age: 67,
-  other_payment_plans: "A143",
-  housing: "A152",
-  existing_credits: 2,
-  job: "A173",
-  num_dependents: 1,
-  own_telephone: "A192",
-  foreign_worker: "A201",
-};
+const example = EXAMPLE_APPLICANT;
 
 Deno.test("schema lists the 20 codebook attributes in file order with both languages", () => {
   assert.equal(ATTRIBUTES.length, 20);

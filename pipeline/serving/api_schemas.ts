@@ -5,34 +5,11 @@
  */
 
 import { z } from "@hono/zod-openapi";
-import { applicantSchema, ATTRIBUTE_NAMES } from "../schema.ts";
+import { applicantSchema, ATTRIBUTE_NAMES, EXAMPLE_APPLICANT } from "../schema.ts";
 import type { PredictionExtension } from "./prediction.ts";
 
 /** One applicant (request of `/predict`, item of a JSON batch). */
-export const Applicant = applicantSchema.openapi("Applicant", {
-  example: {
-    checking_status: "A11",
-    duration: 6,
-    credit_history: "A34",
-    purpose: "A43",
-    credit_amount: 1169,
-    savings_status: "A65",
-    employment: "A75",
-    installment_commitment: 4,
-    personal_status: "A93",
-    other_parties: "A101",
-    residence_since: 4,
-    property_magnitude: "A121",
-    age: 67,
-    other_payment_plans: "A143",
-    housing: "A152",
-    existing_credits: 2,
-    job: "A173",
-    num_dependents: 1,
-    own_telephone: "A192",
-    foreign_worker: "A201",
-  },
-});
+export const Applicant = applicantSchema.openapi("Applicant", { example: EXAMPLE_APPLICANT });
 
 /** One field's problem. */
 export const FieldIssue = z.object({
