@@ -11,7 +11,7 @@ import { ConfigError, configFromEnv } from "../pipeline/serving/config.ts";
 import { AuditError, AuditLog } from "../pipeline/serving/audit.ts";
 import { Logger } from "../pipeline/serving/log.ts";
 import { ModelHolder } from "../pipeline/serving/model_holder.ts";
-import { germanApplicants, germanCsv, parseCsv, trainFixtureModel } from "./fixtures.ts";
+import { germanApplicants, germanCsv, parseCsv, serveProcess, trainFixtureModel } from "./fixtures.ts";
 
 const TOKEN = "audit-test-token-0123456789";
 const quiet = new Logger("off");
@@ -239,26 +239,6 @@ Deno.test("a trail that cannot be opened is refused with the path and the way ou
     },
   );
 });
-
-const SERVE = new URL("../serve.ts", import.meta.url).pathname;
-
-function serveProcess(env: Record<string, string>, writable: string) {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net=127.0.0.1",
-      "--allow-read",
-      `--allow-write=${writable}`,
-      "--allow-env",
-      "--allow-ffi",
-      "--allow-sys",
-      SERVE,
-    ],
-    env: { HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", NO_COLOR: "1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-}
 
 /** Reads JSON log lines until the server logs `listening`; returns its URL. */
 async function listeningUrl(child: Deno.ChildProcess): Promise<URL> {

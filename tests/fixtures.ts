@@ -76,30 +76,7 @@ export async function germanCsv(options: { ids?: boolean; rows?: number } = {}):
   return [header.join(","), ...lines].join("\n") + "\n";
 }
 
-/** Parses CSV text with a header row (RFC 4180 quotes, no line breaks inside cells) into records. */
-export function parseCsv(text: string): Record<string, string>[] {
-  const [header, ...lines] = text.replace(/\n$/, "").split("\n").map(splitCsvRow);
-  return lines.map((cells) => Object.fromEntries(header.map((name, i) => [name, cells[i] ?? ""])));
-}
-
-function splitCsvRow(line: string): string[] {
-  const cells: string[] = [];
-  let cell = "";
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted && ch === '"' && line[i + 1] === '"') {
-      cell += '"';
-      i++;
-    } else if (ch === '"') quoted = !quoted;
-    else if (ch === "," && !quoted) {
-      cells.push(cell);
-      cell = "";
-    } else cell += ch;
-  }
-  cells.push(cell);
-  return cells;
-}
+export { parseCsv } from "../pipeline/tracking.ts";
 
 /**
  * Trains a balanced forest on all 1,000 rows, writes the artifact as a run's `model.json`, and
@@ -177,4 +154,25 @@ function inSampleMetrics(p: Float64Array, bad: Uint8Array, threshold: number) {
     recall_bad: tp / (tp + fn),
     cost: (5 * fn + fp) / p.length,
   };
+}
+
+const SERVE = new URL("../serve.ts", import.meta.url).pathname;
+
+/** `serve.ts` in its own process on a random loopback port, writing only under `writable`. */
+export function serveProcess(env: Record<string, string>, writable: string) {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net=127.0.0.1",
+      "--allow-read",
+      `--allow-write=${writable}`,
+      "--allow-env",
+      "--allow-ffi",
+      "--allow-sys",
+      SERVE,
+    ],
+    env: { HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
 }

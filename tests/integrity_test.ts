@@ -6,29 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { germanApplicants, trainFixtureModel } from "./fixtures.ts";
+import { germanApplicants, serveProcess, trainFixtureModel } from "./fixtures.ts";
 
-const SERVE = new URL("../serve.ts", import.meta.url).pathname;
 const TOKEN = "integrity-test-token-0123456789";
 const applicants = await germanApplicants();
-
-function serveProcess(env: Record<string, string>, writable: string) {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net=127.0.0.1",
-      "--allow-read",
-      `--allow-write=${writable}`,
-      "--allow-env",
-      "--allow-ffi",
-      "--allow-sys",
-      SERVE,
-    ],
-    env: { HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", NO_COLOR: "1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-}
 
 Deno.test("a tampered artifact is refused at start: exit 1, the mismatch named, nothing served", async () => {
   const fixture = await trainFixtureModel({ nEstimators: 5 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { loadCreditTable } from "../pipeline/etl.ts";
 import { rocAuc } from "../pipeline/metrics.ts";
 import { CreditModel } from "../pipeline/model.ts";
-import { readRegistry, readRun, registrySchema, runRecordSchema } from "../pipeline/tracking.ts";
+import { parseCsv, readRegistry, readRun, registrySchema, runRecordSchema } from "../pipeline/tracking.ts";
 import { DEFAULT_TRAIN_OPTIONS, parseTrainArgs, train, type TrainOptions } from "../pipeline/train.ts";
 import { FeatureEncoder } from "../pipeline/features.ts";
 
@@ -16,12 +16,6 @@ const quick = (modelsDir: string, overrides: Partial<TrainOptions> = {}): TrainO
 });
 
 const table = await loadCreditTable();
-
-function parseCsv(text: string): Record<string, string>[] {
-  const [header, ...rows] = text.trim().split("\n");
-  const names = header.split(",");
-  return rows.map((r) => Object.fromEntries(r.split(",").map((v, i) => [names[i], v])));
-}
 
 Deno.test("a training run leaves a complete, valid run directory and a registered production model", async () => {
   const dir = await Deno.makeTempDir({ prefix: "train_test_" });
