@@ -12,17 +12,17 @@
  */
 
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { ModelLoadError } from "./pipeline/model.ts";
-import { ServedWindow } from "./pipeline/drift.ts";
-import { SCHEMA_VERSION } from "./pipeline/schema.ts";
-import { AuditError, type AuditLog, DecisionTrail, openAuditLog } from "./pipeline/serving/audit.ts";
+import { ModelLoadError } from "./pipeline/model/artifact.ts";
+import { ServedWindow } from "./pipeline/monitoring/drift.ts";
+import { SCHEMA_VERSION } from "./pipeline/data/schema.ts";
+import { AuditError, type AuditLog, DecisionTrail, openAuditLog } from "./pipeline/serving/audit/log.ts";
 import { defaultModelsDir, healthcheck, parseServeFlags, SERVE_USAGE } from "./pipeline/serving/cli.ts";
 import { ConfigError, configFromEnv, DEFAULT_CONFIG, type ServerConfig } from "./pipeline/serving/config.ts";
 import type { App, AppDeps, AppEnv } from "./pipeline/serving/context.ts";
 import { registerDocs } from "./pipeline/serving/docs.ts";
 import { body, errorResponse, requestIdOf, validationHook } from "./pipeline/serving/errors.ts";
 import { Logger } from "./pipeline/serving/log.ts";
-import { ServerMetrics } from "./pipeline/serving/metrics.ts";
+import { ServerMetrics } from "./pipeline/serving/prometheus.ts";
 import { ModelHolder } from "./pipeline/serving/model_holder.ts";
 import { observe } from "./pipeline/serving/observe.ts";
 import { PredictionPool } from "./pipeline/serving/predict_pool.ts";

@@ -11,18 +11,18 @@
  */
 
 import process from "node:process";
-import { writeJsonAtomic } from "../pipeline/atomic.ts";
-import { loadCreditTable, toApplicants } from "../pipeline/etl.ts";
-import { AttributeExplainer } from "../pipeline/explain.ts";
-import { FeatureEncoder } from "../pipeline/features.ts";
+import { writeJsonAtomic } from "../pipeline/tracking/atomic.ts";
+import { loadCreditTable, toApplicants } from "../pipeline/data/etl.ts";
+import { AttributeExplainer } from "../pipeline/model/reasons.ts";
+import { FeatureEncoder } from "../pipeline/features/encoder.ts";
 import {
   BalancedRandomForest,
   type ForestOptions,
   treeDepth,
   TreeShapExplainer,
 } from "../pipeline/forest/mod.ts";
-import { CreditModel } from "../pipeline/model.ts";
-import { DEFAULT_MODELS_DIR, productionModel, readRegistry } from "../pipeline/tracking.ts";
+import { CreditModel } from "../pipeline/model/artifact.ts";
+import { DEFAULT_MODELS_DIR, productionModel, readRegistry } from "../pipeline/tracking/run.ts";
 
 const RESULTS_PATH = "bench/results/explain.json";
 const TARGET_MS = 5;

@@ -10,15 +10,15 @@
 
 import process from "node:process";
 import { RandomForestClassifier } from "ml-random-forest";
-import { writeJsonAtomic } from "../pipeline/atomic.ts";
+import { writeJsonAtomic } from "../pipeline/tracking/atomic.ts";
 import { BalancedRandomForest, type ForestOptions, type Matrix, treeDepth } from "../pipeline/forest/mod.ts";
 import { packForest, predictPackedInto } from "../pipeline/forest/packed.ts";
-import { loadCreditTable } from "../pipeline/etl.ts";
-import { FeatureEncoder } from "../pipeline/features.ts";
-import { rocAuc } from "../pipeline/metrics.ts";
-import { takeRows, takeValues } from "../pipeline/objective.ts";
+import { loadCreditTable } from "../pipeline/data/etl.ts";
+import { FeatureEncoder } from "../pipeline/features/encoder.ts";
+import { rocAuc } from "../pipeline/model/metrics.ts";
+import { takeRows, takeValues } from "../pipeline/model/objective.ts";
 import { Random } from "../pipeline/random.ts";
-import { stratifiedKFold } from "../pipeline/split.ts";
+import { stratifiedKFold } from "../pipeline/data/split.ts";
 
 const RESULTS_PATH = "bench/results/forest.json";
 const ML_RF_TREES = 20;

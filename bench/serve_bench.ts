@@ -7,7 +7,7 @@
  * 3. `/predict` at 8 connections with Debian's `wrk` (a Lua script rotating 200 real applicants,
  *    `--latency` for the percentiles), or a Deno client when `wrk` is missing: once with
  *    `?explain=false`, once as clients call it by default (with reasons and contributions).
- * 4. A 1,000,000-row CSV resampled from german.data, scored end to end by `pipeline/score.ts` (a
+ * 4. A 1,000,000-row CSV resampled from german.data, scored end to end by `pipeline/cli/score.ts` (a
  *    process, start-up included) and by `POST /predict/batch` (upload to last byte of the CSV answer).
  *
  * Prints a table and writes `bench/results/serve.json`. Options: `--duration S` (default 15),
@@ -16,7 +16,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { writeJsonAtomic } from "../pipeline/atomic.ts";
+import { writeJsonAtomic } from "../pipeline/tracking/atomic.ts";
 import { Random } from "../pipeline/random.ts";
 import { germanApplicants, germanCsv, trainFixtureModel } from "../tests/fixtures.ts";
 import {
@@ -236,7 +236,7 @@ async function runCli(input: string, output: string, modelsDir: string) {
       "--allow-env",
       "--allow-ffi",
       "--allow-sys",
-      new URL("pipeline/score.ts", ROOT).pathname,
+      new URL("pipeline/cli/score.ts", ROOT).pathname,
       input,
       "-o",
       output,

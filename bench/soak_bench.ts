@@ -20,7 +20,7 @@
 
 import { DatabaseSync } from "node:sqlite";
 import { parseArgs } from "node:util";
-import { writeJsonAtomic } from "../pipeline/atomic.ts";
+import { writeJsonAtomic } from "../pipeline/tracking/atomic.ts";
 import { germanApplicants, trainFixtureModel } from "../tests/fixtures.ts";
 import { formatTable, freePort, type LoadResult, runWrk, waitReady, writePredictScript } from "./wrk.ts";
 

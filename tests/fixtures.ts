@@ -14,14 +14,14 @@
  * @module
  */
 
-import { PlattCalibrator } from "../pipeline/calibration.ts";
-import { type CreditTable, loadCreditTable, toApplicants } from "../pipeline/etl.ts";
-import { FeatureEncoder } from "../pipeline/features.ts";
+import { PlattCalibrator } from "../pipeline/model/calibration.ts";
+import { type CreditTable, loadCreditTable, toApplicants } from "../pipeline/data/etl.ts";
+import { FeatureEncoder } from "../pipeline/features/encoder.ts";
 import { BalancedRandomForest } from "../pipeline/forest/mod.ts";
-import { CreditModel, MODEL_FORMAT_VERSION, type ModelArtifact } from "../pipeline/model.ts";
-import { type Applicant, ATTRIBUTE_NAMES, SCHEMA_VERSION } from "../pipeline/schema.ts";
-import { DEFAULT_SCORE_SCALE } from "../pipeline/scorecard.ts";
-import { type ModelVersion, registerModel, Run } from "../pipeline/tracking.ts";
+import { CreditModel, MODEL_FORMAT_VERSION, type ModelArtifact } from "../pipeline/model/artifact.ts";
+import { type Applicant, ATTRIBUTE_NAMES, SCHEMA_VERSION } from "../pipeline/data/schema.ts";
+import { DEFAULT_SCORE_SCALE } from "../pipeline/model/scorecard.ts";
+import { type ModelVersion, registerModel, Run } from "../pipeline/tracking/run.ts";
 
 /** What {@link trainFixtureModel} accepts. */
 export interface FixtureOptions {
@@ -76,7 +76,7 @@ export async function germanCsv(options: { ids?: boolean; rows?: number } = {}):
   return [header.join(","), ...lines].join("\n") + "\n";
 }
 
-export { parseCsv } from "../pipeline/tracking.ts";
+export { parseCsv } from "../pipeline/tracking/run.ts";
 
 /**
  * Trains a balanced forest on all 1,000 rows, writes the artifact as a run's `model.json`, and

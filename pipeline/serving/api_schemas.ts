@@ -5,7 +5,7 @@
  */
 
 import { z } from "@hono/zod-openapi";
-import { applicantSchema, ATTRIBUTE_NAMES, EXAMPLE_APPLICANT } from "../schema.ts";
+import { applicantSchema, ATTRIBUTE_NAMES, EXAMPLE_APPLICANT } from "../data/schema.ts";
 import type { PredictionExtension } from "./prediction.ts";
 
 /** One applicant (request of `/predict`, item of a JSON batch). */

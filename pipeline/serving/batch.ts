@@ -13,11 +13,11 @@
  * @module
  */
 
-import { DataError, ID_COLUMN, parseCreditText, splitCsvLine } from "../etl.ts";
-import { type AttributeContribution, topContributions } from "../explain.ts";
-import type { Matrix } from "../features.ts";
-import type { Decision } from "../model.ts";
-import { type Applicant, ATTRIBUTES, type FieldIssue, validateApplicant } from "../schema.ts";
+import { DataError, ID_COLUMN, parseCreditText, splitCsvLine } from "../data/etl.ts";
+import { type AttributeContribution, topContributions } from "../model/reasons.ts";
+import type { Matrix } from "../features/encoder.ts";
+import type { Decision } from "../model/artifact.ts";
+import { type Applicant, ATTRIBUTES, type FieldIssue, validateApplicant } from "../data/schema.ts";
 import type { ServingModel } from "./model_holder.ts";
 import type { PredictionPool } from "./predict_pool.ts";
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { formatContribution } from "../explain.ts";
+import { formatContribution } from "../model/reasons.ts";
 import type { BatchResult, RowError } from "./batch.ts";
 import { BATCH_REASONS, decisions } from "./batch.ts";
 import type { ServingModel } from "./model_holder.ts";

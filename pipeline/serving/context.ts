@@ -7,7 +7,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { ServerConfig } from "./config.ts";
 import type { Logger } from "./log.ts";
-import type { ServerMetrics } from "./metrics.ts";
+import type { ServerMetrics } from "./prometheus.ts";
 import type { ModelHolder, ServingModel } from "./model_holder.ts";
 import type { PredictionPool } from "./predict_pool.ts";
 import type { PredictionExtension } from "./prediction.ts";

@@ -11,7 +11,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
-import { attribute, type FieldIssue, validateApplicant } from "../schema.ts";
+import { attribute, type FieldIssue, validateApplicant } from "../data/schema.ts";
 
 /** The machine-readable error codes. */
 export type ErrorCode =

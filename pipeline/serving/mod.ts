@@ -1,6 +1,6 @@
 /**
  * The prediction service's building blocks; `serve.ts` composes them into the app and
- * `pipeline/score.ts` uses the batch path offline.
+ * `pipeline/cli/score.ts` uses the batch path offline.
  *
  * | module | job |
  * | --- | --- |
@@ -38,7 +38,7 @@ export {
 export { batchToCsv, batchToJson, csvCell } from "./batch_format.ts";
 export { ConfigError, configFromEnv, DEFAULT_CONFIG, type ServerConfig } from "./config.ts";
 export { Logger, type LogLevel, type LogSink, stdoutSink } from "./log.ts";
-export { LATENCY_BUCKETS, ServerMetrics } from "./metrics.ts";
+export { LATENCY_BUCKETS, ServerMetrics } from "./prometheus.ts";
 export {
   calibratedRisk,
   DEFAULT_EXTENSIONS,

@@ -6,8 +6,8 @@
  * @module
  */
 
-import { CreditModel, ModelLoadError } from "../model.ts";
-import { DEFAULT_MODELS_DIR, type ModelVersion, productionModel, readRegistry } from "../tracking.ts";
+import { CreditModel, ModelLoadError } from "../model/artifact.ts";
+import { DEFAULT_MODELS_DIR, type ModelVersion, productionModel, readRegistry } from "../tracking/run.ts";
 
 /** Where the served model comes from. */
 export interface ModelSource {

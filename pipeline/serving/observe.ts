@@ -8,7 +8,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import type { Logger } from "./log.ts";
-import type { ServerMetrics } from "./metrics.ts";
+import type { ServerMetrics } from "./prometheus.ts";
 
 /** Incoming request ids kept as they are: short, printable, no separators that could forge log lines. */
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;

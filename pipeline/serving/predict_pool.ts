@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Matrix } from "../features.ts";
+import type { Matrix } from "../features/encoder.ts";
 import type { PackedForest } from "../forest/mod.ts";
 
 /** Message to a worker. */

@@ -6,8 +6,8 @@
  */
 
 import { z } from "@hono/zod-openapi";
-import type { Decision } from "../model.ts";
-import { type Applicant, ATTRIBUTE_NAMES } from "../schema.ts";
+import type { Decision } from "../model/artifact.ts";
+import { type Applicant, ATTRIBUTE_NAMES } from "../data/schema.ts";
 import { Reason } from "./api_schemas.ts";
 import type { ServingModel } from "./model_holder.ts";
 

@@ -7,7 +7,7 @@
 
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { ModelLoadError } from "../../model.ts";
+import { ModelLoadError } from "../../model/artifact.ts";
 import { ErrorBody, ReloadAnswer } from "../api_schemas.ts";
 import type { App, AppDeps } from "../context.ts";
 import { requireBearer } from "../auth.ts";

@@ -8,11 +8,11 @@
 
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { ID_COLUMN } from "../../etl.ts";
-import { ATTRIBUTES } from "../../schema.ts";
+import { ID_COLUMN } from "../../data/etl.ts";
+import { ATTRIBUTES } from "../../data/schema.ts";
 import { ErrorBody } from "../api_schemas.ts";
-import type { AuditLog, BatchInputs } from "../audit.ts";
-import { splitCsvLine } from "../../etl.ts";
+import type { AuditLog, BatchInputs } from "../audit/log.ts";
+import { splitCsvLine } from "../../data/etl.ts";
 import type { App, AppDeps } from "../context.ts";
 import { requireBearer } from "../auth.ts";
 import { ApiError } from "../errors.ts";

@@ -1,6 +1,6 @@
 /**
  * What the runs dashboard (`static/runs.html`) needs beyond the run records: the model registry,
- * each run's charts as SVG rendered here from its artifacts by `pipeline/charts.ts` (cached per run
+ * each run's charts as SVG rendered here from its artifacts by `pipeline/report/charts/mod.ts` (cached per run
  * and chart until an input file changes), and a few of its artifacts (model card, trials, curves).
  * Run ids and artifact names are checked against a pattern and an allow-list before any path is
  * built, so nothing outside a run's folder is reachable.
@@ -21,10 +21,10 @@ import {
   renderSvg,
   rocCurveSpec,
   type VegaLiteSpec,
-} from "../../charts.ts";
-import { bayesThreshold, costStaircase, featureLabel, parseTrials, type TrialRow } from "../../eda.ts";
-import { type Objective, objectiveDirection, OBJECTIVES } from "../../objective.ts";
-import { readRegistry, readRun, type RunRecord } from "../../tracking.ts";
+} from "../../report/charts/mod.ts";
+import { bayesThreshold, costStaircase, featureLabel, parseTrials, type TrialRow } from "../../report/eda.ts";
+import { type Objective, objectiveDirection, OBJECTIVES } from "../../model/objective.ts";
+import { readRegistry, readRun, type RunRecord } from "../../tracking/run.ts";
 import { ErrorBody } from "../api_schemas.ts";
 import type { App, AppDeps } from "../context.ts";
 import { ApiError } from "../errors.ts";

@@ -8,7 +8,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { accepts } from "hono/accepts";
-import type { Decision } from "../../model.ts";
+import type { Decision } from "../../model/artifact.ts";
 import { Applicant, BatchAnswer, ErrorBody, predictionSchema } from "../api_schemas.ts";
 import {
   BatchInputError,
@@ -20,7 +20,7 @@ import {
   StrictBatchError,
 } from "../batch.ts";
 import { batchToCsv, batchToJson, errorsNote, errorsTruncated } from "../batch_format.ts";
-import { DecisionTrail } from "../audit.ts";
+import { DecisionTrail } from "../audit/log.ts";
 import { jsonBody, readText, requireMediaType } from "../body.ts";
 import { type App, type AppDeps, requireModel } from "../context.ts";
 import { ApiError, validationError } from "../errors.ts";

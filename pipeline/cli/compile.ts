@@ -1,0 +1,100 @@
+/**
+ * `deno task compile`: one self-contained binary (`dist/credit-risk`) that serves the API, the form
+ * and the dashboard, with `static/` and the production model embedded.
+ *
+ * `deno compile` downloads its base runtime (`denort`) unless `DENORT_BIN` points at one; where that
+ * download is impossible this says so and exits 1 instead of failing obscurely.
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { productionModel, readRegistry } from "../tracking/run.ts";
+
+/** Permissions baked into the binary: the network, reading, and writing its audit trail (`AUDIT_DB`). */
+export const BINARY_PERMISSIONS = [
+  "--allow-net",
+  "--allow-env",
+  "--allow-read",
+  "--allow-write",
+  "--allow-ffi",
+  "--allow-sys",
+];
+
+/** The files and folders embedded next to `serve.ts`. */
+export async function embeddedPaths(modelsDir = "models"): Promise<string[]> {
+  const production = productionModel(await readRegistry(modelsDir));
+  if (!production) {
+    throw new Error(
+      `${modelsDir}/registry.json has no production model to embed: run \`deno task train\` first`,
+    );
+  }
+  return [
+    "static",
+    `${modelsDir}/registry.json`,
+    `${modelsDir}/${production.artifact}`,
+    `${modelsDir}/runs/${production.run_id}/run.json`,
+    "pipeline/serving/predict_worker.ts",
+  ];
+}
+
+/** The full `deno compile` argument list. */
+export async function compileArgs(output: string, target?: string): Promise<string[]> {
+  const includes = (await embeddedPaths()).flatMap((path) => ["--include", path]);
+  return [
+    "compile",
+    // polars is a native addon: it must exist on disk to be loaded, so the binary unpacks itself once.
+    "--self-extracting",
+    ...BINARY_PERMISSIONS,
+    ...includes,
+    ...(target ? ["--target", target] : []),
+    "--output",
+    output,
+    "serve.ts",
+  ];
+}
+
+async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      output: { type: "string", default: "dist/credit-risk" },
+      target: { type: "string" },
+      "dry-run": { type: "boolean" },
+    },
+  });
+  const commandArgs = await compileArgs(values.output!, values.target);
+  console.log(`deno ${commandArgs.join(" ")}`);
+  if (values["dry-run"]) return 0;
+  const result = await new Deno.Command(Deno.execPath(), {
+    args: commandArgs,
+    stdout: "inherit",
+    stderr: "piped",
+  })
+    .output();
+  const stderr = new TextDecoder().decode(result.stderr);
+  await Deno.stderr.write(result.stderr);
+  if (result.success) {
+    console.log(`built ${values.output}: run it with \`${values.output} --port 8000\``);
+    return 0;
+  }
+  if (
+    /denort|download|dl\.deno\.land|error sending request|dns error/i.test(stderr) &&
+    !Deno.env.get("DENORT_BIN")
+  ) {
+    console.error(
+      "\ncompile: deno compile could not download its base runtime (denort) — this machine has no network for it.\n" +
+        "Download denort for this Deno version on a machine that can (the denort-<target>.zip of the same release),\n" +
+        "then run: DENORT_BIN=/path/to/denort deno task compile",
+    );
+  }
+  return 1;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (error) {
+    console.error(`compile: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
+}

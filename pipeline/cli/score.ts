@@ -1,0 +1,219 @@
+/**
+ * `deno task score INPUT.csv [-o OUT.csv]`: offline batch scoring through the same code path as
+ * `POST /predict/batch` (the served model, `scoreCsv`, the same CSV/JSON output), on worker
+ * threads, with a progress bar on stderr.
+ *
+ * Options: `--strict` (any invalid row fails the run and nothing is written), `--json`,
+ * `--model PATH`, `--models-dir DIR`, `--review-margin X`, `--workers N` (0 = main thread only).
+ * `MODEL`, `MODELS_DIR` and `REVIEW_MARGIN` are read as the server reads them.
+ * Exit status: 0 scored (rejected rows are listed on stderr and in the output), 1 refused, 2 usage.
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { writeFileAtomic } from "../tracking/atomic.ts";
+import { ModelLoadError } from "../model/artifact.ts";
+import { BatchInputError, type BatchResult, scoreCsv, StrictBatchError } from "../serving/batch.ts";
+import { batchToCsv, batchToJson } from "../serving/batch_format.ts";
+import { ConfigError, configFromEnv } from "../serving/config.ts";
+import { ModelHolder } from "../serving/model_holder.ts";
+import { PredictionPool } from "../serving/predict_pool.ts";
+
+const USAGE = "usage: deno task score INPUT.csv [-o OUT.csv] [--strict] [--json] [--model PATH] " +
+  "[--models-dir DIR] [--review-margin X] [--workers N]";
+
+/** Where the command writes: stdout for the scores when no `-o`, stderr for progress and messages. */
+export interface ScoreIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Whether stderr is a terminal (the bar redraws in place there; elsewhere it prints a few lines). */
+  interactive: boolean;
+}
+
+const encoder = new TextEncoder();
+
+/** The process's own streams. */
+export const processIO: ScoreIO = {
+  stdout: (text) => writeAll(Deno.stdout, text),
+  stderr: (text) => writeAll(Deno.stderr, text),
+  interactive: Deno.stderr.isTerminal(),
+};
+
+/** Runs the command; returns the exit status. */
+export async function runScore(
+  args: string[],
+  io: ScoreIO = processIO,
+  env = (n: string) => Deno.env.get(n),
+): Promise<number> {
+  let values;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        out: { type: "string", short: "o" },
+        strict: { type: "boolean", default: false },
+        json: { type: "boolean", default: false },
+        model: { type: "string" },
+        "models-dir": { type: "string" },
+        "review-margin": { type: "string" },
+        workers: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (error) {
+    io.stderr(`score: ${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    io.stdout(USAGE + "\n");
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    io.stderr(`score: expected one input file\n${USAGE}\n`);
+    return 2;
+  }
+  let config;
+  try {
+    config = configFromEnv((name) => {
+      if (name === "MODEL") return values.model ?? env(name);
+      if (name === "MODELS_DIR") return values["models-dir"] ?? env(name);
+      if (name === "REVIEW_MARGIN") return values["review-margin"] ?? env(name);
+      if (name === "BATCH_WORKERS") return values.workers ?? env(name);
+      return ["LOG", "LOG_LEVEL"].includes(name) ? undefined : env(name);
+    });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.stderr(
+      `score: ${
+        error.message.replace("REVIEW_MARGIN", "--review-margin").replace("BATCH_WORKERS", "--workers")
+      }\n`,
+    );
+    return 2;
+  }
+
+  const [input] = positionals;
+  const started = performance.now();
+  let holder: ModelHolder;
+  try {
+    holder = await ModelHolder.open({ modelsDir: config.modelsDir, modelPath: config.modelPath });
+  } catch (error) {
+    if (!(error instanceof ModelLoadError)) throw error;
+    io.stderr(`score: ${error.message}\n`);
+    return 1;
+  }
+  const serving = holder.current!;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(input);
+  } catch (error) {
+    io.stderr(`score: cannot read ${input}: ${(error as Error).message}\n`);
+    return 1;
+  }
+
+  const pool = config.batchWorkers > 0 ? new PredictionPool(config.batchWorkers) : null;
+  const bar = new ProgressBar(io, started);
+  let result: BatchResult;
+  try {
+    result = await scoreCsv(serving, text, {
+      strict: values.strict,
+      pool,
+      source: input,
+      onProgress: (done, total) => bar.update(done, total),
+    });
+  } catch (error) {
+    bar.end();
+    if (error instanceof BatchInputError) {
+      io.stderr(
+        `score: ${input} cannot be scored:\n${
+          error.issues.map((i) => `  ${i.field}: ${i.message}`).join("\n")
+        }\n`,
+      );
+      return 1;
+    }
+    if (error instanceof StrictBatchError) {
+      io.stderr(`score: ${error.message}; nothing written\n${describeErrors(error.result)}`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    pool?.close();
+  }
+  bar.end();
+
+  const header = { serving, reviewMargin: config.reviewMargin };
+  const output = values.json
+    ? JSON.stringify(batchToJson(result, header)) + "\n"
+    : batchToCsv(result, header);
+  if (values.out) await writeFileAtomic(values.out, output);
+  else io.stdout(output);
+
+  const seconds = (performance.now() - started) / 1000;
+  io.stderr(
+    `scored ${result.rows - result.errorsTotal} of ${result.rows} rows with model v${
+      serving.version ?? "?"
+    } ` +
+      `(run ${serving.runId}) in ${seconds.toFixed(2)} s` + (values.out ? ` → ${values.out}` : "") + "\n" +
+      describeErrors(result),
+  );
+  return 0;
+}
+
+function describeErrors(result: BatchResult, shown = 10): string {
+  if (!result.errorsTotal) return "";
+  const lines = result.errors.slice(0, shown).map((e) =>
+    `  line ${e.line ?? "?"}: ${e.issues.map((i) => `${i.field}: ${i.message}`).join("; ")}`
+  );
+  const more = result.errorsTotal - lines.length;
+  return `${result.errorsTotal} row(s) rejected:\n${lines.join("\n")}\n${
+    more > 0 ? `  … and ${more} more\n` : ""
+  }`;
+}
+
+/** A one-line progress bar: redrawn in place on a terminal, a line per quarter elsewhere. */
+export class ProgressBar {
+  readonly #io: ScoreIO;
+  readonly #started: number;
+  #shown = -1;
+  #active = false;
+
+  constructor(io: ScoreIO, started = performance.now()) {
+    this.#io = io;
+    this.#started = started;
+  }
+
+  /** Shows `done` of `total` rows. */
+  update(done: number, total: number): void {
+    const fraction = total === 0 ? 1 : done / total;
+    const step = this.#io.interactive ? Math.floor(fraction * 100) : Math.floor(fraction * 4) * 25;
+    if (step === this.#shown) return;
+    this.#shown = step;
+    const width = 30;
+    const filled = Math.round(fraction * width);
+    const seconds = ((performance.now() - this.#started) / 1000).toFixed(1);
+    const text =
+      `scoring [${"█".repeat(filled)}${"░".repeat(width - filled)}] ${String(step).padStart(3)}% ` +
+      `${done.toLocaleString("en")}/${total.toLocaleString("en")} rows ${seconds} s`;
+    if (this.#io.interactive) {
+      this.#io.stderr(`\r${text}`);
+      this.#active = true;
+    } else {
+      this.#io.stderr(text + "\n");
+    }
+  }
+
+  /** Ends the bar's line. */
+  end(): void {
+    if (this.#active) this.#io.stderr("\n");
+    this.#active = false;
+  }
+}
+
+function writeAll(stream: { writeSync(p: Uint8Array): number }, text: string): void {
+  const bytes = encoder.encode(text);
+  let written = 0;
+  while (written < bytes.length) written += stream.writeSync(bytes.subarray(written));
+}
+
+if (import.meta.main) Deno.exit(await runScore(Deno.args));

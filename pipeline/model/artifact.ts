@@ -1,0 +1,161 @@
+/**
+ * The model artifact: encoder + forest + decision threshold (+ calibrator) + schema version, in one
+ * JSON file. Training writes it; the server, the scoring CLI and the notebooks load it.
+ * @module
+ */
+
+import { PlattCalibrator, type PlattJSON } from "./calibration.ts";
+import type { DriftReference } from "../monitoring/drift.ts";
+import { AttributeExplainer, DEFAULT_REASON_COUNT, type Explanation } from "./reasons.ts";
+import { BalancedRandomForest } from "../forest/mod.ts";
+import { type EncoderJSON, FeatureEncoder, type Matrix } from "../features/encoder.ts";
+import { type Applicant, SCHEMA_VERSION } from "../data/schema.ts";
+import { DEFAULT_SCORE_SCALE, scoreFromPd, type ScoreScale, validateScoreScale } from "./scorecard.ts";
+import { sha256Hex } from "../tracking/run.ts";
+
+/** Format version of the artifact; a loader refuses any other. */
+export const MODEL_FORMAT_VERSION = 1;
+
+/** What the model decides for an applicant. */
+export type Decision = "approve" | "decline" | "review";
+
+/** The artifact's JSON form. */
+export interface ModelArtifact {
+  format_version: number;
+  schema_version: string;
+  run_id: string;
+  created_at: string;
+  objective: string;
+  /** Decline when P(bad) ≥ threshold. */
+  threshold: number;
+  /** Maps P(bad) to a probability of default (PD). */
+  calibrator: PlattJSON;
+  /** The points scale of the credit score. */
+  score_scale: ScoreScale;
+  params: Record<string, unknown>;
+  encoder: EncoderJSON;
+  forest: ReturnType<BalancedRandomForest["toJSON"]>;
+  /** Headline metrics with the protocol that produced them, for `/model` and the form. */
+  metrics: Record<string, unknown>;
+  /** Training distribution for drift monitoring (absent from artifacts written before it existed). */
+  reference?: DriftReference;
+}
+
+/** A loaded model, ready to score applicants. */
+export class CreditModel {
+  readonly artifact: ModelArtifact;
+  readonly encoder: FeatureEncoder;
+  readonly forest: BalancedRandomForest;
+  readonly calibrator: PlattCalibrator;
+  readonly scoreScale: ScoreScale;
+  readonly #row: Float64Array;
+  #explainer: AttributeExplainer | null = null;
+
+  private constructor(artifact: ModelArtifact) {
+    this.artifact = artifact;
+    this.encoder = FeatureEncoder.fromJSON(artifact.encoder);
+    this.forest = BalancedRandomForest.fromJSON(artifact.forest);
+    this.calibrator = PlattCalibrator.fromJSON(artifact.calibrator);
+    this.scoreScale = validateScoreScale(artifact.score_scale ?? DEFAULT_SCORE_SCALE);
+    this.#row = new Float64Array(this.encoder.nFeatures);
+  }
+
+  /** Builds a model from its artifact, refusing a foreign format or schema version. */
+  static fromArtifact(artifact: ModelArtifact): CreditModel {
+    if (artifact?.format_version !== MODEL_FORMAT_VERSION) {
+      throw new ModelLoadError(
+        `model format_version ${artifact?.format_version} is not supported (expected ${MODEL_FORMAT_VERSION})`,
+      );
+    }
+    if (artifact.schema_version !== SCHEMA_VERSION) {
+      throw new ModelLoadError(
+        `model was built for schema ${artifact.schema_version}, this build has schema ${SCHEMA_VERSION}`,
+      );
+    }
+    if (!(artifact.threshold >= 0 && artifact.threshold <= 1)) {
+      throw new ModelLoadError(`model threshold ${artifact.threshold} is not a probability`);
+    }
+    try {
+      return new CreditModel(artifact);
+    } catch (error) {
+      throw new ModelLoadError(`model is not usable: ${(error as Error).message}`);
+    }
+  }
+
+  /** Reads an artifact file, checking its sha256 when one is expected. */
+  static async load(path: string, expectedSha256?: string): Promise<{ model: CreditModel; sha256: string }> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(path);
+    } catch (error) {
+      throw new ModelLoadError(`cannot read model ${path}: ${(error as Error).message}`);
+    }
+    const sha256 = await sha256Hex(bytes);
+    if (expectedSha256 && sha256 !== expectedSha256) {
+      throw new ModelLoadError(
+        `model ${path} has sha256 ${sha256}, but the registry expects ${expectedSha256}: refusing a modified artifact`,
+      );
+    }
+    let artifact: ModelArtifact;
+    try {
+      artifact = JSON.parse(new TextDecoder().decode(bytes));
+    } catch (error) {
+      throw new ModelLoadError(`model ${path} is not valid JSON: ${(error as Error).message}`);
+    }
+    return { model: CreditModel.fromArtifact(artifact), sha256 };
+  }
+
+  /** The decision threshold on P(bad). */
+  get threshold(): number {
+    return this.artifact.threshold;
+  }
+
+  /** The threshold on the PD scale: the same decisions, since calibration is strictly increasing. */
+  get pdThreshold(): number {
+    return this.calibrator.transform(this.threshold);
+  }
+
+  /** The calibrated probability of default for a raw P(bad). */
+  pd(probability: number): number {
+    return this.calibrator.transform(probability);
+  }
+
+  /** Credit score points for a raw P(bad) (higher is safer). */
+  score(probability: number): number {
+    return scoreFromPd(this.pd(probability), this.scoreScale);
+  }
+
+  /** P(bad) for one validated applicant. */
+  probabilityOne(applicant: Applicant): number {
+    return this.forest.predictProbaOne(this.encoder.transformOne(applicant, this.#row));
+  }
+
+  /** Why the forest gives the applicant its P(bad): every attribute's contribution and the top `count` reasons. */
+  explain(applicant: Applicant, count = DEFAULT_REASON_COUNT): Explanation {
+    return this.explainer.explain(applicant, count);
+  }
+
+  /** The attribute-level TreeSHAP explainer, built on first use (it holds scratch buffers). */
+  get explainer(): AttributeExplainer {
+    return this.#explainer ??= new AttributeExplainer(this.encoder, this.forest);
+  }
+
+  /** P(bad) for an encoded matrix. */
+  probabilities(matrix: Matrix): Float64Array {
+    return this.forest.predictProba(matrix);
+  }
+
+  /** The decision for P(bad); within `reviewMargin` of the threshold the case goes to a person. */
+  decide(probability: number, reviewMargin = 0): Decision {
+    if (reviewMargin > 0 && Math.abs(probability - this.threshold) < reviewMargin) return "review";
+    return probability >= this.threshold ? "decline" : "approve";
+  }
+}
+
+/** A model that cannot be loaded, with the reason. */
+export class ModelLoadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ModelLoadError";
+  }
+}
