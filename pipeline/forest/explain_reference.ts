@@ -1,6 +1,8 @@
 /**
- * Exact path-dependent TreeSHAP (Lundberg, Erion & Lee 2018, "Consistent individualized feature
- * attribution for tree ensembles", Algorithm 2) for our flat trees and the forest.
+ * The test oracle for `explain.ts`: exact path-dependent TreeSHAP (Lundberg, Erion & Lee 2018,
+ * "Consistent individualized feature attribution for tree ensembles", Algorithm 2) over player
+ * groups, the implementation production used before the quadrature algorithm replaced it. Kept
+ * as an independent second algorithm for the same values; nothing in production imports it.
  *
  * A tree's game is v(S) = E[f(x) | x_S], the path-dependent expectation: a split on a known
  * feature follows x, a split on an unknown one averages both children weighted by their cover
@@ -20,10 +22,11 @@
  * most {@link MAX_ENTANGLED_PLAYERS} players); German Credit's engineered features tie four.
  *
  * ```ts
- * import { BalancedRandomForest, TreeShapExplainer } from "./mod.ts";
+ * import { BalancedRandomForest } from "./mod.ts";
+ * import { ReferenceTreeShapExplainer } from "./explain_reference.ts";
  * const X = [[0, 1], [1, 0], [0, 0], [1, 1]];
  * const forest = new BalancedRandomForest({ nEstimators: 10, seed: 1 }).fit(X, [0, 1, 0, 1]);
- * const explainer = new TreeShapExplainer(forest);
+ * const explainer = new ReferenceTreeShapExplainer(forest);
  * const phi = explainer.shapValues([1, 0]);
  * const p = explainer.baseValue + phi[0] + phi[1]; // forest.predictProbaOne([1, 0]), to rounding
  * ```
@@ -31,23 +34,7 @@
  */
 
 import { type FlatTree, TREE_LEAF, treeDepth } from "./tree.ts";
-
-/** Players larger entangled blocks would need 2^n subsets per leaf; refused beyond this. */
-export const MAX_ENTANGLED_PLAYERS = 12;
-
-/** Who the Shapley values are for, when not the columns themselves. */
-export interface ShapPlayers {
-  /** Number of players (the length of the values). */
-  readonly count: number;
-  /** Per column, the players it is computed from; the column is known once all of them are. */
-  readonly ofColumn: readonly (readonly number[])[];
-}
-
-/** What the explainer needs of a fitted forest (a `BalancedRandomForest`, or a few trees in a test). */
-export interface ExplainableForest {
-  readonly trees: readonly FlatTree[];
-  readonly nFeaturesIn: number;
-}
+import { expectedValue, type ExplainableForest, MAX_ENTANGLED_PLAYERS, type ShapPlayers } from "./explain.ts";
 
 const NO_PLAYER = -1;
 
@@ -60,7 +47,7 @@ const NO_PLAYER = -1;
  * the leaf step uses: every element with one = 0 receives the same unwound sum, so it is computed
  * once per leaf, and the unwinding of the others needs no division.
  */
-export class TreeShapExplainer {
+export class ReferenceTreeShapExplainer {
   /** Number of players (columns unless `players` was given). */
   readonly nPlayers: number;
   /** Mean over trees of the tree's cover-weighted expected value: the prediction with nothing known. */
@@ -124,7 +111,9 @@ export class TreeShapExplainer {
 
   /** Prepares to explain `forest`; `players` groups columns (default: one player per column). */
   constructor(forest: ExplainableForest, players?: ShapPlayers) {
-    if (forest.trees.length === 0) throw new Error("TreeShapExplainer needs a fitted forest (no trees)");
+    if (forest.trees.length === 0) {
+      throw new Error("ReferenceTreeShapExplainer needs a fitted forest (no trees)");
+    }
     this.#trees = forest.trees;
     this.#nFeatures = forest.nFeaturesIn;
     const ofColumn = players?.ofColumn ?? Array.from({ length: forest.nFeaturesIn }, (_, c) => [c]);
@@ -536,25 +525,6 @@ export class TreeShapExplainer {
     }
     this.#slotSummed[slot] = 1;
   }
-}
-
-/** The tree's cover-weighted mean leaf value: its prediction with nothing known. */
-export function expectedValue(tree: FlatTree): number {
-  // Children have larger ids than their parent, so one backward sweep sees children first.
-  const expected = new Float64Array(tree.nodeCount);
-  const cover = tree.weightedNNodeSamples;
-  for (let node = tree.nodeCount - 1; node >= 0; node--) {
-    const left = tree.childrenLeft[node];
-    if (left === TREE_LEAF) {
-      expected[node] = tree.value[node];
-      continue;
-    }
-    const right = tree.childrenRight[node];
-    expected[node] = cover[node] > 0
-      ? (cover[left] / cover[node]) * expected[left] + (cover[right] / cover[node]) * expected[right]
-      : 0;
-  }
-  return expected[0];
 }
 
 function factorial(n: number): number {
