@@ -4,9 +4,8 @@
  * that does not depend on the row being explained.
  *
  * The row only decides which child of a split is "hot" (the way x goes) and, through that, which
- * players have already been contradicted on the path. Everything else is fixed by the tree: the
- * cover ratios, a player's merged "zero fraction" (the product of the cover ratios of its earlier
- * splits on the path) and which ancestor set its current factor. Those are computed here.
+ * players have already been contradicted on the path; the cover ratios and the number of
+ * quadrature points per tree are fixed by the trees and computed here.
  * @module
  */
 
@@ -68,27 +67,21 @@ export function columnRoles(ofColumn: readonly (readonly number[])[]): ColumnRol
   return { kind, player, bit, unit, unitMask: Int32Array.from(masks), tiedPlayers: Int32Array.from(tied) };
 }
 
-/** The forest as the explainer walks it. Node ids are global: tree t's nodes start at `roots[t]`. */
+/**
+ * The forest as the explainer walks it: nodes renumbered in preorder (a split's left child is the
+ * next node, so a walk that visits left children first reads the arrays forward). Node ids are
+ * global: tree t's nodes start at `roots[t]`.
+ */
 export interface ForestPlan {
-  /** Left child, or -1 at a leaf. */
-  readonly left: Int32Array;
+  /** Right child, or -1 at a leaf (the left child of a split is the next node). */
   readonly right: Int32Array;
+  /** Column split on, or -1 at a leaf. */
   readonly column: Int32Array;
   readonly threshold: Float64Array;
+  /** P(class 1) at a leaf, 0 at a split. */
   readonly value: Float64Array;
   /** The node's cover over its parent's (1 at a root, 0 under a parent without cover). */
   readonly coverRatio: Float64Array;
-  /**
-   * At a SIMPLE or SINGLE split: the player's zero fraction on the path before it (1 if this is
-   * its first split on the path). The row never changes it: while the player is uncontradicted,
-   * it is the product of the cover ratios of its earlier splits.
-   */
-  readonly zeroBefore: Float64Array;
-  /**
-   * At a SIMPLE or SINGLE split: the depth of the child of the player's previous split on the path
-   * (the node whose factor this split replaces), or -1 if there is none.
-   */
-  readonly previousDepth: Int32Array;
   readonly roots: Int32Array;
   /** Quadrature points of each tree: ⌈(most players on one of its paths) / 2⌉, at least 1. */
   readonly pointsOfTree: Int32Array;
@@ -96,89 +89,71 @@ export interface ForestPlan {
   readonly maxPoints: number;
 }
 
-/** Flattens `trees` and precomputes the row-independent numbers for players `ofColumn`. */
+/** Flattens `trees` in preorder and sizes each tree's quadrature for players `ofColumn`. */
 export function planForest(
   trees: readonly FlatTree[],
   ofColumn: readonly (readonly number[])[],
   nPlayers: number,
-  roles: ColumnRoles,
 ): ForestPlan {
   let total = 0;
   for (const tree of trees) total += tree.nodeCount;
-  const left = new Int32Array(total);
   const right = new Int32Array(total);
   const column = new Int32Array(total);
   const threshold = new Float64Array(total);
   const value = new Float64Array(total);
   const coverRatio = new Float64Array(total);
-  const zeroBefore = new Float64Array(total);
-  const previousDepth = new Int32Array(total).fill(-1);
   const roots = new Int32Array(trees.length);
   const pointsOfTree = new Int32Array(trees.length);
   let maxDepth = 0;
-  let offset = 0;
+  let next = 0;
   const seen = new Int32Array(nPlayers);
   trees.forEach((tree, t) => {
-    roots[t] = offset;
+    roots[t] = next;
     maxDepth = Math.max(maxDepth, treeDepth(tree));
     const cover = tree.weightedNNodeSamples;
-    coverRatio[offset] = 1;
-    for (let i = 0; i < tree.nodeCount; i++) {
-      const g = offset + i;
-      const l = tree.childrenLeft[i];
-      const isLeaf = l === TREE_LEAF || tree.feature[i] < 0;
-      left[g] = isLeaf ? -1 : offset + l;
-      right[g] = isLeaf ? -1 : offset + tree.childrenRight[i];
-      column[g] = tree.feature[i];
-      threshold[g] = tree.threshold[i];
-      value[g] = tree.value[i];
-      if (isLeaf) continue;
-      const r = tree.childrenRight[i];
-      coverRatio[offset + l] = cover[i] > 0 ? cover[l] / cover[i] : 0;
-      coverRatio[offset + r] = cover[i] > 0 ? cover[r] / cover[i] : 0;
+    // Preorder by an explicit stack of (node, its cover ratio); each node takes the next id.
+    const stack: number[] = [0, 1];
+    while (stack.length > 0) {
+      const ratio = stack.pop()!, node = stack.pop()!;
+      const g = next++;
+      coverRatio[g] = ratio;
+      const l = tree.childrenLeft[node];
+      if (l === TREE_LEAF || tree.feature[node] < 0) {
+        right[g] = -1;
+        column[g] = -1;
+        value[g] = tree.value[node];
+        continue;
+      }
+      const r = tree.childrenRight[node];
+      column[g] = tree.feature[node];
+      threshold[g] = tree.threshold[node];
+      // The right child's id is known once the left subtree is numbered: patched when it is popped.
+      right[g] = -2 - g;
+      stack.push(
+        r,
+        cover[node] > 0 ? cover[r] / cover[node] : 0,
+        l,
+        cover[node] > 0 ? cover[l] / cover[node] : 0,
+      );
     }
     pointsOfTree[t] = Math.max(1, Math.ceil(mostPlayersOnAPath(tree, ofColumn, seen) / 2));
-    offset += tree.nodeCount;
   });
-  const maxPoints = Math.max(1, ...pointsOfTree);
-  // Per player, the zero fraction and the depth of its latest split's child down the current path.
-  const zero = new Float64Array(nPlayers).fill(1);
-  const factorDepth = new Int32Array(nPlayers).fill(-1);
-  const walk = (node: number, depth: number): void => {
-    if (left[node] < 0) return;
-    const c = column[node];
-    if (roles.kind[c] === MULTI) {
-      walk(left[node], depth + 1);
-      walk(right[node], depth + 1);
-      return;
-    }
-    const p = roles.player[c];
-    const z = zero[p];
-    const before = factorDepth[p];
-    zeroBefore[node] = z;
-    previousDepth[node] = before;
-    factorDepth[p] = depth + 1;
-    zero[p] = z * coverRatio[left[node]];
-    walk(left[node], depth + 1);
-    zero[p] = z * coverRatio[right[node]];
-    walk(right[node], depth + 1);
-    zero[p] = z;
-    factorDepth[p] = before;
-  };
-  for (let t = 0; t < trees.length; t++) walk(roots[t], 0);
+  // Patch right children: the right child of split g is the first node after g's left subtree.
+  const end = new Int32Array(total + 1);
+  for (let g = total - 1; g >= 0; g--) {
+    end[g] = right[g] === -1 ? g + 1 : end[end[g + 1]];
+  }
+  for (let g = 0; g < total; g++) if (right[g] !== -1) right[g] = end[g + 1];
   return {
-    left,
     right,
     column,
     threshold,
     value,
     coverRatio,
-    zeroBefore,
-    previousDepth,
     roots,
     pointsOfTree,
     maxDepth,
-    maxPoints,
+    maxPoints: Math.max(1, ...pointsOfTree),
   };
 }
 

@@ -67,20 +67,25 @@ export interface PointTables {
   readonly moments: Float64Array;
 }
 
-/** The tables for K = 1 … maxK (index K), for block sizes up to `blockSize`. */
-export function pointTables(maxK: number, blockSize: number): PointTables[] {
-  const stride = maxK;
+/**
+ * The tables for K = 1 … maxK (index K), for block sizes up to `blockSize`, each vector `stride`
+ * long (≥ maxK). Lanes past K are padding with t = 1/2 and weight 0: finite everywhere, adding
+ * nothing to any integral, so a kernel may process them along.
+ */
+export function pointTables(maxK: number, blockSize: number, stride = maxK): PointTables[] {
   const tables: PointTables[] = [];
   for (let k = 0; k <= maxK; k++) {
-    const { points: t, weights: weight } = k === 0
-      ? { points: new Float64Array(0), weights: new Float64Array(0) }
-      : gaussLegendre(k);
+    const rule = k === 0 ? { points: new Float64Array(0), weights: new Float64Array(0) } : gaussLegendre(k);
+    const t = new Float64Array(stride).fill(0.5);
+    const weight = new Float64Array(stride);
+    t.set(rule.points);
+    weight.set(rule.weights);
     const bernstein = new Float64Array((blockSize + 1) * (blockSize + 1) * stride);
     const moments = new Float64Array(bernstein.length);
     for (let n = 0; n <= blockSize; n++) {
       for (let r = 0; r <= n; r++) {
         const at = (n * (blockSize + 1) + r) * stride;
-        for (let i = 0; i < k; i++) {
+        for (let i = 0; i < stride; i++) {
           bernstein[at + i] = t[i] ** r * (1 - t[i]) ** (n - r);
           if (r < n) moments[at + i] = weight[i] * t[i] ** r * (1 - t[i]) ** (n - 1 - r);
         }
