@@ -24,6 +24,8 @@ import { Random } from "../../pipeline/random.ts";
 import { germanCredit } from "../fixtures.ts";
 
 const AGREEMENT = 1e-10;
+/** Both ways of computing: the WebAssembly kernel (production) and its TypeScript twin (the fallback). */
+const KERNELS = ["wasm", "typescript"] as const;
 
 /** Knobs of one random tree; the tree itself follows from `seed`. */
 interface TreeSpec {
@@ -192,16 +194,17 @@ Deno.test("random forests (depth 1–16, columns, groups, engineered columns): e
   fc.assert(
     fc.property(forestCase(16, 8), ({ specs, players, rows, nColumns }) => {
       const forest = { trees: specs.map((spec) => randomTree(spec)), nFeaturesIn: nColumns };
-      const fast = new TreeShapExplainer(forest, players);
       const reference = new ReferenceTreeShapExplainer(forest, players);
-      assert.ok(Math.abs(fast.baseValue - reference.baseValue) <= 1e-15);
-      for (const x of rows) {
-        const phi = fast.shapValues(x);
-        assertClose(phi, reference.shapValues(x), AGREEMENT, `row ${x}`);
-        assert.ok(
-          Math.abs(fast.baseValue + sum(phi) - predict(forest.trees, x)) <= AGREEMENT,
-          "local accuracy",
-        );
+      for (const kernel of KERNELS) {
+        const fast = new TreeShapExplainer(forest, players, { kernel });
+        assert.equal(fast.kernel, kernel);
+        assert.ok(Math.abs(fast.baseValue - reference.baseValue) <= 1e-15);
+        for (const x of rows) {
+          const phi = fast.shapValues(x);
+          assertClose(phi, reference.shapValues(x), AGREEMENT, `${kernel}, row ${x}`);
+          const accuracy = fast.baseValue + sum(phi) - predict(forest.trees, x);
+          assert.ok(Math.abs(accuracy) <= AGREEMENT, `${kernel}: local accuracy`);
+        }
       }
     }),
     { numRuns: 400 },
@@ -212,14 +215,10 @@ Deno.test("small random forests: equal to Shapley values by enumerating every co
   fc.assert(
     fc.property(forestCase(6, 7, 7), ({ specs, players, rows, nColumns }) => {
       const forest = { trees: specs.map((spec) => randomTree(spec, 60)), nFeaturesIn: nColumns };
-      const explainer = new TreeShapExplainer(forest, players);
+      const explainers = KERNELS.map((kernel) => new TreeShapExplainer(forest, players, { kernel }));
       for (const x of rows) {
-        assertClose(
-          explainer.shapValues(x),
-          bruteForce(forest.trees, x, players ?? columnsAsPlayers(nColumns)),
-          1e-12,
-          `row ${x}`,
-        );
+        const expected = bruteForce(forest.trees, x, players ?? columnsAsPlayers(nColumns));
+        for (const e of explainers) assertClose(e.shapValues(x), expected, 1e-12, `${e.kernel}, row ${x}`);
       }
     }),
     { numRuns: 300 },
@@ -242,10 +241,13 @@ Deno.test("a block of several tied players: a column of all of them, pairs, and 
         emptyChild: trial % 5 === 0 ? 0.2 : 0,
       }, 80));
     const forest = { trees, nFeaturesIn: ofColumn.length };
-    const explainer = new TreeShapExplainer(forest, players);
+    const explainers = KERNELS.map((kernel) => new TreeShapExplainer(forest, players, { kernel }));
     for (let k = 0; k < 3; k++) {
       const x = Array.from({ length: ofColumn.length }, () => rng.int(5));
-      assertClose(explainer.shapValues(x), bruteForce(trees, x, players), 1e-12, `trial ${trial}`);
+      const expected = bruteForce(trees, x, players);
+      for (const e of explainers) {
+        assertClose(e.shapValues(x), expected, 1e-12, `${e.kernel}, trial ${trial}`);
+      }
     }
   }
 });
@@ -257,7 +259,11 @@ Deno.test("the production model: every attribute of all 1,000 applicants equals 
   const X = model.encoder.transformFrame(table.frame);
   assert.equal(X.rows, 1000);
   const reference = new ReferenceTreeShapExplainer(model.forest, attributePlayers(model.encoder));
+  // Production explains through the model's AttributeExplainer, on the WebAssembly kernel.
   const explainer = model.explainer;
+  assert.equal(new TreeShapExplainer(model.forest, attributePlayers(model.encoder)).kernel, "wasm");
+  const twin = new TreeShapExplainer(model.forest, attributePlayers(model.encoder), { kernel: "typescript" });
+  const other = new Float64Array(ATTRIBUTES.length);
   assert.ok(Math.abs(explainer.baseValue - reference.baseValue) <= 1e-15);
   const fast = new Float64Array(ATTRIBUTES.length), slow = new Float64Array(ATTRIBUTES.length);
   let worst = 0;
@@ -267,6 +273,7 @@ Deno.test("the production model: every attribute of all 1,000 applicants equals 
     reference.shapValues(row, slow);
     for (let a = 0; a < fast.length; a++) worst = Math.max(worst, Math.abs(fast[a] - slow[a]));
     assertClose(fast, slow, AGREEMENT, `applicant ${r}`);
+    if (r % 10 === 0) assertClose(twin.shapValues(row, other), slow, AGREEMENT, `applicant ${r}, TypeScript`);
     const p = model.forest.predictProbaOne(row);
     assert.ok(Math.abs(explainer.baseValue + sum(fast) - p) <= AGREEMENT, `applicant ${r}: local accuracy`);
   }
@@ -285,17 +292,26 @@ Deno.test("edge cases: a lone leaf, splits without cover, a row on the threshold
     nNodeSamples: new Int32Array(1),
     weightedNNodeSamples: Float64Array.of(10),
   };
-  const alone = new TreeShapExplainer({ trees: [leaf], nFeaturesIn: 2 });
-  assert.deepEqual(Array.from(alone.shapValues([1, 2])), [0, 0]);
-  assert.equal(alone.baseValue, 0.3);
+  for (const kernel of KERNELS) {
+    const alone = new TreeShapExplainer({ trees: [leaf], nFeaturesIn: 2 }, undefined, { kernel });
+    assert.deepEqual(Array.from(alone.shapValues([1, 2])), [0, 0]);
+    assert.equal(alone.baseValue, 0.3);
+  }
 
   // Every split on column 0, nested: the player's factor is replaced at each level.
   const deep = randomTree({ seed: 9, depth: 14, nColumns: 1, bushiness: 0.8, emptyChild: 0.1 });
   const both = [deep, randomTree({ seed: 10, depth: 3, nColumns: 2, bushiness: 1, emptyChild: 1 })];
   const forest = { trees: both, nFeaturesIn: 2 };
-  const explainer = new TreeShapExplainer(forest);
-  for (const x of [[0, 0], [1.5, 2], [2, 2.5], [4, 4]]) {
-    assertClose(explainer.shapValues(x), bruteForce(both, x, columnsAsPlayers(2)), 1e-12, `row ${x}`);
+  for (const kernel of KERNELS) {
+    const explainer = new TreeShapExplainer(forest, undefined, { kernel });
+    for (const x of [[0, 0], [1.5, 2], [2, 2.5], [4, 4]]) {
+      assertClose(
+        explainer.shapValues(x),
+        bruteForce(both, x, columnsAsPlayers(2)),
+        1e-12,
+        `${kernel}, row ${x}`,
+      );
+    }
   }
 });
 
