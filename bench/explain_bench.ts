@@ -3,8 +3,9 @@
  * Shapley values of the 20 attributes of one applicant), by the production algorithm
  * (forest/explain.ts, quadrature) and by the previous one it replaced (forest/explain_reference.ts),
  * on the production model and on two freshly fitted 300-tree forests (the project's defaults, and
- * unlimited depth). Also the API path (encoding + values + reasons) and a batch's rows/s on one
- * thread. Every explanation is checked against local accuracy while timed, and the two algorithms
+ * unlimited depth). The production algorithm runs in its WebAssembly kernel; its TypeScript twin
+ * (the fallback) is timed too. Also the API path (encoding + values + reasons) and a batch's rows/s
+ * on one thread. Every explanation is checked against local accuracy while timed, and the two algorithms
  * against each other. Prints a table and writes bench/results/explain.json. Targets: ≤ 1 ms per
  * explanation (≤ 3 ms at the very least).
  *
@@ -20,7 +21,12 @@ import { writeJsonAtomic } from "../pipeline/tracking/atomic.ts";
 import { loadCreditTable, toApplicants } from "../pipeline/data/etl.ts";
 import { AttributeExplainer, attributePlayers } from "../pipeline/model/reasons.ts";
 import { FeatureEncoder } from "../pipeline/features/encoder.ts";
-import { BalancedRandomForest, type ForestOptions, treeDepth } from "../pipeline/forest/mod.ts";
+import {
+  BalancedRandomForest,
+  type ForestOptions,
+  treeDepth,
+  TreeShapExplainer,
+} from "../pipeline/forest/mod.ts";
 import { ReferenceTreeShapExplainer } from "../pipeline/forest/explain_reference.ts";
 import { ModelHolder } from "../pipeline/serving/model_holder.ts";
 import { type Applicant, ATTRIBUTES } from "../pipeline/data/schema.ts";
@@ -79,12 +85,17 @@ for (const c of cases) {
   const explainer = new AttributeExplainer(c.encoder, c.forest);
   const prepareMs = performance.now() - startedAt;
   const reference = new ReferenceTreeShapExplainer(c.forest, attributePlayers(c.encoder));
+  const twin = new TreeShapExplainer(c.forest, attributePlayers(c.encoder), { kernel: "typescript" });
   const phi = new Float64Array(ATTRIBUTES.length);
   const slow = new Float64Array(ATTRIBUTES.length);
 
   const now = time(rows.rows, NEW_PASSES, (i) => {
     explainer.contributionsOfRow(row(i), phi);
     return explainer.baseValue + sum(phi) - probabilities[i];
+  });
+  const typescript = time(rows.rows, 1, (i) => {
+    twin.shapValues(row(i), phi);
+    return twin.baseValue + sum(phi) - probabilities[i];
   });
   const apiPath = time(rows.rows, 1, (i) => {
     const e = explainer.explain(applicants[i] as Applicant);
@@ -114,6 +125,8 @@ for (const c of cases) {
     mean_leaves: mean(c.forest.trees.map((t) => (t.nodeCount + 1) / 2)),
     prepare_ms: prepareMs,
     quadrature: now,
+    quadrature_kernel: "wasm",
+    quadrature_typescript_kernel: typescript,
     quadrature_api_path: apiPath,
     reference: before,
     speedup_median: before.medianMs / now.medianMs,
@@ -137,6 +150,7 @@ for (const r of results) {
     } leaves ` +
       `(prepared in ${r.prepare_ms.toFixed(0)} ms)\n` +
       `  quadrature (new):          ${show(r.quadrature)}${verdict(r.quadrature)}\n` +
+      `  quadrature, TypeScript:    ${show(r.quadrature_typescript_kernel)}\n` +
       `  quadrature, API path:      ${show(r.quadrature_api_path)}\n` +
       `  reference (old):           ${show(r.reference)}\n` +
       `  speed-up ${r.speedup_median.toFixed(1)}× (medians); largest difference ${
