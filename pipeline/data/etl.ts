@@ -9,6 +9,7 @@
 import pl from "nodejs-polars";
 import { parseArgs } from "node:util";
 import { type Applicant, ATTRIBUTES, isCategorical, type NumericAttribute } from "./schema.ts";
+import { UserError } from "../errors.ts";
 
 /** The data set's default location, relative to the project root. */
 export const DEFAULT_DATA_PATH = "data/german.data";
@@ -29,7 +30,7 @@ export interface DataProblem {
 }
 
 /** A data file that cannot be loaded; `problems` lists every bad value found (up to a cap). */
-export class DataError extends Error {
+export class DataError extends UserError {
   constructor(
     readonly source: string,
     readonly problems: readonly DataProblem[],

@@ -8,13 +8,9 @@ import {
   readRun,
   registrySchema,
   runRecordSchema,
-} from "../../pipeline/tracking/run.ts";
-import {
-  DEFAULT_TRAIN_OPTIONS,
-  parseTrainArgs,
-  train,
-  type TrainOptions,
-} from "../../pipeline/model/train.ts";
+} from "../../pipeline/tracking/mod.ts";
+import { DEFAULT_TRAIN_OPTIONS, train, type TrainOptions } from "../../pipeline/model/train.ts";
+import { parseTrainArgs } from "../../pipeline/cli/train.ts";
 import { FeatureEncoder } from "../../pipeline/features/encoder.ts";
 
 const quick = (modelsDir: string, overrides: Partial<TrainOptions> = {}): TrainOptions => ({
@@ -135,7 +131,7 @@ Deno.test("a training process killed midway leaves its run running, never finish
       "--allow-env",
       "--allow-sys",
       "--allow-run=git",
-      "pipeline/model/train.ts",
+      "pipeline/cli/train.ts",
       "--models-dir",
       dir,
       "--trials",
