@@ -116,10 +116,12 @@ function withStaleness(run: RunRecord): RunRecord {
   return isStale(run) ? { ...run, tags: { ...run.tags, stale: "true" } } : run;
 }
 
+/** The record as written, once it passes the schema (zod's output would reorder and drop keys). */
 function parseRunRecord(text: string, path: string): RunRecord {
-  const parsed = runRecordSchema.safeParse(parseJson(text, path));
+  const json = parseJson(text, path);
+  const parsed = runRecordSchema.safeParse(json);
   if (!parsed.success) throw invalid(path, "a run record", parsed.error);
-  return parsed.data as RunRecord;
+  return json as RunRecord;
 }
 
 /**
