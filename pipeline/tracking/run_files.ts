@@ -1,10 +1,11 @@
 /**
- * The one module that knows a run's folder, `<modelsDir>/runs/<run_id>/`, and the format of each
- * file in it: typed writers and readers for `run.json`, `curves.json`, `trials.csv`,
- * `predictions.csv` and `feature_importances.json`. Readers validate what they read. An absent file
- * reads as `null` for every caller ({@link requireRunFile} turns that into one standard error); a
- * malformed one throws {@link RunFileError}. Records written before hyperparameters were kept apart
- * from fitted values are migrated on read ({@link migrateRunRecord}); nothing on disk is rewritten.
+ * The one module that knows a run's folder, `<modelsDir>/runs/<run_id>/`: where each file lives, and
+ * the typed writers and validating readers of `run.json`, `curves.json`, `trials.csv`,
+ * `predictions.csv` and `feature_importances.json` (their formats are in `run_formats.ts`, re-exported
+ * here). An absent file reads as `null` for every caller ({@link requireRunFile} turns that into one
+ * standard error); a malformed one throws {@link RunFileError}. `run.json` is validated against
+ * `runRecordSchema`; records written before hyperparameters were kept apart from fitted values are
+ * migrated on read (`migrateRunRecord`), and nothing on disk is ever rewritten to the new shape.
  * @module
  */
 
@@ -22,6 +23,7 @@ import {
   migrateRunRecord,
   type PredictionRow,
   PREDICTIONS,
+  RUN_ID_PATTERN,
   RUN_RECORD_FILE,
   type RunCurves,
   type RunFile,
@@ -61,11 +63,9 @@ export {
 /** Where runs and the registry live unless told otherwise. */
 export const DEFAULT_MODELS_DIR = "models";
 
-const RUN_ID = /^[A-Za-z0-9_-]{1,64}$/;
-
 /** Whether `id` is a run id as tracking writes them; nothing else ever reaches the file system. */
 export function isRunId(id: string): boolean {
-  return RUN_ID.test(id);
+  return RUN_ID_PATTERN.test(id);
 }
 
 /** A run's folder. Refuses ids that could leave the runs folder. */

@@ -9,7 +9,8 @@
 import { z } from "zod";
 import { parseCsv, toCsv } from "./csv.ts";
 
-const RUN_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** A run id as tracking writes them: nothing else ever reaches the file system. */
+export const RUN_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 // ---------------------------------------------------------------------------------------------
 // run.json
@@ -53,7 +54,7 @@ const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "an ISO t
 
 /** The schema `run.json` must satisfy; `readRun` validates every record against it. */
 export const runRecordSchema = z.object({
-  run_id: z.string().regex(RUN_ID),
+  run_id: z.string().regex(RUN_ID_PATTERN),
   experiment: z.string().min(1),
   status: z.enum(["running", "finished", "failed"]),
   start_time: isoTime,
@@ -99,7 +100,7 @@ export const hyperparametersSchema = z.record(
   z.union([z.string(), z.number(), z.boolean(), z.null()]),
 );
 
-/** Whether `params.model` is in the shape written before 2026-11-28: camelCase forest options and the fitted threshold. */
+/** Whether `params.model` is in its first shape: camelCase forest options beside the fitted threshold. */
 function isLegacyModelParams(model: Record<string, unknown>): boolean {
   return Object.keys(model).some((key) => key === "threshold" || /[A-Z]/.test(key));
 }

@@ -32,7 +32,7 @@ import {
 const COMMITTED = "20261126-185337-9124a5";
 const MODELS = new URL("../../models", import.meta.url).pathname;
 
-/** A finished run in the shape training wrote before 2026-11-28, in a fresh models folder. */
+/** A finished run in the shape training first wrote (forest options and threshold in params.model), in a fresh models folder. */
 async function legacyRun(model: Record<string, unknown>, extra: Partial<RunRecord> = {}) {
   const dir = await Deno.makeTempDir({ prefix: "run_files_test_" });
   const record = {
