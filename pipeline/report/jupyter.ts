@@ -70,21 +70,55 @@ export function jupyterSvg(svg: string): Displayable {
   return { [Symbol.for("Jupyter.display")]: () => ({ "image/svg+xml": svg }) };
 }
 
-/** Milliseconds {@link show} waits after displaying, so the kernel has sent the outputs before the cell ends. */
+/** Milliseconds {@link show} waits after each display, so the kernel can send it before the next. */
 export const DISPLAY_SETTLE_MS = 50;
 
 /**
+ * Output metadata key under which {@link show} numbers the displays of a kernel session 1, 2, 3, …
+ * The notebook runner checks the numbers for gaps and strips them before writing the notebook.
+ */
+export const DISPLAY_SEQUENCE_KEY = "display_sequence";
+
+/** The part of `Deno.jupyter` that {@link show} uses. */
+interface JupyterKernelApi {
+  format(item: unknown): Promise<Record<string, unknown>>;
+  broadcast(type: string, content: Record<string, unknown>): Promise<void> | void;
+}
+
+let displaysSent = 0;
+
+/** `Deno.jupyter`, which outside the kernel is missing or throws on access. */
+function jupyterKernel(): JupyterKernelApi {
+  try {
+    const kernel = (Deno as unknown as { jupyter?: JupyterKernelApi }).jupyter;
+    if (kernel) return kernel;
+  } catch {
+    // Deno 2.9 defines the property everywhere and throws outside `deno jupyter`.
+  }
+  throw new Error("show() needs the Deno Jupyter kernel (deno jupyter)");
+}
+
+/**
  * Displays each item in the running Deno Jupyter cell (anything `Deno.jupyter.display` accepts),
- * then waits {@link DISPLAY_SETTLE_MS}. The Deno 2.9 kernel forwards outputs to Jupyter on a
- * separate queue and can report a cell finished before they are sent, which headless clients such
- * as nbconvert then drop; the value of a cell's last expression is sent even later. So cells end in
- * `await show(...)`, never in a bare expression.
+ * numbered under {@link DISPLAY_SEQUENCE_KEY}, waiting {@link DISPLAY_SETTLE_MS} after each. The
+ * Deno 2.9 kernel queues outputs and forwards them to Jupyter apart from the cell's completion; a
+ * headless client such as nbconvert drops what arrives after the cell has finished, and under load
+ * a burst of large outputs is dropped on the way. Pacing makes that rare, and the numbers let the
+ * runner notice when it happens. The value of a cell's last expression is sent even later, so
+ * cells end in `await show(...)`, never in a bare expression.
  */
 export async function show(...items: unknown[]): Promise<void> {
-  const jupyter = (Deno as unknown as { jupyter?: { display: (item: unknown) => Promise<void> } }).jupyter;
-  if (!jupyter) throw new Error("show() needs the Deno Jupyter kernel (deno jupyter)");
-  for (const item of items) await jupyter.display(item);
-  await new Promise((resolve) => setTimeout(resolve, DISPLAY_SETTLE_MS));
+  const jupyter = jupyterKernel();
+  for (const item of items) {
+    const data = await jupyter.format(item);
+    displaysSent++;
+    await jupyter.broadcast("display_data", {
+      data,
+      metadata: { [DISPLAY_SEQUENCE_KEY]: displaysSent },
+      transient: {},
+    });
+    await new Promise((resolve) => setTimeout(resolve, DISPLAY_SETTLE_MS));
+  }
 }
 
 /** A rate as a percentage with `digits` decimals ("30.0 %"). */

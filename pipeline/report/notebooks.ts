@@ -13,6 +13,7 @@
 
 import { UserError } from "../errors.ts";
 import { writeFileAtomic } from "../tracking/atomic.ts";
+import { DISPLAY_SEQUENCE_KEY } from "./jupyter.ts";
 
 /** The notebooks `deno task eda` executes, in order. */
 export const NOTEBOOKS: readonly string[] = ["notebooks/01_eda.ipynb", "notebooks/02_model_report.ipynb"];
@@ -56,6 +57,7 @@ export interface NotebookOutput {
   name?: string;
   text?: string | string[];
   data?: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
   ename?: string;
   evalue?: string;
   traceback?: string[];
@@ -75,11 +77,15 @@ export interface CellProblem {
 /** Cell metadata keys that record when and how long a cell ran. */
 const VOLATILE_CELL_METADATA = ["execution", "ExecuteTime"];
 
-/** Removes what changes on every run without the notebook changing: cell timings and the kernel's version. */
+/**
+ * Removes what changes on every run without the notebook changing: cell timings, the kernel's
+ * version and the numbers `show` gives its displays.
+ */
 export function stripVolatileMetadata(notebook: Notebook): Notebook {
   const copy = structuredClone(notebook);
   for (const cell of copy.cells) {
     for (const key of VOLATILE_CELL_METADATA) delete cell.metadata?.[key];
+    for (const output of cell.outputs ?? []) delete output.metadata?.[DISPLAY_SEQUENCE_KEY];
   }
   if (copy.metadata.language_info) delete copy.metadata.language_info.version;
   return copy;
@@ -129,6 +135,39 @@ export function stderrCells(notebook: Notebook): number[] {
   );
 }
 
+/**
+ * Displays `show` sent that the executed notebook lacks: a gap in the numbers it gives its displays,
+ * or a cell that calls `show` without a numbered output (which catches a loss at the very end,
+ * where no later number shows the gap). Outputs without a number are not counted.
+ */
+export function missingDisplays(notebook: Notebook): CellProblem[] {
+  const problems: CellProblem[] = [];
+  let expected = 1;
+  notebook.cells.forEach((cell, i) => {
+    if (cell.cell_type !== "code") return;
+    const source = Array.isArray(cell.source) ? cell.source.join("") : cell.source;
+    const where = {
+      cell: i + 1,
+      id: cell.id ?? "",
+      firstLine: source.split("\n")[0].slice(0, 80),
+      traceback: [],
+    };
+    const numbers = (cell.outputs ?? []).map((o) => o.metadata?.[DISPLAY_SEQUENCE_KEY])
+      .filter((n): n is number => typeof n === "number");
+    for (const n of numbers) {
+      if (n > expected) {
+        const lost = n - expected === 1 ? `display ${expected}` : `displays ${expected}–${n - 1}`;
+        problems.push({ ...where, message: `${lost} did not arrive` });
+      }
+      expected = Math.max(expected, n + 1);
+    }
+    if (numbers.length === 0 && /\bshow\(/.test(source)) {
+      problems.push({ ...where, message: "the cell calls show() but no display arrived" });
+    }
+  });
+  return problems;
+}
+
 /** Formats the problems of one notebook as the message `deno task eda` prints. */
 export function formatProblems(path: string, problems: readonly CellProblem[]): string {
   return problems.map((p) =>
@@ -148,16 +187,48 @@ export class NotebookError extends UserError {
   }
 }
 
-/** Executes one notebook and, when every cell succeeds, rewrites it in place; returns the seconds taken. */
+/** How many times {@link executeNotebook} runs a notebook whose displays did not all arrive. */
+export const DISPLAY_ATTEMPTS = 3;
+
+/**
+ * Executes one notebook and, when every cell succeeds and every display arrived, rewrites it in
+ * place; returns the seconds taken. A run that lost displays on the way from the kernel (see
+ * {@link missingDisplays}) is repeated, up to {@link DISPLAY_ATTEMPTS} runs in all.
+ */
 export async function executeNotebook(path: string, options: { jupyter?: string } = {}): Promise<number> {
-  const jupyter = options.jupyter ?? DEFAULT_JUPYTER;
+  const started = performance.now();
+  for (let attempt = 1;; attempt++) {
+    const executed = await runNbconvert(path, options.jupyter ?? DEFAULT_JUPYTER);
+    const problems = cellProblems(executed);
+    if (problems.length > 0) {
+      throw new NotebookError(path, `${formatProblems(path, problems)}\n${path} was left unchanged.`);
+    }
+    const missing = missingDisplays(executed);
+    if (missing.length > 0) {
+      if (attempt < DISPLAY_ATTEMPTS) {
+        console.warn(`eda: ${path}: ${missing.length} displays did not arrive; running it again`);
+        continue;
+      }
+      throw new NotebookError(
+        path,
+        `${formatProblems(path, missing)}\n${path} lost displays in ${attempt} runs and was left unchanged.`,
+      );
+    }
+    const noisy = stderrCells(executed);
+    if (noisy.length > 0) console.warn(`eda: ${path}: cells ${noisy.join(", ")} wrote to stderr`);
+    await writeFileAtomic(path, serializeNotebook(stripVolatileMetadata(executed)));
+    return (performance.now() - started) / 1000;
+  }
+}
+
+/** Runs nbconvert on a notebook once and returns the executed notebook, leaving the original alone. */
+async function runNbconvert(path: string, jupyter: string): Promise<Notebook> {
   const slash = path.lastIndexOf("/");
   const dir = slash < 0 ? "." : path.slice(0, slash);
   const name = path.slice(slash + 1).replace(/\.ipynb$/, "");
   // Inside the notebook's folder so the kernel's working directory is the same as for the original.
   const outputDir = `${dir}/.eda-run-${crypto.randomUUID().slice(0, 8)}.tmp`;
   await Deno.mkdir(outputDir, { recursive: true });
-  const started = performance.now();
   try {
     const command = new Deno.Command(jupyter, {
       args: [
@@ -192,15 +263,7 @@ export async function executeNotebook(path: string, options: { jupyter?: string 
         `${path}: jupyter nbconvert exited with code ${result.code} before the notebook finished:\n  ${log}`,
       );
     }
-    const executed = JSON.parse(await Deno.readTextFile(`${outputDir}/${name}.ipynb`)) as Notebook;
-    const problems = cellProblems(executed);
-    if (problems.length > 0) {
-      throw new NotebookError(path, `${formatProblems(path, problems)}\n${path} was left unchanged.`);
-    }
-    const noisy = stderrCells(executed);
-    if (noisy.length > 0) console.warn(`eda: ${path}: cells ${noisy.join(", ")} wrote to stderr`);
-    await writeFileAtomic(path, serializeNotebook(stripVolatileMetadata(executed)));
-    return (performance.now() - started) / 1000;
+    return JSON.parse(await Deno.readTextFile(`${outputDir}/${name}.ipynb`)) as Notebook;
   } finally {
     await Deno.remove(outputDir, { recursive: true }).catch(() => {});
   }
