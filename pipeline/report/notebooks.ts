@@ -206,7 +206,11 @@ export async function executeNotebook(path: string, options: { jupyter?: string 
     const missing = missingDisplays(executed);
     if (missing.length > 0) {
       if (attempt < DISPLAY_ATTEMPTS) {
-        console.warn(`eda: ${path}: ${missing.length} displays did not arrive; running it again`);
+        console.warn(
+          `eda: ${path}: displays did not arrive in cells ${
+            missing.map((p) => p.cell).join(", ")
+          }; running it again`,
+        );
         continue;
       }
       throw new NotebookError(
