@@ -1,21 +1,23 @@
 /**
- * The statistics behind the notebooks, one module per job. Cells call these and chart the results
- * with `../charts/mod.ts`, displaying them with `../jupyter.ts`; no analysis logic lives in a cell.
+ * The statistics behind the notebooks, one module per job. Cells call these, chart the results with
+ * `../charts/mod.ts` and display them with `../jupyter.ts`; no analysis logic lives in a cell.
  *
- * - `groups.ts`: good/bad counts and bad rates per category;
- * - `binning.ts`: numeric variables cut into value or quantile bins;
- * - `woe.ts`: weight of evidence and information value of every attribute and engineered feature;
- * - `association.ts`: contingency tables, χ², Cramér's V, Pearson's and Spearman's correlation;
- * - `quality.ts`: data-quality checks against the schema;
- * - `class_summary.ts`: how a numeric variable differs between good and bad applicants;
- * - `costs.ts`: the Bayes threshold, trivial policies, the cost staircase and its standard error;
- * - `run_artifacts.ts`: the report's one reader of a run's files (`readRunArtifacts`);
- * - `model_report.ts`: hyperparameter effects, importance per attribute, readable names.
+ * | module | job |
+ * | --- | --- |
+ * | `groups.ts` | good/bad counts and bad rates per category |
+ * | `binning.ts` | numeric variables cut into one bin per value or quantile bins |
+ * | `woe.ts` | weight of evidence and information value of every attribute and engineered feature |
+ * | `association.ts` | contingency tables, χ², Cramér's V, Pearson's and Spearman's correlation |
+ * | `quality.ts` | data-quality checks against the schema |
+ * | `class_summary.ts` | how a numeric variable differs between good and bad applicants |
+ * | `costs.ts` | the Bayes threshold, trivial policies, the cost staircase and its standard error |
+ * | `run_artifacts.ts` | the report's one reader of a run's files, `readRunArtifacts` |
+ * | `model_report.ts` | hyperparameter effects, importance per attribute, readable names |
  *
  * Conventions: `bad` holds the target (1 bad, 0 good); weight of evidence is `ln(%good / %bad)`,
- * so a positive WoE marks a lower-risk group, as in credit scorecards. Shared statistics (quantiles,
- * mean and sd, bin index) come from `pipeline/stats.ts`. May import `data/`, `features/`, `model/`,
- * `tracking/` and `stats.ts`; nothing imports an entry point.
+ * so a positive WoE marks a lower-risk group, as in credit scorecards. Quantiles, mean and sd and
+ * the bin index come from `pipeline/stats.ts`. Imports `data/`, `features/`, `model/metrics.ts`,
+ * `tracking/` and `stats.ts`; never an entry point.
  * @module
  */
 
