@@ -23,7 +23,7 @@ import {
   rocCurveSpec,
   type VegaLiteSpec,
 } from "../../report/charts/mod.ts";
-import { bayesThreshold, costStaircase, featureLabel } from "../../report/eda.ts";
+import { bayesThreshold, costStaircase, featureLabel } from "../../report/eda/mod.ts";
 import { type Objective, objectiveDirection, OBJECTIVES } from "../../model/objective.ts";
 import {
   CURVES,
