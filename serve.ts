@@ -13,7 +13,7 @@
 
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { ModelLoadError } from "./pipeline/model/artifact.ts";
-import { ServedWindow } from "./pipeline/monitoring/drift.ts";
+import { ServedWindow } from "./pipeline/serving/drift_window.ts";
 import { SCHEMA_VERSION } from "./pipeline/data/schema.ts";
 import { AuditError, type AuditLog, DecisionTrail, openAuditLog } from "./pipeline/serving/audit/log.ts";
 import { defaultModelsDir, healthcheck, parseServeFlags, SERVE_USAGE } from "./pipeline/serving/cli.ts";

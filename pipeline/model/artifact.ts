@@ -5,7 +5,7 @@
  */
 
 import { PlattCalibrator, type PlattJSON } from "./calibration.ts";
-import type { DriftReference } from "../monitoring/drift.ts";
+import type { DriftReference } from "../monitoring/reference.ts";
 import { AttributeExplainer, DEFAULT_REASON_COUNT, type Explanation } from "./reasons.ts";
 import { BalancedRandomForest, type Matrix } from "../forest/mod.ts";
 import { type EncoderJSON, FeatureEncoder } from "../features/encoder.ts";

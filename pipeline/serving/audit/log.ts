@@ -23,7 +23,7 @@
 
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { setImmediate } from "node:timers";
-import type { ServedWindow } from "../../monitoring/drift.ts";
+import type { ServedWindow } from "../drift_window.ts";
 import type { Decision } from "../../model/artifact.ts";
 import type { BatchResult } from "../batch.ts";
 import type { ServerConfig } from "../config.ts";
