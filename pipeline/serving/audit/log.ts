@@ -25,7 +25,6 @@ import { setImmediate } from "node:timers";
 import {
   type AuditEntry,
   type AuditThreadRole,
-  CHECKPOINT_INTERVAL_MS,
   type DecisionRecord,
   type FromThread,
   type RowValues,
