@@ -182,7 +182,10 @@ function cyclicComponents(graph: Graph): string[][] {
   return components.sort((a, b) => a[0].localeCompare(b[0]));
 }
 
-/** A shortest cycle through the first module of a component, as `a → b (type-only) → a`. */
+/**
+ * A shortest cycle through the first module of a component, as `a → b (type-only) → a`, then the
+ * component's other modules, if any (each lies on some cycle through these).
+ */
 function cyclePath(graph: Graph, component: readonly string[]): string {
   const members = new Set(component);
   const start = component[0];
@@ -205,11 +208,13 @@ function cyclePath(graph: Graph, component: readonly string[]): string {
   }
   const steps: { from: string; edge: Edge }[] = [closing!];
   for (let v = closing!.from; v !== start; v = previous.get(v)!.from) steps.unshift(previous.get(v)!);
-  return steps.reduce(
+  const path = steps.reduce(
     (text, { edge }) =>
       `${text} → ${edge.to}${edge.typeOnly ? " (type-only)" : ""}${edge.dynamic ? " (dynamic)" : ""}`,
     start,
   );
+  const others = component.filter((v) => v !== start && !steps.some((s) => s.edge.to === v));
+  return others.length ? `${path}; other modules in cycles with these: ${others.join(", ")}` : path;
 }
 
 /** Imports of an entry point by a `pipeline/` module that may not import it. */
@@ -226,6 +231,35 @@ function entryImports(graph: Graph): { from: string; to: string }[] {
 }
 
 const { entries, graph } = await projectGraph();
+
+Deno.test("the checks themselves: cycles and entry-point imports of a hand-made graph", () => {
+  const edge = (to: string, typeOnly = false): Edge => ({ to, typeOnly, dynamic: false });
+  const made: Graph = new Map([
+    ["pipeline/a.ts", [edge("pipeline/b.ts"), edge("pipeline/e.ts")]],
+    ["pipeline/b.ts", [edge("pipeline/c.ts", true)]],
+    ["pipeline/c.ts", [edge("pipeline/a.ts"), edge("pipeline/b.ts")]],
+    ["pipeline/d.ts", [edge("pipeline/d.ts", true)]],
+    ["pipeline/e.ts", [edge("serve.ts")]],
+    ["pipeline/cli/x.ts", [edge("pipeline/cli/run_cli.ts"), edge("serve.ts")]],
+    ["pipeline/cli/run_cli.ts", []],
+    ["pipeline/f.ts", [edge("pipeline/cli/run_cli.ts")]],
+    ["bench/g.ts", [edge("serve.ts"), edge("pipeline/cli/x.ts")]],
+    ["serve.ts", [edge("pipeline/a.ts")]],
+  ]);
+  assert.deepEqual(
+    cyclicComponents(made).map((c) => cyclePath(made, c)),
+    [
+      "pipeline/a.ts → pipeline/b.ts → pipeline/c.ts (type-only) → pipeline/a.ts; " +
+      "other modules in cycles with these: pipeline/e.ts, serve.ts",
+      "pipeline/d.ts → pipeline/d.ts (type-only)",
+    ],
+  );
+  assert.deepEqual(entryImports(made), [
+    { from: "pipeline/cli/x.ts", to: "serve.ts" },
+    { from: "pipeline/e.ts", to: "serve.ts" },
+    { from: "pipeline/f.ts", to: "pipeline/cli/run_cli.ts" },
+  ]);
+});
 
 Deno.test("the module graph covers every entry point and every pipeline module", async () => {
   for (const entry of ["serve.ts", "pipeline/cli/run_cli.ts"]) assert.ok(graph.has(entry), entry);
