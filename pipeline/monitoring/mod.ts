@@ -8,7 +8,8 @@
  * - fairness.ts: outcomes by group.
  *
  * The server's rolling window lives with the server (`serving/drift_window.ts`), the command line
- * in `cli/drift.ts`. This package imports data/, model/ (types and loading) and stats.ts only.
+ * in `cli/drift.ts`. This package imports data/ (schema, etl), model/ (the `CreditModel` type) and
+ * stats.ts only.
  * @module
  */
 
