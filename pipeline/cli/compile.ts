@@ -47,6 +47,7 @@ export async function embeddedPaths(modelsDir = DEFAULT_MODELS_DIR): Promise<str
     `${modelsDir}/${production.artifact}`,
     runFilePath(production.run_id, RUN_RECORD_FILE, modelsDir),
     "pipeline/serving/predict_worker.ts",
+    "pipeline/serving/audit/worker.ts",
   ];
 }
 

@@ -7,11 +7,11 @@
  */
 
 import { PlattCalibrator, reliabilityCurve } from "./calibration.ts";
-import { buildReference } from "../monitoring/drift.ts";
+import { buildReference } from "../monitoring/reference.ts";
 import { type CreditTable, selectRows, type toApplicants } from "../data/etl.ts";
 import { fairnessReport } from "../monitoring/fairness.ts";
-import { FeatureEncoder, type Matrix } from "../features/encoder.ts";
-import { BalancedRandomForest, type ForestOptions } from "../forest/mod.ts";
+import { FeatureEncoder } from "../features/encoder.ts";
+import { BalancedRandomForest, type ForestOptions, type Matrix } from "../forest/mod.ts";
 import {
   brierScore,
   type MetricsReport,

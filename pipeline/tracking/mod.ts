@@ -22,7 +22,7 @@
  */
 
 export { writeFileAtomic, writeJsonAtomic } from "./atomic.ts";
-export { parseCsv, toCsv } from "./csv.ts";
+export { parseCsv, toCsv } from "../data/csv.ts";
 export {
   type ModelVersion,
   productionModel,

@@ -234,4 +234,4 @@ export {
   sha256Hex,
   withRegistryLock,
 } from "./registry.ts";
-export { parseCsv, toCsv } from "./csv.ts";
+export { parseCsv, toCsv } from "../data/csv.ts";

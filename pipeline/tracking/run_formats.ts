@@ -7,7 +7,7 @@
  */
 
 import { z } from "zod";
-import { parseCsv, toCsv } from "./csv.ts";
+import { parseCsv, toCsv } from "../data/csv.ts";
 
 /** A run id as tracking writes them: nothing else ever reaches the file system. */
 export const RUN_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

@@ -5,7 +5,7 @@
  * with two versions registered and exactly one in production.
  */
 import assert from "node:assert/strict";
-import { storedReference } from "../../pipeline/monitoring/drift.ts";
+import { storedReference } from "../../pipeline/monitoring/mod.ts";
 import { CreditModel } from "../../pipeline/model/artifact.ts";
 import {
   registrySchema,
