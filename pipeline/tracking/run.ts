@@ -214,8 +214,9 @@ export async function amendRun(
 
 const HEARTBEAT_INTERVAL_MS = 5_000;
 
-// Names importers used before tracking was split into run, registry and run files. New code imports
-// `tracking/mod.ts`; these go once the report, monitoring and bench modules that use them have moved.
+// Names imported from this module before tracking was split into run, registry and run files. New
+// code imports `tracking/mod.ts`; these go once their last users move (report/eda/run_artifacts.ts,
+// report/model_card.ts, cli/drift.ts, cli/start.ts, bench/explain_bench.ts, tests/fixtures.ts).
 export {
   DEFAULT_MODELS_DIR,
   listRuns,
