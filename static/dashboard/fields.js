@@ -148,6 +148,19 @@ export function thresholdOf(run) {
 }
 
 /**
+ * How the run's metrics were measured: the split of a training run, or the sentence a run records.
+ * @param {RunRecord} run
+ * @returns {string}
+ */
+export function protocolOf(run) {
+  const protocol = metrics(run).protocol;
+  if (isGroup(protocol) && protocol.split !== undefined && protocol.split !== null) {
+    return String(protocol.split);
+  }
+  return typeof protocol === "string" ? protocol : "–";
+}
+
+/**
  * The forest's parameters in a few words ("300 trees · depth 8 · …").
  * @param {RunRecord} run
  * @returns {string}

@@ -16,6 +16,7 @@ import {
   METRICS,
   metrics,
   number,
+  protocolOf,
   repeated,
   repeatedCost,
   runUrl,
@@ -69,7 +70,6 @@ export async function runView(id) {
  */
 function runMeta(run) {
   const tags = run.tags ?? {};
-  const protocol = metrics(run).protocol;
   /** @type {[string, unknown][]} */
   const items = [
     ["Experiment", run.experiment],
@@ -82,10 +82,7 @@ function runMeta(run) {
       tags.data_sha256 ? `sha256 ${tags.data_sha256.slice(0, 12)}… · ${tags.data_rows ?? "?"} rows` : "–",
     ],
     ["Seed", run.params?.seed ?? tags.seed ?? "–"],
-    [
-      "Protocol",
-      (isGroup(protocol) ? protocol.split : undefined) ?? (typeof protocol === "string" ? protocol : "–"),
-    ],
+    ["Protocol", protocolOf(run)],
   ];
   if (run.error) items.push(["Error", run.error]);
   return h(
