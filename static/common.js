@@ -19,7 +19,11 @@ const SVG_NS = "http://www.w3.org/2000/svg";
  * @typedef {Node | string | number | boolean | null | undefined | ChildList} Child
  */
 
-/** @typedef {{ readonly [index: number]: Child, readonly length: number }} ChildList */
+/**
+ * An array of children, written as an indexed type because a JSDoc typedef cannot refer to itself
+ * through `Child[]`.
+ * @typedef {{ readonly [index: number]: Child, readonly length: number }} ChildList
+ */
 
 /**
  * An HTML element: `h("p", { class: "hint", id: "x" }, "text", child)`. `on*` attributes take functions.
