@@ -40,11 +40,11 @@ export const METRICS = [
  * @type {Record<string, (value: unknown) => string>}
  */
 const PARAM_SHORT = {
-  nEstimators: (v) => `${v} trees`,
-  maxDepth: (v) => `depth ${v}`,
-  minSamplesLeaf: (v) => `leaf ${v}`,
-  maxFeatures: (v) => `features ${v}`,
-  samplingStrategy: (v) => `sampling ${typeof v === "number" ? v.toFixed(2) : v}`,
+  trees: (v) => `${v} trees`,
+  max_depth: (v) => `depth ${v}`,
+  min_samples_leaf: (v) => `leaf ${v}`,
+  max_features: (v) => `features ${v}`,
+  sampling_strategy: (v) => `sampling ${typeof v === "number" ? v.toFixed(2) : v}`,
   criterion: (v) => String(v),
 };
 
@@ -166,7 +166,9 @@ export function protocolOf(run) {
  * @returns {string}
  */
 export function paramSummary(run) {
-  const params = modelParams(run);
+  // run.json keeps the tree count beside the searched hyperparameters (`params.trees`).
+  /** @type {MetricGroup} */
+  const params = { trees: run.params?.trees, ...modelParams(run) };
   const parts = Object.entries(PARAM_SHORT)
     .filter(([key]) => params[key] !== undefined && params[key] !== null)
     .map(([key, short]) => short(params[key]));

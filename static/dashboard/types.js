@@ -1,11 +1,11 @@
 // @ts-check
 // The types the dashboard reads, in one place. A run and a registry entry are the server's own
-// TypeScript types (pipeline/tracking/run.ts), so a change to run.json's shape shows up here as a
+// TypeScript types (pipeline/tracking/mod.ts), so a change to run.json's shape shows up here as a
 // type error; the shapes below are the JSON the dashboard's routes answer.
 
-/** @typedef {import("../../pipeline/tracking/run.ts").RunRecord} RunRecord */
-/** @typedef {import("../../pipeline/tracking/run.ts").StepRecord} StepRecord */
-/** @typedef {import("../../pipeline/tracking/run.ts").ModelVersion} ModelVersion */
+/** @typedef {import("../../pipeline/tracking/mod.ts").RunRecord} RunRecord */
+/** @typedef {import("../../pipeline/tracking/mod.ts").StepRecord} StepRecord */
+/** @typedef {import("../../pipeline/tracking/mod.ts").ModelVersion} ModelVersion */
 /** @typedef {import("../../pipeline/monitoring/fairness.ts").FairnessComparison} FairnessComparison */
 /** @typedef {import("../../pipeline/monitoring/fairness.ts").GroupOutcome} GroupOutcome */
 

@@ -63,10 +63,14 @@ Deno.test("threshold: the run's own, else the test metrics', else the model para
 });
 
 Deno.test("model parameters: params.model of a training run, else the params themselves", () => {
-  const model = { nEstimators: 300, maxDepth: 8, samplingStrategy: 0.5, criterion: "gini" };
+  // run.json's current shape: searched hyperparameters in snake_case, the tree count beside them.
+  const model = { limit_depth: true, max_depth: 8, sampling_strategy: 0.5, criterion: "gini" };
   assert.deepEqual(modelParams(run({ params: { objective: "cost", model } })), model);
-  assert.deepEqual(modelParams(run({ params: { nEstimators: 5, seed: 1 } })), { nEstimators: 5, seed: 1 });
-  assert.equal(paramSummary(run({ params: { model } })), "300 trees · depth 8 · sampling 0.50 · gini");
+  assert.deepEqual(modelParams(run({ params: { trees: 5, seed: 1 } })), { trees: 5, seed: 1 });
+  assert.equal(
+    paramSummary(run({ params: { trees: 300, model } })),
+    "300 trees · depth 8 · sampling 0.50 · gini",
+  );
   assert.equal(paramSummary(run({ params: { seed: 1 } })), "–");
 });
 
