@@ -29,6 +29,17 @@ export function foldsCsv(folds: readonly RepeatedFold[], lineOf: (index: number)
 }
 
 /**
+ * The folds in one canonical text (`repeat,fold,row` sorted by all three): equal folds give equal
+ * text, and so an equal sha256, whatever order the file listed them in.
+ */
+export function canonicalFoldsCsv(outer: OuterFolds): string {
+  return toCsv(
+    ["repeat", "fold", "row"],
+    outer.folds.flatMap((f) => f.test.map((row) => ({ repeat: f.repeat, fold: f.fold, row }))),
+  );
+}
+
+/**
  * Parses and checks `folds.csv` against the labels of the data's rows (1 = bad): whole numbers,
  * folds numbered 0…k−1 in every repeat, each repeat a partition of all rows, and stratified (per
  * class, fold counts within a repeat differ by at most one). Refuses naming the first problem.

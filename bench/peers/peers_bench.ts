@@ -34,7 +34,7 @@ import {
   RULES,
   type TableFormat,
 } from "../../pipeline/report/comparison.ts";
-import { foldsCsv, parseFoldsCsv } from "./folds.ts";
+import { canonicalFoldsCsv, foldsCsv, parseFoldsCsv } from "./folds.ts";
 
 const PYTHON = "/usr/bin/python3";
 const SCRIPT = new URL("./peers.py", import.meta.url).pathname;
@@ -130,12 +130,14 @@ async function runPython(args: string[]): Promise<{ json: unknown; seconds: numb
 }
 
 /** Our nested per-fold metrics from a nested folder, after checking it holds the peers' folds. */
-async function ourFolds(nestedDir: string, results: PeersResults): Promise<OurFold[]> {
-  const foldsSha = await sha256Hex(await Deno.readFile(`${nestedDir}/folds.csv`));
-  if (foldsSha !== results.folds.sha256) {
+async function ourFolds(nestedDir: string, results: PeersResults, labels: Uint8Array): Promise<OurFold[]> {
+  const path = `${nestedDir}/folds.csv`;
+  const outer = parseFoldsCsv(await readText(path, "run `deno task evaluate --nested` first"), labels, path);
+  const contentSha = await sha256Hex(new TextEncoder().encode(canonicalFoldsCsv(outer)));
+  if (contentSha !== results.folds.content_sha256) {
     throw new UserError(
-      `${nestedDir}/folds.csv (sha256 ${foldsSha.slice(0, 12)}…) is not the folds file the peers ran on ` +
-        `(${results.folds.path}, sha256 ${results.folds.sha256.slice(0, 12)}…); rerun bench:peers on it`,
+      `${path} holds other folds (content sha256 ${contentSha.slice(0, 12)}…) than the peers ran on ` +
+        `(${results.folds.path}, ${results.folds.content_sha256.slice(0, 12)}…); rerun bench:peers on it`,
     );
   }
   const ours = nestedFoldMetrics(
@@ -262,6 +264,7 @@ async function main(args: string[]): Promise<number> {
   });
   const outer = parseFoldsCsv(new TextDecoder().decode(foldsBytes), labels, foldsPath);
   const foldsSha = await sha256Hex(foldsBytes);
+  const contentSha = await sha256Hex(new TextEncoder().encode(canonicalFoldsCsv(outer)));
 
   let results: PeersResults;
   if (values["compare-only"]) {
@@ -269,7 +272,7 @@ async function main(args: string[]): Promise<number> {
       JSON.parse(await readText(values.out!, "run `deno task bench:peers` first")),
       values.out,
     );
-    if (results.folds.sha256 !== foldsSha) {
+    if (results.folds.content_sha256 !== contentSha) {
       throw new UserError(`${values.out} was run on other folds (${results.folds.path}) than ${foldsPath}`);
     }
   } else {
@@ -339,7 +342,7 @@ async function main(args: string[]): Promise<number> {
   );
 
   if (nestedDir) {
-    const ours = await ourFolds(nestedDir, results);
+    const ours = await ourFolds(nestedDir, results, labels);
     console.log(`\nOurs (${nestedDir}) − peer:\n`);
     console.log(formatComparison(pairedComparison(ours, results, ["cost", "roc_auc"]), format));
   } else if (!values["make-folds"]) {

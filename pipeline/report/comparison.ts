@@ -66,6 +66,8 @@ export const peersResultsSchema = z.object({
   folds: z.object({
     path: z.string(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    /** sha256 of the folds in canonical order (repeat, fold, row): equal folds, equal hash. */
+    content_sha256: z.string().regex(/^[0-9a-f]{64}$/),
     source: z.string(),
     repeats: z.number().int().positive(),
     k: z.number().int().positive(),
