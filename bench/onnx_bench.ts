@@ -8,6 +8,7 @@
  * - onnxruntime-node 1.30.0 (CPU), opset-5 graph, `session.run` on the graph's 20 input columns
  *   (building those columns from records is timed apart), with its default thread pool (one
  *   thread per core) and with one thread; the opset-3 fallback likewise with the default pool.
+ *   The opset-3 variant with float thresholds (`--float-thresholds`) is checked for agreement only.
  *
  * Each figure is the median of PASSES passes (the best pass is kept too: the machine is shared).
  * Prints a table and writes bench/results/onnx.json; exits 1 if the opset-5 graph misses
@@ -62,6 +63,7 @@ const graphs = {
   5: encodeModel(buildScoringModel(model, identity, 5)),
   3: encodeModel(buildScoringModel(model, identity, 3)),
 } as Record<MlOpset, Uint8Array>;
+const floatThresholds = encodeModel(buildScoringModel(model, identity, 3, "float"));
 
 const german = toApplicants((await loadCreditTable("data/german.data")).frame);
 const generated = sampleApplicants(GENERATED_ROWS, SAMPLE_SEED);
@@ -88,6 +90,7 @@ const sessions = {
     interOpNumThreads: 1,
   }),
   "opset 3": await ort.InferenceSession.create(graphs[3]),
+  "opset 3, float thresholds": await ort.InferenceSession.create(floatThresholds),
 };
 
 // Agreement first: a fast graph that disagrees is not worth timing.
@@ -162,6 +165,7 @@ const result = {
     opset5Sha256: await sha256Hex(graphs[5]),
     opset3Bytes: graphs[3].length,
     opset3Sha256: await sha256Hex(graphs[3]),
+    opset3FloatThresholdsBytes: floatThresholds.length,
     modelJsonBytes: (await Deno.stat(`${DEFAULT_MODELS_DIR}/${production.artifact}`)).size,
   },
   rows: { german: german.length, generated: GENERATED_ROWS, generatedSeed: SAMPLE_SEED, passes: PASSES },
@@ -181,7 +185,7 @@ console.log("\nagreement with the project (max |Δ|, decisions changed = decline
 for (const [opset, sets] of Object.entries(agreement)) {
   for (const [set, a] of Object.entries(sets)) {
     console.log(
-      `  ${opset.padEnd(8)} ${set.padEnd(17)} ${String(a.rows).padStart(7)} rows  ` +
+      `  ${opset.padEnd(26)} ${set.padEnd(17)} ${String(a.rows).padStart(7)} rows  ` +
         `P(bad) ${a.maxAbsDiffProbability.toExponential(2)}  PD ${a.maxAbsDiffPd.toExponential(2)}  ` +
         `decisions changed ${a.decisionsChanged}  bit-identical P(bad) ${a.identicalProbability}`,
     );
@@ -201,9 +205,11 @@ for (const [name, t] of Object.entries(throughput)) {
 }
 console.log(`\nwrote ${RESULTS_PATH} (load average ${Deno.loadavg().map((x) => x.toFixed(2)).join(" ")})`);
 
+// The contract: opset 5 within 1e-12, neither shipped default changes a decision. The float-threshold
+// variant is reported, not enforced: its differences are documented.
 const five = Object.values(agreement["opset 5"]);
 const failed = five.some((a) => a.maxAbsDiffProbability > 1e-12 || a.maxAbsDiffPd > 1e-12) ||
-  Object.values(agreement).some((sets) => Object.values(sets).some((a) => a.decisionsChanged > 0));
+  [...five, ...Object.values(agreement["opset 3"])].some((a) => a.decisionsChanged > 0);
 if (failed) {
   console.error("bench:onnx: the exported graph disagrees with the project (see above)");
   Deno.exit(1);

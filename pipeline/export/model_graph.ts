@@ -19,8 +19,7 @@ export type MlOpset = 5 | 3;
 
 /**
  * What each target imports. Opset 5 is ONNX 1.16's set (IR 10, `ai.onnx` 21). The fallback is ONNX
- * 1.10's (IR 8, `ai.onnx` 15, `ai.onnx.ml` 3), which onnxruntime has run since 1.9 and which the
- * `onnx` 1.12 checker Debian ships can validate.
+ * 1.10's (IR 8, `ai.onnx` 15, `ai.onnx.ml` 3), which the `onnx` 1.12 checker Debian ships can validate.
  */
 export const OPSET_TARGETS: Readonly<Record<MlOpset, { irVersion: number; onnx: number; ml: number }>> = {
   5: { irVersion: 10, onnx: 21, ml: 5 },

@@ -108,6 +108,27 @@ print(json.dumps({
       );
     }
 
+    await t.step(
+      "opset 5 one row at a time (onnxruntime then splits the trees, not the rows, across threads)",
+      async () => {
+        const rows = german.slice(0, 50);
+        const ours = projectScores(model, rows);
+        const probability = new Float64Array(rows.length), pd = new Float64Array(rows.length);
+        for (let i = 0; i < rows.length; i++) {
+          const one = await runScores(session, [rows[i]]);
+          assert.deepEqual(one.dims, [[1], [1]]);
+          probability[i] = one.probability[0];
+          pd[i] = one.pd[0];
+        }
+        const agreement = compareScores(model, ours, { probability, pd });
+        assert.ok(
+          agreement.maxAbsDiffProbability <= 1e-12 && agreement.maxAbsDiffPd <= 1e-12,
+          JSON.stringify(agreement),
+        );
+        assert.equal(agreement.decisionsChanged, 0);
+      },
+    );
+
     await t.step("opset 3: passes the checker; float output (|Δ| ≤ 6e-8), no decision changed", async () => {
       assert.equal((await exportCode(["--models-dir", dir, "--opset", "3"])).code, 0);
       const path = `${runDir}/onnx-opset3/model.onnx`;
