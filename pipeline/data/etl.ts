@@ -2,12 +2,12 @@
  * ETL: reads the raw Statlog file (space-separated, no header) or a CSV with a header of attribute
  * names, validates every value against the schema, and yields a typed polars table.
  *
- * `deno task etl [--data PATH] [--out PATH]` writes `data/processed/credit.parquet` and prints a summary.
+ * `deno task etl` (pipeline/cli/etl.ts) writes `data/processed/credit.parquet` and prints a summary.
  * @module
  */
 
 import pl from "nodejs-polars";
-import { parseArgs } from "node:util";
+import { UserError } from "../errors.ts";
 import { type Applicant, ATTRIBUTES, isCategorical, type NumericAttribute } from "./schema.ts";
 
 /** The data set's default location, relative to the project root. */
@@ -29,7 +29,7 @@ export interface DataProblem {
 }
 
 /** A data file that cannot be loaded; `problems` lists every bad value found (up to a cap). */
-export class DataError extends Error {
+export class DataError extends UserError {
   constructor(
     readonly source: string,
     readonly problems: readonly DataProblem[],
@@ -372,44 +372,6 @@ export async function writeParquetAtomic(frame: pl.DataFrame, path: string): Pro
     await Deno.rename(tmp, path);
   } catch (error) {
     await Deno.remove(tmp).catch(() => {});
-    throw error;
-  }
-}
-
-async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      data: { type: "string", default: DEFAULT_DATA_PATH },
-      out: { type: "string", default: DEFAULT_PARQUET_PATH },
-      format: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) {
-    console.log("usage: deno task etl [--data PATH] [--out PATH] [--format raw|csv]");
-    return 0;
-  }
-  if (values.format !== undefined && values.format !== "raw" && values.format !== "csv") {
-    console.error(`--format must be raw or csv, got ${values.format}`);
-    return 2;
-  }
-  const started = performance.now();
-  const table = await loadCreditTable(values.data, values.format as InputFormat | undefined);
-  await writeParquetAtomic(table.frame, values.out);
-  console.log(summarise(table));
-  console.log(`wrote ${values.out} in ${((performance.now() - started) / 1000).toFixed(2)} s`);
-  return 0;
-}
-
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (error) {
-    if (error instanceof DataError || (error as Error).name === "TypeError") {
-      console.error(`etl: ${(error as Error).message}`);
-      Deno.exit(1);
-    }
     throw error;
   }
 }

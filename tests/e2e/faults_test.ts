@@ -46,7 +46,7 @@ function trainProcess(modelsDir: string, seed = 42) {
       String(seed),
       "--quiet",
     ],
-    cwd: new URL("../", import.meta.url).pathname,
+    cwd: new URL("../../", import.meta.url).pathname,
     stdout: "piped",
     stderr: "piped",
   }).spawn();

@@ -4,7 +4,7 @@
  * `/monitoring`, the route's JSON, and `deno task drift INPUT.csv`.
  */
 import assert from "node:assert/strict";
-import { createApp } from "../../serve.ts";
+import { createApp } from "../../pipeline/serving/app.ts";
 import {
   buildReference,
   DriftCounter,

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { createApp } from "../../serve.ts";
+import { createApp } from "../../pipeline/serving/app.ts";
 import { ATTRIBUTES, checkValue } from "../../pipeline/data/schema.ts";
 import { AuditLog } from "../../pipeline/serving/audit/log.ts";
 import { Logger } from "../../pipeline/serving/log.ts";
