@@ -14,7 +14,7 @@
  *   the project (no runtime is imported here; only tests/export and bench/onnx_bench.ts load one).
  *
  * May import: data/schema, features/encoder, forest (types), model (artifact, calibration),
- * tracking (registry, atomic writes), errors, random. Nothing imports it but the `export` command.
+ * tracking (registry, atomic writes), errors, random. In pipeline/, only the `export` command imports it.
  * @module
  */
 

@@ -39,7 +39,11 @@ export interface ModelIdentity {
   readonly producerVersion: string;
 }
 
-/** Builds the ONNX model of `model` for the given `ai.onnx.ml` opset. */
+/**
+ * Builds the ONNX model of `model` for the given `ai.onnx.ml` opset. `precision` applies to opset 3
+ * only: "double" keeps thresholds and leaf values double (`*_as_tensor`), "float" writes the
+ * classic float attributes.
+ */
 export function buildScoringModel(
   model: CreditModel,
   identity: ModelIdentity,
