@@ -20,10 +20,15 @@
 
 import * as ort from "onnxruntime-node";
 import process from "node:process";
-import { writeJsonAtomic } from "../pipeline/tracking/atomic.ts";
 import { loadCreditTable, toApplicants } from "../pipeline/data/etl.ts";
 import { CreditModel } from "../pipeline/model/artifact.ts";
-import { DEFAULT_MODELS_DIR, productionModel, readRegistry, sha256Hex } from "../pipeline/tracking/run.ts";
+import {
+  DEFAULT_MODELS_DIR,
+  productionModel,
+  readRegistry,
+  sha256Hex,
+  writeJsonAtomic,
+} from "../pipeline/tracking/mod.ts";
 import {
   type Agreement,
   buildScoringModel,

@@ -9,12 +9,14 @@
 import { CreditModel, ModelLoadError } from "../model/artifact.ts";
 import {
   DEFAULT_MODELS_DIR,
+  isRunId,
   type ModelVersion,
   productionModel,
   readRegistry,
+  runFilePath,
   sha256Hex,
-} from "../tracking/run.ts";
-import { writeFileAtomic } from "../tracking/atomic.ts";
+  writeFileAtomic,
+} from "../tracking/mod.ts";
 import { UserError } from "../errors.ts";
 import { SCHEMA_VERSION } from "../data/schema.ts";
 import { encodeModel } from "./onnx_proto.ts";
@@ -55,8 +57,6 @@ export interface ExportResult {
   readonly forest: ForestSize;
   readonly graphNodes: number;
 }
-
-const RUN_ID = /^[0-9A-Za-z][0-9A-Za-z_-]*$/;
 
 /** Exports one run's model; throws {@link UserError} for a missing run or an unusable artifact. */
 export async function exportOnnx(options: ExportOptions = {}): Promise<ExportResult> {
@@ -143,10 +143,10 @@ async function locate(
     }
     return { artifactPath: artifactPathOf(entry), entry, runId: entry.run_id };
   }
-  if (!RUN_ID.test(runId)) throw new UserError(`${JSON.stringify(runId)} is not a run id`);
+  if (!isRunId(runId)) throw new UserError(`${JSON.stringify(runId)} is not a run id`);
   const entry = registry.models.find((m) => m.run_id === runId);
   if (entry) return { artifactPath: artifactPathOf(entry), entry, runId };
-  const artifactPath = `${modelsDir}/runs/${runId}/model.json`;
+  const artifactPath = runFilePath(runId, "model.json", modelsDir);
   try {
     await Deno.stat(artifactPath);
   } catch {

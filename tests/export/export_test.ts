@@ -11,7 +11,7 @@ import { cliExitCode } from "../../pipeline/cli/run_cli.ts";
 import { exportMain, USAGE } from "../../pipeline/cli/export.ts";
 import { CreditModel } from "../../pipeline/model/artifact.ts";
 import { ATTRIBUTES, isCategorical } from "../../pipeline/data/schema.ts";
-import { productionModel, readRegistry } from "../../pipeline/tracking/run.ts";
+import { productionModel, readRegistry } from "../../pipeline/tracking/mod.ts";
 import { compareScores, projectScores, sampleApplicants } from "../../pipeline/export/mod.ts";
 import { germanApplicants } from "../fixtures.ts";
 import { onnxCheck, openSession, python, runScores } from "./runtime.ts";
