@@ -11,8 +11,8 @@ import {
   readRegistry,
   readRunArtifacts,
   type RunArtifacts,
-  TRIALS,
   type TrialRow,
+  TRIALS,
 } from "../../tracking/mod.ts";
 
 export {
