@@ -3,7 +3,7 @@
  * probabilities against the pipeline's own for the same rows.
  */
 import assert from "node:assert/strict";
-import { createApp } from "../../serve.ts";
+import { createApp } from "../../pipeline/serving/app.ts";
 import { ATTRIBUTES, checkValue, schemaDocument } from "../../pipeline/data/schema.ts";
 import { Logger } from "../../pipeline/serving/log.ts";
 import { ModelHolder } from "../../pipeline/serving/model_holder.ts";
@@ -658,6 +658,8 @@ Deno.test("static files: index.html at /, content types, CSP without inline scri
     await Deno.writeTextFile(`${inner}/index.html`, "<!DOCTYPE html><title>form</title>");
     await Deno.writeTextFile(`${inner}/js/app.js`, "console.log(1)");
     await Deno.writeTextFile(`${inner}/.env`, "SECRET=1");
+    await Deno.writeTextFile(`${inner}/deno.json`, '{ "SECRET": 1 }');
+    await Deno.writeTextFile(`${inner}/js/deno.jsonc`, '{ "SECRET": 1 }');
     await Deno.writeTextFile(`${dir}/secret.txt`, "outside");
     await Deno.symlink(`${dir}/secret.txt`, `${inner}/link.txt`);
     const site = createApp({ holder, logger: quiet, staticRoot: new URL(`file://${inner}/`) });
@@ -683,6 +685,9 @@ Deno.test("static files: index.html at /, content types, CSP without inline scri
         "/%252e%252e/secret.txt",
         "/js/..%2f..%2f..%2fsecret.txt",
         "/.env",
+        "/deno.json",
+        "/js/deno.jsonc",
+        "/Deno.JSON",
         "/link.txt",
         "/%2e%2e%5csecret.txt",
         "/bad%zzencoding",
@@ -703,7 +708,7 @@ Deno.test("static files: index.html at /, content types, CSP without inline scri
 Deno.test({
   name: "the app resolves static/ from the module, not the working directory",
   fn: async () => {
-    const { STATIC_ROOT } = await import("../../serve.ts");
+    const { STATIC_ROOT } = await import("../../pipeline/serving/app.ts");
     assert.equal(STATIC_ROOT.href, new URL("../../static/", import.meta.url).href);
   },
 });
