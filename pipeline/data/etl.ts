@@ -8,6 +8,7 @@
 
 import pl from "nodejs-polars";
 import { UserError } from "../errors.ts";
+import { countCsvFields, splitCsvLine } from "./csv.ts";
 import { type Applicant, ATTRIBUTES, isCategorical, type NumericAttribute } from "./schema.ts";
 
 /** The data set's default location, relative to the project root. */
@@ -213,38 +214,6 @@ function parseCsv(lines: Line[], source: string): CreditTable {
     seen.has(ID_COLUMN),
     PADDING.test(csv),
   );
-}
-
-/** `splitCsvLine(text).length` without building the fields (the common unquoted case). */
-function countCsvFields(text: string): number {
-  if (text.includes('"')) return splitCsvLine(text).length;
-  let count = 1;
-  for (let i = text.indexOf(","); i >= 0; i = text.indexOf(",", i + 1)) count++;
-  return count;
-}
-
-/** Splits one CSV line on commas outside double quotes, unquoting fields. */
-export function splitCsvLine(text: string): string[] {
-  if (!text.includes('"')) return text.split(",");
-  const fields: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ",") {
-      fields.push(field);
-      field = "";
-    } else field += ch;
-  }
-  fields.push(field);
-  return fields;
 }
 
 /** Validates the string columns with polars expressions and casts them to their schema types. */

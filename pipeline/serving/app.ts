@@ -6,7 +6,7 @@
  */
 
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { ServedWindow } from "../monitoring/drift.ts";
+import { ServedWindow } from "./drift_window.ts";
 import { SCHEMA_VERSION } from "../data/schema.ts";
 import { type AuditLog, DecisionTrail } from "./audit/log.ts";
 import { DEFAULT_CONFIG, type ServerConfig } from "./config.ts";

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { withRegistryLock } from "../../pipeline/tracking/run.ts";
-import { storedReference } from "../../pipeline/monitoring/drift.ts";
+import { storedReference } from "../../pipeline/monitoring/mod.ts";
 import { CreditModel } from "../../pipeline/model/artifact.ts";
 import { registrySchema, runRecordSchema, sha256File } from "../../pipeline/tracking/run.ts";
 
