@@ -16,10 +16,12 @@ import { Logger } from "../../pipeline/serving/log.ts";
 import { ModelHolder } from "../../pipeline/serving/model_holder.ts";
 import { germanApplicants, trainFixtureModel } from "../fixtures.ts";
 import { documentedValid } from "../documented_schema.ts";
+import { afterAllTests, moduleTempDir } from "../temp.ts";
 
 const fixture = await trainFixtureModel({ nEstimators: 10 });
 const holder = await ModelHolder.open({ modelsDir: fixture.modelsDir });
-const dir = await Deno.makeTempDir({ prefix: "credit-fuzz-" });
+const dir = await moduleTempDir("credit-fuzz-");
+afterAllTests(() => fixture.cleanup());
 const audit = await AuditLog.open(`${dir}/audit.sqlite`);
 const serverErrors: string[] = [];
 const app = createApp({

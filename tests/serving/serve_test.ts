@@ -3,6 +3,7 @@
  * probabilities against the pipeline's own for the same rows.
  */
 import assert from "node:assert/strict";
+import { moduleTempDir } from "../temp.ts";
 import { createApp } from "../../pipeline/serving/app.ts";
 import { ATTRIBUTES, checkValue, schemaDocument } from "../../pipeline/data/schema.ts";
 import { Logger } from "../../pipeline/serving/log.ts";
@@ -469,7 +470,7 @@ Deno.test("GET /runs lists runs newest first (runs.html for browsers when presen
   const runs = await (await app.request("/runs")).json();
   assert.equal(runs.length, 1);
   assert.equal(runs[0].run_id, fixture.artifact.run_id);
-  const emptyStatic = await Deno.makeTempDir();
+  const emptyStatic = await moduleTempDir("serve-test-static-");
   const withoutPage = createApp({ holder, logger: quiet, staticRoot: new URL(`file://${emptyStatic}/`) });
   assert.equal(
     (await (await withoutPage.request("/runs", { headers: { accept: "text/html" } })).json())[0].run_id,
@@ -722,7 +723,8 @@ Deno.test({
   },
 });
 
-Deno.test("cleanup: the fixture's temporary models folder is removed", async () => {
+// Teardown, not a test: the fixture's temporary models folder is removed.
+Deno.test.afterAll(async () => {
   await fixture.cleanup();
   await assert.rejects(() => Deno.stat(fixture.modelsDir), Deno.errors.NotFound);
 });
