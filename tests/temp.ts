@@ -1,7 +1,7 @@
 /**
  * Temporary folders for tests that are removed even when a test fails: {@link withTempDir} for one
- * test (try/finally), {@link moduleTempDir} for a folder a whole test module shares (removed by a
- * `Deno.test.afterAll` hook, so no assertion-free "cleanup" test is needed).
+ * test (try/finally), {@link moduleTempDir} for a folder kept until the module's last test is done
+ * (removed by a `Deno.test.afterAll` hook, so no assertion-free "cleanup" test is needed).
  * @module
  */
 
@@ -24,16 +24,21 @@ export async function withTempDir<T>(prefix: string, work: (dir: string) => Prom
   }
 }
 
-/** A temporary folder removed after the calling test module's last test, pass or fail. */
+// Registered when this module loads (each test module runs in its own isolate, so once per test
+// module): a hook registered from inside a running test would never run.
+const teardowns: (() => unknown)[] = [];
+Deno.test.afterAll(async () => {
+  for (const teardown of teardowns.splice(0).reverse()) await teardown();
+});
+
+/** A temporary folder removed after the test module's last test, pass or fail; callable anywhere. */
 export async function moduleTempDir(prefix: string): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix });
   afterAllTests(() => removeTree(dir));
   return dir;
 }
 
-/** Runs `teardown` once after the calling test module's last test, pass or fail. */
+/** Runs `teardown` once after the test module's last test, pass or fail (last registered, first run). */
 export function afterAllTests(teardown: () => unknown): void {
-  Deno.test.afterAll(async () => {
-    await teardown();
-  });
+  teardowns.push(teardown);
 }
