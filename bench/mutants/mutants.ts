@@ -22,8 +22,12 @@ export interface Mutant {
   tests: string[];
 }
 
-const FOREST = ["tests/forest/splitter_test.ts", "tests/forest/forest_test.ts"];
-const METRICS = ["tests/model/metrics_test.ts"];
+const FOREST = [
+  "tests/forest/splitter_test.ts",
+  "tests/forest/sampler_test.ts",
+  "tests/forest/forest_test.ts",
+];
+const METRICS = ["tests/model/metrics_test.ts", "tests/model/thresholds_test.ts"];
 const CALIBRATION = ["tests/model/platt_test.ts", "tests/model/calibration_test.ts"];
 const OBJECTIVE = ["tests/model/objective_test.ts", "tests/tracking/promotion_test.ts"];
 const TRACKING = [
@@ -31,14 +35,25 @@ const TRACKING = [
   "tests/tracking/promotion_test.ts",
   "tests/tracking/atomic_test.ts",
 ];
-const DATA = ["tests/data/etl_test.ts", "tests/data/split_test.ts"];
+const DATA = ["tests/data/etl_test.ts", "tests/data/split_test.ts", "tests/data/split_counts_test.ts"];
 const SCHEMA = [
   "tests/data/schema_test.ts",
   "tests/data/documented_schema_test.ts",
   "tests/serving/errors_test.ts",
+  "tests/serving/openapi_test.ts",
 ];
-const SERVING = ["tests/serving/serve_test.ts", "tests/serving/errors_test.ts"];
-const MONITORING = ["tests/monitoring/drift_test.ts", "tests/monitoring/fairness_test.ts"];
+const SERVING = [
+  "tests/serving/errors_test.ts",
+  "tests/serving/auth_test.ts",
+  "tests/serving/decision_test.ts",
+  "tests/serving/limits_test.ts",
+  "tests/serving/serve_test.ts",
+];
+const MONITORING = [
+  "tests/monitoring/fairness_test.ts",
+  "tests/monitoring/fairness_groups_test.ts",
+  "tests/monitoring/drift_test.ts",
+];
 const SCORECARD = ["tests/model/scorecard_test.ts"];
 const FEATURES = ["tests/features/encoder_test.ts"];
 

@@ -157,7 +157,7 @@ async function main(): Promise<number> {
     args: Deno.args,
     options: {
       only: { type: "string" },
-      timeout: { type: "string", default: "180" },
+      timeout: { type: "string", default: "90" },
       keep: { type: "boolean", default: false },
       check: { type: "boolean", default: false },
     },

@@ -36,6 +36,8 @@ interface BruteOptions {
   minSamplesLeaf: number;
   minSamplesSplit: number;
   maxDepth: number;
+  /** scikit-learn's rule: split only if (W_node / W_total)·decrease ≥ this (default 0). */
+  minImpurityDecrease?: number;
 }
 
 /** Every admissible split of a node's rows, with its weighted impurity decrease. */
@@ -77,6 +79,7 @@ function checkAgainstBruteForce(
 ): number {
   let pinned = 0;
   const rowsAt = new Map<number, Node>([[0, { rows: X.map((_, r) => r).filter((r) => w[r] > 0), depth: 0 }]]);
+  const totalWeight = w.reduce((s, v) => s + v, 0);
   for (let id = 0; id < tree.nodeCount; id++) {
     const node = rowsAt.get(id);
     assert.ok(node, `${label}: node ${id} is reachable`);
@@ -90,11 +93,19 @@ function checkAgainstBruteForce(
     const stops = depth >= o.maxDepth || rows.length < o.minSamplesSplit ||
       rows.length < 2 * o.minSamplesLeaf || impurityOf(o.criterion, w0, w1) <= 1e-10;
     const all = stops ? [] : candidates(X, y, w, rows, o);
+    // The best split's weighted improvement must reach minImpurityDecrease (none is needed at 0).
+    const weightedGain = ((w0 + w1) / totalWeight) * Math.max(-Infinity, ...all.map((c) => c.decrease));
+    const required = o.minImpurityDecrease ?? 0;
+    if (all.length > 0 && required > 0 && Math.abs(weightedGain - required) < 1e-9) continue; // on the edge
+    const splits = all.length > 0 && weightedGain + 1e-10 >= required;
     if (tree.childrenLeft[id] === TREE_LEAF) {
-      assert.equal(all.length, 0, `${where}: left a leaf although ${JSON.stringify(all[0])} was admissible`);
+      assert.ok(!splits, `${where}: left a leaf although ${JSON.stringify(all[0])} gains ${weightedGain}`);
       continue;
     }
-    assert.ok(all.length > 0, `${where}: split although no split was admissible`);
+    assert.ok(
+      splits,
+      `${where}: split although no admissible split gains ${required} (best ${weightedGain})`,
+    );
     const f = tree.feature[id], t = tree.threshold[id];
     const chosen = all.find((c) => c.feature === f && c.threshold === t);
     assert.ok(chosen, `${where}: split x${f} <= ${t} is not an admissible midpoint split`);
@@ -227,7 +238,7 @@ Deno.test("gini and entropy disagree on a hand-worked node, and each splitter fo
   }
 });
 
-Deno.test("every node of random small trees matches the brute force (both splitters, both criteria, weights, limits)", () => {
+Deno.test("every node of random small trees matches the brute force (both splitters, both criteria, weights, all limits)", () => {
   const rng = new Random(2024);
   let pinned = 0;
   for (let dataset = 0; dataset < 60; dataset++) {
@@ -246,7 +257,8 @@ Deno.test("every node of random small trees matches the brute force (both splitt
     const minSamplesLeaf = 1 + (dataset % 4 === 1 ? rng.int(3) : 0);
     const minSamplesSplit = dataset % 5 === 2 ? 2 + rng.int(6) : 2;
     const maxDepth = dataset % 7 === 3 ? 1 + rng.int(3) : Infinity;
-    const o = { criterion, minSamplesLeaf, minSamplesSplit, maxDepth };
+    const minImpurityDecrease = dataset % 3 === 0 && dataset % 2 === 0 ? 0.005 + rng.next() * 0.03 : 0;
+    const o = { criterion, minSamplesLeaf, minSamplesSplit, maxDepth, minImpurityDecrease };
     for (const splitter of SPLITTERS) {
       const tree = new DecisionTreeClassifier({
         splitter,
@@ -254,6 +266,7 @@ Deno.test("every node of random small trees matches the brute force (both splitt
         minSamplesLeaf,
         minSamplesSplit,
         maxDepth: Number.isFinite(maxDepth) ? maxDepth : null,
+        minImpurityDecrease,
         seed: dataset,
       }).fit(X, y, weighted ? w : undefined).tree!;
       pinned += checkAgainstBruteForce(
