@@ -22,7 +22,7 @@ import { BalancedRandomForest } from "../pipeline/forest/mod.ts";
 import { CreditModel, MODEL_FORMAT_VERSION, type ModelArtifact } from "../pipeline/model/artifact.ts";
 import { type Applicant, ATTRIBUTE_NAMES, SCHEMA_VERSION } from "../pipeline/data/schema.ts";
 import { DEFAULT_SCORE_SCALE } from "../pipeline/model/scorecard.ts";
-import { type ModelVersion, registerModel, Run } from "../pipeline/tracking/run.ts";
+import { type ModelVersion, registerModel, Run } from "../pipeline/tracking/mod.ts";
 
 /** What {@link trainFixtureModel} accepts. */
 export interface FixtureOptions {

@@ -12,7 +12,7 @@ import {
   StepError,
   toCsv,
   withRegistryLock,
-} from "../../pipeline/tracking/run.ts";
+} from "../../pipeline/tracking/mod.ts";
 
 async function tempModels(): Promise<string> {
   return await moduleTempDir("tracking_test_");
