@@ -249,7 +249,7 @@ export const MUTANTS: readonly Mutant[] = [
   // -- tracking -----------------------------------------------------------------------------------
   {
     id: "tracking/promotion-inverted-for-maximise",
-    file: "pipeline/tracking/run.ts",
+    file: "pipeline/tracking/registry.ts",
     original: ": entry.objective_value >= champion.objective_value;",
     replacement: ": entry.objective_value <= champion.objective_value;",
     why: "copy-pasted comparison: a worse AUC or recall replaces the champion (issue 21)",
@@ -257,7 +257,7 @@ export const MUTANTS: readonly Mutant[] = [
   },
   {
     id: "tracking/promotion-tie-refused",
-    file: "pipeline/tracking/run.ts",
+    file: "pipeline/tracking/registry.ts",
     original: "? entry.objective_value <= champion.objective_value",
     replacement: "? entry.objective_value < champion.objective_value",
     why: "'better' instead of the documented 'not worse'",
@@ -265,7 +265,7 @@ export const MUTANTS: readonly Mutant[] = [
   },
   {
     id: "tracking/champion-not-archived",
-    file: "pipeline/tracking/run.ts",
+    file: "pipeline/tracking/registry.ts",
     original: 'for (const m of registry.models) if (m.stage === "production") m.stage = "archived";',
     replacement: "",
     why: "promotion forgets to archive the old champion: two production models",
@@ -325,7 +325,7 @@ export const MUTANTS: readonly Mutant[] = [
   // -- schema -------------------------------------------------------------------------------------
   {
     id: "schema/age-minimum-zero",
-    file: "pipeline/data/schema.ts",
+    file: "pipeline/data/attributes.ts",
     original: 'description: { en: "Age in years.", es: "Edad en años." },\n    min: 18,',
     replacement: 'description: { en: "Age in years.", es: "Edad en años." },\n    min: 0,',
     why: "the accepted age range widened by accident (issue 21's weak oracle)",
