@@ -57,8 +57,8 @@ const MONITORING = [
 const SCORECARD = ["tests/model/scorecard_test.ts"];
 const FEATURES = ["tests/features/encoder_test.ts"];
 
-/** The list, by area. */
-export const MUTANTS: readonly Mutant[] = [
+/** The first batch, by area, written before any run. */
+const FIRST_BATCH: readonly Mutant[] = [
   // -- forest -------------------------------------------------------------------------------------
   {
     id: "forest/histogram-leaf-size-bound",
@@ -506,3 +506,141 @@ export const MUTANTS: readonly Mutant[] = [
     tests: FEATURES,
   },
 ];
+
+/**
+ * The second batch, written after the first run's ten survivors had been killed and run once as they
+ * stand, so that the score says something about bugs the tests were not written against.
+ */
+const SECOND_BATCH: readonly Mutant[] = [
+  {
+    id: "forest/leaf-value-by-count",
+    file: "pipeline/forest/builder.ts",
+    original: "value[id] = node1 / nodeWeight;",
+    replacement: "value[id] = node1 / n;",
+    why: "P(bad) at a node as bad weight over the row count (they agree without weights and bootstrap)",
+    tests: FOREST,
+  },
+  {
+    id: "forest/importance-without-children",
+    file: "pipeline/forest/importance.ts",
+    original: "perTree[tree.feature[i]] += w[i] * imp[i] - w[l] * imp[l] - w[r] * imp[r];",
+    replacement: "perTree[tree.feature[i]] += w[i] * imp[i];",
+    why: "importance as the node's weighted impurity, forgetting to subtract the children's",
+    tests: FOREST,
+  },
+  {
+    id: "metrics/ks-absolute",
+    file: "pipeline/model/metrics.ts",
+    original: "best = Math.max(best, point.tpr - point.fpr);",
+    replacement: "best = Math.max(best, Math.abs(point.tpr - point.fpr));",
+    why: "the KS distance taken in absolute value, so an inverted score looks good",
+    tests: METRICS,
+  },
+  {
+    id: "metrics/balanced-accuracy-precision",
+    file: "pipeline/model/metrics.ts",
+    original: "balanced_accuracy: (recall + specificity) / 2,",
+    replacement: "balanced_accuracy: (recall + precision) / 2,",
+    why: "precision where specificity belongs",
+    tests: METRICS,
+  },
+  {
+    id: "calibration/transform-without-logit",
+    file: "pipeline/model/calibration.ts",
+    original: "return 1 / (1 + Math.exp(-(this.a * logit(score) + this.b)));",
+    replacement: "return 1 / (1 + Math.exp(-(this.a * score + this.b)));",
+    why: "the transform forgets the logit that the fit used",
+    tests: CALIBRATION,
+  },
+  {
+    id: "tracking/corrupt-registry-as-empty",
+    file: "pipeline/tracking/registry.ts",
+    original: "if (error instanceof Deno.errors.NotFound) return { format_version: 1, models: [] };",
+    replacement: "return { format_version: 1, models: [] };",
+    why: "every read error taken for 'no registry yet', so a corrupt registry is silently replaced",
+    tests: TRACKING,
+  },
+  {
+    id: "tracking/stale-never",
+    file: "pipeline/tracking/run_files.ts",
+    original: "now - Date.parse(run.heartbeat_at ?? run.start_time) > STALE_AFTER_MS",
+    replacement: "Date.parse(run.heartbeat_at ?? run.start_time) - now > STALE_AFTER_MS",
+    why: "the heartbeat's age subtracted the wrong way round: no run ever looks killed",
+    tests: TRACKING,
+  },
+  {
+    id: "etl/field-count-too-many-accepted",
+    file: "pipeline/data/etl.ts",
+    original: "} else if (fields.length !== width) {",
+    replacement: "} else if (fields.length < width) {",
+    why: "only short lines reported; a line with an extra field is read",
+    tests: DATA,
+  },
+  {
+    id: "schema/missing-value-shown-as-undefined",
+    file: "pipeline/data/schema.ts",
+    original: 'if (value === undefined) return "nothing";',
+    replacement: 'if (value === undefined) return "undefined";',
+    why: "a JavaScript word leaks into a user-facing message",
+    tests: SCHEMA,
+  },
+  {
+    id: "serving/batch-row-zero-based",
+    file: "pipeline/serving/batch.ts",
+    original: "errors.push({ row: i + 1, ...(id === undefined ? {} : { id }), issues: checked.issues });",
+    replacement: "errors.push({ row: i, ...(id === undefined ? {} : { id }), issues: checked.issues });",
+    why: "JSON batch errors numbered from 0 while CSV rows count from 1",
+    tests: SERVING,
+  },
+  {
+    id: "serving/csv-line-is-row",
+    file: "pipeline/serving/batch.ts",
+    original: "errors.push({ row, line: row + 1, ...(id === undefined ? {} : { id }), issues });",
+    replacement: "errors.push({ row, line: row, ...(id === undefined ? {} : { id }), issues });",
+    why: "the header line forgotten in CSV line numbers",
+    tests: SERVING,
+  },
+  {
+    id: "drift/psi-no-floor-on-expected",
+    file: "pipeline/monitoring/psi.ts",
+    original: "const e = Math.max(expected[k], PSI_FLOOR);",
+    replacement: "const e = expected[k];",
+    why: "floor applied to the observed side only: a code never seen in training makes the PSI infinite",
+    tests: MONITORING,
+  },
+  {
+    id: "drift/worst-is-lowest",
+    file: "pipeline/monitoring/psi.ts",
+    original: "if (d.psi !== null && (worst === null || d.psi > worst.psi)) {",
+    replacement: "if (d.psi !== null && (worst === null || d.psi < worst.psi)) {",
+    why: "comparison flipped: the most stable attribute reported as the worst",
+    tests: MONITORING,
+  },
+  {
+    id: "drift/reference-proportion-of-known",
+    file: "pipeline/monitoring/reference.ts",
+    original: "if (k >= 0) counts[k]++;",
+    replacement: "counts[k]++;",
+    why: "an unknown code counted at index −1 (silently dropped by JavaScript arrays)",
+    tests: MONITORING,
+  },
+  {
+    id: "scorecard/inverse-sign",
+    file: "pipeline/model/scorecard.ts",
+    original: "return 1 / (1 + Math.exp((score - offset) / factor));",
+    replacement: "return 1 / (1 + Math.exp((offset - score) / factor));",
+    why: "the inverse of the score formula with the sign of the exponent flipped",
+    tests: SCORECARD,
+  },
+  {
+    id: "features/income-proxy-record-path",
+    file: "pipeline/features/encoder.ts",
+    original: "record: (a) => a.credit_amount / a.duration / a.installment_commitment,",
+    replacement: "record: (a) => a.credit_amount / (a.duration / a.installment_commitment),",
+    why: "operator precedence in the record path's copy of the formula",
+    tests: FEATURES,
+  },
+];
+
+/** Every mutant: the first batch, then the second. */
+export const MUTANTS: readonly Mutant[] = [...FIRST_BATCH, ...SECOND_BATCH];
