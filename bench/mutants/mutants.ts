@@ -617,11 +617,12 @@ const SECOND_BATCH: readonly Mutant[] = [
     tests: MONITORING,
   },
   {
-    id: "drift/reference-proportion-of-known",
-    file: "pipeline/monitoring/reference.ts",
-    original: "if (k >= 0) counts[k]++;",
-    replacement: "counts[k]++;",
-    why: "an unknown code counted at index −1 (silently dropped by JavaScript arrays)",
+    id: "drift/window-score-of-every-model",
+    file: "pipeline/serving/drift_window.ts",
+    original:
+      "for (let r = 0; r < this.#size; r++) if (this.#models[r] === key) counter.addScore(this.#scores[r]);",
+    replacement: "for (let r = 0; r < this.#size; r++) counter.addScore(this.#scores[r]);",
+    why: "after a reload the score drift mixes the previous model's scores in",
     tests: MONITORING,
   },
   {

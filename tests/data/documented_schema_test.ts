@@ -52,3 +52,26 @@ Deno.test("validateApplicant: an applicant at every documented minimum, then eve
     }));
   for (const end of [0, 1] as const) assert.equal(validateApplicant(at(end)).ok, true, `end ${end}`);
 });
+
+Deno.test("checkValue's words for each kind of wrong value", () => {
+  const age = ATTRIBUTES.find((a) => a.name === "age")!;
+  const job = ATTRIBUTES.find((a) => a.name === "job")!;
+  const cases: [typeof age | typeof job, unknown, string][] = [
+    [age, undefined, "expected a number, got nothing"],
+    [age, null, "expected a number, got null"],
+    [age, "40", 'expected a number, got "40"'],
+    [age, true, "expected a number, got true"],
+    [age, [40], "expected a number, got an array"],
+    [age, { years: 40 }, "expected a number, got an object"],
+    [age, Number.NaN, "expected a number, got NaN"],
+    [age, 40.5, "expected a whole number, got 40.5"],
+    [age, 101, "101 is outside the accepted range 18–100"],
+    [job, 3, "expected one of the codes A171, A172, A173, A174, got 3"],
+    [job, undefined, "expected one of the codes A171, A172, A173, A174, got nothing"],
+    [job, "a171", 'unknown code "a171"; expected one of A171, A172, A173, A174'],
+    [job, "x".repeat(50), `unknown code "${"x".repeat(40)}…"; expected one of A171, A172, A173, A174`],
+  ];
+  for (const [attribute, value, message] of cases) {
+    assert.equal(checkValue(attribute, value), message, String(value));
+  }
+});
