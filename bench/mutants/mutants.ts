@@ -25,9 +25,10 @@ export interface Mutant {
 const FOREST = [
   "tests/forest/splitter_test.ts",
   "tests/forest/sampler_test.ts",
+  "tests/forest/importance_test.ts",
   "tests/forest/forest_test.ts",
 ];
-const METRICS = ["tests/model/metrics_test.ts", "tests/model/thresholds_test.ts"];
+const METRICS = ["tests/model/metrics_test.ts", "tests/model/thresholds_test.ts", "tests/model/ks_test.ts"];
 const CALIBRATION = ["tests/model/platt_test.ts", "tests/model/calibration_test.ts"];
 const OBJECTIVE = ["tests/model/objective_test.ts", "tests/tracking/promotion_test.ts"];
 const TRACKING = [
@@ -35,7 +36,12 @@ const TRACKING = [
   "tests/tracking/promotion_test.ts",
   "tests/tracking/atomic_test.ts",
 ];
-const DATA = ["tests/data/etl_test.ts", "tests/data/split_test.ts", "tests/data/split_counts_test.ts"];
+const DATA = [
+  "tests/data/etl_lines_test.ts",
+  "tests/data/etl_test.ts",
+  "tests/data/split_test.ts",
+  "tests/data/split_counts_test.ts",
+];
 const SCHEMA = [
   "tests/data/schema_test.ts",
   "tests/data/documented_schema_test.ts",
