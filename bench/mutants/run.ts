@@ -186,9 +186,13 @@ async function main(): Promise<number> {
   console.log(`mutants: ${mutants.length} mutants, repository copied to ${copy}`);
   try {
     const allTests = [...new Set(mutants.flatMap((m) => m.tests))].sort();
-    const baseline = await runTests(copy, allTests, timeoutMs * 3);
+    const baseline = await runTests(copy, allTests, Math.max(timeoutMs * 10, 900_000));
     if (!baseline.passed) {
-      console.error(`mutants: the unmutated tests fail, so no result would mean anything:`);
+      console.error(
+        baseline.timedOut
+          ? `mutants: the unmutated tests did not finish in ${baseline.seconds.toFixed(0)} s:`
+          : `mutants: the unmutated tests fail, so no result would mean anything:`,
+      );
       console.error(baseline.output.split("\n").slice(-40).join("\n"));
       return 1;
     }
