@@ -344,7 +344,8 @@ Deno.test("deno run serve.ts refuses to start when the trail cannot be opened (e
   }
 });
 
-Deno.test("cleanup: temporary trails and models", async () => {
+// Teardown, not a test: temporary trails and models.
+Deno.test.afterAll(async () => {
   await Deno.remove(work, { recursive: true });
   await fixture.cleanup();
 });
