@@ -6,7 +6,7 @@
 
 import { createApp, type CreateAppOptions } from "./app.ts";
 import { ModelLoadError } from "../model/artifact.ts";
-import { AuditError, type AuditLog, openAuditLog } from "./audit/log.ts";
+import { AuditError, type AuditStore, openAuditLog } from "./audit/log.ts";
 import { defaultModelsDir, healthcheck, parseServeFlags, SERVE_USAGE } from "./flags.ts";
 import { ConfigError, configFromEnv, DEFAULT_CONFIG, type ServerConfig } from "./config.ts";
 import type { App } from "./context.ts";
@@ -139,7 +139,7 @@ export async function serveMain(args: string[] = []): Promise<number> {
       "no production model yet: /ready answers 503 until a model is trained and POST /admin/reload",
     );
   }
-  let audit: AuditLog | null;
+  let audit: AuditStore | null;
   try {
     audit = await openAuditLog(config);
   } catch (error) {
@@ -147,7 +147,16 @@ export async function serveMain(args: string[] = []): Promise<number> {
     console.error(`serve: ${error.message}`);
     return 1;
   }
-  logger.info("audit trail", { path: audit?.path ?? null, synchronous: audit?.synchronous ?? null });
+  logger.info("audit trail", {
+    backend: audit?.backend ?? null,
+    location: audit?.location ?? null,
+    synchronous: audit?.synchronous ?? null,
+  });
+  if (audit && !config.auditPseudonymKey) {
+    logger.warn(
+      "AUDIT_PSEUDONYM_KEY is unset: batch row ids are pseudonymised with a key of this process only",
+    );
+  }
   const running = startServer({ holder, config, logger, audit });
   let signalled = false;
   const stop = (signal: Deno.Signal) => {
