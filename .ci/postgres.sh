@@ -34,8 +34,18 @@ as_owner() {
   fi
 }
 
+# A port in the ephemeral range that nothing on loopback answers on.
 free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  local port
+  for _ in $(seq 1 50); do
+    port=$((20000 + RANDOM % 30000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return
+    fi
+  done
+  echo "postgres.sh: no free port found" >&2
+  exit 1
 }
 
 start() {
