@@ -1,0 +1,10 @@
+import { createApp } from "../pipeline/serving/app.ts";
+import { ModelHolder } from "../pipeline/serving/model_holder.ts";
+import { openAuditLog } from "../pipeline/serving/audit/log.ts";
+import { configFromEnv } from "../pipeline/serving/config.ts";
+import { Logger } from "../pipeline/serving/log.ts";
+const config = configFromEnv();
+const holder = await ModelHolder.open({ modelsDir: config.modelsDir });
+const audit = await openAuditLog(config);
+const app = createApp({ holder, config, audit, logger: new Logger("off") });
+export default { fetch: app.fetch };
