@@ -186,3 +186,23 @@ export class TcpRelay {
     }
   }
 }
+
+/** Reads a server's JSON log lines until it logs `listening`; returns its URL (and keeps draining the log). */
+export async function listeningUrl(child: Deno.ChildProcess): Promise<URL> {
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffered += value;
+    const line = buffered.split("\n").find((l) => l.includes('"listening"'));
+    if (line) {
+      (async () => {
+        while (!(await reader.read().catch(() => ({ done: true }))).done) { /* drain */ }
+      })();
+      return new URL(JSON.parse(line).url);
+    }
+  }
+  throw new Error(`the server did not start:\n${buffered}`);
+}
