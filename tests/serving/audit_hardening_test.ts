@@ -142,7 +142,7 @@ sqliteTest(
       };
       for (let crash = 1; crash <= MAX_WRITER_RESTARTS; crash++) {
         audit.crashWriterForTest();
-        await waitFor(async () => audit.metrics().writerRestarts === crash);
+        await waitFor(() => Promise.resolve(audit.metrics().writerRestarts === crash));
         assert.equal(audit.metrics().writerRestarts, crash);
         assert.equal((await postJson(app, "/predict", applicants[crash])).status, 200);
         assert.equal((await app.request("/ready")).status, 200);
