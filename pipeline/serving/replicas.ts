@@ -50,6 +50,14 @@ export async function superviseReplicas(
   logger: Logger,
 ): Promise<number> {
   const n = config.workers;
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port: 0, reusePort: true } as Deno.TcpListenOptions).close();
+  } catch (error) {
+    console.error(
+      `serve: WORKERS=${n} needs the port shared (reusePort): run with --unstable-net (${error})`,
+    );
+    return 1;
+  }
   const crashes: number[] = [];
   let stopping = false;
   let failed: ((code: number) => void) | null = null;
