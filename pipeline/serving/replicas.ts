@@ -50,11 +50,11 @@ export async function superviseReplicas(
   logger: Logger,
 ): Promise<number> {
   const n = config.workers;
-  try {
-    Deno.listen({ hostname: "127.0.0.1", port: 0, reusePort: true } as Deno.TcpListenOptions).close();
-  } catch (error) {
+  // Without --unstable-net, Deno ends the process (exit 70) at the first reusePort; its other
+  // unstable network APIs are simply absent, which can be checked first.
+  if (!("listenDatagram" in Deno)) {
     console.error(
-      `serve: WORKERS=${n} needs the port shared (reusePort): run with --unstable-net (${error})`,
+      `serve: WORKERS=${n} shares the port between replicas (reusePort), which needs --unstable-net`,
     );
     return 1;
   }
