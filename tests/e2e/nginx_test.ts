@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { germanApplicants, serveProcess, trainFixtureModel } from "../fixtures.ts";
-import { listeningUrl } from "./audit_backends.ts";
+import { listeningUrl } from "../serving/audit_backends.ts";
 
 const NGINX = ["/usr/sbin/nginx", "/usr/bin/nginx"].find((p) => {
   try {

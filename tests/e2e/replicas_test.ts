@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { germanApplicants, serveProcess, trainFixtureModel } from "../fixtures.ts";
-import { BACKENDS, cleanupBackends, listeningUrl, PG_URL } from "./audit_backends.ts";
+import { BACKENDS, cleanupBackends, listeningUrl, PG_URL } from "../serving/audit_backends.ts";
 
 const fixture = await trainFixtureModel({ nEstimators: 10 });
 const applicants = await germanApplicants();
