@@ -1,8 +1,8 @@
 /**
  * `deno task bench:audit`: the audit trail on its own.
  *
- * 1. Group commit: `--clients` concurrent writers (default 64) each record a decision, await its
- *    commit and record the next, for `--duration` seconds; rows/s, commits and rows per commit, on
+ * 1. Group commit: `--clients` concurrent writers (default 64 and 512) each record a decision, await
+ *    its commit and record the next, for `--duration` seconds; rows/s, commits and rows per commit, on
  *    SQLite with `synchronous=FULL` and `NORMAL`, and on PostgreSQL when `--url` (or
  *    `TEST_POSTGRES_URL`) is given.
  * 2. `GET /audit` queries on a trail of `--rows` rows (default 400,000; 2 % review, half model 1
@@ -30,14 +30,14 @@ const { values } = parseArgs({
   args: Deno.args,
   options: {
     duration: { type: "string", default: "10" },
-    clients: { type: "string", default: "64" },
+    clients: { type: "string", default: "64,512" },
     rows: { type: "string", default: "400000" },
     url: { type: "string" },
     "skip-queries": { type: "boolean", default: false },
   },
 });
 const duration = Number(values.duration);
-const clients = Number(values.clients);
+const clientCounts = values.clients.split(",").map(Number);
 const rows = Number(values.rows);
 const url = values.url ?? Deno.env.get("TEST_POSTGRES_URL") ?? null;
 const RESULTS = new URL("./results/audit.json", import.meta.url);
@@ -85,7 +85,7 @@ function record(i: number, time = new Date()): DecisionRecord {
 }
 
 /** `clients` writers, each awaiting its commit before the next record. */
-async function groupCommit(audit: AuditStore) {
+async function groupCommit(audit: AuditStore, clients: number) {
   const end = performance.now() + duration * 1000;
   let written = 0;
   const start = performance.now();
@@ -115,19 +115,21 @@ const work = await Deno.makeTempDir({ prefix: "credit-audit-bench-" });
 const loadAverage = Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
 try {
   const commits = [];
-  for (const synchronous of ["full", "normal"] as const) {
-    const audit = await SqliteAuditLog.open(`${work}/gc-${synchronous}.sqlite`, { synchronous });
-    console.error(`group commit: SQLite synchronous=${synchronous}, ${clients} writers, ${duration} s …`);
-    commits.push(await groupCommit(audit));
-    await audit.close();
-  }
-  if (url) {
-    const database = await scratchDatabase(url);
-    const audit = await PostgresAuditLog.open(database.url);
-    console.error(`group commit: PostgreSQL, ${clients} writers, ${duration} s …`);
-    commits.push(await groupCommit(audit));
-    await audit.close();
-    await database.drop();
+  for (const clients of clientCounts) {
+    for (const synchronous of ["full", "normal"] as const) {
+      const audit = await SqliteAuditLog.open(`${work}/gc-${synchronous}-${clients}.sqlite`, { synchronous });
+      console.error(`group commit: SQLite synchronous=${synchronous}, ${clients} writers, ${duration} s …`);
+      commits.push(await groupCommit(audit, clients));
+      await audit.close();
+    }
+    if (url) {
+      const database = await scratchDatabase(url);
+      const audit = await PostgresAuditLog.open(database.url);
+      console.error(`group commit: PostgreSQL, ${clients} writers, ${duration} s …`);
+      commits.push(await groupCommit(audit, clients));
+      await audit.close();
+      await database.drop();
+    }
   }
   const queries = values["skip-queries"] ? null : await queryBench();
   const result = {

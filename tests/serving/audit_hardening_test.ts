@@ -73,6 +73,33 @@ sqliteTest(
 );
 
 sqliteTest(
+  "the WAL stays bounded: past journal_size_limit after a large batch it is checkpointed and truncated",
+  async () => {
+    const audit = await SqliteAuditLog.open(sqlitePath());
+    try {
+      // About 40 MB of rows in one batch: more than the 32 MiB limit.
+      const inputs = { padding: "x".repeat(500) };
+      const writer = audit.batch();
+      for (let chunk = 0; chunk < 40; chunk++) {
+        await writer.add(Array.from({ length: 2000 }, () => ({ ...recordOf("big"), inputs })));
+      }
+      await writer.commit();
+      assert.equal(await audit.count(), 80_000);
+      let wal = Infinity;
+      for (let i = 0; i < 200 && !(wal < 1024 * 1024); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        wal = Deno.statSync(`${audit.path}-wal`).size;
+      }
+      assert.ok(wal < 1024 * 1024, `WAL is ${wal} bytes after the checkpoint`);
+      assert.ok(audit.metrics().walBytes! < 1024 * 1024);
+      assert.equal(audit.metrics().checkpointFailures, 0);
+    } finally {
+      await audit.close();
+    }
+  },
+);
+
+sqliteTest(
   "the trail's files are created 0600 in a 0700 folder; an existing 0644 file is tightened",
   async () => {
     const path = sqlitePath();
