@@ -12,7 +12,7 @@
  */
 
 import type { FeatureEncoder } from "../features/encoder.ts";
-import { type ExplainableForest, TreeShapExplainer } from "../forest/mod.ts";
+import { type ExplainableForest, type ShapPlayers, TreeShapExplainer } from "../forest/mod.ts";
 import {
   type Applicant,
   type Attribute,
@@ -65,12 +65,8 @@ export class AttributeExplainer {
 
   /** Prepares the explainer for a fitted encoder and forest. */
   constructor(encoder: FeatureEncoder, forest: ExplainableForest) {
-    const index = new Map<string, number>(ATTRIBUTES.map((a, i) => [a.name, i]));
     this.#encoder = encoder;
-    this.#shap = new TreeShapExplainer(forest, {
-      count: ATTRIBUTES.length,
-      ofColumn: encoder.columns.map((column) => column.sources.map((name) => index.get(name)!)),
-    });
+    this.#shap = new TreeShapExplainer(forest, attributePlayers(encoder));
     this.#row = new Float64Array(encoder.nFeatures);
   }
 
@@ -90,12 +86,34 @@ export class AttributeExplainer {
   /** Contributions of every attribute and the `count` largest as reasons. */
   explain(applicant: Applicant, count = DEFAULT_REASON_COUNT): Explanation {
     const contributions = this.contributionsOfRow(this.#encoder.transformOne(applicant, this.#row));
-    return {
-      baseValue: this.baseValue,
-      contributions,
-      reasons: topContributions(contributions, count).map((c) => reason(applicant, c)),
-    };
+    return explanationOf(applicant, this.baseValue, contributions, count);
   }
+}
+
+/**
+ * The players of the attribute-level game for an encoder's columns: the 20 attributes, each column
+ * known once all its source attributes are. Workers explaining off the main thread use the same.
+ */
+export function attributePlayers(encoder: FeatureEncoder): ShapPlayers {
+  const index = new Map<string, number>(ATTRIBUTES.map((a, i) => [a.name, i]));
+  return {
+    count: ATTRIBUTES.length,
+    ofColumn: encoder.columns.map((column) => column.sources.map((name) => index.get(name)!)),
+  };
+}
+
+/** An explanation from contributions computed elsewhere (e.g. on a worker thread). */
+export function explanationOf(
+  applicant: Applicant,
+  baseValue: number,
+  contributions: Float64Array,
+  count = DEFAULT_REASON_COUNT,
+): Explanation {
+  return {
+    baseValue,
+    contributions,
+    reasons: topContributions(contributions, count).map((c) => reason(applicant, c)),
+  };
 }
 
 /** The `count` non-zero contributions largest in magnitude, largest first (ties in schema order). */
