@@ -8,8 +8,8 @@ import { PlattCalibrator, type PlattJSON } from "./calibration.ts";
 import type { DriftReference } from "../monitoring/reference.ts";
 import { type PointsExplanation, pointsFromContributions } from "./points.ts";
 import {
-  attributePlayers,
   AttributeExplainer,
+  attributePlayers,
   DEFAULT_REASON_COUNT,
   type Explanation,
   explanationOf,
@@ -165,7 +165,11 @@ export class CreditModel {
   }
 
   /** Explanation of `applicant` from contributions computed elsewhere (a worker thread). */
-  explanationFrom(applicant: Applicant, contributions: Float64Array, count = DEFAULT_REASON_COUNT): Explanation {
+  explanationFrom(
+    applicant: Applicant,
+    contributions: Float64Array,
+    count = DEFAULT_REASON_COUNT,
+  ): Explanation {
     return explanationOf(applicant, this.explainer.baseValue, contributions, count);
   }
 

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { ATTRIBUTES, type AttributeName, type Label } from "../data/schema.ts";
+import { type AttributeName, ATTRIBUTES, type Label } from "../data/schema.ts";
 import type { Applicant } from "../data/schema.ts";
 import { valueLabel } from "./reasons.ts";
 
@@ -49,7 +49,9 @@ export function pointsFromContributions(
   let gap = 0;
   for (let i = 0; i < contributions.length; i++) gap += contributions[i];
   const basePoints = score(baseValue);
-  const slope = Math.abs(gap) < SECANT_MIN_GAP ? derivative(probability) : (score(probability) - basePoints) / gap;
+  const slope = Math.abs(gap) < SECANT_MIN_GAP
+    ? derivative(probability)
+    : (score(probability) - basePoints) / gap;
   const points = new Float64Array(contributions.length);
   for (let i = 0; i < contributions.length; i++) points[i] = contributions[i] * slope;
   return { basePoints, points, slope };
