@@ -138,6 +138,7 @@ export const ModelInfo = z.object({
   loaded_at: z.string(),
   objective: z.string(),
   threshold: z.number(),
+  pd_threshold: z.number().openapi({ description: "The decision threshold on the calibrated PD scale." }),
   review_margin: z.number(),
   params: z.record(z.string(), z.unknown()),
   metrics: z.record(z.string(), z.unknown()).openapi({
