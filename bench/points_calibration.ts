@@ -17,7 +17,10 @@ const { engineered_features: engineered, threshold: _t, ...forest } = run.params
 const table = await loadCreditTable("data/german.data");
 const y = table.bad!;
 const X = FeatureEncoder.fit(table.frame, { engineered }).transformFrame(table.frame);
-const oof = await outOfFoldProbabilities(X, y, stratifiedKFold(y, { k: 5, seed: 42 }), { ...forest, seed: 42 });
+const oof = await outOfFoldProbabilities(X, y, stratifiedKFold(y, { k: 5, seed: 42 }), {
+  ...forest,
+  seed: 42,
+});
 
 /** Least squares PD = α + β·p, clipped into (0, 1). */
 function fitLinear(labels: number[], p: number[]) {
@@ -42,5 +45,7 @@ for (const [name, values] of Object.entries(pd)) {
     brier += (q - y[i]) ** 2;
     logLoss -= y[i] ? Math.log(q) : Math.log(1 - q);
   }
-  console.log(`${name.padEnd(7)} Brier ${(brier / y.length).toFixed(4)}  log loss ${(logLoss / y.length).toFixed(4)}`);
+  console.log(
+    `${name.padEnd(7)} Brier ${(brier / y.length).toFixed(4)}  log loss ${(logLoss / y.length).toFixed(4)}`,
+  );
 }
