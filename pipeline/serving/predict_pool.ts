@@ -5,6 +5,11 @@
  * previous ones. Matrices and results move by transfer, not copy; each worker is sent a forest
  * once per key (the model's sha256), so a model swap needs no pool restart.
  *
+ * The same workers compute explanations (attribute-level TreeSHAP, {@link PredictionPool.explain})
+ * for `/predict` and explained batches, so the ~ms of an explanation runs beside the event loop on
+ * every core. The worker runs the very `TreeShapExplainer` the main thread would, on a structured
+ * clone of the same trees: its values are bit-identical (tests/serving/points_test.ts).
+ *
  * `deno compile` must be told about the worker module: `--include pipeline/serving/predict_worker.ts`.
  * @module
  */
