@@ -103,18 +103,6 @@ export class AttributeExplainer {
   }
 }
 
-/**
- * The players of the attribute-level game for an encoder's columns: the 20 attributes, each column
- * known once all its source attributes are. Workers explaining off the main thread use the same.
- */
-export function attributePlayers(encoder: FeatureEncoder): ShapPlayers {
-  const index = new Map<string, number>(ATTRIBUTES.map((a, i) => [a.name, i]));
-  return {
-    count: ATTRIBUTES.length,
-    ofColumn: encoder.columns.map((column) => column.sources.map((name) => index.get(name)!)),
-  };
-}
-
 /** An explanation from contributions computed elsewhere (e.g. on a worker thread). */
 export function explanationOf(
   applicant: Applicant,
