@@ -23,6 +23,8 @@ import { batchToCsv, batchToJson, errorsNote, errorsTruncated } from "../batch_f
 import { DecisionTrail, requestIds } from "../audit/log.ts";
 import { jsonBody, readText, requireMediaType } from "../body.ts";
 import { type App, type AppDeps, requireModel } from "../context.ts";
+import type { ServingModel } from "../model_holder.ts";
+import type { Applicant as ApplicantValue } from "../../data/schema.ts";
 import { ApiError, validationError } from "../errors.ts";
 import { predict } from "../prediction.ts";
 import { csvBatchInputs, jsonBatchInputs } from "./audit.ts";
@@ -83,6 +85,7 @@ export function registerPredictRoutes(
       requestId: c.get("requestId"),
       extensions,
       query: (name) => c.req.query(name),
+      contributions: await explainOnPool(deps, serving, applicant, c.req.query("explain")),
     });
     await trail.predicted(answer, applicant, serving, c.get("correlationId") ?? null); // durable before the answer
     metrics.predictions(answer.decision);
@@ -187,6 +190,27 @@ export function registerPredictRoutes(
     }
     return c.json(batchToJson(result, header));
   });
+}
+
+/**
+ * The applicant's attribute Shapley values computed on the worker pool, so that explanations use
+ * every core and keep the event loop free; undefined (explained inline) without a pool or when
+ * `explain=false`.
+ */
+function explainOnPool(
+  deps: AppDeps,
+  serving: ServingModel,
+  applicant: ApplicantValue,
+  explain: string | undefined,
+): Promise<Float64Array> | undefined {
+  if (!deps.pool || explain === "false" || explain === "0") return undefined;
+  const { model } = serving;
+  return deps.pool.explain(
+    serving.sha256,
+    { forest: model.forest, players: model.players },
+    model.encodeOne(applicant),
+    1,
+  );
 }
 
 function countDecisions(
