@@ -1,0 +1,469 @@
+/**
+ * `deno task test:container`: builds the Dockerfile's image with podman and runs it for real on this
+ * machine, then checks what a user of `docker run` relies on.
+ *
+ * `podman run` cannot start containers here (crun cannot set RLIMIT_NOFILE/NPROC), so the image's
+ * exported filesystem runs under chroot(8): its entrypoint, user, working directory, environment,
+ * volumes and HEALTHCHECK all come from `podman inspect`, but there are no namespaces or cgroups.
+ *
+ * Steps: the local stand-ins for the base images (cached, see base_images.ts) → `podman build
+ * --isolation chroot` → `podman export` → run the entrypoint under chroot as the image's user →
+ * checks → clean-up of images, containers, mounts and files, on failure and on Ctrl-C too. Podman uses
+ * a storage of its own under a temporary folder, so a run leaves no image or layer behind.
+ * Needs root (debootstrap, chroot, mount). `CREDIT_RISK_CI_CACHE` overrides the cache folder.
+ * @module
+ */
+
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { ATTRIBUTES } from "../../pipeline/data/schema.ts";
+import { DEFAULT_CONFIG } from "../../pipeline/serving/config.ts";
+import { debianSlim, denoBinary, denoDebian } from "./base_images.ts";
+import { CommandError, type Log, run, status } from "./process.ts";
+import { imageConfig, mountsUnder, resolveUser, Rootfs, snapshot, snapshotDiff } from "./rootfs.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+
+const NOTICE = `test:container — NOTE: this runs the image's FILESYSTEM and ENTRYPOINT under chroot(8), as the
+image's user; it is NOT a namespaced container. \`podman run\` cannot start containers on this machine
+(crun: setrlimit RLIMIT_NOFILE/NPROC: Operation not permitted), so the image is built with
+\`podman build --isolation chroot\`, exported, and its entrypoint, USER, WORKDIR, ENV, VOLUME and
+HEALTHCHECK are read from \`podman inspect\` and applied by hand. There is no network, PID or mount
+namespace and no cgroup: the server listens on the host's loopback.`;
+
+/** One process the image runs: chroot's arguments and the process once spawned. */
+interface InImage {
+  args: string[];
+  child?: Deno.ChildProcess;
+}
+
+/** Clean-up steps, run last-in first-out, each whatever the others do. */
+class Cleanup {
+  readonly #steps: [string, () => Promise<unknown>][] = [];
+  #ran = false;
+  constructor(readonly log: Log) {}
+  push(name: string, step: () => Promise<unknown>): void {
+    this.#steps.push([name, step]);
+  }
+  async run(): Promise<string[]> {
+    if (this.#ran) return [];
+    this.#ran = true;
+    const failures: string[] = [];
+    while (this.#steps.length > 0) {
+      const [name, step] = this.#steps.pop()!;
+      try {
+        await step();
+        this.log(`cleaned up: ${name}`);
+      } catch (error) {
+        failures.push(`${name}: ${(error as Error).message}`);
+        this.log(`FAILED to clean up ${name}: ${(error as Error).message}`);
+      }
+    }
+    return failures;
+  }
+}
+
+/** Results of the checks; a failed check is reported and the others still run where they can. */
+class Checks {
+  passed = 0;
+  readonly failed: string[] = [];
+  constructor(readonly log: Log) {}
+  async check(name: string, body: () => Promise<string> | string): Promise<boolean> {
+    try {
+      const detail = await body();
+      this.passed++;
+      this.log(`ok   ${name}${detail ? ` — ${detail}` : ""}`);
+      return true;
+    } catch (error) {
+      this.failed.push(name);
+      this.log(`FAIL ${name} — ${(error as Error).message}`);
+      return false;
+    }
+  }
+}
+
+function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+/** The default of an `ARG` in the Dockerfile. */
+export function dockerfileArg(dockerfile: string, name: string): string {
+  const value = dockerfile.match(new RegExp(`^ARG ${name}=(\\S+)`, "m"))?.[1];
+  if (!value) throw new Error(`the Dockerfile has no ARG ${name}=…`);
+  return value;
+}
+
+/** The `--allow-*` flags of a command line. */
+export function permissionFlags(argv: readonly string[]): string[] {
+  return argv.filter((a) => a.startsWith("--allow-")).sort();
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const megabytes = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+/** A row of the production run's test split, as an applicant, with the P(bad) recorded at training time. */
+async function testSplitApplicant(): Promise<{ applicant: Record<string, string | number>; recorded: number }> {
+  const registry = JSON.parse(await Deno.readTextFile(`${ROOT}/models/registry.json`));
+  const production = registry.models.find((m: { stage: string }) => m.stage === "production");
+  assert(production, "models/registry.json has no production model");
+  const csv = await Deno.readTextFile(`${ROOT}/models/runs/${production.run_id}/predictions.csv`);
+  const [row, , probability] = csv.split("\n")[1].split(",");
+  const line = (await Deno.readTextFile(`${ROOT}/data/german.data`)).split("\n")[Number(row)];
+  const values = line.trim().split(/\s+/);
+  const applicant = Object.fromEntries(
+    ATTRIBUTES.map((a) => [a.name, a.kind === "numeric" ? Number(values[a.position - 1]) : values[a.position - 1]]),
+  );
+  return { applicant, recorded: Number(probability) };
+}
+
+async function main(): Promise<number> {
+  const started = performance.now();
+  const log: Log = (line) => console.log(`[${seconds(performance.now() - started).padStart(7)}] ${line}`);
+  console.log(NOTICE);
+  if (Deno.uid() !== 0) {
+    console.error("test:container: needs root (debootstrap, chroot, mount); CI runs as root");
+    return 1;
+  }
+  const checks = new Checks(log);
+  const timings: string[] = [];
+  let serverOutput = "";
+  const cleanup = new Cleanup(log);
+  const runId = crypto.randomUUID().slice(0, 8);
+  const work = await Deno.makeTempDir({ prefix: "credit-risk-container-" });
+  cleanup.push(`the work folder ${work}`, async () => {
+    const left = await mountsUnder(work);
+    if (left.length > 0) throw new Error(`not deleting ${work}: still mounted: ${left.join(", ")}`);
+    await Deno.remove(work, { recursive: true });
+  });
+  // A storage of this run's own: removing it removes every image, layer and container the run made.
+  const storage = ["--root", join(work, "storage"), "--runroot", join(work, "runroot")];
+  const podman = (args: string[], options: { quiet?: boolean; allowFailure?: boolean } = {}) =>
+    run("podman", [...storage, ...args], { log, ...options });
+  cleanup.push("podman's storage of this run (its containers, images and layers)", async () => {
+    await run("podman", [...storage, "rm", "--all", "--force"], { log });
+    await run("podman", [...storage, "rmi", "--all", "--force"], { log });
+  });
+  const onSignal = async () => {
+    log("interrupted: cleaning up");
+    await cleanup.run();
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+
+  try {
+    // 1. The base images' stand-ins.
+    const dockerfile = await Deno.readTextFile(`${ROOT}/Dockerfile`);
+    const version = dockerfileArg(dockerfile, "DENO_VERSION");
+    const runtimeImage = dockerfileArg(dockerfile, "RUNTIME_IMAGE");
+    const suite = runtimeImage.match(/^debian:(\w+)-slim$/)?.[1];
+    assert(suite, `RUNTIME_IMAGE ${runtimeImage} is not a debian:<suite>-slim image`);
+    const home = Deno.env.get("XDG_CACHE_HOME") || `${Deno.env.get("HOME") ?? "/root"}/.cache`;
+    const cacheDir = Deno.env.get("CREDIT_RISK_CI_CACHE") || `${home}/credit-risk-ci`;
+    await Deno.mkdir(cacheDir, { recursive: true });
+    log(`base images: stand-ins cached in ${cacheDir}`);
+    const debian = await debianSlim(cacheDir, suite, work, log);
+    const deno = await denoDebian(cacheDir, debian, await denoBinary(version, cacheDir, log), version, work, log);
+    const tags: Record<string, string> = {};
+    for (const base of [debian, deno]) {
+      const tag = `localhost/credit-risk-ci/${base.official.replace(/^.*\//, "")}`;
+      await podman(["import", ...base.changes.flatMap((c) => ["--change", c]), base.tar, tag], { quiet: true });
+      tags[base.official] = tag;
+      log(
+        `${base.official} stand-in: ${base.built ? "built" : "from the cache"} in ${base.seconds.toFixed(1)} s ` +
+          `(${base.tar}), imported as ${tag}`,
+      );
+    }
+    timings.push(`base images ${seconds(performance.now() - started)} (${debian.built || deno.built ? "built" : "cached"})`);
+
+    // 2. The build.
+    const image = "localhost/credit-risk-ci/credit-risk:test";
+    const buildArgs = [
+      "build",
+      "--isolation",
+      "chroot",
+      "--format",
+      "docker", // HEALTHCHECK is Docker's: the OCI format drops it
+      "--pull=never",
+      "--build-arg",
+      `DENO_IMAGE=${tags[deno.official]}`,
+      "--build-arg",
+      `RUNTIME_IMAGE=${tags[debian.official]}`,
+    ];
+    const ca = Deno.env.get("DENO_CERT") || Deno.env.get("SSL_CERT_FILE");
+    if (ca && (await Deno.stat(ca).catch(() => null))) {
+      // Behind a TLS-intercepting proxy, deno install inside the build needs the host's CA bundle.
+      buildArgs.push("--volume", `${ca}:/run/build-ca.pem:ro`, "--build-arg", "DENO_CERT=/run/build-ca.pem");
+    }
+    buildArgs.push("--tag", image, ROOT);
+    const buildStarted = performance.now();
+    const buildLog = await podman(buildArgs);
+    await Deno.writeTextFile(join(work, "build.log"), buildLog);
+    const pruned = buildLog.match(/^prune_node_modules: .*$/m)?.[0];
+    if (pruned) log(pruned.replace(/: [^:]*$/, ""));
+    log(`built ${image} in ${seconds(performance.now() - buildStarted)}`);
+    timings.push(`podman build ${seconds(performance.now() - buildStarted)}`);
+    const checksStarted = performance.now();
+
+    // 3. What a runtime reads from the image.
+    const config = imageConfig(JSON.parse(await podman(["image", "inspect", image], { quiet: true })));
+    const history = JSON.parse(await podman(["history", "--format", "json", image], { quiet: true })) as {
+      size: number;
+      createdBy?: string;
+      CreatedBy?: string;
+    }[];
+    log(`image size ${megabytes(config.size)}; its layers, largest first:`);
+    for (const layer of history.filter((l) => l.size > 0).sort((a, b) => b.size - a.size)) {
+      const step = (layer.createdBy ?? layer.CreatedBy ?? "").replace("/bin/sh -c #(nop) ", "").slice(0, 90);
+      log(`  ${megabytes(layer.size).padStart(9)}  ${step}`);
+    }
+    const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`)).tasks as Record<string, string>;
+    const auditDir = `${config.workdir}/${DEFAULT_CONFIG.auditPath!.replace(/\/[^/]+$/, "")}`;
+    const portEnv = config.env.find((e) => e.startsWith("PORT="))?.slice(5);
+    await checks.check("the image's settings", () => {
+      assert(config.user && config.user !== "root" && config.user !== "0", `USER is ${config.user}`);
+      assert(config.exposedPorts.includes(`${portEnv}/tcp`), `EXPOSE ${config.exposedPorts} but PORT=${portEnv}`);
+      assert(config.volumes.includes(auditDir), `VOLUME ${config.volumes} lacks the audit trail's ${auditDir}`);
+      assert(config.healthcheck, "no HEALTHCHECK");
+      const argv = [...config.entrypoint, ...config.cmd];
+      assert(argv.slice(0, 3).join(" ") === "deno run --cached-only", `ENTRYPOINT ${argv.join(" ")}`);
+      const served = permissionFlags(tasks.serve.split(/\s+/));
+      assert(
+        JSON.stringify(permissionFlags(argv)) === JSON.stringify(served),
+        `ENTRYPOINT permissions ${permissionFlags(argv)} differ from the serve task's ${served}`,
+      );
+      return `USER ${config.user}, WORKDIR ${config.workdir}, EXPOSE ${config.exposedPorts}, ` +
+        `VOLUME ${config.volumes}, the serve task's permissions`;
+    });
+
+    // 4. The filesystem, with /proc, /dev and the volumes a runtime would provide.
+    const rootfs = await Rootfs.export(image, join(work, "rootfs"), log);
+    cleanup.push("the exported filesystem", () => rootfs.remove());
+    cleanup.push("its mounts", () => rootfs.unmountAll());
+    await rootfs.prepareSystem();
+    const user = resolveUser(
+      config.user,
+      await Deno.readTextFile(rootfs.path("etc/passwd")),
+      await Deno.readTextFile(rootfs.path("etc/group")),
+    );
+    const volumes = new Map<string, string>();
+    for (const [index, inside] of config.volumes.entries()) {
+      // Like a new named volume: a fresh folder with the owner and mode the image gives that path.
+      const host = join(work, "volumes", String(index));
+      await Deno.mkdir(host, { recursive: true });
+      const info = await Deno.stat(rootfs.path(inside));
+      await Deno.chown(host, info.uid, info.gid);
+      await Deno.chmod(host, info.mode! & 0o7777);
+      await rootfs.bindVolume(host, inside);
+      volumes.set(inside, host);
+    }
+    await checks.check("no browser, test tools or sources of tests in the image", async () => {
+      const found: string[] = [];
+      for (
+        const path of [
+          "usr/bin/chromium",
+          "usr/lib/chromium",
+          `${config.workdir}/tests`,
+          `${config.workdir}/bench`,
+          `${config.workdir}/notebooks`,
+          `${config.workdir}/node_modules/.deno/puppeteer-core@25.16.0`,
+          `${config.workdir}/node_modules/puppeteer-core`,
+          `${config.workdir}/node_modules/fast-check`,
+          `${config.workdir}/node_modules/.deno/nodejs-polars-linux-x64-musl@0.25.2`,
+        ]
+      ) if (await Deno.lstat(rootfs.path(path)).catch(() => null)) found.push(path);
+      assert(found.length === 0, `found ${found.join(", ")}`);
+      return "no chromium, puppeteer-core, fast-check, tests/, bench/, notebooks/ or musl build of polars";
+    });
+
+    const untouched = ["proc", "dev", ...config.volumes.map((v) => v.slice(1))];
+    const before = await snapshot(rootfs.dir, untouched);
+    const port = freePort();
+    // What `docker run -e PORT=… -e HOST=127.0.0.1` would set: here the host's network is the image's.
+    const env = [...config.env, `PORT=${port}`, "HOST=127.0.0.1"];
+    const inImage = (argv: string[]): InImage => ({ args: rootfs.command(user, config.workdir, env, argv) });
+    const healthcheckArgv = config.healthcheck!.test[0] === "CMD-SHELL"
+      ? ["/bin/sh", "-c", config.healthcheck!.test[1]]
+      : config.healthcheck!.test.slice(1);
+    const healthcheck = async () => {
+      const t = performance.now();
+      const child = new Deno.Command("chroot", { args: inImage(healthcheckArgv).args, stdout: "null", stderr: "piped" })
+        .spawn();
+      const timer = setTimeout(() => child.kill("SIGKILL"), config.healthcheck!.timeoutMs);
+      const { code } = await child.output();
+      clearTimeout(timer);
+      return { code, ms: performance.now() - t };
+    };
+
+    // 5. The server: the image's entrypoint, as its user, in its working directory.
+    const server = inImage([...config.entrypoint, ...config.cmd]);
+    log(`$ chroot ${server.args.join(" ")}`);
+    const spawned = performance.now();
+    server.child = new Deno.Command("chroot", { args: server.args, stdout: "piped", stderr: "piped" }).spawn();
+    const output = Promise.all([
+      server.child.stdout.pipeTo((await Deno.create(join(work, "server.stdout"))).writable),
+      server.child.stderr.pipeTo((await Deno.create(join(work, "server.stderr"))).writable),
+    ]);
+    serverOutput = work;
+    cleanup.push("the server process", async () => {
+      try {
+        server.child!.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await server.child!.status;
+    });
+    const url = `http://127.0.0.1:${port}`;
+    const serving = await checks.check("GET /health", async () => {
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
+        const response = await fetch(`${url}/health`).catch(() => null);
+        if (response?.ok) {
+          const body = await response.json();
+          assert(body.status === "ok", JSON.stringify(body));
+          return `200 ${JSON.stringify(body)}, ${seconds(performance.now() - spawned)} after the entrypoint started`;
+        }
+        await response?.body?.cancel();
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error("no 200 from /health within 60 s");
+    });
+    let requestId = "";
+    if (serving) {
+      await checks.check("GET /ready", async () => {
+        const response = await fetch(`${url}/ready`);
+        await response.body?.cancel();
+        assert(response.status === 200, `status ${response.status}`);
+        return "200: the production model is loaded";
+      });
+      await checks.check("POST /predict, with its reasons", async () => {
+        const { applicant, recorded } = await testSplitApplicant();
+        const response = await fetch(`${url}/predict`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(applicant),
+        });
+        const body = await response.json();
+        assert(response.status === 200, `status ${response.status}: ${JSON.stringify(body)}`);
+        // The oracle: the probability the training run recorded for this test-split row.
+        assert(Math.abs(body.probability_bad - recorded) < 1e-9, `P(bad) ${body.probability_bad} ≠ ${recorded}`);
+        const expected = body.probability_bad >= body.threshold ? "decline" : "approve";
+        assert(body.decision === expected, `decision ${body.decision} at P(bad) ${body.probability_bad}`);
+        assert(Array.isArray(body.reasons) && body.reasons.length > 0, "no reasons");
+        for (const reason of body.reasons) {
+          assert(reason.sentence?.en && reason.sentence?.es, `reason without sentences: ${JSON.stringify(reason)}`);
+          assert(
+            (reason.contribution > 0) === (reason.direction === "raises"),
+            `direction ${reason.direction} for contribution ${reason.contribution}`,
+          );
+        }
+        requestId = body.request_id;
+        return `P(bad) ${body.probability_bad.toFixed(4)} as recorded at training, ${body.decision}, ` +
+          `${body.reasons.length} reasons, first: "${body.reasons[0].sentence.en}"`;
+      });
+      await checks.check("the HEALTHCHECK command while serving", async () => {
+        const { code, ms } = await healthcheck();
+        assert(code === 0, `exit ${code}`);
+        return `exit 0 in ${seconds(ms)} (timeout ${seconds(config.healthcheck!.timeoutMs)}): ${
+          healthcheckArgv.join(" ")
+        }`;
+      });
+    }
+    await checks.check("SIGTERM stops the server cleanly", async () => {
+      server.child!.kill("SIGTERM");
+      const { code } = await server.child!.status;
+      await output;
+      assert(code === 0, `exit ${code}`);
+      return "exit 0";
+    });
+    await checks.check("the HEALTHCHECK command once stopped", async () => {
+      const { code } = await healthcheck();
+      assert(code !== 0, "exit 0 with no server");
+      return `exit ${code}`;
+    });
+    await checks.check("the decision is in the audit volume", () => {
+      const db = new DatabaseSync(join(volumes.get(auditDir)!, "audit.sqlite"), { readOnly: true });
+      try {
+        const rows = db.prepare("SELECT request_id FROM decisions").all() as { request_id: string }[];
+        assert(rows.length === 1 && rows[0].request_id === requestId, `rows ${JSON.stringify(rows)}`);
+      } finally {
+        db.close();
+      }
+      return `1 row, request ${requestId}, in the host folder mounted at ${auditDir}`;
+    });
+    await checks.check("the server wrote nothing outside its audit volume", async () => {
+      const changes = snapshotDiff(before, await snapshot(rootfs.dir, untouched));
+      assert(changes.length === 0, changes.slice(0, 20).join(", "));
+      return `${before.size} paths unchanged`;
+    });
+
+    // 6. Who may write where: the entrypoint's own flags, then all writes granted by Deno (the OS alone).
+    const probe = `/tmp/write-probe-${runId}.ts`;
+    await Deno.copyFile(`${ROOT}/tests/container/probe.ts`, rootfs.path(probe));
+    const targets = [
+      ...config.volumes.map((v) => `${v}/probe-${runId}`),
+      ...["", "/models", "/node_modules", "/pipeline", "/static"].map((d) => `${config.workdir}${d}/probe-${runId}`),
+      ...["/tmp", config.env.find((e) => e.startsWith("DENO_DIR="))?.slice(9) ?? "/deno-dir", "/etc", "/usr/bin", "/"]
+        .map((d) => `${d.replace(/\/$/, "")}/probe-${runId}`),
+    ];
+    const probeWith = async (argv: string[]) => {
+      const script = argv.findIndex((a, i) => i > argv.indexOf("run") && !a.startsWith("-"));
+      const args = inImage([...argv.slice(0, script), probe, JSON.stringify(targets)]).args;
+      const result = await status("chroot", args);
+      assert(result.code === 0, `the probe failed: ${result.stderr}`);
+      return JSON.parse(result.stdout) as Record<string, string>;
+    };
+    const volumeTargets = new Set(targets.slice(0, config.volumes.length));
+    await checks.check("with the entrypoint's permissions, only the audit volume is writable", async () => {
+      const outcomes = await probeWith([...config.entrypoint]);
+      const wrong = targets.filter((t) => (outcomes[t] === "written") !== volumeTargets.has(t));
+      assert(wrong.length === 0, wrong.map((t) => `${t}: ${outcomes[t]}`).join(", "));
+      const byDeno = targets.filter((t) => outcomes[t] === "deno").length;
+      return `written: ${[...volumeTargets].join(", ")}; refused: ${targets.length - volumeTargets.size} ` +
+        `other paths (${byDeno} by Deno's --allow-write, ${targets.length - volumeTargets.size - byDeno} by the OS)`;
+    });
+    await checks.check("as the image's user, the OS alone lets it write only the volume and /tmp", async () => {
+      const widened = config.entrypoint.map((a) => a.startsWith("--allow-write") ? "--allow-write" : a);
+      const outcomes = await probeWith(widened);
+      const writable = targets.filter((t) => outcomes[t] === "written");
+      const expected = [...volumeTargets, `/tmp/probe-${runId}`];
+      assert(
+        JSON.stringify(writable.sort()) === JSON.stringify(expected.sort()),
+        `writable: ${writable.join(", ")}; ${JSON.stringify(outcomes)}`,
+      );
+      return `uid ${user.uid} may write ${writable.join(", ")}; the app, models, node_modules, ` +
+        `DENO_DIR, /etc, /usr/bin and / are refused (EACCES)`;
+    });
+    await Deno.remove(rootfs.path(probe));
+    timings.push(`export, run and checks ${seconds(performance.now() - checksStarted)}`);
+  } catch (error) {
+    checks.failed.push("setup");
+    log(`FAIL ${error instanceof CommandError ? error.message : (error as Error).stack}`);
+  } finally {
+    if (checks.failed.length > 0 && serverOutput) {
+      for (const name of ["server.stdout", "server.stderr"]) {
+        const text = await Deno.readTextFile(join(serverOutput, name)).catch(() => "");
+        console.log(`--- the server's ${name.slice(7)}, last lines:\n${text.split("\n").slice(-30).join("\n")}`);
+      }
+    }
+    const left = await cleanup.run();
+    if (left.length > 0) checks.failed.push(...left.map((l) => `clean-up: ${l}`));
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+  }
+  const total = seconds(performance.now() - started);
+  if (timings.length > 0) console.log(`test:container timings: ${timings.join(", ")}`);
+  console.log(
+    `test:container: ${checks.passed} passed, ${checks.failed.length} failed in ${total} ` +
+      `(the image's filesystem and entrypoint under chroot, not a namespaced container)` +
+      (checks.failed.length ? `\nfailed: ${checks.failed.join("; ")}` : ""),
+  );
+  return checks.failed.length === 0 ? 0 : 1;
+}
+
+if (import.meta.main) Deno.exit(await main());
