@@ -34,6 +34,9 @@ path-exclude /usr/share/man/*
 
 const PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+/** `DENO_DIR` of the Deno stand-in, as in the official image. */
+export const STAND_IN_DENO_DIR = "/deno-dir";
+
 /** A base image stand-in: its tarball in the cache and the image settings `podman import` gives it. */
 export interface BaseImage {
   /** What it stands in for, e.g. `debian:bookworm-slim`. */
@@ -51,7 +54,8 @@ export interface BaseImage {
 export function aptMirror(sources: string, suite: string): string | null {
   // deb822 stanzas (*.sources) first, then one-line entries (sources.list).
   for (const stanza of sources.split(/\n\s*\n/)) {
-    const field = (name: string) => stanza.match(new RegExp(`^${name}:\\s*(.+)$`, "mi"))?.[1].trim().split(/\s+/);
+    const field = (name: string) =>
+      stanza.match(new RegExp(`^${name}:\\s*(.+)$`, "mi"))?.[1].trim().split(/\s+/);
     const uris = field("URIs"), suites = field("Suites"), components = field("Components");
     if (uris && suites?.includes(suite) && components?.includes("main") && !/security/.test(uris[0])) {
       return uris[0];
@@ -89,7 +93,7 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Removes cached tarballs of `prefix` other than `keep`. */
+/** Removes cached tarballs named `prefix…` but not `keep…`: older recipes, suites or versions. */
 async function dropStale(cacheDir: string, prefix: string, keep: string): Promise<void> {
   for await (const entry of Deno.readDir(cacheDir)) {
     if (entry.name.startsWith(prefix) && !entry.name.startsWith(keep)) {
@@ -136,7 +140,7 @@ export async function debianSlim(
   await tarInto(rootfs, tar, log);
   await writeJsonAtomic(`${tar}.json`, { ...recipe, built_at: new Date().toISOString() });
   await Deno.remove(rootfs, { recursive: true });
-  await dropStale(cacheDir, name, `${name}${key}`);
+  await dropStale(cacheDir, "debian-", `${name}${key}`);
   return { ...image, built: true, seconds: (performance.now() - started) / 1000 };
 }
 
@@ -159,7 +163,9 @@ async function slim(rootfs: string): Promise<void> {
       }
     }
   };
-  for (const dir of ["usr/share/doc", "usr/share/groff", "usr/share/info", "usr/share/linda"]) await clear(dir);
+  for (const dir of ["usr/share/doc", "usr/share/groff", "usr/share/info", "usr/share/linda"]) {
+    await clear(dir);
+  }
   for (const dir of ["usr/share/lintian/overrides", "usr/share/locale", "usr/share/man"]) await clear(dir);
   await clear("var/lib/apt/lists", (p) => p.endsWith("/partial"));
   await clear("var/cache/apt", (p) => p.endsWith("/archives"));
@@ -171,7 +177,10 @@ async function slim(rootfs: string): Promise<void> {
 export async function denoBinary(version: string, cacheDir: string, log: Log): Promise<string> {
   if (Deno.version.deno === version) return Deno.execPath();
   const prefix = join(cacheDir, `npm-deno-${version}`);
-  const candidates = [`${prefix}/node_modules/deno/deno`, `${prefix}/node_modules/@deno/linux-x64-glibc/deno`];
+  const candidates = [
+    `${prefix}/node_modules/deno/deno`,
+    `${prefix}/node_modules/@deno/linux-x64-glibc/deno`,
+  ];
   for (const path of candidates) if (await exists(path)) return path;
   log(`this test runs on Deno ${Deno.version.deno}; installing deno@${version} from npm for the image`);
   await run("npm", ["install", "--no-save", "--prefix", prefix, `deno@${version}`], { log, quiet: true });
@@ -193,7 +202,12 @@ export async function denoDebian(
   const key = (await sha256Text(JSON.stringify(recipe))).slice(0, 16);
   const name = `deno-debian-${version}-`;
   const tar = join(cacheDir, `${name}${key}.tar`);
-  const changes = [`ENV=${PATH}`, "ENV=DENO_DIR=/deno-dir/", "ENV=DENO_INSTALL_ROOT=/usr/local", 'CMD=["deno"]'];
+  const changes = [
+    `ENV=${PATH}`,
+    `ENV=DENO_DIR=${STAND_IN_DENO_DIR}/`,
+    "ENV=DENO_INSTALL_ROOT=/usr/local",
+    'CMD=["deno"]',
+  ];
   const image = { official: `denoland/deno:debian-${version}`, tar, key, changes };
   if (await exists(tar)) return { ...image, built: false, seconds: (performance.now() - started) / 1000 };
 
@@ -204,13 +218,13 @@ export async function denoDebian(
   await Deno.copyFile(binary, join(rootfs, "usr/bin/deno"));
   await Deno.chmod(join(rootfs, "usr/bin/deno"), 0o755);
   await run("chroot", [rootfs, "useradd", "--uid", "1993", "--user-group", "deno"], { log });
-  await Deno.mkdir(join(rootfs, "deno-dir"));
-  await Deno.chown(join(rootfs, "deno-dir"), 1993, 1993);
+  await Deno.mkdir(join(rootfs, STAND_IN_DENO_DIR));
+  await Deno.chown(join(rootfs, STAND_IN_DENO_DIR), 1993, 1993);
   const reported = await run("chroot", [rootfs, "deno", "--version"], { log });
   if (!reported.includes(`deno ${version} `)) throw new Error(`the stand-in's deno says: ${reported}`);
   await tarInto(rootfs, tar, log);
   await writeJsonAtomic(`${tar}.json`, { ...recipe, source: binary, built_at: new Date().toISOString() });
   await Deno.remove(rootfs, { recursive: true });
-  await dropStale(cacheDir, name, `${name}${key}`);
+  await dropStale(cacheDir, "deno-debian-", `${name}${key}`);
   return { ...image, built: true, seconds: (performance.now() - started) / 1000 };
 }

@@ -18,6 +18,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Nonzero exit codes that are an answer, not a failure. */
   allowFailure?: boolean;
+  /** Receives each line of the output (stdout and stderr) as it comes. */
+  onLine?: (line: string) => void;
 }
 
 /** A command that exited nonzero. */
@@ -36,21 +38,40 @@ export function shellLine(program: string, args: readonly string[]): string {
 }
 
 /** Runs a program to its end; resolves with its standard output, throws {@link CommandError} on failure. */
-export async function run(program: string, args: readonly string[], options: RunOptions = {}): Promise<string> {
+export async function run(
+  program: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<string> {
   const line = shellLine(program, args);
   options.log?.(`$ ${options.quiet ? `${shellLine(program, args.slice(0, 1))} …` : line}`);
-  const output = await new Deno.Command(program, {
+  const child = new Deno.Command(program, {
     args: [...args],
     env: options.env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  if (!output.success && !options.allowFailure) {
-    throw new CommandError(line, output.code, decoder.decode(output.stderr) || decoder.decode(output.stdout));
-  }
-  return decoder.decode(output.stdout);
+  }).spawn();
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    let text = "";
+    let pending = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      text += chunk;
+      if (!options.onLine) continue;
+      const lines = (pending + chunk).split("\n");
+      pending = lines.pop()!;
+      for (const l of lines) options.onLine(l);
+    }
+    if (pending && options.onLine) options.onLine(pending);
+    return text;
+  };
+  const [stdout, stderr, { code }] = await Promise.all([
+    collect(child.stdout),
+    collect(child.stderr),
+    child.status,
+  ]);
+  if (code !== 0 && !options.allowFailure) throw new CommandError(line, code, stderr || stdout);
+  return stdout;
 }
 
 /** Runs a program and returns its exit code and both outputs, whatever the code. */
@@ -58,7 +79,12 @@ export async function status(
   program: string,
   args: readonly string[],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(program, { args: [...args], stdin: "null", stdout: "piped", stderr: "piped" })
+  const output = await new Deno.Command(program, {
+    args: [...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  })
     .output();
   const decoder = new TextDecoder();
   return { code: output.code, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };

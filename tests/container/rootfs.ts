@@ -66,7 +66,9 @@ export function resolveUser(spec: string, passwd: string, group: string): UserId
   if (groupPart !== undefined) {
     const named = groups.find((g) => g[0] === groupPart || g[2] === groupPart);
     gid = named ? Number(named[2]) : Number(groupPart);
-    if (!Number.isInteger(gid)) throw new Error(`USER ${spec}: no group ${groupPart} in the image's /etc/group`);
+    if (!Number.isInteger(gid)) {
+      throw new Error(`USER ${spec}: no group ${groupPart} in the image's /etc/group`);
+    }
   }
   const name = user?.[0];
   const extra = name
@@ -75,12 +77,11 @@ export function resolveUser(spec: string, passwd: string, group: string): UserId
   return { uid, gid, groups: [gid, ...extra.filter((g) => g !== gid)] };
 }
 
-/** The mount points under `dir`, from the kernel's table. */
+/** The mount points under `dir`, as findmnt(8) lists them (Deno only lets -A read /proc/self). */
 export async function mountsUnder(dir: string): Promise<string[]> {
-  const table = await Deno.readTextFile("/proc/self/mountinfo");
-  return table.split("\n").map((line) => line.split(" ")[4])
-    .filter((point): point is string => !!point)
-    .map((point) => point.replace(/\\(\d{3})/g, (_, octal) => String.fromCharCode(parseInt(octal, 8))))
+  const table = await run("findmnt", ["--list", "--noheadings", "--output", "TARGET"]);
+  return table.split("\n")
+    .map((point) => point.replace(/\\x([0-9a-f]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16))))
     .filter((point) => point === dir || point.startsWith(`${dir}/`));
 }
 
@@ -94,20 +95,24 @@ const DEVICES: [string, number, number][] = [
   ["tty", 5, 0],
 ];
 
-/** An exported image filesystem with its mounts; {@link Rootfs.remove} refuses while anything is mounted. */
+/** An exported image's filesystem and what is mounted in it. */
 export class Rootfs {
   readonly #mounted: string[] = [];
 
   constructor(readonly dir: string, readonly log: Log) {}
 
   /** Extracts `podman export` of a container of `image` (the container is removed again). */
-  static async export(image: string, dir: string, log: Log): Promise<Rootfs> {
-    const container = (await run("podman", ["create", image], { log })).trim();
+  static async export(podman: readonly string[], image: string, dir: string, log: Log): Promise<Rootfs> {
+    const [program, ...options] = podman;
+    const container = (await run(program, [...options, "create", image], { log })).trim();
     try {
       await Deno.mkdir(dir, { recursive: true });
       log(`$ podman export ${container.slice(0, 12)} | tar --numeric-owner -C ${dir} -x`);
-      const exporter = new Deno.Command("podman", { args: ["export", container], stdout: "piped", stderr: "piped" })
-        .spawn();
+      const exporter = new Deno.Command(program, {
+        args: [...options, "export", container],
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
       const tar = new Deno.Command("tar", {
         args: ["--numeric-owner", "-C", dir, "-x"],
         stdin: "piped",
@@ -123,7 +128,7 @@ export class Rootfs {
       }
     } finally {
       // podman warns that it cannot reach systemd to drop the health-check timer it never started.
-      await run("podman", ["rm", container], { log, allowFailure: true });
+      await run(program, [...options, "rm", container], { log, allowFailure: true });
     }
     return new Rootfs(dir, log);
   }
@@ -137,11 +142,21 @@ export class Rootfs {
   async prepareSystem(): Promise<void> {
     const dev = this.path("dev");
     await Deno.mkdir(dev, { recursive: true });
+    const missing = async (name: string) => !(await Deno.lstat(join(dev, name)).catch(() => null));
     for (const [name, major, minor] of DEVICES) {
-      await run("mknod", ["-m", "666", join(dev, name), "c", String(major), String(minor)]);
+      if (await missing(name)) {
+        await run("mknod", ["-m", "666", join(dev, name), "c", String(major), String(minor)]);
+      }
     }
-    const links = { fd: "/proc/self/fd", stdin: "/proc/self/fd/0", stdout: "/proc/self/fd/1", stderr: "/proc/self/fd/2" };
-    for (const [name, target] of Object.entries(links)) await Deno.symlink(target, join(dev, name));
+    const links = {
+      fd: "/proc/self/fd",
+      stdin: "/proc/self/fd/0",
+      stdout: "/proc/self/fd/1",
+      stderr: "/proc/self/fd/2",
+    };
+    for (const [name, target] of Object.entries(links)) {
+      if (await missing(name)) await Deno.symlink(target, join(dev, name));
+    }
     await this.#mount(["-t", "proc", "proc"], "proc");
   }
 
@@ -184,13 +199,15 @@ export class Rootfs {
       this.#mounted.pop();
     }
   }
+}
 
-  /** Deletes the filesystem, unless something is still mounted under it (a recursive delete would follow). */
-  async remove(): Promise<void> {
-    const left = await mountsUnder(this.dir);
-    if (left.length > 0) throw new Error(`not deleting ${this.dir}: still mounted: ${left.join(", ")}`);
-    await Deno.remove(this.dir, { recursive: true });
-  }
+/** Bytes of the files under `path` (or of the file itself), symbolic links not followed. */
+export async function sizeOf(path: string): Promise<number> {
+  const info = await Deno.lstat(path);
+  if (!info.isDirectory) return info.size;
+  let bytes = 0;
+  for await (const entry of Deno.readDir(path)) bytes += await sizeOf(join(path, entry.name));
+  return bytes;
 }
 
 /** A file's identity for {@link snapshot}: type, mode, owner, size and modification time. */
@@ -207,7 +224,9 @@ export async function snapshot(dir: string, exclude: readonly string[]): Promise
       const info = await Deno.lstat(child);
       seen.set(
         child.slice(dir.length),
-        `${entry.isDirectory ? "d" : entry.isSymlink ? "l" : "f"} ${info.mode?.toString(8)} ${info.uid}:${info.gid} ` +
+        `${entry.isDirectory ? "d" : entry.isSymlink ? "l" : "f"} ${
+          info.mode?.toString(8)
+        } ${info.uid}:${info.gid} ` +
           `${info.size} ${info.mtime?.getTime()}`,
       );
       if (entry.isDirectory) await walk(child);
