@@ -227,8 +227,6 @@ async function main(): Promise<number> {
       "--format",
       "docker", // HEALTHCHECK is Docker's: the OCI format drops it
       "--pull=never",
-      // One layer per stage: 4 commits instead of 25, the same files and settings.
-      "--layers=false",
       "--build-arg",
       `DENO_IMAGE=${tags[deno.official]}`,
       "--build-arg",
@@ -259,6 +257,19 @@ async function main(): Promise<number> {
 
     // 3. What a runtime reads from the image.
     const config = imageConfig(JSON.parse(await podman(["image", "inspect", image], { quiet: true })));
+    const history = JSON.parse(await podman(["history", "--format", "json", image], { quiet: true })) as {
+      size: number;
+      createdBy?: string;
+      CreatedBy?: string;
+    }[];
+    log("the image's layers, base first:");
+    for (const layer of history.filter((l) => l.size > 0).reverse()) {
+      const step = (layer.createdBy ?? layer.CreatedBy ?? "").replace("/bin/sh -c #(nop) ", "").replace(
+        /\s+/g,
+        " ",
+      );
+      log(`  ${megabytes(layer.size).padStart(9)}  ${step.slice(0, 100)}`);
+    }
     const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`)).tasks as Record<string, string>;
     const auditDir = `${config.workdir}/${DEFAULT_CONFIG.auditPath!.replace(/\/[^/]+$/, "")}`;
     const portEnv = config.env.find((e) => e.startsWith("PORT="))?.slice(5);
