@@ -1,6 +1,8 @@
 /**
  * Small statistics shared by the report, monitoring and charts: quantiles, mean and standard
- * deviation, quantile cut points and the bin a value falls in. A leaf module: it imports nothing.
+ * deviation, quantile cut points and the bin a value falls in; and the ROC AUC of 0/1 labels against
+ * scores with its input checks, shared by the forest's permutation importance and `model/metrics.ts`.
+ * A leaf module: it imports nothing.
  * @module
  */
 
@@ -53,4 +55,65 @@ export function binIndex(edges: readonly number[], value: number): number {
     else hi = mid;
   }
   return lo;
+}
+
+/** Area under the ROC curve as the Mann–Whitney statistic; tied scores count one half. */
+export function rocAuc(labels: ArrayLike<number>, scores: ArrayLike<number>): number {
+  checkBinaryScores(labels, scores);
+  const { positives, negatives } = requireBothClasses(labels, "rocAuc");
+  const order = ascendingOrder(scores);
+  let rankSumBad = 0;
+  for (let start = 0; start < order.length;) {
+    let end = start + 1;
+    while (end < order.length && scores[order[end]] === scores[order[start]]) end++;
+    const averageRank = (start + 1 + end) / 2;
+    for (let i = start; i < end; i++) if (labels[order[i]] === 1) rankSumBad += averageRank;
+    start = end;
+  }
+  return (rankSumBad - (positives * (positives + 1)) / 2) / (positives * negatives);
+}
+
+/** Indices of `scores` in ascending score order, ties in index order. */
+export function ascendingOrder(scores: ArrayLike<number>): Uint32Array {
+  const order = new Uint32Array(scores.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  return order.sort((a, b) => scores[a] - scores[b] || a - b);
+}
+
+/** The number of 1s among 0/1 labels. */
+export function countPositives(labels: ArrayLike<number>): number {
+  let count = 0;
+  for (let i = 0; i < labels.length; i++) count += labels[i];
+  return count;
+}
+
+/** Both class counts; throws a RangeError naming `caller` when either class is absent. */
+export function requireBothClasses(
+  labels: ArrayLike<number>,
+  caller: string,
+): { positives: number; negatives: number } {
+  const positives = countPositives(labels);
+  const negatives = labels.length - positives;
+  if (positives === 0 || negatives === 0) {
+    throw new RangeError(
+      `${caller} needs both classes in labels, got ${positives} bad and ${negatives} good`,
+    );
+  }
+  return { positives, negatives };
+}
+
+/** Throws a RangeError unless `labels` are 0/1, `scores` finite, both non-empty and of one length. */
+export function checkBinaryScores(labels: ArrayLike<number>, scores: ArrayLike<number>): void {
+  if (labels.length !== scores.length) {
+    throw new RangeError(`labels and scores differ in length: ${labels.length} vs ${scores.length}`);
+  }
+  if (labels.length === 0) throw new RangeError("labels and scores must not be empty");
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i] !== 0 && labels[i] !== 1) {
+      throw new RangeError(`labels[${i}] must be 0 or 1, got ${labels[i]}`);
+    }
+    if (!Number.isFinite(scores[i])) {
+      throw new RangeError(`scores[${i}] must be a finite number, got ${scores[i]}`);
+    }
+  }
 }

@@ -34,6 +34,7 @@ export async function embeddedPaths(modelsDir = "models"): Promise<string[]> {
     `${modelsDir}/${production.artifact}`,
     `${modelsDir}/runs/${production.run_id}/run.json`,
     "pipeline/serving/predict_worker.ts",
+    "pipeline/serving/audit/worker.ts",
   ];
 }
 

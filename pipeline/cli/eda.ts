@@ -1,228 +1,35 @@
 /**
- * `deno task eda [NOTEBOOK...]`: executes the notebooks headlessly with Jupyter's nbconvert on the
- * Deno kernel, then writes each back in place without volatile metadata (execution timestamps, the
- * kernel's TypeScript version), so that re-running unchanged notebooks leaves no diff.
- *
- * The kernel comes from the project's own kernelspec in `.ci/jupyter/kernels/deno`, found through
- * `JUPYTER_PATH`, so no `deno jupyter --install` is needed. A notebook is replaced only when every
- * cell ran without error; otherwise the command exits 1 naming the notebook and the failing cells,
- * and the committed notebook is left as it was.
+ * `deno task eda [--jupyter PATH] [NOTEBOOK...]`: executes the notebooks headlessly on the Deno
+ * kernel and updates them in place (`pipeline/report/notebooks.ts`). Every notebook is tried; the
+ * command exits 1 when any failed, leaving that notebook as it was.
  * @module
  */
 
 import { parseArgs } from "node:util";
+import { UsageError } from "../errors.ts";
+import { DEFAULT_JUPYTER, executeNotebook, NotebookError, NOTEBOOKS } from "../report/notebooks.ts";
+import { runCli } from "./run_cli.ts";
 
-/** The notebooks `deno task eda` executes, in order. */
-export const NOTEBOOKS: readonly string[] = ["notebooks/01_eda.ipynb", "notebooks/02_model_report.ipynb"];
-
-/** The kernel every notebook runs on: the name of the kernelspec in `.ci/jupyter/kernels/`. */
-export const KERNEL_NAME = "deno";
-
-/** Debian's Jupyter; `python3` on PATH may be another interpreter without nbconvert. */
-export const DEFAULT_JUPYTER = "/usr/bin/jupyter";
-
-/** Seconds one cell may run before nbconvert gives up. */
-const CELL_TIMEOUT_S = 600;
-
-/** The directory holding `kernels/deno/kernel.json`, given to Jupyter as `JUPYTER_PATH`. */
-const JUPYTER_DATA_DIR = new URL("../../.ci/jupyter", import.meta.url).pathname;
-
-/** A notebook document (nbformat 4), loosely typed. */
-export interface Notebook {
-  nbformat: number;
-  nbformat_minor: number;
-  metadata: Record<string, unknown> & {
-    kernelspec?: { name?: string; language?: string; display_name?: string };
-    language_info?: Record<string, unknown>;
-  };
-  cells: NotebookCell[];
-}
-
-/** One notebook cell, loosely typed. */
-export interface NotebookCell {
-  cell_type: "code" | "markdown" | "raw";
-  id?: string;
-  source: string | string[];
-  metadata: Record<string, unknown>;
-  execution_count?: number | null;
-  outputs?: NotebookOutput[];
-}
-
-/** One output of a code cell, loosely typed. */
-export interface NotebookOutput {
-  output_type: "stream" | "display_data" | "execute_result" | "error";
-  name?: string;
-  text?: string | string[];
-  data?: Record<string, unknown>;
-  ename?: string;
-  evalue?: string;
-  traceback?: string[];
-}
-
-/** A cell that failed: where it is and what it raised. */
-export interface CellProblem {
-  /** 1-based position among all cells, as a notebook frontend numbers them. */
-  cell: number;
-  id: string;
-  /** First line of the cell's source, to recognise it. */
-  firstLine: string;
-  message: string;
-  traceback: string[];
-}
-
-/** Cell metadata keys that record when and how long a cell ran. */
-const VOLATILE_CELL_METADATA = ["execution", "ExecuteTime"];
-
-/** Removes what changes on every run without the notebook changing: cell timings and the kernel's version. */
-export function stripVolatileMetadata(notebook: Notebook): Notebook {
-  const copy = structuredClone(notebook);
-  for (const cell of copy.cells) {
-    for (const key of VOLATILE_CELL_METADATA) delete cell.metadata?.[key];
-  }
-  if (copy.metadata.language_info) delete copy.metadata.language_info.version;
-  return copy;
-}
-
-/** Serialises a notebook exactly as nbformat writes it: keys sorted, one-space indent, trailing newline. */
-export function serializeNotebook(notebook: Notebook): string {
-  return JSON.stringify(sortKeys(notebook), null, 1) + "\n";
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value === null || typeof value !== "object") return value;
-  return Object.fromEntries(
-    Object.keys(value).sort().map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
-  );
-}
-
-const ANSI = new RegExp(String.fromCharCode(27) + "\\[[0-9;]*m", "g");
-
-/** Error outputs of a notebook's cells, plus code cells that never ran. */
-export function cellProblems(notebook: Notebook): CellProblem[] {
-  const problems: CellProblem[] = [];
-  notebook.cells.forEach((cell, i) => {
-    if (cell.cell_type !== "code") return;
-    const source = Array.isArray(cell.source) ? cell.source.join("") : cell.source;
-    const where = { cell: i + 1, id: cell.id ?? "", firstLine: source.split("\n")[0].slice(0, 80) };
-    for (const output of cell.outputs ?? []) {
-      if (output.output_type !== "error") continue;
-      problems.push({
-        ...where,
-        message: `${output.ename ?? "Error"}: ${output.evalue ?? ""}`.replace(ANSI, ""),
-        traceback: (output.traceback ?? []).map((line) => line.replace(ANSI, "")),
-      });
-    }
-    if (source.trim() !== "" && typeof cell.execution_count !== "number") {
-      problems.push({ ...where, message: "the cell was not executed", traceback: [] });
-    }
-  });
-  return problems;
-}
-
-/** Code cells that wrote to stderr: not errors, but noise a committed notebook should not carry. */
-export function stderrCells(notebook: Notebook): number[] {
-  return notebook.cells.flatMap((cell, i) =>
-    (cell.outputs ?? []).some((o) => o.output_type === "stream" && o.name === "stderr") ? [i + 1] : []
-  );
-}
-
-/** Formats the problems of one notebook as the message `deno task eda` prints. */
-export function formatProblems(path: string, problems: readonly CellProblem[]): string {
-  return problems.map((p) =>
-    [
-      `${path}: cell ${p.cell}${p.id ? ` (id ${p.id})` : ""} failed: ${p.message}`,
-      `  source: ${p.firstLine}`,
-      ...p.traceback.slice(0, 12).map((line) => `  ${line}`),
-    ].join("\n")
-  ).join("\n");
-}
-
-/** Why a notebook could not be executed; the message names the notebook. */
-export class NotebookError extends Error {
-  constructor(readonly path: string, message: string) {
-    super(message);
-    this.name = "NotebookError";
-  }
-}
-
-/** Executes one notebook and, when every cell succeeds, rewrites it in place; returns the seconds taken. */
-export async function executeNotebook(path: string, options: { jupyter?: string } = {}): Promise<number> {
-  const jupyter = options.jupyter ?? DEFAULT_JUPYTER;
-  const slash = path.lastIndexOf("/");
-  const dir = slash < 0 ? "." : path.slice(0, slash);
-  const name = path.slice(slash + 1).replace(/\.ipynb$/, "");
-  // Inside the notebook's folder so the kernel's working directory is the same as for the original.
-  const outputDir = `${dir}/.eda-run-${crypto.randomUUID().slice(0, 8)}.tmp`;
-  await Deno.mkdir(outputDir, { recursive: true });
-  const started = performance.now();
-  try {
-    const command = new Deno.Command(jupyter, {
-      args: [
-        "nbconvert",
-        "--to",
-        "notebook",
-        "--execute",
-        "--allow-errors",
-        `--ExecutePreprocessor.kernel_name=${KERNEL_NAME}`,
-        `--ExecutePreprocessor.timeout=${CELL_TIMEOUT_S}`,
-        "--ExecutePreprocessor.record_timing=False",
-        "--output-dir",
-        outputDir,
-        "--output",
-        name,
-        path,
-      ],
-      env: { JUPYTER_PATH: JUPYTER_DATA_DIR, PYDEVD_DISABLE_FILE_VALIDATION: "1", NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    });
-    let result: Deno.CommandOutput;
-    try {
-      result = await command.output();
-    } catch (error) {
-      throw new NotebookError(path, `${path}: cannot run ${jupyter}: ${(error as Error).message}`);
-    }
-    if (!result.success) {
-      const log = new TextDecoder().decode(result.stderr).trim().split("\n").slice(-20).join("\n  ");
-      throw new NotebookError(
-        path,
-        `${path}: jupyter nbconvert exited with code ${result.code} before the notebook finished:\n  ${log}`,
-      );
-    }
-    const executed = JSON.parse(await Deno.readTextFile(`${outputDir}/${name}.ipynb`)) as Notebook;
-    const problems = cellProblems(executed);
-    if (problems.length > 0) {
-      throw new NotebookError(path, `${formatProblems(path, problems)}\n${path} was left unchanged.`);
-    }
-    const noisy = stderrCells(executed);
-    if (noisy.length > 0) console.warn(`eda: ${path}: cells ${noisy.join(", ")} wrote to stderr`);
-    const text = serializeNotebook(stripVolatileMetadata(executed));
-    const staged = `${outputDir}/${name}.stripped`;
-    await Deno.writeTextFile(staged, text);
-    await Deno.rename(staged, path);
-    return (performance.now() - started) / 1000;
-  } finally {
-    await Deno.remove(outputDir, { recursive: true }).catch(() => {});
-  }
-}
+const USAGE = "usage: deno task eda [--jupyter PATH] [NOTEBOOK...]\n" +
+  `executes ${NOTEBOOKS.join(" and ")} (or the given ones) on the Deno kernel and updates them in place`;
 
 async function main(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      jupyter: { type: "string", default: DEFAULT_JUPYTER },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        jupyter: { type: "string", default: DEFAULT_JUPYTER },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
   if (values.help) {
-    console.log(
-      "usage: deno task eda [--jupyter PATH] [NOTEBOOK...]\n" +
-        `executes ${
-          NOTEBOOKS.join(" and ")
-        } (or the given ones) on the Deno kernel and updates them in place`,
-    );
+    console.log(USAGE);
     return 0;
   }
   const paths = positionals.length > 0 ? positionals : NOTEBOOKS;
@@ -241,4 +48,4 @@ async function main(args: string[]): Promise<number> {
   return failed > 0 ? 1 : 0;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) await runCli("eda", main, { usage: USAGE });

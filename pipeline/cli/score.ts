@@ -18,6 +18,7 @@ import { batchToCsv, batchToJson } from "../serving/batch_format.ts";
 import { ConfigError, configFromEnv } from "../serving/config.ts";
 import { ModelHolder } from "../serving/model_holder.ts";
 import { PredictionPool } from "../serving/predict_pool.ts";
+import { runCli } from "./run_cli.ts";
 
 const USAGE = "usage: deno task score INPUT.csv [-o OUT.csv] [--strict] [--json] [--model PATH] " +
   "[--models-dir DIR] [--review-margin X] [--workers N]";
@@ -216,4 +217,4 @@ function writeAll(stream: { writeSync(p: Uint8Array): number }, text: string): v
   while (written < bytes.length) written += stream.writeSync(bytes.subarray(written));
 }
 
-if (import.meta.main) Deno.exit(await runScore(Deno.args));
+if (import.meta.main) await runCli("score", (args) => runScore(args));

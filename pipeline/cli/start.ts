@@ -5,8 +5,10 @@
  * @module
  */
 
-import { main as serve } from "../../serve.ts";
-import { defaultModelsDir, parseServeFlags, SERVE_USAGE } from "../serving/cli.ts";
+import { UsageError } from "../errors.ts";
+import { serveMain as serve } from "../serving/server.ts";
+import { runCli } from "./run_cli.ts";
+import { defaultModelsDir, parseServeFlags, SERVE_USAGE } from "../serving/flags.ts";
 import { productionModel, readRegistry } from "../tracking/run.ts";
 import { DEFAULT_TRAIN_OPTIONS, formatSummary, train } from "../model/train.ts";
 
@@ -26,8 +28,7 @@ async function main(args: string[]): Promise<number> {
   try {
     flags = parseServeFlags(args);
   } catch (error) {
-    console.error(`start: ${(error as Error).message}\n${SERVE_USAGE}`);
-    return 2;
+    throw new UsageError((error as Error).message);
   }
   if (flags.help) {
     console.log(SERVE_USAGE.replace("usage: serve", "usage: deno task start"));
@@ -64,4 +65,6 @@ async function main(args: string[]): Promise<number> {
   return await serve(args);
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  await runCli("start", main, { usage: SERVE_USAGE.replace("usage: serve", "usage: deno task start") });
+}

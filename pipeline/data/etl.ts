@@ -2,12 +2,13 @@
  * ETL: reads the raw Statlog file (space-separated, no header) or a CSV with a header of attribute
  * names, validates every value against the schema, and yields a typed polars table.
  *
- * `deno task etl [--data PATH] [--out PATH]` writes `data/processed/credit.parquet` and prints a summary.
+ * `deno task etl` (pipeline/cli/etl.ts) writes `data/processed/credit.parquet` and prints a summary.
  * @module
  */
 
 import pl from "nodejs-polars";
-import { parseArgs } from "node:util";
+import { UserError } from "../errors.ts";
+import { countCsvFields, splitCsvLine } from "./csv.ts";
 import { type Applicant, ATTRIBUTES, isCategorical, type NumericAttribute } from "./schema.ts";
 
 /** The data set's default location, relative to the project root. */
@@ -29,7 +30,7 @@ export interface DataProblem {
 }
 
 /** A data file that cannot be loaded; `problems` lists every bad value found (up to a cap). */
-export class DataError extends Error {
+export class DataError extends UserError {
   constructor(
     readonly source: string,
     readonly problems: readonly DataProblem[],
@@ -215,38 +216,6 @@ function parseCsv(lines: Line[], source: string): CreditTable {
   );
 }
 
-/** `splitCsvLine(text).length` without building the fields (the common unquoted case). */
-function countCsvFields(text: string): number {
-  if (text.includes('"')) return splitCsvLine(text).length;
-  let count = 1;
-  for (let i = text.indexOf(","); i >= 0; i = text.indexOf(",", i + 1)) count++;
-  return count;
-}
-
-/** Splits one CSV line on commas outside double quotes, unquoting fields. */
-export function splitCsvLine(text: string): string[] {
-  if (!text.includes('"')) return text.split(",");
-  const fields: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ",") {
-      fields.push(field);
-      field = "";
-    } else field += ch;
-  }
-  fields.push(field);
-  return fields;
-}
-
 /** Validates the string columns with polars expressions and casts them to their schema types. */
 function typeColumns(
   raw: pl.DataFrame,
@@ -372,44 +341,6 @@ export async function writeParquetAtomic(frame: pl.DataFrame, path: string): Pro
     await Deno.rename(tmp, path);
   } catch (error) {
     await Deno.remove(tmp).catch(() => {});
-    throw error;
-  }
-}
-
-async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      data: { type: "string", default: DEFAULT_DATA_PATH },
-      out: { type: "string", default: DEFAULT_PARQUET_PATH },
-      format: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) {
-    console.log("usage: deno task etl [--data PATH] [--out PATH] [--format raw|csv]");
-    return 0;
-  }
-  if (values.format !== undefined && values.format !== "raw" && values.format !== "csv") {
-    console.error(`--format must be raw or csv, got ${values.format}`);
-    return 2;
-  }
-  const started = performance.now();
-  const table = await loadCreditTable(values.data, values.format as InputFormat | undefined);
-  await writeParquetAtomic(table.frame, values.out);
-  console.log(summarise(table));
-  console.log(`wrote ${values.out} in ${((performance.now() - started) / 1000).toFixed(2)} s`);
-  return 0;
-}
-
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (error) {
-    if (error instanceof DataError || (error as Error).name === "TypeError") {
-      console.error(`etl: ${(error as Error).message}`);
-      Deno.exit(1);
-    }
     throw error;
   }
 }

@@ -15,13 +15,7 @@ import {
   isCategorical,
   SCHEMA_VERSION,
 } from "../data/schema.ts";
-
-/** A dense row-major matrix of features. */
-export interface Matrix {
-  readonly data: Float64Array;
-  readonly rows: number;
-  readonly cols: number;
-}
+import type { Matrix } from "../forest/mod.ts";
 
 /** An analyst's feature computed from raw attributes, defined once for records and for tables. */
 export interface EngineeredFeature {

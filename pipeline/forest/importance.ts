@@ -6,7 +6,7 @@
 
 import { Random } from "../random.ts";
 import { checkLabels, type Matrix, type MatrixLike, toMatrix } from "./matrix.ts";
-import { rocAuc } from "../model/metrics.ts";
+import { rocAuc } from "../stats.ts";
 import type { FlatTree } from "./tree.ts";
 
 /**

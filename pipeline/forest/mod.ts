@@ -14,7 +14,8 @@
 
 export { BalancedRandomForest, type ForestJSON, FORMAT_VERSION } from "./forest.ts";
 export { type SerializedTrees } from "./serialize.ts";
-export { type PackedForest, PackedPredictor } from "./packed.ts";
+export { type PackedForest } from "./packed.ts";
+export { PackedPredictor } from "./packed_predictor.ts";
 export { DecisionTreeClassifier } from "./decision_tree.ts";
 export { type Matrix, type MatrixLike, toMatrix } from "./matrix.ts";
 export {

@@ -8,11 +8,11 @@
  * Measured on 300 depth-8 trees, 61 features, this 2-core machine (rows/s, one thread): branchy
  * walk ~65–80k; trees compiled to nested `if`s with `new Function` ~90–100k (not adopted); this
  * 8-lane walk ~250k; the same walk in WebAssembly (wasm.ts, used for batches) ~320–360k.
+ * `PackedPredictor` (packed_predictor.ts) chooses between the two per batch.
  * @module
  */
 
 import { type FlatTree, treeDepth } from "./tree.ts";
-import { WasmPredictor } from "./wasm.ts";
 
 /** A forest flattened for fast prediction. */
 export interface PackedForest {
@@ -142,36 +142,5 @@ export function predictPackedInto(
       }
     }
     for (let r = blockStart; r < blockEnd; r++) out[r] /= nTrees;
-  }
-}
-
-// Below this many rows the copy into WebAssembly memory is not worth it; both paths give
-// bit-identical results, so the switch is invisible.
-const WASM_MIN_ROWS = 64;
-
-/**
- * Batch prediction with a {@link PackedForest}: the WebAssembly kernel (built on first use) for
- * batches of 64 rows or more, the JavaScript walk for smaller ones, both bit-identical to
- * {@link predictPackedRow}. This is what `BalancedRandomForest.predictProba` runs; a packed
- * forest is plain typed arrays, so it can also be posted to a worker and wrapped there.
- */
-export class PackedPredictor {
-  #wasm: WasmPredictor | null | undefined = undefined;
-
-  constructor(readonly forest: PackedForest) {}
-
-  /** Writes mean P(class 1) of rows `[0, rows)` of row-major `data` (`forest.nFeatures` wide) into `out`. */
-  predictInto(data: Float64Array, rows: number, out: Float64Array): void {
-    const wasm = rows >= WASM_MIN_ROWS ? this.#wasmPredictor() : null;
-    if (wasm !== null) wasm.predictInto(data, rows, out);
-    else predictPackedInto(this.forest, data, rows, out);
-  }
-
-  #wasmPredictor(): WasmPredictor | null {
-    if (this.#wasm === undefined) {
-      // Hosts without WebAssembly keep the JavaScript walk.
-      this.#wasm = typeof WebAssembly === "object" ? new WasmPredictor(this.forest) : null;
-    }
-    return this.#wasm;
   }
 }

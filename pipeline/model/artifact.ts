@@ -5,10 +5,10 @@
  */
 
 import { PlattCalibrator, type PlattJSON } from "./calibration.ts";
-import type { DriftReference } from "../monitoring/drift.ts";
+import type { DriftReference } from "../monitoring/reference.ts";
 import { AttributeExplainer, DEFAULT_REASON_COUNT, type Explanation } from "./reasons.ts";
-import { BalancedRandomForest } from "../forest/mod.ts";
-import { type EncoderJSON, FeatureEncoder, type Matrix } from "../features/encoder.ts";
+import { BalancedRandomForest, type Matrix } from "../forest/mod.ts";
+import { type EncoderJSON, FeatureEncoder } from "../features/encoder.ts";
 import { type Applicant, SCHEMA_VERSION } from "../data/schema.ts";
 import { DEFAULT_SCORE_SCALE, scoreFromPd, type ScoreScale, validateScoreScale } from "./scorecard.ts";
 import { sha256Hex } from "../tracking/run.ts";

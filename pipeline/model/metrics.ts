@@ -9,6 +9,11 @@
  * @module
  */
 
+import { ascendingOrder, checkBinaryScores, countPositives, requireBothClasses, rocAuc } from "../stats.ts";
+
+/** Re-exported from the statistics leaf, where the forest's permutation importance also finds it. */
+export { rocAuc };
+
 /** Misclassification costs; a missed bad customer usually costs far more than a refused good one. */
 export interface Costs {
   /** Cost of predicting good for a bad customer (a loan that defaults). */
@@ -80,7 +85,7 @@ export function confusionMatrix(
   scores: ArrayLike<number>,
   threshold: number,
 ): ConfusionMatrix {
-  validate(labels, scores);
+  checkBinaryScores(labels, scores);
   validateThreshold(threshold);
   let tp = 0, fp = 0, tn = 0, fn = 0;
   for (let i = 0; i < labels.length; i++) {
@@ -113,22 +118,6 @@ export function expectedCost(
   return costOf(confusionMatrix(labels, scores, threshold), costs);
 }
 
-/** Area under the ROC curve as the Mann–Whitney statistic; tied scores count one half. */
-export function rocAuc(labels: ArrayLike<number>, scores: ArrayLike<number>): number {
-  validate(labels, scores);
-  const { positives, negatives } = requireBothClasses(labels, "rocAuc");
-  const order = ascendingOrder(scores);
-  let rankSumBad = 0;
-  for (let start = 0; start < order.length;) {
-    let end = start + 1;
-    while (end < order.length && scores[order[end]] === scores[order[start]]) end++;
-    const averageRank = (start + 1 + end) / 2;
-    for (let i = start; i < end; i++) if (labels[order[i]] === 1) rankSumBad += averageRank;
-    start = end;
-  }
-  return (rankSumBad - (positives * (positives + 1)) / 2) / (positives * negatives);
-}
-
 /** Gini coefficient, `2·AUC − 1`. */
 export function gini(labels: ArrayLike<number>, scores: ArrayLike<number>): number {
   return 2 * rocAuc(labels, scores) - 1;
@@ -136,7 +125,7 @@ export function gini(labels: ArrayLike<number>, scores: ArrayLike<number>): numb
 
 /** ROC points from the strictest cut (`Infinity`, nobody bad) down to the lowest distinct score. */
 export function rocCurve(labels: ArrayLike<number>, scores: ArrayLike<number>): RocPoint[] {
-  validate(labels, scores);
+  checkBinaryScores(labels, scores);
   const { positives, negatives } = requireBothClasses(labels, "rocCurve");
   const points: RocPoint[] = [{ threshold: Infinity, fpr: 0, tpr: 0 }];
   for (const cut of descendingCuts(labels, scores)) {
@@ -157,8 +146,8 @@ export function ksStatistic(labels: ArrayLike<number>, scores: ArrayLike<number>
  * point is scikit-learn's anchor (threshold `Infinity`, precision 1, recall 0).
  */
 export function prCurve(labels: ArrayLike<number>, scores: ArrayLike<number>): PrPoint[] {
-  validate(labels, scores);
-  const positives = countBad(labels);
+  checkBinaryScores(labels, scores);
+  const positives = countPositives(labels);
   if (positives === 0) throw new RangeError("prCurve needs at least one bad (label 1) row");
   const points: PrPoint[] = [{ threshold: Infinity, precision: 1, recall: 0 }];
   for (const cut of descendingCuts(labels, scores)) {
@@ -183,7 +172,7 @@ export function prAuc(labels: ArrayLike<number>, scores: ArrayLike<number>): num
 
 /** Mean squared difference between the score and the 0/1 label. */
 export function brierScore(labels: ArrayLike<number>, scores: ArrayLike<number>): number {
-  validate(labels, scores);
+  checkBinaryScores(labels, scores);
   let sum = 0;
   for (let i = 0; i < labels.length; i++) sum += (scores[i] - labels[i]) ** 2;
   return sum / labels.length;
@@ -198,9 +187,9 @@ export function thresholdSweep(
   scores: ArrayLike<number>,
   costs: Costs = DEFAULT_COSTS,
 ): SweepPoint[] {
-  validate(labels, scores);
+  checkBinaryScores(labels, scores);
   validateCosts(costs);
-  const positives = countBad(labels);
+  const positives = countPositives(labels);
   const negatives = labels.length - positives;
   const cuts = descendingCuts(labels, scores);
   const points: SweepPoint[] = [];
@@ -362,44 +351,6 @@ function costOf(cm: ConfusionMatrix, costs: Costs): number {
 
 function ratio(numerator: number, denominator: number): number {
   return denominator === 0 ? 0 : numerator / denominator;
-}
-
-function ascendingOrder(scores: ArrayLike<number>): Uint32Array {
-  const order = new Uint32Array(scores.length);
-  for (let i = 0; i < order.length; i++) order[i] = i;
-  return order.sort((a, b) => scores[a] - scores[b] || a - b);
-}
-
-function countBad(labels: ArrayLike<number>): number {
-  let count = 0;
-  for (let i = 0; i < labels.length; i++) count += labels[i];
-  return count;
-}
-
-function requireBothClasses(labels: ArrayLike<number>, caller: string) {
-  const positives = countBad(labels);
-  const negatives = labels.length - positives;
-  if (positives === 0 || negatives === 0) {
-    throw new RangeError(
-      `${caller} needs both classes in labels, got ${positives} bad and ${negatives} good`,
-    );
-  }
-  return { positives, negatives };
-}
-
-function validate(labels: ArrayLike<number>, scores: ArrayLike<number>): void {
-  if (labels.length !== scores.length) {
-    throw new RangeError(`labels and scores differ in length: ${labels.length} vs ${scores.length}`);
-  }
-  if (labels.length === 0) throw new RangeError("labels and scores must not be empty");
-  for (let i = 0; i < labels.length; i++) {
-    if (labels[i] !== 0 && labels[i] !== 1) {
-      throw new RangeError(`labels[${i}] must be 0 or 1, got ${labels[i]}`);
-    }
-    if (!Number.isFinite(scores[i])) {
-      throw new RangeError(`scores[${i}] must be a finite number, got ${scores[i]}`);
-    }
-  }
 }
 
 function validateThreshold(threshold: number): void {

@@ -5,8 +5,7 @@
  * @module
  */
 
-import { BalancedRandomForest, type ForestOptions } from "../forest/mod.ts";
-import type { Matrix } from "../features/encoder.ts";
+import { BalancedRandomForest, type ForestOptions, type Matrix } from "../forest/mod.ts";
 import { PlattCalibrator } from "./calibration.ts";
 import { bestRecallThreshold, costOptimalThreshold, DEFAULT_COSTS, expectedCost, rocAuc } from "./metrics.ts";
 import type { Fold } from "../data/split.ts";

@@ -7,7 +7,7 @@
 
 import { parseArgs } from "node:util";
 import { PlattCalibrator, reliabilityCurve } from "./calibration.ts";
-import { buildReference } from "../monitoring/drift.ts";
+import { buildReference } from "../monitoring/reference.ts";
 import { DataError, DEFAULT_DATA_PATH, loadCreditTable, selectRows, toApplicants } from "../data/etl.ts";
 import { fairnessReport } from "../monitoring/fairness.ts";
 import { FeatureEncoder } from "../features/encoder.ts";

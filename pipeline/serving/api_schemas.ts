@@ -6,7 +6,7 @@
 
 import { z } from "@hono/zod-openapi";
 import { applicantSchema, ATTRIBUTE_NAMES, EXAMPLE_APPLICANT } from "../data/schema.ts";
-import type { PredictionExtension } from "./prediction.ts";
+import type { PredictionExtension } from "./prediction_extension.ts";
 
 /** One applicant (request of `/predict`, item of a JSON batch). */
 export const Applicant = applicantSchema.openapi("Applicant", { example: EXAMPLE_APPLICANT });

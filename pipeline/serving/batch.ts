@@ -13,9 +13,10 @@
  * @module
  */
 
-import { DataError, ID_COLUMN, parseCreditText, splitCsvLine } from "../data/etl.ts";
+import { splitCsvLine } from "../data/csv.ts";
+import { DataError, ID_COLUMN, parseCreditText } from "../data/etl.ts";
 import { type AttributeContribution, topContributions } from "../model/reasons.ts";
-import type { Matrix } from "../features/encoder.ts";
+import type { Matrix } from "../forest/mod.ts";
 import type { Decision } from "../model/artifact.ts";
 import { type Applicant, ATTRIBUTES, type FieldIssue, validateApplicant } from "../data/schema.ts";
 import type { ServingModel } from "./model_holder.ts";

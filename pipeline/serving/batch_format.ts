@@ -5,6 +5,7 @@
  * @module
  */
 
+import { csvCell } from "../data/csv.ts";
 import { formatContribution } from "../model/reasons.ts";
 import type { BatchResult, RowError } from "./batch.ts";
 import { BATCH_REASONS, decisions } from "./batch.ts";
@@ -117,10 +118,4 @@ export function batchToCsv(result: BatchResult, header: BatchHeader): string {
     out[i + 1] = line;
   }
   return out.join("\n") + "\n";
-}
-
-/** RFC 4180 quoting, with formula-looking cells prefixed by an apostrophe (CSV injection). */
-export function csvCell(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }

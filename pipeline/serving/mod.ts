@@ -35,7 +35,8 @@ export {
   scoreRecords,
   StrictBatchError,
 } from "./batch.ts";
-export { batchToCsv, batchToJson, csvCell } from "./batch_format.ts";
+export { batchToCsv, batchToJson } from "./batch_format.ts";
+export { csvCell } from "../data/csv.ts";
 export { ConfigError, configFromEnv, DEFAULT_CONFIG, type ServerConfig } from "./config.ts";
 export { Logger, type LogLevel, type LogSink, stdoutSink } from "./log.ts";
 export { LATENCY_BUCKETS, ServerMetrics } from "./prometheus.ts";

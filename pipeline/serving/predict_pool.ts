@@ -9,8 +9,7 @@
  * @module
  */
 
-import type { Matrix } from "../features/encoder.ts";
-import type { PackedForest } from "../forest/mod.ts";
+import type { Matrix, PackedForest } from "../forest/mod.ts";
 
 /** Message to a worker. */
 export interface PredictJob {

@@ -10,27 +10,9 @@ import type { Decision } from "../model/artifact.ts";
 import { type Applicant, ATTRIBUTE_NAMES } from "../data/schema.ts";
 import { Reason } from "./api_schemas.ts";
 import type { ServingModel } from "./model_holder.ts";
+import type { PredictionExtension } from "./prediction_extension.ts";
 
-/** What an extension sees of one scored applicant. */
-export interface PredictionContext {
-  readonly applicant: Applicant;
-  /** The forest's P(bad). */
-  readonly probability: number;
-  readonly decision: Decision;
-  readonly serving: ServingModel;
-  /** A query parameter of the request (e.g. an opt-out such as `explain=false`), if any. */
-  readonly query: (name: string) => string | undefined;
-}
-
-/** Adds fields to every `/predict` answer. */
-export interface PredictionExtension {
-  /** Short name, for logs and errors. */
-  readonly name: string;
-  /** The fields it adds, for the OpenAPI document. */
-  readonly fields: Record<string, z.ZodType>;
-  /** The fields' values for one applicant. */
-  extend(context: PredictionContext): Record<string, unknown>;
-}
+export type { PredictionContext, PredictionExtension } from "./prediction_extension.ts";
 
 /** The calibrated probability of default and the credit score, from the artifact's calibrator and scale. */
 export const calibratedRisk: PredictionExtension = {

@@ -15,7 +15,7 @@
 import assert from "node:assert/strict";
 import { z } from "@hono/zod-openapi";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
-import { startServer } from "../../serve.ts";
+import { startServer } from "../../pipeline/serving/server.ts";
 import { type Applicant, attribute, ATTRIBUTE_NAMES, codeLabel } from "../../pipeline/data/schema.ts";
 import { Logger } from "../../pipeline/serving/log.ts";
 import { ModelHolder } from "../../pipeline/serving/model_holder.ts";

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { withRegistryLock } from "../../pipeline/tracking/run.ts";
-import { storedReference } from "../../pipeline/monitoring/drift.ts";
+import { storedReference } from "../../pipeline/monitoring/mod.ts";
 import { CreditModel } from "../../pipeline/model/artifact.ts";
 import { registrySchema, runRecordSchema, sha256File } from "../../pipeline/tracking/run.ts";
 
@@ -46,7 +46,7 @@ function trainProcess(modelsDir: string, seed = 42) {
       String(seed),
       "--quiet",
     ],
-    cwd: new URL("../", import.meta.url).pathname,
+    cwd: new URL("../../", import.meta.url).pathname,
     stdout: "piped",
     stderr: "piped",
   }).spawn();

@@ -12,7 +12,7 @@ import {
   NOTEBOOKS,
   serializeNotebook,
   stripVolatileMetadata,
-} from "../../pipeline/cli/eda.ts";
+} from "../../pipeline/report/notebooks.ts";
 
 async function readNotebook(path: string): Promise<Notebook> {
   const text = await Deno.readTextFile(path);

@@ -4,7 +4,7 @@
  * traffic that drop no request.
  */
 import assert from "node:assert/strict";
-import { startServer } from "../../serve.ts";
+import { startServer } from "../../pipeline/serving/server.ts";
 import { Logger } from "../../pipeline/serving/log.ts";
 import { ModelHolder } from "../../pipeline/serving/model_holder.ts";
 import { germanApplicants, trainFixtureModel } from "../fixtures.ts";

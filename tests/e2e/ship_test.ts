@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { DEFAULT_CONFIG } from "../../pipeline/serving/config.ts";
 import { BINARY_PERMISSIONS, compileArgs, embeddedPaths } from "../../pipeline/cli/compile.ts";
 
-const root = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
+const root = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const denoJson = JSON.parse(await Deno.readTextFile(`${root}/deno.json`));
 const tasks: Record<string, string> = denoJson.tasks;
 const dockerfile = await Deno.readTextFile(`${root}/Dockerfile`);
@@ -111,7 +111,7 @@ Deno.test("deno task compile embeds static/ and the production model, and runs n
   assert.ok(included.includes("static"));
   for (const path of included) await Deno.stat(`${root}/${path}`);
   assert.equal(args.at(-1), "serve.ts");
-  assert.match(tasks.compile, /pipeline\/compile\.ts/);
+  assert.match(tasks.compile, /pipeline\/cli\/compile\.ts/);
 });
 
 Deno.test("the server runs the way the binary would: from another folder, reading only embedded paths, writing only its audit trail", async () => {

@@ -4,22 +4,22 @@
  * `/monitoring`, the route's JSON, and `deno task drift INPUT.csv`.
  */
 import assert from "node:assert/strict";
-import { createApp } from "../../serve.ts";
+import { createApp } from "../../pipeline/serving/app.ts";
 import {
   buildReference,
   DriftCounter,
   type DriftReference,
   driftReferenceSchema,
   formatDriftTable,
-  numericBin,
+  NUMERIC_BINS,
   psi,
   psiBand,
-  quantileEdges,
   referenceFor,
-  runDrift,
-  ServedWindow,
   storedReference,
-} from "../../pipeline/monitoring/drift.ts";
+} from "../../pipeline/monitoring/mod.ts";
+import { binIndex, quantileEdges } from "../../pipeline/stats.ts";
+import { ServedWindow } from "../../pipeline/serving/drift_window.ts";
+import { runDrift } from "../../pipeline/cli/drift.ts";
 import { CreditModel } from "../../pipeline/model/artifact.ts";
 import { type Applicant, ATTRIBUTES } from "../../pipeline/data/schema.ts";
 import { AuditLog } from "../../pipeline/serving/audit/log.ts";
@@ -55,15 +55,33 @@ Deno.test("PSI: zero for equal distributions, the textbook sum otherwise, floore
 });
 
 Deno.test("decile edges: nearest rank, no repeats, no edge at the maximum; bins by edge", () => {
-  assert.deepEqual(quantileEdges([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
-  assert.deepEqual(quantileEdges([1, 1, 1, 1, 1, 1, 1, 1, 2, 2]), [1]);
-  assert.deepEqual(quantileEdges([3, 3, 3]), []);
-  assert.deepEqual(quantileEdges([]), []);
-  assert.equal(numericBin([10, 20], 5), 0);
-  assert.equal(numericBin([10, 20], 10), 0);
-  assert.equal(numericBin([10, 20], 11), 1);
-  assert.equal(numericBin([10, 20], 21), 2);
-  assert.equal(numericBin([], 99), 0);
+  assert.deepEqual(quantileEdges([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], NUMERIC_BINS), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(quantileEdges([1, 1, 1, 1, 1, 1, 1, 1, 2, 2], NUMERIC_BINS), [1]);
+  assert.deepEqual(quantileEdges([3, 3, 3], NUMERIC_BINS), []);
+  assert.deepEqual(quantileEdges([], NUMERIC_BINS), []);
+  assert.equal(binIndex([10, 20], 5), 0);
+  assert.equal(binIndex([10, 20], 10), 0);
+  assert.equal(binIndex([10, 20], 11), 1);
+  assert.equal(binIndex([10, 20], 21), 2);
+  assert.equal(binIndex([], 99), 0);
+});
+
+Deno.test("bins by edge: the shared binary search agrees with the linear scan drift used before, on every kind of value", () => {
+  // The scan `drift.ts` had before the bins moved to stats.ts: the first edge not below the value.
+  const linearScan = (edges: readonly number[], value: number) => {
+    let k = 0;
+    while (k < edges.length && value > edges[k]) k++;
+    return k;
+  };
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let trial = 0; trial < 500; trial++) {
+    const grid = Array.from({ length: 1 + Math.floor(next() * 15) }, () => Math.floor(next() * 20));
+    const edges = [...new Set(grid)].sort((a, b) => a - b);
+    for (const value of [...edges, ...edges.map((e) => e + 0.5), -1, 25, NaN, Infinity, -Infinity]) {
+      assert.equal(binIndex(edges, value), linearScan(edges, value), `${value} in [${edges}]`);
+    }
+  }
 });
 
 Deno.test("a reference: every attribute in schema order, proportions summing to 1, codes from the schema", () => {
@@ -243,7 +261,7 @@ Deno.test("deno task drift INPUT.csv prints a table (exit 0); --json; 1 for unre
         "--allow-ffi",
         "--allow-env",
         "--allow-sys",
-        new URL("../../pipeline/monitoring/drift.ts", import.meta.url).pathname,
+        new URL("../../pipeline/cli/drift.ts", import.meta.url).pathname,
         ...args,
       ],
       stdout: "piped",

@@ -11,7 +11,6 @@ import {
   GOOD_COLOR,
   heatmapSpec,
   histogramByClassSpec,
-  jupyterSvg,
   optimisationHistorySpec,
   parallelCoordinatesSpec,
   prCurveSpec,
@@ -164,12 +163,6 @@ Deno.test("renderSvg fails on a NaN scale instead of drawing an empty chart", as
     encoding: { x: { field: "a", type: "quantitative", scale: { domain: [NaN, 1] } } },
   };
   await assert.rejects(renderSvg(spec, { onWarning: () => {} }), ChartRenderError);
-});
-
-Deno.test("jupyterSvg hands the SVG to a notebook as image/svg+xml", async () => {
-  const svg = await render(confusionMatrixSpec({ tp: 1, fp: 2, tn: 3, fn: 4 }));
-  const display = jupyterSvg(svg)[Symbol.for("Jupyter.display")];
-  assert.deepEqual(display(), { "image/svg+xml": svg });
 });
 
 Deno.test("text widths follow DejaVu Sans, not vega's 0.8 em guess, and clamp at the label limit", () => {

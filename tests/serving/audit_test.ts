@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { createApp } from "../../serve.ts";
+import { createApp } from "../../pipeline/serving/app.ts";
 import { ConfigError, configFromEnv } from "../../pipeline/serving/config.ts";
 import { AuditError, AuditLog } from "../../pipeline/serving/audit/log.ts";
 import { Logger } from "../../pipeline/serving/log.ts";

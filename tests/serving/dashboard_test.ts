@@ -6,7 +6,7 @@
  * rows of `data/german.data`.
  */
 import assert from "node:assert/strict";
-import { createApp } from "../../serve.ts";
+import { createApp } from "../../pipeline/serving/app.ts";
 import { Logger } from "../../pipeline/serving/log.ts";
 import { ModelHolder } from "../../pipeline/serving/model_holder.ts";
 import { RUN_CHARTS, SERVED_ARTIFACTS } from "../../pipeline/serving/routes/dashboard.ts";

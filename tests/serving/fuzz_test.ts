@@ -8,7 +8,8 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { createApp } from "../../serve.ts";
+import { createApp } from "../../pipeline/serving/app.ts";
+import { parseCsvRows } from "../../pipeline/data/csv.ts";
 import { ATTRIBUTES, checkValue } from "../../pipeline/data/schema.ts";
 import { AuditLog } from "../../pipeline/serving/audit/log.ts";
 import { Logger } from "../../pipeline/serving/log.ts";
@@ -359,22 +360,40 @@ Deno.test("POST /predict/batch (CSV): formula cells are refused or passed throug
   );
 });
 
-/** The cells of CSV text, unquoted (RFC 4180; a quoted cell may hold commas and newlines). */
+/**
+ * The cells of a CSV answer, read by the project's reader; an independent reader of RFC 4180 must
+ * find the same records, so a malformed answer (or a reader that hides one) fails here.
+ */
 function csvCells(text: string): string[] {
-  const cells: string[] = [];
-  let cell = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (cell += '"', i++);
-      else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === "," || ch === "\n") (cells.push(cell), cell = "");
-    else cell += ch;
+  const rows = parseCsvRows(text);
+  assert.deepEqual(strictRfc4180(text), rows, `the CSV answer is not strict RFC 4180:\n${text}`);
+  return rows.flat();
+}
+
+/**
+ * RFC 4180 (section 2) read straight from its grammar with one sticky regular expression, and
+ * stricter than the project's dialect: a field is quoted whole or holds no quote, comma or line
+ * break; records end at CRLF or LF (the API writes LF); a comma is always followed by a field.
+ */
+function strictRfc4180(text: string): string[][] {
+  const field = /(?:"((?:[^"]|"")*)"|([^",\r\n]*))(,|\r?\n|$)/y;
+  const records: string[][] = [];
+  let record: string[] = [];
+  let afterComma = false;
+  while (field.lastIndex < text.length || afterComma) {
+    const at = field.lastIndex;
+    const match = field.exec(text);
+    if (match === null) {
+      throw new Error(`not RFC 4180 at offset ${at}: ${JSON.stringify(text.slice(at, at + 20))}`);
+    }
+    record.push(match[1] !== undefined ? match[1].replaceAll('""', '"') : match[2]);
+    afterComma = match[3] === ",";
+    if (!afterComma) {
+      records.push(record);
+      record = [];
+    }
   }
-  return cells;
+  return records;
 }
 
 Deno.test("10 MB bodies: over the limit is 413 before reading; a 10 MB field is refused naming it; junk CSV", async () => {

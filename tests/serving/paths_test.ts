@@ -6,7 +6,8 @@
  * before sending, so the same paths also go over raw TCP to a real server, unnormalised.
  */
 import assert from "node:assert/strict";
-import { createApp, startServer } from "../../serve.ts";
+import { createApp } from "../../pipeline/serving/app.ts";
+import { startServer } from "../../pipeline/serving/server.ts";
 import { Logger } from "../../pipeline/serving/log.ts";
 import { ModelHolder } from "../../pipeline/serving/model_holder.ts";
 import { resolveStaticPath } from "../../pipeline/serving/static_files.ts";

@@ -3,7 +3,7 @@
  * probabilities against the pipeline's own for the same rows.
  */
 import assert from "node:assert/strict";
-import { createApp } from "../../serve.ts";
+import { createApp } from "../../pipeline/serving/app.ts";
 import { ATTRIBUTES, checkValue, schemaDocument } from "../../pipeline/data/schema.ts";
 import { Logger } from "../../pipeline/serving/log.ts";
 import { ModelHolder } from "../../pipeline/serving/model_holder.ts";
@@ -703,7 +703,7 @@ Deno.test("static files: index.html at /, content types, CSP without inline scri
 Deno.test({
   name: "the app resolves static/ from the module, not the working directory",
   fn: async () => {
-    const { STATIC_ROOT } = await import("../../serve.ts");
+    const { STATIC_ROOT } = await import("../../pipeline/serving/app.ts");
     assert.equal(STATIC_ROOT.href, new URL("../../static/", import.meta.url).href);
   },
 });

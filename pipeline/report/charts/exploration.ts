@@ -4,6 +4,7 @@
  * @module
  */
 
+import { quantile } from "../../stats.ts";
 import type { VegaLiteSpec } from "./render.ts";
 import {
   barListHeight,
@@ -133,13 +134,6 @@ export function histogramByClassSpec(
       color: classColor,
     },
   };
-}
-
-/** Quantile by linear interpolation between order statistics (R-7, as d3 and vega compute it). */
-function quantile(sorted: readonly number[], p: number): number {
-  const h = (sorted.length - 1) * p;
-  const lo = Math.floor(h);
-  return lo + 1 < sorted.length ? sorted[lo] + (h - lo) * (sorted[lo + 1] - sorted[lo]) : sorted[lo];
 }
 
 /** Tukey box of one class: quartiles, whiskers at the last values within 1.5 IQR, and the outliers. */

@@ -1,5 +1,6 @@
 /**
- * Charts for the runs dashboard (server-rendered SVG) and the notebooks (inline `image/svg+xml`).
+ * Charts for the runs dashboard (server-rendered SVG) and the notebooks (inline `image/svg+xml`,
+ * wrapped by `../jupyter.ts`).
  * Builders are pure functions from typed data to vega-lite specs; `renderSvg` turns any spec into a
  * deterministic SVG string without a browser, a canvas, the network or the filesystem.
  *
@@ -11,7 +12,7 @@
  * @module
  */
 
-export { ChartRenderError, jupyterSvg, type RenderOptions, renderSvg, type VegaLiteSpec } from "./render.ts";
+export { ChartRenderError, type RenderOptions, renderSvg, type VegaLiteSpec } from "./render.ts";
 export { ChartInputError } from "./validate.ts";
 export type { ChartOptions } from "./common.ts";
 export {

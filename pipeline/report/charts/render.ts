@@ -94,11 +94,6 @@ function stableIds(svg: string, prefix: string | undefined): string {
 const NAN_IN_CHART =
   /aria-roledescription="axis" aria-label="[^"]*\bNaN\b|\s(?:d|transform|x|y|x2|y2|width|height)="[^"]*NaN/;
 
-/** Wraps an SVG string so that a Deno Jupyter cell displays it inline as `image/svg+xml`. */
-export function jupyterSvg(svg: string): { [display: symbol]: () => Record<string, string> } {
-  return { [Symbol.for("Jupyter.display")]: () => ({ "image/svg+xml": svg }) };
-}
-
 /** Renders a vega-lite spec to a standalone SVG string, themed with `CHART_CONFIG`. */
 export async function renderSvg(spec: VegaLiteSpec, options: RenderOptions = {}): Promise<string> {
   const { scale = 1, idPrefix, onWarning = (message: string) => console.warn(message) } = options;

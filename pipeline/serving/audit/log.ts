@@ -16,57 +16,33 @@
  * writer: left to the writer, each checkpoint would hold up the commits queued behind it (p99 of
  * `/predict` 11–13 ms instead of about 3 ms at 8 connections).
  *
- * This module is also the entry point of both threads (workers named {@link WRITER_NAME} and
- * {@link CHECKPOINTER_NAME}), so its value imports are kept to `node:` built-ins.
+ * The threads' own code is worker.ts; the table and the messages they share are schema.ts.
  * @module
  */
 
-import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import { setImmediate } from "node:timers";
-import type { ServedWindow } from "../../monitoring/drift.ts";
+import {
+  type AuditEntry,
+  type AuditThreadRole,
+  type DecisionRecord,
+  type FromThread,
+  type RowValues,
+  rowValues,
+  SCHEMA,
+  SCHEMA_VERSION,
+  type StoredRow,
+  toEntry,
+  type ToThread,
+} from "./schema.ts";
+import type { ServedWindow } from "../drift_window.ts";
 import type { Decision } from "../../model/artifact.ts";
 import type { BatchResult } from "../batch.ts";
 import type { ServerConfig } from "../config.ts";
 import type { ServingModel } from "../model_holder.ts";
 import type { Prediction } from "../prediction.ts";
 
-/** One served decision as the trail stores it. */
-export interface DecisionRecord {
-  requestId: string;
-  /** 1-based row of a batch; null for `/predict`. */
-  row: number | null;
-  /** ISO time of the decision. */
-  time: string;
-  modelVersion: number | null;
-  runId: string;
-  /** The applicant as received (JSON-serialisable), unless given as `inputsJson`. */
-  inputs: unknown;
-  /** The applicant already as JSON text. */
-  inputsJson?: string;
-  /** The forest's P(bad). */
-  probability: number;
-  /** Calibrated probability of default, when the model has a calibrator. */
-  pd: number | null;
-  decision: Decision;
-  /** Explanations, when the answer carried them. */
-  reasons: unknown;
-}
-
-/** A stored row as `GET /audit` returns it. */
-export interface AuditEntry {
-  /** Position in the trail; the paging cursor. */
-  seq: number;
-  request_id: string;
-  row: number | null;
-  time: string;
-  model_version: number | null;
-  run_id: string;
-  inputs: unknown;
-  probability_bad: number;
-  pd: number | null;
-  decision: Decision;
-  reasons: unknown;
-}
+export { type AuditEntry, CHECKPOINT_INTERVAL_MS, type DecisionRecord } from "./schema.ts";
 
 /** Filters and paging of {@link AuditLog.page}. */
 export interface AuditQuery {
@@ -105,64 +81,8 @@ export interface AuditOptions {
   maxBatchRows?: number;
 }
 
-/** The writer thread's worker name; the module installs the writer only in a worker of that name. */
-export const WRITER_NAME = "audit-writer";
-
-/** The checkpointer thread's worker name. */
-export const CHECKPOINTER_NAME = "audit-checkpointer";
-
-/** How often the checkpointer copies the WAL into the database file. */
-export const CHECKPOINT_INTERVAL_MS = 200;
-
-const SCHEMA_VERSION = 1;
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS decisions (
-  seq INTEGER PRIMARY KEY,
-  request_id TEXT NOT NULL,
-  row INTEGER,
-  time TEXT NOT NULL,
-  model_version INTEGER,
-  run_id TEXT NOT NULL,
-  inputs TEXT NOT NULL,
-  probability_bad REAL NOT NULL,
-  pd REAL,
-  decision TEXT NOT NULL,
-  reasons TEXT
-);
-CREATE INDEX IF NOT EXISTS decisions_time ON decisions (time);
-CREATE INDEX IF NOT EXISTS decisions_request ON decisions (request_id);
-`;
-
-const INSERT = "INSERT INTO decisions (request_id, row, time, model_version, run_id, inputs, " +
-  "probability_bad, pd, decision, reasons) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-
-/** A row as it travels to the writer: the insert's parameters in order, JSON already encoded. */
-type RowValues = [
-  string,
-  number | null,
-  string,
-  number | null,
-  string,
-  string,
-  number,
-  number | null,
-  string,
-  string | null,
-];
-
-/** Main thread → writer. */
-type ToWriter =
-  | { kind: "open"; path: string; synchronous: "full" | "normal" }
-  | { kind: "write"; id: number; rows: RowValues[] }
-  | { kind: "close" };
-
-/** Writer → main thread. */
-type FromWriter =
-  | { kind: "opened" }
-  | { kind: "committed"; ids: number[] }
-  | { kind: "failed"; ids: number[]; message: string }
-  | { kind: "closed" };
+/** The threads' script. */
+const WORKER_URL = new URL("./worker.ts", import.meta.url);
 
 interface PendingBatch {
   readonly rows: RowValues[];
@@ -203,7 +123,7 @@ export class AuditLog {
     checkpointer.onerror = (event: ErrorEvent) => event.preventDefault();
     this.synchronous = options.synchronous ?? "normal";
     this.#maxBatchRows = options.maxBatchRows ?? 1024;
-    writer.onmessage = (event: MessageEvent<FromWriter>) => this.#reply(event.data);
+    writer.onmessage = (event: MessageEvent<FromThread>) => this.#reply(event.data);
     writer.onerror = (event: ErrorEvent) => {
       event.preventDefault();
       this.#fail(new AuditError(`the audit writer crashed: ${event.message}`));
@@ -234,9 +154,8 @@ export class AuditLog {
       }
       db.exec(SCHEMA);
       db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
-      const open: ToWriter = { kind: "open", path, synchronous };
-      writer = await startThread(WRITER_NAME, open);
-      checkpointer = await startThread(CHECKPOINTER_NAME, open);
+      writer = await startThread("writer", path, synchronous);
+      checkpointer = await startThread("checkpointer", path, synchronous);
       return new AuditLog(path, db, writer, checkpointer, { ...options, synchronous });
     } catch (error) {
       writer?.terminate();
@@ -261,7 +180,7 @@ export class AuditLog {
   record(row: DecisionRecord): Promise<void> {
     const batch = this.#pending();
     if (!batch) return Promise.reject(this.#failure ?? new AuditError("the audit trail is closed"));
-    batch.rows.push(values(row));
+    batch.rows.push(rowValues(row));
     if (batch.rows.length >= this.#maxBatchRows) this.#send();
     return batch.committed;
   }
@@ -271,7 +190,7 @@ export class AuditLog {
     if (rows.length === 0) return Promise.resolve();
     const batch = this.#pending();
     if (!batch) return Promise.reject(this.#failure ?? new AuditError("the audit trail is closed"));
-    for (const row of rows) batch.rows.push(values(row));
+    for (const row of rows) batch.rows.push(rowValues(row));
     if (batch.rows.length >= this.#maxBatchRows) this.#send();
     return batch.committed;
   }
@@ -292,10 +211,10 @@ export class AuditLog {
     this.#filling = null;
     const id = this.#nextId++;
     this.#sent.set(id, batch);
-    this.#writer.postMessage({ kind: "write", id, rows: batch.rows } satisfies ToWriter);
+    this.#writer.postMessage({ kind: "write", id, rows: batch.rows } satisfies ToThread);
   };
 
-  #reply(message: FromWriter): void {
+  #reply(message: FromThread): void {
     if (message.kind === "committed" || message.kind === "failed") {
       if (message.kind === "committed") this.#commits++;
       for (const id of message.ids) {
@@ -367,7 +286,7 @@ export class AuditLog {
       await this.flush();
       if (!this.#failure) {
         const closed = new Promise<void>((resolve) => (this.#onClosed = resolve));
-        this.#writer.postMessage({ kind: "close" } satisfies ToWriter);
+        this.#writer.postMessage({ kind: "close" } satisfies ToThread);
         await closed;
       }
       this.#writer.terminate();
@@ -378,12 +297,16 @@ export class AuditLog {
   }
 }
 
-/** Starts one of this module's threads and waits until it has opened the database. */
-async function startThread(name: string, open: ToWriter): Promise<Worker> {
-  const worker = new Worker(import.meta.url, { type: "module", name });
+/** Starts one of the trail's threads and waits until it has opened the database. */
+async function startThread(
+  role: AuditThreadRole,
+  path: string,
+  synchronous: "full" | "normal",
+): Promise<Worker> {
+  const worker = new Worker(WORKER_URL, { type: "module", name: `audit-${role}` });
   try {
     await new Promise<void>((resolve, reject) => {
-      worker.onmessage = (event: MessageEvent<FromWriter>) => {
+      worker.onmessage = (event: MessageEvent<FromThread>) => {
         if (event.data.kind === "opened") resolve();
         else if (event.data.kind === "failed") reject(new Error(event.data.message));
       };
@@ -391,7 +314,7 @@ async function startThread(name: string, open: ToWriter): Promise<Worker> {
         event.preventDefault();
         reject(new Error(event.message));
       };
-      worker.postMessage(open);
+      worker.postMessage({ kind: "open", role, path, synchronous } satisfies ToThread);
     });
   } catch (error) {
     worker.terminate();
@@ -405,58 +328,13 @@ async function stopThread(worker: Worker): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([
     new Promise<void>((resolve) => {
-      worker.onmessage = (event: MessageEvent<FromWriter>) => event.data.kind === "closed" && resolve();
-      worker.postMessage({ kind: "close" } satisfies ToWriter);
+      worker.onmessage = (event: MessageEvent<FromThread>) => event.data.kind === "closed" && resolve();
+      worker.postMessage({ kind: "close" } satisfies ToThread);
     }),
     new Promise<void>((resolve) => (timer = setTimeout(resolve, 5_000))),
   ]);
   clearTimeout(timer);
   worker.terminate();
-}
-
-function values(r: DecisionRecord): RowValues {
-  return [
-    r.requestId,
-    r.row,
-    r.time,
-    r.modelVersion,
-    r.runId,
-    r.inputsJson ?? JSON.stringify(r.inputs),
-    r.probability,
-    r.pd !== null && Number.isFinite(r.pd) ? r.pd : null,
-    r.decision,
-    r.reasons === undefined || r.reasons === null ? null : JSON.stringify(r.reasons),
-  ];
-}
-
-interface StoredRow {
-  seq: number;
-  request_id: string;
-  row: number | null;
-  time: string;
-  model_version: number | null;
-  run_id: string;
-  inputs: string;
-  probability_bad: number;
-  pd: number | null;
-  decision: Decision;
-  reasons: string | null;
-}
-
-function toEntry(r: StoredRow): AuditEntry {
-  return {
-    seq: Number(r.seq),
-    request_id: r.request_id,
-    row: r.row === null ? null : Number(r.row),
-    time: r.time,
-    model_version: r.model_version === null ? null : Number(r.model_version),
-    run_id: r.run_id,
-    inputs: JSON.parse(r.inputs),
-    probability_bad: r.probability_bad,
-    pd: r.pd,
-    decision: r.decision,
-    reasons: r.reasons === null ? null : JSON.parse(r.reasons),
-  };
 }
 
 /** Opens the trail the settings ask for, or returns null with `AUDIT=off`. */
@@ -466,104 +344,6 @@ export function openAuditLog(
   return config.auditPath === null
     ? Promise.resolve(null)
     : AuditLog.open(config.auditPath, { synchronous: config.auditSync });
-}
-
-// ---------------------------------------------------------------------------------------------
-// The writer thread
-
-/**
- * Commits every batch that has reached it in one transaction. A batch arriving while a commit
- * waits for the disk is queued, and the next commit, scheduled after the pending messages are
- * delivered, takes all of them.
- */
-function runWriter(scope: {
-  onmessage: ((event: MessageEvent<ToWriter>) => void) | null;
-  postMessage(message: FromWriter): void;
-}): void {
-  let db: DatabaseSync | null = null;
-  let insert: StatementSync | null = null;
-  let queue: { id: number; rows: RowValues[] }[] = [];
-  let scheduled = false;
-  const commit = () => {
-    scheduled = false;
-    const batches = queue;
-    queue = [];
-    if (batches.length === 0 || !db || !insert) return;
-    const ids = batches.map((b) => b.id);
-    try {
-      db.exec("BEGIN IMMEDIATE");
-      try {
-        for (const batch of batches) for (const row of batch.rows) insert.run(...row);
-        db.exec("COMMIT");
-      } catch (error) {
-        if (db.isTransaction) db.exec("ROLLBACK");
-        throw error;
-      }
-      scope.postMessage({ kind: "committed", ids });
-    } catch (error) {
-      scope.postMessage({ kind: "failed", ids, message: (error as Error).message });
-    }
-  };
-  scope.onmessage = ({ data }) => {
-    if (data.kind === "write") {
-      queue.push({ id: data.id, rows: data.rows });
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(commit);
-      }
-    } else if (data.kind === "open") {
-      try {
-        db = new DatabaseSync(data.path);
-        db.exec("PRAGMA journal_mode = WAL");
-        db.exec(`PRAGMA synchronous = ${data.synchronous === "normal" ? "NORMAL" : "FULL"}`);
-        db.exec("PRAGMA busy_timeout = 5000");
-        db.exec("PRAGMA wal_autocheckpoint = 0"); // the checkpointer thread does it
-        insert = db.prepare(INSERT);
-        scope.postMessage({ kind: "opened" });
-      } catch (error) {
-        scope.postMessage({ kind: "failed", ids: [], message: (error as Error).message });
-      }
-    } else if (data.kind === "close") {
-      commit();
-      db?.close();
-      db = null;
-      scope.postMessage({ kind: "closed" });
-    }
-  };
-}
-
-/** Copies the WAL into the database every {@link CHECKPOINT_INTERVAL_MS} ms without blocking the writer. */
-function runCheckpointer(scope: Parameters<typeof runWriter>[0]): void {
-  let db: DatabaseSync | null = null;
-  let timer: ReturnType<typeof setInterval> | undefined;
-  scope.onmessage = ({ data }) => {
-    if (data.kind === "open") {
-      try {
-        db = new DatabaseSync(data.path);
-        db.exec(`PRAGMA synchronous = ${data.synchronous === "normal" ? "NORMAL" : "FULL"}`);
-        timer = setInterval(() => {
-          try {
-            db?.prepare("PRAGMA wal_checkpoint(PASSIVE)").get();
-          } catch { /* busy now: the next tick tries again */ }
-        }, CHECKPOINT_INTERVAL_MS);
-        scope.postMessage({ kind: "opened" });
-      } catch (error) {
-        scope.postMessage({ kind: "failed", ids: [], message: (error as Error).message });
-      }
-    } else if (data.kind === "close") {
-      clearInterval(timer);
-      db?.close();
-      db = null;
-      scope.postMessage({ kind: "closed" });
-    }
-  };
-}
-
-const self = globalThis as unknown as { name?: string; WorkerGlobalScope?: unknown };
-if (self.WorkerGlobalScope !== undefined && self.name === WRITER_NAME) {
-  runWriter(globalThis as unknown as Parameters<typeof runWriter>[0]);
-} else if (self.WorkerGlobalScope !== undefined && self.name === CHECKPOINTER_NAME) {
-  runCheckpointer(globalThis as unknown as Parameters<typeof runWriter>[0]);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import { ID_COLUMN } from "../../data/etl.ts";
 import { ATTRIBUTES } from "../../data/schema.ts";
 import { ErrorBody } from "../api_schemas.ts";
 import type { AuditLog, BatchInputs } from "../audit/log.ts";
-import { splitCsvLine } from "../../data/etl.ts";
+import { splitCsvLine } from "../../data/csv.ts";
 import type { App, AppDeps } from "../context.ts";
 import { requireBearer } from "../auth.ts";
 import { ApiError } from "../errors.ts";

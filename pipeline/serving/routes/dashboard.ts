@@ -22,7 +22,13 @@ import {
   rocCurveSpec,
   type VegaLiteSpec,
 } from "../../report/charts/mod.ts";
-import { bayesThreshold, costStaircase, featureLabel, parseTrials, type TrialRow } from "../../report/eda.ts";
+import {
+  bayesThreshold,
+  costStaircase,
+  featureLabel,
+  parseTrials,
+  type TrialRow,
+} from "../../report/eda/mod.ts";
 import { type Objective, objectiveDirection, OBJECTIVES } from "../../model/objective.ts";
 import { readRegistry, readRun, type RunRecord } from "../../tracking/run.ts";
 import { ErrorBody } from "../api_schemas.ts";

@@ -1,6 +1,6 @@
 /**
  * `GET /monitoring`: drift of served traffic against the training data, as the population
- * stability index per attribute and for the score (see `pipeline/monitoring/drift.ts` for the method).
+ * stability index per attribute and for the score (see `pipeline/monitoring/` for the method).
  *
  * Served traffic is the in-memory window of the latest `DRIFT_WINDOW` decisions (default 10,000;
  * `/predict` and batch rows alike), seeded from the audit trail at start so a restart does not
@@ -27,15 +27,11 @@
  */
 
 import { createRoute, z } from "@hono/zod-openapi";
-import {
-  type DriftReference,
-  PSI_BAND_TEXT,
-  referenceFor,
-  type ServedWindow,
-} from "../../monitoring/drift.ts";
+import { type DriftReference, PSI_BAND_TEXT, referenceFor } from "../../monitoring/mod.ts";
 import type { CreditModel } from "../../model/artifact.ts";
 import { ErrorBody } from "../api_schemas.ts";
 import { type App, type AppDeps, requireModel } from "../context.ts";
+import type { ServedWindow } from "../drift_window.ts";
 import { ApiError } from "../errors.ts";
 
 /** Below this many decisions the window is reported but flagged as not enough to act on. */

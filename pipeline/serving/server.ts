@@ -1,0 +1,170 @@
+/**
+ * The prediction service on a real socket: {@link startServer} serves the app with graceful
+ * shutdown, and {@link serveMain} is what `deno task serve` (serve.ts) and `deno task start` run.
+ * @module
+ */
+
+import { createApp, type CreateAppOptions } from "./app.ts";
+import { ModelLoadError } from "../model/artifact.ts";
+import { AuditError, type AuditLog, openAuditLog } from "./audit/log.ts";
+import { defaultModelsDir, healthcheck, parseServeFlags, SERVE_USAGE } from "./flags.ts";
+import { ConfigError, configFromEnv, DEFAULT_CONFIG, type ServerConfig } from "./config.ts";
+import type { App } from "./context.ts";
+import { body } from "./errors.ts";
+import { Logger } from "./log.ts";
+import { ModelHolder } from "./model_holder.ts";
+import { PredictionPool } from "./predict_pool.ts";
+
+/** A server listening on a socket. */
+export interface RunningServer {
+  readonly url: URL;
+  readonly server: Deno.HttpServer<Deno.NetAddr>;
+  readonly app: App;
+  /** Requests being handled now (bodies still arriving included). */
+  readonly inFlight: () => number;
+  /**
+   * Drains, then stops: requests in flight finish (their bodies may still be arriving), new ones
+   * are answered 503 with `Connection: close`, then the socket closes and the workers stop.
+   */
+  shutdown(): Promise<void>;
+}
+
+/** How long a shutdown waits for requests in flight before closing anyway. */
+export const DRAIN_TIMEOUT_MS = 30_000;
+
+/** Serves the app on `config.hostname:config.port` (port 0 picks a free one). */
+export function startServer(options: CreateAppOptions): RunningServer {
+  const config: ServerConfig = { ...DEFAULT_CONFIG, modelsDir: options.holder.modelsDir, ...options.config };
+  const logger = options.logger ?? new Logger(config.logLevel);
+  const pool = options.pool !== undefined
+    ? options.pool
+    : config.batchWorkers > 0
+    ? new PredictionPool(config.batchWorkers).warm()
+    : null;
+  const app = createApp({ ...options, config, logger, pool });
+  let inFlight = 0;
+  let draining = false;
+  let drained: (() => void) | undefined;
+  // Deno's own shutdown cuts request bodies still being read, so requests are counted and drained first.
+  const handler = async (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Promise<Response> => {
+    if (draining) {
+      return Response.json(body("shutting_down", "the server is shutting down; retry", ""), {
+        status: 503,
+        headers: { Connection: "close", "Retry-After": "1" },
+      });
+    }
+    inFlight++;
+    try {
+      return await app.fetch(request, { info });
+    } finally {
+      if (--inFlight === 0) drained?.();
+    }
+  };
+  const server = Deno.serve({
+    port: config.port,
+    hostname: config.hostname,
+    onListen: () => {},
+    onError: (error) => {
+      logger.error("unhandled server error", { error });
+      return Response.json(body("internal_error", "the server failed", ""), { status: 500 });
+    },
+  }, handler);
+  const host = server.addr.hostname.includes(":") ? `[${server.addr.hostname}]` : server.addr.hostname;
+  const url = new URL(`http://${host}:${server.addr.port}/`);
+  logger.info("listening", { url: url.href, model_version: options.holder.current?.version ?? null });
+  let stopping: Promise<void> | undefined;
+  const shutdown = async () => {
+    draining = true;
+    if (inFlight > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => (drained = resolve)),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_TIMEOUT_MS))),
+      ]);
+      clearTimeout(timer);
+    }
+    await server.shutdown();
+    pool?.close();
+    logger.info("stopped");
+  };
+  return { url, server, app, inFlight: () => inFlight, shutdown: () => stopping ??= shutdown() };
+}
+
+/** `deno task serve`: loads the model (exit 1 when it is refused), serves, and stops cleanly on SIGINT/SIGTERM. */
+export async function serveMain(args: string[] = []): Promise<number> {
+  let config: ServerConfig;
+  let flags;
+  try {
+    flags = parseServeFlags(args);
+    const env = {
+      MODELS_DIR: defaultModelsDir(new URL("../../serve.ts", import.meta.url).href),
+      ...flags.env,
+    };
+    config = configFromEnv((name) => flags!.env[name] || Deno.env.get(name) || env[name as keyof typeof env]);
+  } catch (error) {
+    if (!(error instanceof ConfigError) && !(error instanceof TypeError)) throw error;
+    console.error(`serve: ${error.message}\n${SERVE_USAGE}`);
+    return 2;
+  }
+  if (flags.help) {
+    console.log(SERVE_USAGE);
+    return 0;
+  }
+  if (flags.healthcheck) return (await healthcheck(config.port)) ? 0 : 1;
+  const logger = new Logger(config.logLevel);
+  let holder: ModelHolder;
+  try {
+    holder = await ModelHolder.open(
+      { modelsDir: config.modelsDir, modelPath: config.modelPath },
+      { allowEmpty: config.modelPath === undefined },
+    );
+  } catch (error) {
+    if (!(error instanceof ModelLoadError)) throw error;
+    logger.error("model refused", { reason: error.message });
+    console.error(`serve: ${error.message}`);
+    return 1;
+  }
+  const serving = holder.current;
+  if (serving) {
+    logger.info("model loaded", {
+      model_version: serving.version,
+      run_id: serving.runId,
+      sha256: serving.sha256,
+      verified: serving.verified,
+      path: serving.path,
+    });
+    if (!serving.verified) logger.warn("the model is not in the registry: its sha256 could not be verified");
+  } else {
+    logger.warn(
+      "no production model yet: /ready answers 503 until a model is trained and POST /admin/reload",
+    );
+  }
+  let audit: AuditLog | null;
+  try {
+    audit = await openAuditLog(config);
+  } catch (error) {
+    if (!(error instanceof AuditError)) throw error;
+    console.error(`serve: ${error.message}`);
+    return 1;
+  }
+  logger.info("audit trail", { path: audit?.path ?? null, synchronous: audit?.synchronous ?? null });
+  const running = startServer({ holder, config, logger, audit });
+  let signalled = false;
+  const stop = (signal: Deno.Signal) => {
+    if (signalled) {
+      logger.warn("second signal: exiting without waiting", { signal, in_flight: running.inFlight() });
+      Deno.exit(1);
+    }
+    signalled = true;
+    logger.info("shutting down", { signal, in_flight: running.inFlight() });
+    running.shutdown();
+  };
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  const listeners = signals.map((signal) => [signal, () => stop(signal)] as const);
+  for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
+  await running.server.finished;
+  await running.shutdown();
+  await audit?.close();
+  for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+  return 0;
+}
