@@ -7,7 +7,7 @@
 #                                                          # deno compile downloads denort (dl.deno.land)
 #
 # The base images are build arguments, so a machine without Docker Hub can pass local stand-ins
-# (`deno task test:container` does: see the README's Docker section).
+# (tests/container/run_image.ts does: see the README's Docker section).
 ARG DENO_VERSION=2.9.6
 ARG DENO_IMAGE=denoland/deno:debian-${DENO_VERSION}
 ARG RUNTIME_IMAGE=debian:bookworm-slim
