@@ -49,7 +49,7 @@ WORKDIR /app
 ENV PORT=8000 LOG_LEVEL=info
 EXPOSE 8000
 VOLUME ["/app/data/audit"]
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD ["/app/credit-risk", "--healthcheck"]
+HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 CMD ["/app/credit-risk", "--healthcheck"]
 ENTRYPOINT ["/app/credit-risk"]
 
 # The default target. Everything is root's and read-only to the server's user but its audit trail.
@@ -72,7 +72,7 @@ USER credit
 EXPOSE 8000
 VOLUME ["/app/data/audit"]
 # The serve task's permissions; --node-modules-dir=manual uses node_modules as it was cut down above.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 \
   CMD ["deno", "run", "--cached-only", "--node-modules-dir=manual", "--allow-net=127.0.0.1", "--allow-env", \
        "--allow-read=.", "--allow-ffi", "--allow-sys", "serve.ts", "--healthcheck"]
 ENTRYPOINT ["deno", "run", "--cached-only", "--node-modules-dir=manual", "--allow-net", "--allow-read=.", \

@@ -55,7 +55,9 @@ export async function run(
   const collect = async (stream: ReadableStream<Uint8Array>) => {
     let text = "";
     let pending = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    const decoder = new TextDecoder();
+    for await (const bytes of stream) {
+      const chunk = decoder.decode(bytes, { stream: true });
       text += chunk;
       if (!options.onLine) continue;
       const lines = (pending + chunk).split("\n");
