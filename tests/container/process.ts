@@ -16,6 +16,7 @@ export interface RunOptions {
   /** Logs only the program and its first argument (for long or noisy commands). */
   quiet?: boolean;
   env?: Record<string, string>;
+  cwd?: string;
   /** Nonzero exit codes that are an answer, not a failure. */
   allowFailure?: boolean;
   /** Receives each line of the output (stdout and stderr) as it comes. */
@@ -48,6 +49,7 @@ export async function run(
   const child = new Deno.Command(program, {
     args: [...args],
     env: options.env,
+    cwd: options.cwd,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

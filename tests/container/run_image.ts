@@ -130,6 +130,26 @@ async function testSplitApplicant(): Promise<
   return { applicant, recorded: Number(probability) };
 }
 
+/**
+ * Fills `denoDir`'s npm cache with the locked packages, on the host (same Deno, same cache layout as in
+ * the build). A failure is only logged: the build then downloads them itself.
+ */
+async function prefetchNpm(denoDir: string, dir: string, log: Log): Promise<void> {
+  await Deno.mkdir(join(denoDir, "npm"), { recursive: true });
+  await Deno.mkdir(dir, { recursive: true });
+  for (const file of ["deno.json", "deno.lock"]) await Deno.copyFile(`${ROOT}/${file}`, join(dir, file));
+  const started = performance.now();
+  try {
+    await run("deno", ["install", "--frozen", "--node-modules-dir=none", "--quiet"], {
+      cwd: dir,
+      env: { DENO_DIR: denoDir, NO_COLOR: "1" },
+    });
+    log(`npm packages of deno.lock cached in ${denoDir}/npm (${seconds(performance.now() - started)})`);
+  } catch (error) {
+    log(`could not prefetch the npm packages (the build will download them): ${(error as Error).message}`);
+  }
+}
+
 async function main(): Promise<number> {
   const started = performance.now();
   const log: Log = (line) => console.log(`[${seconds(performance.now() - started).padStart(7)}] ${line}`);
@@ -189,6 +209,10 @@ async function main(): Promise<number> {
     const cacheDir = Deno.env.get("CREDIT_RISK_CI_CACHE") || `${home}/credit-risk-ci`;
     await Deno.mkdir(cacheDir, { recursive: true });
     log(`base images: stand-ins cached in ${cacheDir}`);
+    // The npm packages deno install downloads in the build, kept between runs (as a BuildKit cache mount
+    // would) and fetched on the host while the base images build.
+    const npmDenoDir = join(cacheDir, "deno-dir");
+    const prefetch = prefetchNpm(npmDenoDir, join(work, "npm-prefetch"), log);
     const debian = await debianSlim(cacheDir, suite, work, log);
     const deno = await denoDebian(
       cacheDir,
@@ -199,7 +223,7 @@ async function main(): Promise<number> {
       log,
     );
     const tags: Record<string, string> = {};
-    for (const base of [debian, deno]) {
+    await Promise.all([debian, deno].map(async (base) => {
       const tag = `localhost/credit-risk-ci/${base.official.replace(/^.*\//, "")}`;
       await podman(["import", ...base.changes.flatMap((c) => ["--change", c]), base.tar, tag], {
         quiet: true,
@@ -211,7 +235,8 @@ async function main(): Promise<number> {
         } s ` +
           `(${base.tar}), imported as ${tag}`,
       );
-    }
+    }));
+    await prefetch;
     timings.push(
       `base images ${seconds(performance.now() - started)} (${
         debian.built || deno.built ? "built" : "cached"
@@ -232,10 +257,7 @@ async function main(): Promise<number> {
       "--build-arg",
       `RUNTIME_IMAGE=${tags[debian.official]}`,
     ];
-    // The npm packages deno install downloads, kept between runs (as a BuildKit cache mount would).
-    const npmCache = join(cacheDir, "deno-npm");
-    await Deno.mkdir(npmCache, { recursive: true });
-    buildArgs.push("--volume", `${npmCache}:${STAND_IN_DENO_DIR}/npm`);
+    buildArgs.push("--volume", `${join(npmDenoDir, "npm")}:${STAND_IN_DENO_DIR}/npm`);
     const ca = Deno.env.get("DENO_CERT") || Deno.env.get("SSL_CERT_FILE");
     if (ca && (await Deno.stat(ca).catch(() => null))) {
       // Behind a TLS-intercepting proxy, deno install inside the build needs the host's CA bundle.
