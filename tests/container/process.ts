@@ -38,6 +38,31 @@ export function shellLine(program: string, args: readonly string[]): string {
   return [program, ...args].map(quote).join(" ");
 }
 
+/** The programs {@link run} has started and not yet seen end. */
+const running = new Set<Deno.ChildProcess>();
+const stopped = new WeakSet<Deno.ChildProcess>();
+
+/**
+ * Stops every program still running (on Ctrl-C, before the clean-up): SIGTERM, SIGKILL after 20 s. Their
+ * {@link run} fails whatever their exit code, so the interrupted flow goes no further.
+ */
+export async function stopRunning(): Promise<number> {
+  const children = [...running];
+  for (const child of children) stopped.add(child);
+  await Promise.all(children.map(async (child) => {
+    const signal = (name: Deno.Signal) => {
+      try {
+        child.kill(name);
+      } catch { /* already gone */ }
+    };
+    signal("SIGTERM");
+    const timer = setTimeout(() => signal("SIGKILL"), 20_000);
+    await child.status;
+    clearTimeout(timer);
+  }));
+  return children.length;
+}
+
 /** Runs a program to its end; resolves with its standard output, throws {@link CommandError} on failure. */
 export async function run(
   program: string,
@@ -54,6 +79,7 @@ export async function run(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  running.add(child);
   const collect = async (stream: ReadableStream<Uint8Array>) => {
     let text = "";
     let pending = "";
@@ -73,7 +99,8 @@ export async function run(
     collect(child.stdout),
     collect(child.stderr),
     child.status,
-  ]);
+  ]).finally(() => running.delete(child));
+  if (stopped.has(child)) throw new CommandError(line, code, "interrupted");
   if (code !== 0 && !options.allowFailure) throw new CommandError(line, code, stderr || stdout);
   return stdout;
 }

@@ -85,6 +85,15 @@ export async function mountsUnder(dir: string): Promise<string[]> {
     .filter((point) => point === dir || point.startsWith(`${dir}/`));
 }
 
+/** Unmounts `target`; lazily when it is still busy, so that it is gone from the tree at least. */
+export async function umount(target: string, log: Log): Promise<void> {
+  try {
+    await run("umount", [target], { log });
+  } catch {
+    await run("umount", ["--lazy", target], { log });
+  }
+}
+
 /** Device nodes a container runtime creates in /dev: [name, major, minor]. */
 const DEVICES: [string, number, number][] = [
   ["null", 1, 3],
@@ -187,15 +196,10 @@ export class Rootfs {
     ];
   }
 
-  /** Unmounts everything mounted here, most recent first; lazily when a mount is still busy. */
+  /** Unmounts everything mounted here, most recent first. */
   async unmountAll(): Promise<void> {
     while (this.#mounted.length > 0) {
-      const target = this.#mounted.at(-1)!;
-      try {
-        await run("umount", [target], { log: this.log });
-      } catch {
-        await run("umount", ["--lazy", target], { log: this.log });
-      }
+      await umount(this.#mounted.at(-1)!, this.log);
       this.#mounted.pop();
     }
   }

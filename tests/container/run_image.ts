@@ -19,8 +19,17 @@ import { DatabaseSync } from "node:sqlite";
 import { ATTRIBUTES } from "../../pipeline/data/schema.ts";
 import { DEFAULT_CONFIG } from "../../pipeline/serving/config.ts";
 import { debianSlim, denoBinary, denoDebian, STAND_IN_DENO_DIR } from "./base_images.ts";
-import { CommandError, type Log, run, status } from "./process.ts";
-import { imageConfig, mountsUnder, resolveUser, Rootfs, sizeOf, snapshot, snapshotDiff } from "./rootfs.ts";
+import { CommandError, type Log, run, status, stopRunning } from "./process.ts";
+import {
+  imageConfig,
+  mountsUnder,
+  resolveUser,
+  Rootfs,
+  sizeOf,
+  snapshot,
+  snapshotDiff,
+  umount,
+} from "./rootfs.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -43,14 +52,16 @@ interface InImage {
 /** Clean-up steps, run last-in first-out, each whatever the others do. */
 class Cleanup {
   readonly #steps: [string, () => Promise<unknown>][] = [];
-  #ran = false;
+  #running: Promise<string[]> | undefined;
   constructor(readonly log: Log) {}
   push(name: string, step: () => Promise<unknown>): void {
     this.#steps.push([name, step]);
   }
-  async run(): Promise<string[]> {
-    if (this.#ran) return [];
-    this.#ran = true;
+  /** Runs the steps once; a second caller (a signal during a failure) waits for the same run. */
+  run(): Promise<string[]> {
+    return this.#running ??= this.#run();
+  }
+  async #run(): Promise<string[]> {
     const failures: string[] = [];
     while (this.#steps.length > 0) {
       const [name, step] = this.#steps.pop()!;
@@ -179,7 +190,11 @@ async function main(): Promise<number> {
     allowFailure: true,
   }).then(async () => (await mountsUnder(work)).includes(work));
   cleanup.push(`the work folder ${work}${inMemory ? " (a tmpfs)" : ""}`, async () => {
-    if (inMemory) await run("umount", [work], { log });
+    // An interrupted build leaves its overlay mounts behind: deepest first, then the tmpfs itself.
+    const mounts = (await mountsUnder(work)).sort((a, b) => b.length - a.length);
+    for (const target of mounts) {
+      await umount(target, log);
+    }
     const left = await mountsUnder(work);
     if (left.length > 0) throw new Error(`not deleting ${work}: still mounted: ${left.join(", ")}`);
     await Deno.remove(work, { recursive: true });
@@ -189,9 +204,14 @@ async function main(): Promise<number> {
   const podman = (args: string[], options: { quiet?: boolean; allowFailure?: boolean } = {}) =>
     run("podman", [...storage, ...args], { log, ...options });
   // Then the work folder goes, and the images and layers in it (faster than `podman rmi`, one by one).
-  cleanup.push("podman's containers of this run", () => podman(["rm", "--all", "--force"]));
+  cleanup.push("podman's containers of this run, the build's included", async () => {
+    const ids = (await podman(["ps", "--all", "--external", "--quiet", "--no-trunc"], { quiet: true }))
+      .split("\n").filter(Boolean);
+    if (ids.length > 0) await podman(["rm", "--force", ...ids]);
+  });
   const onSignal = async () => {
-    log("interrupted: cleaning up");
+    log("interrupted: stopping the running commands, then cleaning up");
+    log(`stopped ${await stopRunning()} commands`);
     await cleanup.run();
     Deno.exit(130);
   };
