@@ -228,3 +228,27 @@ export async function denoDebian(
   await dropStale(cacheDir, "deno-debian-", `${name}${key}`);
   return { ...image, built: true, seconds: (performance.now() - started) / 1000 };
 }
+
+/**
+ * Fills `denoDir`'s npm cache with the locked packages, on the host (same Deno, same cache layout as in
+ * the build). A failure is only logged: the build then downloads them itself.
+ */
+export async function prefetchNpm(root: string, denoDir: string, dir: string, log: Log): Promise<void> {
+  await Deno.mkdir(join(denoDir, "npm"), { recursive: true });
+  await Deno.mkdir(dir, { recursive: true });
+  for (const file of ["deno.json", "deno.lock"]) await Deno.copyFile(`${root}/${file}`, join(dir, file));
+  const started = performance.now();
+  try {
+    await run("deno", ["install", "--frozen", "--node-modules-dir=none", "--quiet"], {
+      cwd: dir,
+      env: { DENO_DIR: denoDir, NO_COLOR: "1" },
+    });
+    log(
+      `npm packages of deno.lock cached in ${denoDir}/npm (${
+        ((performance.now() - started) / 1000).toFixed(1)
+      } s)`,
+    );
+  } catch (error) {
+    log(`could not prefetch the npm packages (the build will download them): ${(error as Error).message}`);
+  }
+}

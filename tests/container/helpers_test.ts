@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { aptMirror } from "./base_images.ts";
 import { imageConfig, resolveUser, snapshotDiff } from "./rootfs.ts";
-import { dockerfileArg, permissionFlags } from "./run_image.ts";
+import { dockerfileArg, permissionFlags } from "./harness.ts";
 import { shellLine } from "./process.ts";
 
 Deno.test("aptMirror: the first Debian source of the suite's main component, security sources skipped", () => {

@@ -15,21 +15,12 @@
  */
 
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
-import { ATTRIBUTES } from "../../pipeline/data/schema.ts";
 import { DEFAULT_CONFIG } from "../../pipeline/serving/config.ts";
-import { debianSlim, denoBinary, denoDebian, STAND_IN_DENO_DIR } from "./base_images.ts";
-import { CommandError, type Log, run, status, stopRunning } from "./process.ts";
-import {
-  imageConfig,
-  mountsUnder,
-  resolveUser,
-  Rootfs,
-  sizeOf,
-  snapshot,
-  snapshotDiff,
-  umount,
-} from "./rootfs.ts";
+import { debianSlim, denoBinary, denoDebian, prefetchNpm, STAND_IN_DENO_DIR } from "./base_images.ts";
+import { assert, Checks, Cleanup, dockerfileArg, megabytes, permissionFlags, seconds } from "./harness.ts";
+import { checkRunningImage, SERVER_OUTPUT } from "./image_checks.ts";
+import { CommandError, type Log, run, stopRunning } from "./process.ts";
+import { imageConfig, mountsUnder, resolveUser, Rootfs, sizeOf, umount } from "./rootfs.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -43,124 +34,6 @@ image's user; it is NOT a namespaced container. \`podman run\` cannot start cont
 HEALTHCHECK are read from \`podman inspect\` and applied by hand. There is no network, PID or mount
 namespace and no cgroup: the server listens on the host's loopback.`;
 
-/** One process the image runs: chroot's arguments and the process once spawned. */
-interface InImage {
-  args: string[];
-  child?: Deno.ChildProcess;
-}
-
-/** Clean-up steps, run last-in first-out, each whatever the others do. */
-class Cleanup {
-  readonly #steps: [string, () => Promise<unknown>][] = [];
-  #running: Promise<string[]> | undefined;
-  constructor(readonly log: Log) {}
-  push(name: string, step: () => Promise<unknown>): void {
-    this.#steps.push([name, step]);
-  }
-  /** Runs the steps once; a second caller (a signal during a failure) waits for the same run. */
-  run(): Promise<string[]> {
-    return this.#running ??= this.#run();
-  }
-  async #run(): Promise<string[]> {
-    const failures: string[] = [];
-    while (this.#steps.length > 0) {
-      const [name, step] = this.#steps.pop()!;
-      try {
-        await step();
-        this.log(`cleaned up: ${name}`);
-      } catch (error) {
-        failures.push(`${name}: ${(error as Error).message}`);
-        this.log(`FAILED to clean up ${name}: ${(error as Error).message}`);
-      }
-    }
-    return failures;
-  }
-}
-
-/** Results of the checks; a failed check is reported and the others still run where they can. */
-class Checks {
-  passed = 0;
-  readonly failed: string[] = [];
-  constructor(readonly log: Log) {}
-  async check(name: string, body: () => Promise<string> | string): Promise<boolean> {
-    try {
-      const detail = await body();
-      this.passed++;
-      this.log(`ok   ${name}${detail ? ` — ${detail}` : ""}`);
-      return true;
-    } catch (error) {
-      this.failed.push(name);
-      this.log(`FAIL ${name} — ${(error as Error).message}`);
-      return false;
-    }
-  }
-}
-
-function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(message);
-}
-
-/** The default of an `ARG` in the Dockerfile. */
-export function dockerfileArg(dockerfile: string, name: string): string {
-  const value = dockerfile.match(new RegExp(`^ARG ${name}=(\\S+)`, "m"))?.[1];
-  if (!value) throw new Error(`the Dockerfile has no ARG ${name}=…`);
-  return value;
-}
-
-/** The `--allow-*` flags of a command line. */
-export function permissionFlags(argv: readonly string[]): string[] {
-  return argv.filter((a) => a.startsWith("--allow-")).sort();
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-const megabytes = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
-
-/** A row of the production run's test split, as an applicant, with the P(bad) recorded at training time. */
-async function testSplitApplicant(): Promise<
-  { applicant: Record<string, string | number>; recorded: number }
-> {
-  const registry = JSON.parse(await Deno.readTextFile(`${ROOT}/models/registry.json`));
-  const production = registry.models.find((m: { stage: string }) => m.stage === "production");
-  assert(production, "models/registry.json has no production model");
-  const csv = await Deno.readTextFile(`${ROOT}/models/runs/${production.run_id}/predictions.csv`);
-  const [row, , probability] = csv.split("\n")[1].split(",");
-  const line = (await Deno.readTextFile(`${ROOT}/data/german.data`)).split("\n")[Number(row)];
-  const values = line.trim().split(/\s+/);
-  const applicant = Object.fromEntries(
-    ATTRIBUTES.map((
-      a,
-    ) => [a.name, a.kind === "numeric" ? Number(values[a.position - 1]) : values[a.position - 1]]),
-  );
-  return { applicant, recorded: Number(probability) };
-}
-
-/**
- * Fills `denoDir`'s npm cache with the locked packages, on the host (same Deno, same cache layout as in
- * the build). A failure is only logged: the build then downloads them itself.
- */
-async function prefetchNpm(denoDir: string, dir: string, log: Log): Promise<void> {
-  await Deno.mkdir(join(denoDir, "npm"), { recursive: true });
-  await Deno.mkdir(dir, { recursive: true });
-  for (const file of ["deno.json", "deno.lock"]) await Deno.copyFile(`${ROOT}/${file}`, join(dir, file));
-  const started = performance.now();
-  try {
-    await run("deno", ["install", "--frozen", "--node-modules-dir=none", "--quiet"], {
-      cwd: dir,
-      env: { DENO_DIR: denoDir, NO_COLOR: "1" },
-    });
-    log(`npm packages of deno.lock cached in ${denoDir}/npm (${seconds(performance.now() - started)})`);
-  } catch (error) {
-    log(`could not prefetch the npm packages (the build will download them): ${(error as Error).message}`);
-  }
-}
-
 async function main(): Promise<number> {
   const started = performance.now();
   const log: Log = (line) => console.log(`[${seconds(performance.now() - started).padStart(7)}] ${line}`);
@@ -171,7 +44,6 @@ async function main(): Promise<number> {
   }
   const checks = new Checks(log);
   const timings: string[] = [];
-  let serverOutput = "";
   const cleanup = new Cleanup(log);
   const runId = crypto.randomUUID().slice(0, 8);
   // Short: podman refuses a run root longer than 50 characters.
@@ -232,7 +104,7 @@ async function main(): Promise<number> {
     // The npm packages deno install downloads in the build, kept between runs (as a BuildKit cache mount
     // would) and fetched on the host while the base images build.
     const npmDenoDir = join(cacheDir, "deno-dir");
-    const prefetch = prefetchNpm(npmDenoDir, join(work, "npm-prefetch"), log);
+    const prefetch = prefetchNpm(ROOT, npmDenoDir, join(work, "npm-prefetch"), log);
     const debian = await debianSlim(cacheDir, suite, work, log);
     const deno = await denoDebian(
       cacheDir,
@@ -387,197 +259,28 @@ async function main(): Promise<number> {
       return "no chromium, puppeteer-core, fast-check, tests/, bench/, notebooks/ or musl build of polars";
     });
 
-    const untouched = ["proc", "dev", ...config.volumes.map((v) => v.slice(1))];
-    const before = await snapshot(rootfs.dir, untouched);
-    const port = freePort();
-    // What `docker run -e PORT=… -e HOST=127.0.0.1` would set: here the host's network is the image's.
-    const env = [...config.env.filter((e) => !/^(PORT|HOST)=/.test(e)), `PORT=${port}`, "HOST=127.0.0.1"];
-    const inImage = (argv: string[]): InImage => ({ args: rootfs.command(user, config.workdir, env, argv) });
-    const healthcheckArgv = config.healthcheck!.test[0] === "CMD-SHELL"
-      ? ["/bin/sh", "-c", config.healthcheck!.test[1]]
-      : config.healthcheck!.test.slice(1);
-    const healthcheck = async () => {
-      const t = performance.now();
-      const child = new Deno.Command("chroot", {
-        args: inImage(healthcheckArgv).args,
-        stdout: "null",
-        stderr: "piped",
-      })
-        .spawn();
-      const timer = setTimeout(() => child.kill("SIGKILL"), config.healthcheck!.timeoutMs);
-      const { code } = await child.output();
-      clearTimeout(timer);
-      return { code, ms: performance.now() - t };
-    };
-
-    // 5. The server: the image's entrypoint, as its user, in its working directory.
-    const server = inImage([...config.entrypoint, ...config.cmd]);
-    log(`$ chroot ${server.args.join(" ")}`);
-    const spawned = performance.now();
-    server.child = new Deno.Command("chroot", { args: server.args, stdout: "piped", stderr: "piped" })
-      .spawn();
-    const output = Promise.all([
-      server.child.stdout.pipeTo((await Deno.create(join(work, "server.stdout"))).writable),
-      server.child.stderr.pipeTo((await Deno.create(join(work, "server.stderr"))).writable),
-    ]);
-    serverOutput = work;
-    cleanup.push("the server process", async () => {
-      try {
-        server.child!.kill("SIGKILL");
-      } catch { /* already gone */ }
-      await server.child!.status;
+    await checkRunningImage({
+      root: ROOT,
+      work,
+      runId,
+      rootfs,
+      config,
+      user,
+      volumes,
+      auditDir,
+      checks,
+      cleanup,
+      log,
     });
-    const url = `http://127.0.0.1:${port}`;
-    const serving = await checks.check("GET /health", async () => {
-      const deadline = Date.now() + 60_000;
-      while (Date.now() < deadline) {
-        const response = await fetch(`${url}/health`).catch(() => null);
-        if (response?.ok) {
-          const body = await response.json();
-          assert(body.status === "ok", JSON.stringify(body));
-          return `200 ${JSON.stringify(body)}, ${
-            seconds(performance.now() - spawned)
-          } after the entrypoint started`;
-        }
-        await response?.body?.cancel();
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      throw new Error("no 200 from /health within 60 s");
-    });
-    let requestId = "";
-    if (serving) {
-      await checks.check("GET /ready", async () => {
-        const response = await fetch(`${url}/ready`);
-        await response.body?.cancel();
-        assert(response.status === 200, `status ${response.status}`);
-        return "200: the production model is loaded";
-      });
-      await checks.check("POST /predict, with its reasons", async () => {
-        const { applicant, recorded } = await testSplitApplicant();
-        const response = await fetch(`${url}/predict`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify(applicant),
-        });
-        const body = await response.json();
-        assert(response.status === 200, `status ${response.status}: ${JSON.stringify(body)}`);
-        // The oracle: the probability the training run recorded for this test-split row.
-        assert(
-          Math.abs(body.probability_bad - recorded) < 1e-9,
-          `P(bad) ${body.probability_bad} ≠ ${recorded}`,
-        );
-        const expected = body.probability_bad >= body.threshold ? "decline" : "approve";
-        assert(body.decision === expected, `decision ${body.decision} at P(bad) ${body.probability_bad}`);
-        assert(Array.isArray(body.reasons) && body.reasons.length > 0, "no reasons");
-        for (const reason of body.reasons) {
-          assert(
-            reason.sentence?.en && reason.sentence?.es,
-            `reason without sentences: ${JSON.stringify(reason)}`,
-          );
-          assert(
-            (reason.contribution > 0) === (reason.direction === "raises"),
-            `direction ${reason.direction} for contribution ${reason.contribution}`,
-          );
-        }
-        requestId = body.request_id;
-        return `P(bad) ${body.probability_bad.toFixed(4)} as recorded at training, ${body.decision}, ` +
-          `${body.reasons.length} reasons, first: "${body.reasons[0].sentence.en}"`;
-      });
-      await checks.check("the HEALTHCHECK command while serving", async () => {
-        const { code, ms } = await healthcheck();
-        assert(code === 0, `exit ${code}`);
-        return `exit 0 in ${seconds(ms)} (timeout ${seconds(config.healthcheck!.timeoutMs)}): ${
-          healthcheckArgv.join(" ")
-        }`;
-      });
-    }
-    await checks.check("SIGTERM stops the server cleanly", async () => {
-      server.child!.kill("SIGTERM");
-      const { code } = await server.child!.status;
-      await output;
-      assert(code === 0, `exit ${code}`);
-      return "exit 0";
-    });
-    await checks.check("the HEALTHCHECK command once stopped", async () => {
-      const { code } = await healthcheck();
-      assert(code !== 0, "exit 0 with no server");
-      return `exit ${code}`;
-    });
-    await checks.check("the decision is in the audit volume", () => {
-      const db = new DatabaseSync(join(volumes.get(auditDir)!, "audit.sqlite"), { readOnly: true });
-      try {
-        const rows = db.prepare("SELECT request_id FROM decisions").all() as { request_id: string }[];
-        assert(rows.length === 1 && rows[0].request_id === requestId, `rows ${JSON.stringify(rows)}`);
-      } finally {
-        db.close();
-      }
-      return `1 row, request ${requestId}, in the host folder mounted at ${auditDir}`;
-    });
-    await checks.check("the server wrote nothing outside its audit volume", async () => {
-      const changes = snapshotDiff(before, await snapshot(rootfs.dir, untouched));
-      assert(changes.length === 0, changes.slice(0, 20).join(", "));
-      return `${before.size} paths unchanged`;
-    });
-
-    // 6. Who may write where: the entrypoint's own flags, then all writes granted by Deno (the OS alone).
-    const probe = `/tmp/write-probe-${runId}.ts`;
-    await Deno.copyFile(`${ROOT}/tests/container/probe.ts`, rootfs.path(probe));
-    const targets = [
-      ...config.volumes.map((v) => `${v}/probe-${runId}`),
-      ...["", "/models", "/node_modules", "/pipeline", "/static"].map((d) =>
-        `${config.workdir}${d}/probe-${runId}`
-      ),
-      ...[
-        "/tmp",
-        config.env.find((e) => e.startsWith("DENO_DIR="))?.slice(9) ?? "/deno-dir",
-        "/etc",
-        "/usr/bin",
-        "/",
-      ]
-        .map((d) => `${d.replace(/\/$/, "")}/probe-${runId}`),
-    ];
-    const probeWith = async (argv: string[]) => {
-      const script = argv.findIndex((a, i) => i > argv.indexOf("run") && !a.startsWith("-"));
-      const args = inImage([...argv.slice(0, script), probe, JSON.stringify(targets)]).args;
-      const result = await status("chroot", args);
-      assert(result.code === 0, `the probe failed: ${result.stderr}`);
-      return JSON.parse(result.stdout) as Record<string, string>;
-    };
-    const volumeTargets = new Set(targets.slice(0, config.volumes.length));
-    await checks.check("with the entrypoint's permissions, only the audit volume is writable", async () => {
-      const outcomes = await probeWith([...config.entrypoint]);
-      const wrong = targets.filter((t) => (outcomes[t] === "written") !== volumeTargets.has(t));
-      assert(wrong.length === 0, wrong.map((t) => `${t}: ${outcomes[t]}`).join(", "));
-      const byDeno = targets.filter((t) => outcomes[t] === "deno").length;
-      return `written: ${[...volumeTargets].join(", ")}; refused: ${targets.length - volumeTargets.size} ` +
-        `other paths (${byDeno} by Deno's --allow-write, ${
-          targets.length - volumeTargets.size - byDeno
-        } by the OS)`;
-    });
-    await checks.check(
-      "as the image's user, the OS alone lets it write only the volume and /tmp",
-      async () => {
-        const widened = config.entrypoint.map((a) => a.startsWith("--allow-write") ? "--allow-write" : a);
-        const outcomes = await probeWith(widened);
-        const writable = targets.filter((t) => outcomes[t] === "written");
-        const expected = [...volumeTargets, `/tmp/probe-${runId}`];
-        assert(
-          JSON.stringify(writable.sort()) === JSON.stringify(expected.sort()),
-          `writable: ${writable.join(", ")}; ${JSON.stringify(outcomes)}`,
-        );
-        return `uid ${user.uid} may write ${writable.join(", ")}; the app, models, node_modules, ` +
-          `DENO_DIR, /etc, /usr/bin and / are refused (EACCES)`;
-      },
-    );
-    await Deno.remove(rootfs.path(probe));
     timings.push(`export, run and checks ${seconds(performance.now() - checksStarted)}`);
   } catch (error) {
     checks.failed.push("setup");
     log(`FAIL ${error instanceof CommandError ? error.message : (error as Error).stack}`);
   } finally {
-    if (checks.failed.length > 0 && serverOutput) {
-      for (const name of ["server.stdout", "server.stderr"]) {
-        const text = await Deno.readTextFile(join(serverOutput, name)).catch(() => "");
+    if (checks.failed.length > 0) {
+      for (const name of SERVER_OUTPUT) {
+        const text = await Deno.readTextFile(join(work, name)).catch(() => "");
+        if (!text) continue;
         console.log(
           `--- the server's ${name.slice(7)}, last lines:\n${text.split("\n").slice(-30).join("\n")}`,
         );
