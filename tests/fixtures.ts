@@ -21,7 +21,7 @@ import { BalancedRandomForest } from "../pipeline/forest/mod.ts";
 import { CreditModel, MODEL_FORMAT_VERSION, type ModelArtifact } from "../pipeline/model/artifact.ts";
 import { type Applicant, ATTRIBUTE_NAMES, SCHEMA_VERSION } from "../pipeline/data/schema.ts";
 import { DEFAULT_SCORE_SCALE } from "../pipeline/model/scorecard.ts";
-import { type ModelVersion, registerModel, Run } from "../pipeline/tracking/run.ts";
+import { type ModelVersion, registerModel, Run } from "../pipeline/tracking/mod.ts";
 
 /** What {@link trainFixtureModel} accepts. */
 export interface FixtureOptions {
@@ -76,7 +76,7 @@ export async function germanCsv(options: { ids?: boolean; rows?: number } = {}):
   return [header.join(","), ...lines].join("\n") + "\n";
 }
 
-export { parseCsv } from "../pipeline/tracking/run.ts";
+export { parseCsv } from "../pipeline/tracking/mod.ts";
 
 /**
  * Trains a balanced forest on all 1,000 rows, writes the artifact as a run's `model.json`, and

@@ -8,7 +8,20 @@
  */
 
 import { parseArgs } from "node:util";
-import { productionModel, readRegistry } from "../tracking/run.ts";
+import { UsageError, UserError } from "../errors.ts";
+import {
+  DEFAULT_MODELS_DIR,
+  productionModel,
+  readRegistry,
+  registryPath,
+  RUN_RECORD_FILE,
+  runFilePath,
+} from "../tracking/mod.ts";
+import { runCli } from "./run_cli.ts";
+
+/** The usage text of `deno task compile`. */
+export const COMPILE_USAGE =
+  "usage: deno task compile [--output dist/credit-risk] [--target TRIPLE] [--dry-run]";
 
 /** Permissions baked into the binary: the network, reading, and writing its audit trail (`AUDIT_DB`). */
 export const BINARY_PERMISSIONS = [
@@ -21,18 +34,18 @@ export const BINARY_PERMISSIONS = [
 ];
 
 /** The files and folders embedded next to `serve.ts`. */
-export async function embeddedPaths(modelsDir = "models"): Promise<string[]> {
+export async function embeddedPaths(modelsDir = DEFAULT_MODELS_DIR): Promise<string[]> {
   const production = productionModel(await readRegistry(modelsDir));
   if (!production) {
-    throw new Error(
-      `${modelsDir}/registry.json has no production model to embed: run \`deno task train\` first`,
+    throw new UserError(
+      `${registryPath(modelsDir)} has no production model to embed: run \`deno task train\` first`,
     );
   }
   return [
     "static",
-    `${modelsDir}/registry.json`,
+    registryPath(modelsDir),
     `${modelsDir}/${production.artifact}`,
-    `${modelsDir}/runs/${production.run_id}/run.json`,
+    runFilePath(production.run_id, RUN_RECORD_FILE, modelsDir),
     "pipeline/serving/predict_worker.ts",
     "pipeline/serving/audit/worker.ts",
   ];
@@ -54,15 +67,21 @@ export async function compileArgs(output: string, target?: string): Promise<stri
   ];
 }
 
-async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      output: { type: "string", default: "dist/credit-risk" },
-      target: { type: "string" },
-      "dry-run": { type: "boolean" },
-    },
-  });
+/** `deno task compile` with `args`; returns the exit code (errors are mapped by `runCli`). */
+export async function main(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        output: { type: "string", default: "dist/credit-risk" },
+        target: { type: "string" },
+        "dry-run": { type: "boolean" },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   const commandArgs = await compileArgs(values.output!, values.target);
   console.log(`deno ${commandArgs.join(" ")}`);
   if (values["dry-run"]) return 0;
@@ -91,11 +110,4 @@ async function main(args: string[]): Promise<number> {
   return 1;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (error) {
-    console.error(`compile: ${(error as Error).message}`);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runCli("compile", main, { usage: COMPILE_USAGE });

@@ -5,7 +5,12 @@
  */
 
 import { parseArgs } from "node:util";
-import { DEFAULT_MODELS_DIR, listRuns, readRegistry, type RunRecord } from "../tracking/run.ts";
+import { UsageError } from "../errors.ts";
+import { DEFAULT_MODELS_DIR, listRuns, readRegistry, type RunRecord } from "../tracking/mod.ts";
+import { runCli } from "./run_cli.ts";
+
+/** The usage text of `deno task runs`. */
+export const RUNS_USAGE = "usage: deno task runs [--json] [--limit 20] [--models-dir models]";
 
 /** One run reduced to the columns of the side-by-side table. */
 export interface RunRow {
@@ -83,15 +88,21 @@ export function formatRunsTable(rows: readonly RunRow[]): string {
   return [line(header), ...body.map(line)].join("\n");
 }
 
-async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
-      limit: { type: "string", default: "20" },
-      json: { type: "boolean" },
-    },
-  });
+/** `deno task runs` with `args`; returns the exit code (errors are mapped by `runCli`). */
+export async function main(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
+        limit: { type: "string", default: "20" },
+        json: { type: "boolean" },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   const modelsDir = values["models-dir"]!;
   const registry = await readRegistry(modelsDir);
   const stages = new Map(registry.models.map((m) => [m.run_id, `v${m.version} ${m.stage}`]));
@@ -103,4 +114,4 @@ async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) await runCli("runs", main, { usage: RUNS_USAGE });

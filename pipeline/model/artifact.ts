@@ -11,7 +11,7 @@ import { BalancedRandomForest, type Matrix } from "../forest/mod.ts";
 import { type EncoderJSON, FeatureEncoder } from "../features/encoder.ts";
 import { type Applicant, SCHEMA_VERSION } from "../data/schema.ts";
 import { DEFAULT_SCORE_SCALE, scoreFromPd, type ScoreScale, validateScoreScale } from "./scorecard.ts";
-import { sha256Hex } from "../tracking/run.ts";
+import { sha256Hex } from "../tracking/mod.ts";
 
 /** Format version of the artifact; a loader refuses any other. */
 export const MODEL_FORMAT_VERSION = 1;

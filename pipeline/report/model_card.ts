@@ -6,7 +6,7 @@
  */
 
 import type { FairnessComparison } from "../monitoring/fairness.ts";
-import type { RunRecord } from "../tracking/run.ts";
+import type { RunRecord } from "../tracking/mod.ts";
 
 type Numbers = Record<string, number>;
 
@@ -29,7 +29,12 @@ export function modelCard(run: RunRecord): string {
   const fairness =
     (run.metrics.fairness as { test?: FairnessComparison[]; cv_out_of_fold?: FairnessComparison[] })
       ?.cv_out_of_fold;
-  const model = (run.params.model ?? {}) as Record<string, unknown>;
+  // The searched hyperparameters, then the tree count and the threshold, which the record keeps apart.
+  const model: Record<string, unknown> = {
+    ...(run.params.model ?? {}) as Record<string, unknown>,
+    ...(typeof run.params.trees === "number" ? { trees: run.params.trees } : {}),
+    ...(typeof run.metrics.threshold === "number" ? { "threshold (fitted)": run.metrics.threshold } : {}),
+  };
   const lines: string[] = [];
   const push = (...l: string[]) => lines.push(...l);
 

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { DEFAULT_MODELS_DIR } from "../tracking/run.ts";
+import { DEFAULT_MODELS_DIR } from "../tracking/mod.ts";
 import type { LogLevel } from "./log.ts";
 
 /** Everything the server can be told from outside. */

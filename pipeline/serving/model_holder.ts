@@ -7,7 +7,7 @@
  */
 
 import { CreditModel, ModelLoadError } from "../model/artifact.ts";
-import { DEFAULT_MODELS_DIR, type ModelVersion, productionModel, readRegistry } from "../tracking/run.ts";
+import { DEFAULT_MODELS_DIR, type ModelVersion, productionModel, readRegistry } from "../tracking/mod.ts";
 
 /** Where the served model comes from. */
 export interface ModelSource {

@@ -2,7 +2,7 @@
  * Serves the browser app's folder: correct content types, a Content-Security-Policy without
  * inline script, revalidated caching by ETag, and no way out of the folder (dot segments in any
  * encoding, separators inside a segment, hidden files and symbolic links leading elsewhere are
- * all refused as not found).
+ * all refused as not found). The folder's tooling configuration is not served either.
  * @module
  */
 
@@ -40,6 +40,12 @@ const CONTENT_TYPES: Record<string, string> = {
   map: "application/json; charset=utf-8",
 };
 
+/**
+ * File names in the folder that belong to the tooling, not to the app: `static/deno.json` makes
+ * the folder a workspace member so that `deno check` types its JavaScript with the DOM's types.
+ */
+const NOT_SERVED = new Set(["deno.json", "deno.jsonc"]);
+
 /** The content type for a file name (by extension). */
 export function contentType(name: string): string {
   const dot = name.lastIndexOf(".");
@@ -48,7 +54,8 @@ export function contentType(name: string): string {
 
 /**
  * The file under `root` that a URL path names, or null when the path is not a plain relative file
- * name (traversal, hidden files, bad encoding). `/` and folders mean their `index.html`.
+ * name (traversal, hidden files, bad encoding) or names the tooling's configuration. `/` and
+ * folders mean their `index.html`.
  */
 export function resolveStaticPath(root: URL, pathname: string): URL | null {
   const segments: string[] = [];
@@ -65,6 +72,7 @@ export function resolveStaticPath(root: URL, pathname: string): URL | null {
     }
     segments.push(segment);
   }
+  if (NOT_SERVED.has(segments.at(-1)?.toLowerCase() ?? "")) return null;
   const url = new URL(segments.map(encodeURIComponent).join("/"), root);
   return url.href.startsWith(root.href) ? url : null;
 }

@@ -2,7 +2,8 @@
  * Define-by-run hyper-parameter search in the manner of Optuna: an objective asks its trial for
  * values, a swappable sampler (random or TPE) proposes them, a swappable pruner (median,
  * percentile or none) stops hopeless trials, and a failing trial is recorded while the study
- * goes on. Everything is deterministic for a seed.
+ * goes on. Everything is deterministic for a seed. A {@link FixedTrial} replays chosen values through
+ * the same `suggest` code the search ran.
  *
  * @example
  * ```ts
@@ -18,6 +19,7 @@
  * @module
  */
 
+export { type BaseTrial } from "./base_trial.ts";
 export {
   type CategoricalDistribution,
   type Distribution,
@@ -27,6 +29,7 @@ export {
   type ParamValue,
 } from "./distributions.ts";
 export { type Direction, type FrozenTrial, type StudyView, type TrialState } from "./frozen_trial.ts";
+export { FixedTrial, FixedTrialError } from "./fixed_trial.ts";
 export { ParzenEstimator, type ParzenEstimatorOptions } from "./parzen_estimator.ts";
 export { MedianPruner, PercentilePruner, type PercentilePrunerOptions } from "./percentile_pruner.ts";
 export { NopPruner, type Pruner } from "./pruner.ts";

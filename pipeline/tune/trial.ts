@@ -14,6 +14,7 @@ import {
   type ParamValue,
   sameDistribution,
 } from "./distributions.ts";
+import type { BaseTrial } from "./base_trial.ts";
 import type { FrozenTrial, StudyView } from "./frozen_trial.ts";
 import type { Pruner } from "./pruner.ts";
 import type { Sampler } from "./sampler.ts";
@@ -35,7 +36,7 @@ export interface TrialContext {
 }
 
 /** One evaluation of the objective; created by the study, never by hand. */
-export class Trial {
+export class Trial implements BaseTrial {
   /** Zero-based position in the study. */
   readonly number: number;
   /** When the study started this trial. */

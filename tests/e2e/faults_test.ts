@@ -1,16 +1,20 @@
 /**
- * Faults in training: `pipeline/model/train.ts` killed with SIGKILL as each of its steps begins leaves a
+ * Faults in training: `deno task train` (`pipeline/cli/train.ts`) killed with SIGKILL as each of its steps begins leaves a
  * registry that parses, artifacts that match their sha256, and run records that are whole; a run
  * afterwards in the same folder registers normally. Two runs at once in one folder both finish,
  * with two versions registered and exactly one in production.
  */
 import assert from "node:assert/strict";
-import { withRegistryLock } from "../../pipeline/tracking/run.ts";
 import { storedReference } from "../../pipeline/monitoring/mod.ts";
 import { CreditModel } from "../../pipeline/model/artifact.ts";
-import { registrySchema, runRecordSchema, sha256File } from "../../pipeline/tracking/run.ts";
+import {
+  registrySchema,
+  runRecordSchema,
+  sha256File,
+  withRegistryLock,
+} from "../../pipeline/tracking/mod.ts";
 
-const TRAIN = new URL("../../pipeline/model/train.ts", import.meta.url).pathname;
+const TRAIN = new URL("../../pipeline/cli/train.ts", import.meta.url).pathname;
 const STEPS = [
   "load",
   "split",

@@ -114,6 +114,8 @@ Deno.test("resolveStaticPath: every traversal form is refused or stays inside th
       "/..%2fsecret.txt",
       "/%2e%2e/secret.txt",
       "/.hidden",
+      "/deno.json",
+      "/sub/deno.jsonc",
       "/..%5csecret.txt",
       "/x%00",
       "/%E0%A4%A",

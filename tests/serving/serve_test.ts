@@ -658,6 +658,8 @@ Deno.test("static files: index.html at /, content types, CSP without inline scri
     await Deno.writeTextFile(`${inner}/index.html`, "<!DOCTYPE html><title>form</title>");
     await Deno.writeTextFile(`${inner}/js/app.js`, "console.log(1)");
     await Deno.writeTextFile(`${inner}/.env`, "SECRET=1");
+    await Deno.writeTextFile(`${inner}/deno.json`, '{ "SECRET": 1 }');
+    await Deno.writeTextFile(`${inner}/js/deno.jsonc`, '{ "SECRET": 1 }');
     await Deno.writeTextFile(`${dir}/secret.txt`, "outside");
     await Deno.symlink(`${dir}/secret.txt`, `${inner}/link.txt`);
     const site = createApp({ holder, logger: quiet, staticRoot: new URL(`file://${inner}/`) });
@@ -683,6 +685,9 @@ Deno.test("static files: index.html at /, content types, CSP without inline scri
         "/%252e%252e/secret.txt",
         "/js/..%2f..%2f..%2fsecret.txt",
         "/.env",
+        "/deno.json",
+        "/js/deno.jsonc",
+        "/Deno.JSON",
         "/link.txt",
         "/%2e%2e%5csecret.txt",
         "/bad%zzencoding",

@@ -11,7 +11,7 @@ import {
   StepError,
   toCsv,
   withRegistryLock,
-} from "../../pipeline/tracking/run.ts";
+} from "../../pipeline/tracking/mod.ts";
 
 async function tempModels(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "tracking_test_" });

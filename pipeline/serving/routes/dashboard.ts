@@ -3,7 +3,8 @@
  * each run's charts as SVG rendered here from its artifacts by `pipeline/report/charts/mod.ts` (cached per run
  * and chart until an input file changes), and a few of its artifacts (model card, trials, curves).
  * Run ids and artifact names are checked against a pattern and an allow-list before any path is
- * built, so nothing outside a run's folder is reachable.
+ * built, so nothing outside a run's folder is reachable. Every file is read through
+ * `tracking/run_files.ts`: an absent artifact is a chart without data, a malformed one too (logged).
  * @module
  */
 
@@ -22,21 +23,29 @@ import {
   rocCurveSpec,
   type VegaLiteSpec,
 } from "../../report/charts/mod.ts";
-import {
-  bayesThreshold,
-  costStaircase,
-  featureLabel,
-  parseTrials,
-  type TrialRow,
-} from "../../report/eda/mod.ts";
+import { bayesThreshold, costStaircase, featureLabel } from "../../report/eda/mod.ts";
 import { type Objective, objectiveDirection, OBJECTIVES } from "../../model/objective.ts";
-import { readRegistry, readRun, type RunRecord } from "../../tracking/run.ts";
+import {
+  CURVES,
+  FEATURE_IMPORTANCES,
+  type FeatureImportance,
+  isRunId,
+  readRegistry,
+  readRun,
+  readRunFile,
+  readRunFileBytes,
+  RUN_RECORD_FILE,
+  type RunCurves,
+  type RunFile,
+  RunFileError,
+  type RunRecord,
+  statRunFile,
+  type TrialRow,
+  TRIALS,
+} from "../../tracking/mod.ts";
 import { ErrorBody } from "../api_schemas.ts";
 import type { App, AppDeps } from "../context.ts";
 import { ApiError } from "../errors.ts";
-
-/** Run ids as tracking writes them; anything else never reaches the file system. */
-const RUN_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The run artifacts served as files, with their content types. */
 export const SERVED_ARTIFACTS: Readonly<Record<string, string>> = {
@@ -52,23 +61,16 @@ const SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 
 
 type InputFile = "curves.json" | "trials.csv" | "feature_importances.json";
 
-/** A run's record and the artifacts the charts are drawn from (null when absent). */
+/** The artifacts charts are drawn from. */
+const CHART_FILES: readonly InputFile[] = ["curves.json", "trials.csv", "feature_importances.json"];
+
+/** A run's record and the artifacts the charts are drawn from (null when absent or malformed). */
 interface ChartInputs {
   run: RunRecord;
-  curves: StoredCurves | null;
+  curves: RunCurves | null;
   trials: TrialRow[] | null;
-  importances: { name: string; importance: number }[] | null;
+  importances: FeatureImportance[] | null;
 }
-
-interface StoredCurves {
-  roc?: { threshold: number | null; fpr: number; tpr: number }[];
-  pr?: { threshold: number | null; precision: number; recall: number }[];
-  threshold_sweep?: { threshold: number | null; cost: number }[];
-  cv_threshold_sweep?: { threshold: number | null; cost: number }[];
-  reliability?: { raw?: Bin[]; calibrated?: Bin[] };
-}
-
-type Bin = { meanPredicted: number; observed: number; count: number };
 
 interface Confusion {
   tp: number;
@@ -86,13 +88,10 @@ interface ChartDefinition {
 
 const testMetrics = (run: RunRecord) => (run.metrics.test ?? {}) as Record<string, unknown>;
 const num = (value: unknown) => (typeof value === "number" && Number.isFinite(value) ? value : undefined);
-const restoreInfinity = <T extends { threshold: number | null }>(points: readonly T[]) =>
-  points.map((p) => ({ ...p, threshold: p.threshold ?? Infinity }));
 
-/** The run's decision threshold on P(bad). */
+/** The run's decision threshold on P(bad): a fitted value, so a metric (older records are migrated on read). */
 function runThreshold(run: RunRecord): number | undefined {
-  return num(run.metrics.threshold) ?? num(testMetrics(run).threshold) ??
-    num((run.params.model as Record<string, unknown> | undefined)?.threshold);
+  return num(run.metrics.threshold) ?? num(testMetrics(run).threshold);
 }
 
 function confusionOf(run: RunRecord): Confusion | undefined {
@@ -223,12 +222,12 @@ export const RUN_CHARTS: Readonly<Record<string, ChartDefinition>> = {
 
 function costSpec(
   run: RunRecord,
-  sweep: readonly { threshold: number | null; cost: number }[] | undefined,
+  sweep: readonly { threshold: number; cost: number }[] | undefined,
   part: string,
 ): VegaLiteSpec | null {
   const chosenThreshold = runThreshold(run);
   if (!sweep?.length || chosenThreshold === undefined) return null;
-  return costCurveSpec(costStaircase(restoreInfinity(sweep)), {
+  return costCurveSpec(costStaircase(sweep), {
     chosenThreshold,
     references: [{ threshold: bayesThreshold(), label: "1/6" }, { threshold: 0.5, label: "0.5" }],
     title: `Expected cost by threshold, ${part}`,
@@ -248,10 +247,9 @@ const CHART_CACHE_SIZE = 400;
 export function registerDashboardRoutes(app: App, deps: AppDeps): void {
   const { config, logger } = deps;
   const cache = new Map<string, CachedChart>();
-  const runDir = (id: string) => `${config.modelsDir}/runs/${id}`;
 
   async function requireRun(c: Context, id: string): Promise<RunRecord> {
-    if (!RUN_ID.test(id)) {
+    if (!isRunId(id)) {
       throw new ApiError(400, "bad_request", "a run id is 1–64 letters, digits, '_' or '-'");
     }
     const run = await readRun(id, config.modelsDir);
@@ -262,37 +260,31 @@ export function registerDashboardRoutes(app: App, deps: AppDeps): void {
   /** Modification times of the run's record and the given artifacts: the cache key of a chart. */
   async function stampOf(id: string, files: readonly string[]): Promise<string> {
     const times = await Promise.all(
-      ["run.json", ...files].map((name) =>
-        Deno.stat(`${runDir(id)}/${name}`).then(
-          (s) => `${s.mtime?.getTime() ?? 0}:${s.size}`,
-          () => "-",
-        )
-      ),
+      [RUN_RECORD_FILE, ...files].map(async (name) => {
+        const info = await statRunFile(id, name, config.modelsDir).catch(() => null);
+        return info ? `${info.mtime?.getTime() ?? 0}:${info.size}` : "-";
+      }),
     );
     return times.join("|");
   }
 
   async function inputsOf(run: RunRecord, files: readonly InputFile[]): Promise<ChartInputs> {
-    const read = async (name: InputFile) => {
-      if (!files.includes(name)) return null;
+    const read = async <Out>(file: RunFile<never, Out>): Promise<Out | null> => {
+      if (!files.includes(file.name as InputFile)) return null;
       try {
-        return await Deno.readTextFile(`${runDir(run.run_id)}/${name}`);
+        return await readRunFile(file, run.run_id, config.modelsDir);
       } catch (error) {
-        if (error instanceof Deno.errors.NotFound) return null;
-        throw error;
+        if (!(error instanceof RunFileError)) throw error;
+        logger.warn("run file rejected", { run_id: run.run_id, file: file.name, reason: error.message });
+        return null;
       }
     };
     const [curves, trials, importances] = await Promise.all([
-      read("curves.json"),
-      read("trials.csv"),
-      read("feature_importances.json"),
+      read(CURVES),
+      read(TRIALS),
+      read(FEATURE_IMPORTANCES),
     ]);
-    return {
-      run,
-      curves: curves === null ? null : JSON.parse(curves),
-      trials: trials === null ? null : parseTrials(trials),
-      importances: importances === null ? null : JSON.parse(importances),
-    };
+    return { run, curves, trials, importances };
   }
 
   /** The chart's spec, or null when the run lacks its data (malformed data is logged and counts as absent). */
@@ -382,7 +374,7 @@ export function registerDashboardRoutes(app: App, deps: AppDeps): void {
     }),
     async (c) => {
       const run = await requireRun(c, c.req.valid("param").id);
-      const inputs = await inputsOf(run, ["curves.json", "trials.csv", "feature_importances.json"]);
+      const inputs = await inputsOf(run, CHART_FILES);
       const charts = Object.entries(RUN_CHARTS)
         .filter(([name]) => specOf(name, inputs) !== null)
         .map(([name, chart]) => ({
@@ -465,17 +457,9 @@ export function registerDashboardRoutes(app: App, deps: AppDeps): void {
         );
       }
       const run = await requireRun(c, id);
-      let bytes: Uint8Array;
-      let info: Deno.FileInfo;
-      try {
-        const path = `${runDir(run.run_id)}/${name}`;
-        [info, bytes] = await Promise.all([Deno.stat(path), Deno.readFile(path)]);
-      } catch (error) {
-        if (error instanceof Deno.errors.NotFound) {
-          throw new ApiError(404, "not_found", `run ${id} has no ${name}`);
-        }
-        throw error;
-      }
+      const file = await readRunFileBytes(run.run_id, name, config.modelsDir);
+      if (!file) throw new ApiError(404, "not_found", `run ${id} has no ${name}`);
+      const { bytes, info } = file;
       const etag = `W/"${info.size.toString(36)}-${(info.mtime?.getTime() ?? 0).toString(36)}"`;
       const headers = new Headers({
         "Content-Type": type,

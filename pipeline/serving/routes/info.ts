@@ -7,7 +7,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { accepts } from "hono/accepts";
 import { ATTRIBUTE_NAMES, schemaDocument } from "../../data/schema.ts";
-import { listRuns, readRun } from "../../tracking/run.ts";
+import { listRuns, readRun } from "../../tracking/mod.ts";
 import { ErrorBody, Health, ModelInfo, Readiness, RunRecord } from "../api_schemas.ts";
 import { type App, type AppDeps, requireModel } from "../context.ts";
 import { ApiError } from "../errors.ts";

@@ -3,18 +3,15 @@ import { loadCreditTable } from "../../pipeline/data/etl.ts";
 import { rocAuc } from "../../pipeline/model/metrics.ts";
 import { CreditModel } from "../../pipeline/model/artifact.ts";
 import {
+  type Hyperparameters,
   parseCsv,
   readRegistry,
   readRun,
   registrySchema,
   runRecordSchema,
-} from "../../pipeline/tracking/run.ts";
-import {
-  DEFAULT_TRAIN_OPTIONS,
-  parseTrainArgs,
-  train,
-  type TrainOptions,
-} from "../../pipeline/model/train.ts";
+} from "../../pipeline/tracking/mod.ts";
+import { DEFAULT_TRAIN_OPTIONS, replayParams, train, type TrainOptions } from "../../pipeline/model/train.ts";
+import { parseTrainArgs } from "../../pipeline/cli/train.ts";
 import { FeatureEncoder } from "../../pipeline/features/encoder.ts";
 
 const quick = (modelsDir: string, overrides: Partial<TrainOptions> = {}): TrainOptions => ({
@@ -54,6 +51,19 @@ Deno.test("a training run leaves a complete, valid run directory and a registere
   }
   assert.ok(run.metrics.baseline_test);
   assert.equal(run.metrics.threshold, result.threshold);
+  // params.model holds only the searched hyperparameters, under the search's own names (the columns
+  // of trials.csv); replayed through the search space they give the model the run trained.
+  const chosen = run.params.model as Hyperparameters;
+  assert.ok(!("threshold" in chosen) && Object.keys(chosen).every((k) => k === k.toLowerCase()));
+  const replayed = replayParams(chosen);
+  assert.deepEqual({
+    ...replayed.forest,
+    nEstimators: run.params.trees,
+    engineered_features: replayed.engineered,
+    threshold: run.metrics.threshold,
+  }, result.params);
+  const header = (await Deno.readTextFile(`${dir}/runs/${run.run_id}/trials.csv`)).split("\n")[0].split(",");
+  for (const key of Object.keys(chosen)) assert.ok(header.includes(key), key);
   assert.match(run.tags.data_sha256, /^e2bc1078/);
   assert.equal(run.tags.seed, "7");
   for (
@@ -135,7 +145,7 @@ Deno.test("a training process killed midway leaves its run running, never finish
       "--allow-env",
       "--allow-sys",
       "--allow-run=git",
-      "pipeline/model/train.ts",
+      "pipeline/cli/train.ts",
       "--models-dir",
       dir,
       "--trials",

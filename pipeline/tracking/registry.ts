@@ -1,0 +1,175 @@
+/**
+ * The model registry, `<modelsDir>/registry.json`: every registered model version, its artifact's
+ * sha256 and its stage. Registration decides promotion (champion/challenger on the objective) and
+ * runs under an OS lock, so concurrent training runs cannot corrupt the registry or end with two
+ * production models. The same lock guards amendments to a finished run's record.
+ * @module
+ */
+
+import { z } from "zod";
+import { UserError } from "../errors.ts";
+import { writeJsonAtomic } from "./atomic.ts";
+import { DEFAULT_MODELS_DIR } from "./run_files.ts";
+
+const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "an ISO time");
+
+/** The schema of `models/registry.json`. */
+export const registrySchema = z.object({
+  format_version: z.literal(1),
+  models: z.array(z.object({
+    version: z.number().int().positive(),
+    run_id: z.string(),
+    artifact: z.string(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    stage: z.enum(["production", "archived", "candidate"]),
+    created_at: isoTime,
+    objective: z.string(),
+    objective_value: z.number(),
+    direction: z.enum(["minimize", "maximize"]),
+    metrics: z.record(z.string(), z.number()),
+  })),
+});
+
+/** A model version's stage. */
+export type Stage = "production" | "archived" | "candidate";
+
+/** One registered model version. */
+export interface ModelVersion {
+  version: number;
+  run_id: string;
+  artifact: string;
+  sha256: string;
+  stage: Stage;
+  created_at: string;
+  objective: string;
+  objective_value: number;
+  direction: "minimize" | "maximize";
+  metrics: Record<string, number>;
+}
+
+/** The content of `models/registry.json`. */
+export interface Registry {
+  format_version: 1;
+  models: ModelVersion[];
+}
+
+/** The registry's path under a models folder. */
+export function registryPath(modelsDir = DEFAULT_MODELS_DIR): string {
+  return `${modelsDir}/registry.json`;
+}
+
+/** Reads the registry; an absent registry is empty. */
+export async function readRegistry(modelsDir = DEFAULT_MODELS_DIR): Promise<Registry> {
+  try {
+    const parsed = registrySchema.safeParse(JSON.parse(await Deno.readTextFile(registryPath(modelsDir))));
+    if (!parsed.success) {
+      throw new UserError(
+        `${registryPath(modelsDir)} is not a valid registry: ${parsed.error.issues[0].message}`,
+      );
+    }
+    return parsed.data as Registry;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return { format_version: 1, models: [] };
+    throw error;
+  }
+}
+
+/** The production model version, or undefined. */
+export function productionModel(registry: Registry): ModelVersion | undefined {
+  return registry.models.find((m) => m.stage === "production");
+}
+
+/** The sha256 of a file, hex. */
+export async function sha256File(path: string): Promise<string> {
+  return sha256Hex(await Deno.readFile(path));
+}
+
+/** The sha256 of bytes, hex. */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** What `registerModel` decided. */
+export interface Registration {
+  version: ModelVersion;
+  promoted: boolean;
+  reason: string;
+}
+
+/**
+ * Registers a model artifact. It becomes production when there is no production model, when
+ * `promote` is "always", or (champion/challenger) when it is not worse than the champion on the same
+ * objective; `promote: "never"` keeps it a candidate. Runs under a lock and writes atomically.
+ */
+export async function registerModel(
+  entry: Omit<ModelVersion, "version" | "stage" | "created_at" | "sha256">,
+  options: { promote?: "auto" | "always" | "never"; modelsDir?: string } = {},
+): Promise<Registration> {
+  const modelsDir = options.modelsDir ?? DEFAULT_MODELS_DIR;
+  const sha256 = await sha256File(
+    entry.artifact.startsWith("/") ? entry.artifact : `${modelsDir}/${entry.artifact}`,
+  );
+  return await withRegistryLock(modelsDir, async () => {
+    const registry = await readRegistry(modelsDir);
+    const champion = productionModel(registry);
+    const version: ModelVersion = {
+      ...entry,
+      version: registry.models.reduce((max, m) => Math.max(max, m.version), 0) + 1,
+      sha256,
+      stage: "candidate",
+      created_at: new Date().toISOString(),
+    };
+    let promoted: boolean;
+    let reason: string;
+    const mode = options.promote ?? "auto";
+    if (mode === "never") {
+      promoted = false;
+      reason = "kept as candidate (--no-promote)";
+    } else if (mode === "always") {
+      promoted = true;
+      reason = "promoted on request (--promote)";
+    } else if (!champion) {
+      promoted = true;
+      reason = "no production model yet";
+    } else if (champion.objective !== entry.objective) {
+      promoted = false;
+      reason =
+        `champion v${champion.version} was chosen on objective ${champion.objective}, not ${entry.objective}; use --promote`;
+    } else {
+      const better = entry.direction === "minimize"
+        ? entry.objective_value <= champion.objective_value
+        : entry.objective_value >= champion.objective_value;
+      promoted = better;
+      reason = `${entry.objective} ${fmt(entry.objective_value)} vs champion v${champion.version}'s ${
+        fmt(champion.objective_value)
+      }: ${better ? "not worse, promoted" : "worse, kept as candidate"}`;
+    }
+    if (promoted) {
+      for (const m of registry.models) if (m.stage === "production") m.stage = "archived";
+      version.stage = "production";
+    }
+    registry.models.push(version);
+    await writeJsonAtomic(registryPath(modelsDir), registry);
+    return { version, promoted, reason };
+  });
+}
+
+function fmt(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(4) : String(x);
+}
+
+/**
+ * Runs `work` holding an exclusive OS lock (flock) on `registry.lock`. The kernel releases the lock
+ * when its holder dies, so a training run killed mid-registration never blocks the next one.
+ */
+export async function withRegistryLock<T>(modelsDir: string, work: () => Promise<T>): Promise<T> {
+  await Deno.mkdir(modelsDir, { recursive: true });
+  const file = await Deno.open(`${modelsDir}/registry.lock`, { create: true, write: true });
+  try {
+    await file.lock(true);
+    return await work();
+  } finally {
+    file.close();
+  }
+}
