@@ -19,6 +19,8 @@ ARG DENO_CERT
 ENV DENO_NO_UPDATE_CHECK=1 NO_COLOR=1
 WORKDIR /app
 COPY deno.json deno.lock ./
+# Workspace members' configurations, which deno install reads with the root's.
+COPY static/deno.json static/
 RUN deno install --frozen
 
 # The tree .dockerignore lets in. One without a production model trains one (seed 42, about 10 s).

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { writeJsonAtomic } from "../../pipeline/tracking/atomic.ts";
 import { type Log, run, sha256File, sha256Text } from "./process.ts";
 
@@ -235,8 +235,12 @@ export async function denoDebian(
  */
 export async function prefetchNpm(root: string, denoDir: string, dir: string, log: Log): Promise<void> {
   await Deno.mkdir(join(denoDir, "npm"), { recursive: true });
-  await Deno.mkdir(dir, { recursive: true });
-  for (const file of ["deno.json", "deno.lock"]) await Deno.copyFile(`${root}/${file}`, join(dir, file));
+  // The configuration deno install reads: the root's, the lockfile and each workspace member's.
+  const members: string[] = JSON.parse(await Deno.readTextFile(`${root}/deno.json`)).workspace ?? [];
+  for (const file of ["deno.json", "deno.lock", ...members.map((m) => `${m}/deno.json`)]) {
+    await Deno.mkdir(dirname(join(dir, file)), { recursive: true });
+    await Deno.copyFile(`${root}/${file}`, join(dir, file));
+  }
   const started = performance.now();
   try {
     await run("deno", ["install", "--frozen", "--node-modules-dir=none", "--quiet"], {

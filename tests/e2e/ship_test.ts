@@ -80,6 +80,16 @@ Deno.test("the Dockerfile mirrors the deno tasks and the pinned Deno version", (
   assert.match(dockerfile, /\nARG RUNTIME_IMAGE=debian:bookworm-slim\n/);
   assert.match(dockerfile, /\nFROM \$\{DENO_IMAGE\} AS deps\n/);
   assert.match(dockerfile, /RUN deno install --frozen/);
+  // deno install reads the workspace members' configurations too: the deps stage copies each of them.
+  const deps = dockerfile.slice(dockerfile.indexOf("AS deps\n"), dockerfile.indexOf("RUN deno install"));
+  for (const member of (denoJson.workspace ?? []) as string[]) {
+    const path = member.replace(/^\.\//, "");
+    assert.match(
+      deps,
+      new RegExp(`^COPY ${path}/deno\\.json ${path}/$`, "m"),
+      `the deps stage copies ${path}/deno.json`,
+    );
+  }
   assert.match(dockerfile, new RegExp(`EXPOSE ${DEFAULT_CONFIG.port}\\n`));
   assert.match(dockerfile, /HEALTHCHECK[\s\S]*--healthcheck/);
   assert.match(dockerfile, /\nUSER credit\n/);
