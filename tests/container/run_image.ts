@@ -252,11 +252,12 @@ async function main(): Promise<number> {
           `${config.workdir}/node_modules/.deno/puppeteer-core@25.16.0`,
           `${config.workdir}/node_modules/puppeteer-core`,
           `${config.workdir}/node_modules/fast-check`,
+          `${config.workdir}/node_modules/onnxruntime-node`,
           `${config.workdir}/node_modules/.deno/nodejs-polars-linux-x64-musl@0.25.2`,
         ]
       ) if (await Deno.lstat(rootfs.path(path)).catch(() => null)) found.push(path);
       assert(found.length === 0, `found ${found.join(", ")}`);
-      return "no chromium, puppeteer-core, fast-check, tests/, bench/, notebooks/ or musl build of polars";
+      return "no chromium, puppeteer-core, fast-check, onnxruntime-node, tests/, bench/, notebooks/ or musl polars";
     });
 
     await checkRunningImage({
