@@ -28,13 +28,15 @@ FROM deps AS source
 COPY . .
 RUN grep -q '"stage": "production"' models/registry.json 2>/dev/null || deno task train --quiet
 
-# node_modules cut down to what serve.ts and pipeline/ import (no test tools, no musl build of polars),
-# and the TypeScript compiled once into /runtime-deno-dir, so a start or a health check does not redo it.
+# node_modules cut down to what serve.ts and pipeline/ import (no test tools, no musl build of polars);
+# /ship holds the rest of what the runtime gets: the app, and its TypeScript compiled once into the
+# image's DENO_DIR, so that a start or a health check does not compile it again.
 FROM source AS app
 RUN deno run --allow-read=.,/tmp --allow-write=node_modules,/tmp --allow-run=deno \
       deploy/prune_node_modules.ts serve.ts pipeline \
- && DENO_DIR=/runtime-deno-dir deno run --cached-only --node-modules-dir=manual --allow-read=. --allow-env \
-      --allow-ffi --allow-sys serve.ts --help >/dev/null
+ && DENO_DIR=/ship/deno-dir deno run --cached-only --node-modules-dir=manual --allow-read=. --allow-env \
+      --allow-ffi --allow-sys serve.ts --help >/dev/null \
+ && mkdir -p /ship/app && cp -a deno.json deno.lock serve.ts pipeline static models data /ship/app/
 
 # `--target binary`: deno task compile fetches denort, the runtime it embeds the app into.
 FROM source AS compile
@@ -62,13 +64,7 @@ RUN groupadd --gid 10001 credit \
 COPY --from=deps /usr/bin/deno /usr/bin/deno
 WORKDIR /app
 COPY --from=app /app/node_modules/ node_modules/
-COPY --from=app /app/deno.json /app/deno.lock ./
-COPY --from=app /app/data/german.data data/
-COPY --from=app /app/static/ static/
-COPY --from=app /app/models/ models/
-COPY --from=app /app/serve.ts ./
-COPY --from=app /app/pipeline/ pipeline/
-COPY --from=app /runtime-deno-dir/ /deno-dir/
+COPY --from=app /ship/ /
 ENV DENO_DIR=/deno-dir DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 PORT=8000 LOG_LEVEL=info
 USER credit
 EXPOSE 8000
