@@ -99,12 +99,22 @@ export class AttributeExplainer {
   /** Contributions of every attribute and the `count` largest as reasons. */
   explain(applicant: Applicant, count = DEFAULT_REASON_COUNT): Explanation {
     const contributions = this.contributionsOfRow(this.#encoder.transformOne(applicant, this.#row));
-    return {
-      baseValue: this.baseValue,
-      contributions,
-      reasons: topContributions(contributions, count).map((c) => reason(applicant, c)),
-    };
+    return explanationOf(applicant, this.baseValue, contributions, count);
   }
+}
+
+/** An explanation from contributions computed elsewhere (e.g. on a worker thread). */
+export function explanationOf(
+  applicant: Applicant,
+  baseValue: number,
+  contributions: Float64Array,
+  count = DEFAULT_REASON_COUNT,
+): Explanation {
+  return {
+    baseValue,
+    contributions,
+    reasons: topContributions(contributions, count).map((c) => reason(applicant, c)),
+  };
 }
 
 /** The `count` non-zero contributions largest in magnitude, largest first (ties in schema order). */
