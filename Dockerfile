@@ -69,9 +69,9 @@ ENV DENO_DIR=/deno-dir DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 PORT=8000 LOG_LEVEL=inf
 USER credit
 EXPOSE 8000
 VOLUME ["/app/data/audit"]
-# The serve task's permissions; --node-modules-dir=manual uses node_modules as it was cut down above.
+# The serve task's flags, plus --cached-only and --node-modules-dir=manual (node_modules as cut down above).
 HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 \
   CMD ["deno", "run", "--cached-only", "--node-modules-dir=manual", "--allow-net=127.0.0.1", "--allow-env", \
        "--allow-read=.", "--allow-ffi", "--allow-sys", "serve.ts", "--healthcheck"]
-ENTRYPOINT ["deno", "run", "--cached-only", "--node-modules-dir=manual", "--allow-net", "--allow-read=.", \
-            "--allow-write=data/audit", "--allow-env", "--allow-ffi", "--allow-sys", "serve.ts"]
+ENTRYPOINT ["deno", "run", "--cached-only", "--node-modules-dir=manual", "--unstable-net", "--allow-net", \
+            "--allow-read=.", "--allow-write=data/audit", "--allow-env", "--allow-ffi", "--allow-sys", "serve.ts"]

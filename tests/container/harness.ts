@@ -68,9 +68,19 @@ export function dockerfileArg(dockerfile: string, name: string): string {
   return value;
 }
 
-/** The `--allow-*` flags of a command line. */
-export function permissionFlags(argv: readonly string[]): string[] {
-  return argv.filter((a) => a.startsWith("--allow-")).sort();
+/** What the image adds to the serve task's flags: no download, and node_modules/ as the image ships it. */
+export const IMAGE_ONLY_FLAGS = ["--cached-only", "--node-modules-dir=manual"];
+
+/** Where a `deno run` entrypoint's flags differ from the serve task's, beyond {@link IMAGE_ONLY_FLAGS}. */
+export function flagDifferences(entrypoint: readonly string[], serveTask: string): string[] {
+  const flags = (argv: readonly string[]) => argv.filter((a) => a.startsWith("-"));
+  const served = flags(serveTask.split(/\s+/));
+  const shipped = flags(entrypoint).filter((f) => !IMAGE_ONLY_FLAGS.includes(f));
+  return [
+    ...served.filter((f) => !shipped.includes(f)).map((f) => `missing ${f}`),
+    ...shipped.filter((f) => !served.includes(f)).map((f) => `extra ${f}`),
+    ...IMAGE_ONLY_FLAGS.filter((f) => !entrypoint.includes(f)).map((f) => `missing ${f}`),
+  ];
 }
 
 /** A port nothing listens on at the moment, on loopback. */

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { aptMirror } from "./base_images.ts";
 import { imageConfig, resolveUser, snapshotDiff } from "./rootfs.ts";
-import { dockerfileArg, permissionFlags } from "./harness.ts";
+import { dockerfileArg, flagDifferences } from "./harness.ts";
 import { shellLine } from "./process.ts";
 
 Deno.test("aptMirror: the first Debian source of the suite's main component, security sources skipped", () => {
@@ -77,13 +77,33 @@ Deno.test("snapshotDiff: added, changed and removed paths", () => {
   assert.deepEqual(snapshotDiff(before, before), []);
 });
 
-Deno.test("dockerfileArg and permissionFlags read the Dockerfile and a command line", () => {
+Deno.test("dockerfileArg reads an ARG's default", () => {
   assert.equal(dockerfileArg("ARG A=1\nARG B=two:3\n", "B"), "two:3");
   assert.throws(() => dockerfileArg("ARG A\n", "A"), /no ARG A/);
-  assert.deepEqual(permissionFlags(["deno", "run", "--allow-net", "--cached-only", "--allow-env", "x.ts"]), [
-    "--allow-env",
+});
+
+Deno.test("flagDifferences: the serve task's flags exactly, plus --cached-only and --node-modules-dir=manual", () => {
+  const serve = "deno run --unstable-net --allow-net --allow-read=. serve.ts";
+  const image = [
+    "deno",
+    "run",
+    "--cached-only",
+    "--node-modules-dir=manual",
+    "--unstable-net",
     "--allow-net",
+  ];
+  assert.deepEqual(flagDifferences([...image, "--allow-read=.", "serve.ts"], serve), []);
+  assert.deepEqual(flagDifferences([...image, "--allow-read", "serve.ts"], serve), [
+    "missing --allow-read=.",
+    "extra --allow-read",
   ]);
+  assert.deepEqual(
+    flagDifferences(["deno", "run", "--unstable-net", "--allow-net", "--allow-read=.", "x.ts"], serve),
+    [
+      "missing --cached-only",
+      "missing --node-modules-dir=manual",
+    ],
+  );
 });
 
 Deno.test("shellLine quotes what a shell would split or expand", () => {

@@ -17,7 +17,16 @@
 import { join } from "node:path";
 import { DEFAULT_CONFIG } from "../../pipeline/serving/config.ts";
 import { debianSlim, denoBinary, denoDebian, prefetchNpm, STAND_IN_DENO_DIR } from "./base_images.ts";
-import { assert, Checks, Cleanup, dockerfileArg, megabytes, permissionFlags, seconds } from "./harness.ts";
+import {
+  assert,
+  Checks,
+  Cleanup,
+  dockerfileArg,
+  flagDifferences,
+  IMAGE_ONLY_FLAGS,
+  megabytes,
+  seconds,
+} from "./harness.ts";
 import { checkRunningImage, SERVER_OUTPUT } from "./image_checks.ts";
 import { CommandError, type Log, run, stopRunning } from "./process.ts";
 import { imageConfig, mountsUnder, resolveUser, Rootfs, sizeOf, umount } from "./rootfs.ts";
@@ -199,14 +208,11 @@ async function main(): Promise<number> {
       );
       assert(config.healthcheck, "no HEALTHCHECK");
       const argv = [...config.entrypoint, ...config.cmd];
-      assert(argv.slice(0, 3).join(" ") === "deno run --cached-only", `ENTRYPOINT ${argv.join(" ")}`);
-      const served = permissionFlags(tasks.serve.split(/\s+/));
-      assert(
-        JSON.stringify(permissionFlags(argv)) === JSON.stringify(served),
-        `ENTRYPOINT permissions ${permissionFlags(argv)} differ from the serve task's ${served}`,
-      );
+      assert(argv.slice(0, 2).join(" ") === "deno run", `ENTRYPOINT ${argv.join(" ")}`);
+      const differences = flagDifferences(argv, tasks.serve);
+      assert(differences.length === 0, `ENTRYPOINT against the serve task: ${differences.join(", ")}`);
       return `USER ${config.user}, WORKDIR ${config.workdir}, EXPOSE ${config.exposedPorts}, ` +
-        `VOLUME ${config.volumes}, the serve task's permissions`;
+        `VOLUME ${config.volumes}, the serve task's flags + ${IMAGE_ONLY_FLAGS.join(" ")}`;
     });
 
     // 4. The filesystem, with /proc, /dev and the volumes a runtime would provide.
