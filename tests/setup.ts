@@ -59,6 +59,19 @@ export const REQUIREMENTS: readonly Requirement[] = [
     packages: ["python3-ipykernel"],
     present: () => succeeds("/usr/bin/python3", ["-c", "import ipykernel"]),
   },
+  {
+    what: "Debian's python3-onnx and python3-yaml",
+    neededBy: "tests/export/ (the opset-3 fallback's onnx checker, the MLmodel descriptor)",
+    packages: ["python3-onnx", "python3-yaml"],
+    present: () => succeeds("/usr/bin/python3", ["-c", "import onnx, yaml"]),
+  },
+  {
+    what: "Debian's nginx",
+    neededBy: "tests/e2e/nginx_test.ts (deploy/nginx.conf in front of replicas)",
+    packages: ["nginx"],
+    present: async () =>
+      (await isExecutableFile("/usr/sbin/nginx")) || (await isExecutableFile("/usr/bin/nginx")),
+  },
 ];
 
 /** The Debian packages that provide `missing`, each once, in order. */

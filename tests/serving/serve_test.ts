@@ -86,7 +86,9 @@ Deno.test("POST /predict gives the pipeline's probability for data rows, with de
   for (const i of [0, 1, 2, 17, 250, 500, 998, 999]) {
     const response = await post("/predict", applicants[i], { "x-request-id": `row-${i}` });
     assert.equal(response.status, 200);
-    assert.equal(response.headers.get("x-request-id"), `row-${i}`);
+    // The server's own request id; the client's comes back as the correlation id.
+    assert.equal(response.headers.get("x-correlation-id"), `row-${i}`);
+    assert.match(response.headers.get("x-request-id")!, /^[0-9a-f-]{36}$/);
     assert.equal(response.headers.get("x-content-type-options"), "nosniff");
     const body = await response.json();
     assert.equal(body.probability_bad, expected[i], `row ${i}`);
@@ -94,7 +96,7 @@ Deno.test("POST /predict gives the pipeline's probability for data rows, with de
     assert.equal(body.threshold, 0.5);
     assert.equal(body.model_version, 1);
     assert.equal(body.run_id, fixture.artifact.run_id);
-    assert.equal(body.request_id, `row-${i}`);
+    assert.equal(body.request_id, response.headers.get("x-request-id"));
     // Calibrated extension fields.
     assert.equal(body.pd, fixture.model.pd(expected[i]));
     assert.equal(typeof body.score, "number");
@@ -106,13 +108,17 @@ Deno.test("POST /predict gives the pipeline's probability for data rows, with de
   }
 });
 
-Deno.test("request ids: a sane incoming one is kept, anything else is replaced by a fresh UUID", async () => {
+Deno.test("request ids: always the server's own UUID; a sane incoming one is kept as the correlation id only", async () => {
   for (const bad of ["has space", "x".repeat(200), "<script>", "a;b", "\u00e9t\u00e9"]) {
     const response = await post("/predict", applicants[0], { "x-request-id": bad });
     const id = response.headers.get("x-request-id")!;
     assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-/);
     assert.equal((await response.json()).request_id, id);
+    assert.equal(response.headers.get("x-correlation-id"), null);
   }
+  const sane = await post("/predict", applicants[0], { "x-request-id": "client-7" });
+  assert.equal(sane.headers.get("x-correlation-id"), "client-7");
+  assert.notEqual(sane.headers.get("x-request-id"), "client-7");
   const generated = await app.request("/health");
   assert.match(generated.headers.get("x-request-id")!, /^[0-9a-f-]{36}$/);
 });
@@ -235,17 +241,24 @@ Deno.test("a real server error answers 500 with the request id and logs the stac
     body: JSON.stringify(applicants[0]),
   });
   const body = await errorOf(response, 500, "internal_error");
-  assert.equal(body.request_id, "fault-1");
+  const requestId = response.headers.get("x-request-id");
+  assert.equal(body.request_id, requestId);
   assert.doesNotMatch(JSON.stringify(body), /exploded/);
   const logged = lines.map((l) => JSON.parse(l));
   const fault = logged.find((l) => l.msg === "request failed");
   assert.equal(fault.level, "error");
-  assert.equal(fault.request_id, "fault-1");
+  assert.equal(fault.request_id, requestId);
   assert.match(fault.error.stack, /extension exploded/);
   const request = logged.find((l) => l.msg === "request");
   assert.deepEqual(
-    { method: request.method, path: request.path, status: request.status, request_id: request.request_id },
-    { method: "POST", path: "/predict", status: 500, request_id: "fault-1" },
+    {
+      method: request.method,
+      path: request.path,
+      status: request.status,
+      request_id: request.request_id,
+      correlation_id: request.correlation_id,
+    },
+    { method: "POST", path: "/predict", status: 500, request_id: requestId, correlation_id: "fault-1" },
   );
   assert.equal(typeof request.duration_ms, "number");
 });

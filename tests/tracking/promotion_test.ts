@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { objectiveDirection, OBJECTIVES } from "../../pipeline/model/objective.ts";
-import { readRegistry, registerModel } from "../../pipeline/tracking/run.ts";
+import { readRegistry, registerModel } from "../../pipeline/tracking/mod.ts";
 import { Random } from "../../pipeline/random.ts";
 import { withTempDir } from "../temp.ts";
 
