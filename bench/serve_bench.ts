@@ -3,10 +3,12 @@
  *
  * 1. Trains a production-like 300-tree model into a temporary models folder (tests/fixtures.ts).
  * 2. Starts `serve.ts` as its own process on a free 127.0.0.1 port (logs off), with the audit
- *    trail on as in production (`AUDIT_DB` in the temporary folder, the only place it may write).
+ *    trail on as in production (`AUDIT_PATH` in the temporary folder, the only place it may write).
  * 3. `/predict` at 8 connections with Debian's `wrk` (a Lua script rotating 200 real applicants,
- *    `--latency` for the percentiles), or a Deno client when `wrk` is missing: once with
- *    `?explain=false`, once as clients call it by default (with reasons and contributions).
+ *    `--latency` for the percentiles), or a Deno client when `wrk` is missing: with `?explain=false`
+ *    under each `--audit-sync` setting (default `full,normal`: the cost of fsyncing every group
+ *    commit, measured in the same run), then as clients call it by default (with reasons and
+ *    contributions, `AUDIT_SYNC=full`).
  * 4. A 1,000,000-row CSV resampled from german.data, scored end to end by `pipeline/cli/score.ts` (a
  *    process, start-up included) and by `POST /predict/batch` (upload to last byte of the CSV answer).
  * 5. Batch explanations: `POST /predict/batch?explain=true` with 10,000 resampled rows (the most a
@@ -42,14 +44,15 @@ const EXPLAIN_TARGETS = { requests_per_s: 2000, p99_ms: 20, batch_rows_per_s: 20
 const EXPLAIN_BATCH_ROWS = 10_000;
 /** The `/predict` variants measured: without explanations, and as called by default (with them). */
 const VARIANTS = [
-  { name: "explain=false", path: "/predict?explain=false" },
-  { name: "default (explain on)", path: "/predict" },
+  { name: "explain=false", path: "/predict?explain=false", every_sync: true },
+  { name: "default (explain on)", path: "/predict", every_sync: false },
 ] as const;
 
 /** One variant's load result. */
 interface PredictLoad extends LoadResult {
   variant: string;
   path: string;
+  audit_sync: string;
 }
 
 const { values } = parseArgs({
@@ -59,11 +62,16 @@ const { values } = parseArgs({
     rows: { type: "string", default: "1000000" },
     trees: { type: "string", default: "300" },
     "skip-batch": { type: "boolean", default: false },
+    "audit-sync": { type: "string", default: "full,normal" },
   },
 });
 const duration = Number(values.duration);
 const rows = Number(values.rows);
 const trees = Number(values.trees);
+const syncs = values["audit-sync"].split(",").map((s) => s.trim());
+if (syncs.length === 0 || !syncs.every((s) => s === "full" || s === "normal")) {
+  throw new Error(`--audit-sync takes full, normal or both (comma-separated), got ${values["audit-sync"]}`);
+}
 
 // Other work on the machine skews every figure: record how busy it was.
 const loadAverage = Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
@@ -74,38 +82,51 @@ try {
   const fixture = await trainFixtureModel({ nEstimators: trees, modelsDir: `${work}/models` });
   const port = freePort();
   const base = new URL(`http://127.0.0.1:${port}/`);
-  server = new Deno.Command(DENO, {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      `--allow-write=${work}`,
-      "--allow-env",
-      "--allow-ffi",
-      "--allow-sys",
-      new URL("serve.ts", ROOT).pathname,
-    ],
-    env: {
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      MODELS_DIR: fixture.modelsDir,
-      LOG: "off",
-      AUDIT_DB: `${work}/audit.sqlite`,
-    },
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
-  await waitReady(base);
+  const start = async (sync: string) => {
+    server = new Deno.Command(DENO, {
+      args: [
+        "run",
+        "--allow-net",
+        "--allow-read",
+        `--allow-write=${work}`,
+        "--allow-env",
+        "--allow-ffi",
+        "--allow-sys",
+        new URL("serve.ts", ROOT).pathname,
+      ],
+      env: {
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        MODELS_DIR: fixture.modelsDir,
+        LOG: "off",
+        AUDIT_PATH: `${work}/audit-${sync}.sqlite`,
+        AUDIT_SYNC: sync,
+      },
+      stdout: "null",
+      stderr: "inherit",
+    }).spawn();
+    await waitReady(base);
+  };
+  const stop = async () => {
+    server?.kill("SIGTERM");
+    await server?.status;
+    server = undefined;
+  };
 
   const applicants = (await germanApplicants()).slice(0, 200);
   const withWrk = await hasWrk();
   const loads: PredictLoad[] = [];
-  for (const [k, { name, path }] of VARIANTS.entries()) {
-    console.error(`POST ${path}: ${duration} s at ${CONNECTIONS} connections …`);
-    const load = withWrk
-      ? await loadWithWrk(base, applicants, path, duration, `${work}/predict-${k}.lua`)
-      : await runDenoClient(base, applicants, path, duration);
-    loads.push({ variant: name, path, ...load });
+  for (const sync of syncs) {
+    await start(sync);
+    for (const [k, { name, path, every_sync }] of VARIANTS.entries()) {
+      if (!every_sync && sync !== syncs[0]) continue;
+      console.error(`POST ${path} (AUDIT_SYNC=${sync}): ${duration} s at ${CONNECTIONS} connections …`);
+      const load = withWrk
+        ? await loadWithWrk(base, applicants, path, duration, `${work}/predict-${sync}-${k}.lua`)
+        : await runDenoClient(base, applicants, path, duration);
+      loads.push({ variant: `${name}, AUDIT_SYNC=${sync}`, path, audit_sync: sync, ...load });
+    }
+    if (sync !== syncs[syncs.length - 1]) await stop();
   }
 
   const explainCsv = `${work}/explain.csv`;

@@ -156,6 +156,9 @@ export const Readiness = z.object({
   status: z.enum(["ready", "not_ready"]),
   model_version: z.number().int().nullable().optional(),
   run_id: z.string().optional(),
+  cause: z.string().optional().openapi({
+    description: "Why the server is not ready (no model, audit trail down).",
+  }),
 }).openapi("Readiness");
 
 /** `POST /admin/reload`. */

@@ -14,6 +14,8 @@
  * | `observe.ts`, `log.ts`, `metrics.ts` | request ids, JSON-lines logs, Prometheus metrics |
  * | `static_files.ts`, `docs.ts` | the browser app's folder; Swagger UI without a CDN |
  * | `routes/*.ts` | the route groups |
+ * | `audit/` | the audit trail: SQLite or PostgreSQL, group commit, migrations, retention (`audit/log.ts`) |
+ * | `server.ts`, `replicas.ts`, `replica_worker.ts` | the socket, and `WORKERS=N` replicas sharing it |
  * @module
  */
 

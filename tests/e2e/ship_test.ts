@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { moduleTempDir } from "../temp.ts";
 import { DEFAULT_CONFIG } from "../../pipeline/serving/config.ts";
 import { BINARY_PERMISSIONS, compileArgs, embeddedPaths } from "../../pipeline/cli/compile.ts";
 
@@ -98,7 +99,7 @@ Deno.test("deno task compile embeds static/ and the production model, and runs n
 
 Deno.test("the server runs the way the binary would: from another folder, reading only embedded paths, writing only its audit trail", async () => {
   const port = freePort();
-  const elsewhere = await Deno.makeTempDir();
+  const elsewhere = await moduleTempDir("ship-elsewhere-");
   const readable = [`${root}/static`, `${root}/models`, `${root}/node_modules`, `${root}/pipeline/serving`]
     .join(",");
   const child = new Deno.Command(Deno.execPath(), {
@@ -169,7 +170,7 @@ Deno.test("the README's quick start is exactly the two commands, and deno task s
   assert.match(ciRun, /deno task test/);
 
   // A fresh copy with no trained model: the first run trains, then serves.
-  const copy = await Deno.makeTempDir({ prefix: "fresh_clone_" });
+  const copy = await moduleTempDir("fresh_clone_");
   const files = new TextDecoder().decode(
     (await new Deno.Command("git", {
       args: ["ls-files", "--cached", "--others", "--exclude-standard"],

@@ -20,7 +20,7 @@ import {
   StrictBatchError,
 } from "../batch.ts";
 import { batchToCsv, batchToJson, errorsNote, errorsTruncated } from "../batch_format.ts";
-import { DecisionTrail } from "../audit/log.ts";
+import { DecisionTrail, requestIds } from "../audit/log.ts";
 import { jsonBody, readText, requireMediaType } from "../body.ts";
 import { type App, type AppDeps, requireModel } from "../context.ts";
 import type { ServingModel } from "../model_holder.ts";
@@ -87,7 +87,7 @@ export function registerPredictRoutes(
       query: (name) => c.req.query(name),
       contributions: await explainOnPool(deps, serving, applicant, c.req.query("explain")),
     });
-    await trail.predicted(answer, applicant); // durable before the answer is sent
+    await trail.predicted(answer, applicant, serving, c.get("correlationId") ?? null); // durable before the answer
     metrics.predictions(answer.decision);
     c.header("Cache-Control", "no-store");
     // deno-lint-ignore no-explicit-any
@@ -178,7 +178,7 @@ export function registerPredictRoutes(
     }
     const decided = decisions(serving, result, config.reviewMargin);
     const inputs = type === "text/csv" ? csvBatchInputs(text) : jsonBatchInputs(records);
-    await trail.batch(serving, result, decided, c.get("requestId"), inputs); // durable before the answer
+    await trail.batch(serving, result, decided, requestIds(c), inputs); // durable before the answer
     countDecisions(deps, result, decided);
     c.header("Cache-Control", "no-store");
     const header = { serving, reviewMargin: config.reviewMargin, requestId: c.get("requestId") };
