@@ -33,7 +33,7 @@ try {
   console.error(`${rows.toLocaleString("en")} rows, ${(bytes / 1e6).toFixed(1)} MB`);
   const results: { seconds: number; peak_rss_mb: number; cpu_percent: number; loadavg_before: string }[] = [];
   for (let r = 0; r < runs; r++) {
-    const load = (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
+    const load = Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
     const { code, stderr } = await new Deno.Command("/usr/bin/time", {
       args: [
         "-v",

@@ -31,6 +31,10 @@ export interface ServerConfig {
   logLevel: LogLevel;
   /** `BATCH_WORKERS`: worker threads for large batches (0 = score on the main thread). */
   batchWorkers: number;
+  /** `BATCH_CONCURRENCY`: batches scored at once; more are answered 429 with Retry-After. */
+  batchConcurrency: number;
+  /** `BATCH_TOKEN`: when set, `POST /predict/batch` needs `Authorization: Bearer <BATCH_TOKEN>`. */
+  batchToken?: string;
   /** `AUDIT_DB`: the audit trail's SQLite file; null with `AUDIT=off`. */
   auditPath: string | null;
   /** `AUDIT_SYNC`: `normal` (default) survives a killed process; `full` fsyncs each commit (power-cut safe). */
@@ -52,6 +56,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   maxBatchBodyBytes: 128 * 1024 * 1024,
   logLevel: "info",
   batchWorkers: Math.min(4, Math.max(1, navigator.hardwareConcurrency || 1)),
+  batchConcurrency: 2,
   auditPath: "data/audit/audit.sqlite",
   auditSync: "normal",
   driftWindow: 10_000,
@@ -108,6 +113,10 @@ export function configFromEnv(
   if (auditToken !== undefined && auditToken !== "" && auditToken.length < 16) {
     throw new ConfigError("AUDIT_TOKEN must be at least 16 characters long");
   }
+  const batchToken = get("BATCH_TOKEN");
+  if (batchToken !== undefined && batchToken !== "" && batchToken.length < 16) {
+    throw new ConfigError("BATCH_TOKEN must be at least 16 characters long");
+  }
   return {
     port: integer("PORT", DEFAULT_CONFIG.port, 0, 65_535),
     hostname: get("HOST") || DEFAULT_CONFIG.hostname,
@@ -120,6 +129,8 @@ export function configFromEnv(
     adminToken: token || undefined,
     logLevel: level as LogLevel,
     batchWorkers: integer("BATCH_WORKERS", DEFAULT_CONFIG.batchWorkers, 0, 64),
+    batchConcurrency: integer("BATCH_CONCURRENCY", DEFAULT_CONFIG.batchConcurrency, 1, 64),
+    batchToken: batchToken || undefined,
     auditPath: audit === "off" ? null : get("AUDIT_DB") || DEFAULT_CONFIG.auditPath,
     auditSync: auditSync as ServerConfig["auditSync"],
     auditToken: auditToken || undefined,
