@@ -171,7 +171,9 @@ export async function scoreCsv(
   if (options.strict && errorsTotal) throw new StrictBatchError(result);
   if (!options.explain) return result;
   const reasons: (AttributeContribution[] | undefined)[] = new Array(total);
-  for (const { matrix, rowOf } of toExplain) await explainRows(serving, matrix, rowOf, reasons);
+  for (const { matrix, rowOf } of toExplain) {
+    await explainRows(serving, matrix, rowOf, reasons, options.pool ?? null);
+  }
   return { ...result, reasons };
 }
 
@@ -221,11 +223,13 @@ export async function scoreRecords(
   if (options.strict && errorsTotal) throw new StrictBatchError(result);
   if (valid.length) {
     const matrix = serving.model.encoder.transformRecords(valid);
+    // The pool takes the scored matrix's buffer; explaining needs the rows afterwards.
+    const rows = options.explain ? { ...matrix, data: matrix.data.slice() } : matrix;
     const p = await scoreMatrix(serving, matrix, options.pool ?? null);
     for (let i = 0; i < kept.length; i++) probabilities[kept[i]] = p[i];
     if (options.explain) {
       const reasons: (AttributeContribution[] | undefined)[] = new Array(records.length);
-      await explainRows(serving, matrix, (i) => kept[i], reasons);
+      await explainRows(serving, rows, (i) => kept[i], reasons, options.pool ?? null);
       return { ...result, reasons };
     }
   }
@@ -241,13 +245,32 @@ function checkExplainRows(rows: number): void {
   }
 }
 
-/** Each matrix row's top reasons into `reasons[rowOf(i)]`, yielding now and then to other requests. */
+/**
+ * Each matrix row's top reasons into `reasons[rowOf(i)]`: on the worker pool (every core) when
+ * there is one, else here, yielding now and then to other requests.
+ */
 async function explainRows(
   serving: ServingModel,
   matrix: Matrix,
   rowOf: (i: number) => number,
   reasons: (AttributeContribution[] | undefined)[],
+  pool: PredictionPool | null,
 ): Promise<void> {
+  if (pool && matrix.rows > 0) {
+    checkFinite(matrix);
+    const { model } = serving;
+    const players = ATTRIBUTES.length;
+    const all = await pool.explain(
+      serving.sha256,
+      { forest: model.forest, players: model.players },
+      matrix.data,
+      matrix.rows,
+    );
+    for (let i = 0; i < matrix.rows; i++) {
+      reasons[rowOf(i)] = topContributions(all.subarray(i * players, (i + 1) * players), BATCH_REASONS);
+    }
+    return;
+  }
   const explainer = serving.model.explainer;
   const contributions = new Float64Array(ATTRIBUTES.length);
   let since = performance.now();

@@ -235,5 +235,6 @@ const BLANK = /^\s*$/;
 
 /** A byte stream decoded as UTF-8 text pieces (a byte-order mark dropped, bad bytes replaced). */
 export function decodeStream(bytes: ReadableStream<Uint8Array>): AsyncIterable<string> {
-  return bytes.pipeThrough(new TextDecoderStream());
+  // TextDecoderStream's writable takes any BufferSource; some lib settings see no overlap with Uint8Array.
+  return bytes.pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>);
 }

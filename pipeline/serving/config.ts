@@ -35,12 +35,20 @@ export interface ServerConfig {
   batchConcurrency: number;
   /** `BATCH_TOKEN`: when set, `POST /predict/batch` needs `Authorization: Bearer <BATCH_TOKEN>`. */
   batchToken?: string;
-  /** `AUDIT_DB`: the audit trail's SQLite file; null with `AUDIT=off`. */
+  /** `AUDIT_PATH` (or `AUDIT_DB`): the audit trail's SQLite file; null with `AUDIT=off`. */
   auditPath: string | null;
-  /** `AUDIT_SYNC`: `normal` (default) survives a killed process; `full` fsyncs each commit (power-cut safe). */
+  /** `AUDIT_URL`: a `postgres://` URL; the trail is then on PostgreSQL instead of `auditPath`. */
+  auditUrl?: string | null;
+  /** `AUDIT_SYNC`: `full` (default) fsyncs each commit (survives a power cut); `normal` survives a killed process. */
   auditSync: "full" | "normal";
-  /** `AUDIT_TOKEN`: bearer token of `GET /audit` (`ADMIN_TOKEN` when unset; 404 when neither is). */
+  /** `AUDIT_TOKEN`: bearer token of `GET /audit` (the route is absent when unset; never `ADMIN_TOKEN`). */
   auditToken?: string;
+  /** `AUDIT_RETENTION_DAYS`: `deno task audit:purge` deletes decisions older than this (unset: keep all). */
+  auditRetentionDays?: number;
+  /** `AUDIT_PSEUDONYM_KEY`: key of the batch row ids' pseudonyms (unset: a random key per process). */
+  auditPseudonymKey?: string;
+  /** `WORKERS`: server processes sharing the port (each a replica with its own model copy). */
+  workers: number;
   /** `DRIFT_WINDOW`: the latest decisions `/monitoring` compares with the training data. */
   driftWindow: number;
 }
@@ -58,7 +66,8 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   batchWorkers: Math.min(4, Math.max(1, navigator.hardwareConcurrency || 1)),
   batchConcurrency: 2,
   auditPath: "data/audit/audit.sqlite",
-  auditSync: "normal",
+  auditSync: "full",
+  workers: 1,
   driftWindow: 10_000,
 });
 
@@ -117,6 +126,22 @@ export function configFromEnv(
   if (batchToken !== undefined && batchToken !== "" && batchToken.length < 16) {
     throw new ConfigError("BATCH_TOKEN must be at least 16 characters long");
   }
+  if (auditToken && auditToken === token) {
+    throw new ConfigError(
+      "AUDIT_TOKEN must differ from ADMIN_TOKEN: one reads personal data, the other swaps models",
+    );
+  }
+  const auditUrl = get("AUDIT_URL") || undefined;
+  if (auditUrl !== undefined && !/^postgres(ql)?:\/\/[^/]/.test(auditUrl)) {
+    throw new ConfigError(
+      "AUDIT_URL must be a postgres:// URL (postgres://user:password@host:5432/database)",
+    );
+  }
+  const pseudonymKey = get("AUDIT_PSEUDONYM_KEY") || undefined;
+  if (pseudonymKey !== undefined && pseudonymKey.length < 16) {
+    throw new ConfigError("AUDIT_PSEUDONYM_KEY must be at least 16 characters long");
+  }
+  const retention = get("AUDIT_RETENTION_DAYS");
   return {
     port: integer("PORT", DEFAULT_CONFIG.port, 0, 65_535),
     hostname: get("HOST") || DEFAULT_CONFIG.hostname,
@@ -131,9 +156,15 @@ export function configFromEnv(
     batchWorkers: integer("BATCH_WORKERS", DEFAULT_CONFIG.batchWorkers, 0, 64),
     batchConcurrency: integer("BATCH_CONCURRENCY", DEFAULT_CONFIG.batchConcurrency, 1, 64),
     batchToken: batchToken || undefined,
-    auditPath: audit === "off" ? null : get("AUDIT_DB") || DEFAULT_CONFIG.auditPath,
+    auditPath: audit === "off" ? null : get("AUDIT_PATH") || get("AUDIT_DB") || DEFAULT_CONFIG.auditPath,
+    auditUrl: audit === "off" ? null : auditUrl ?? null,
     auditSync: auditSync as ServerConfig["auditSync"],
     auditToken: auditToken || undefined,
+    auditRetentionDays: retention === undefined || retention === ""
+      ? undefined
+      : integer("AUDIT_RETENTION_DAYS", 0, 1, 100 * 366),
+    auditPseudonymKey: pseudonymKey,
+    workers: integer("WORKERS", DEFAULT_CONFIG.workers, 1, 64),
     driftWindow: integer("DRIFT_WINDOW", DEFAULT_CONFIG.driftWindow, 1, 1_000_000),
   };
 }

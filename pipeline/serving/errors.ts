@@ -25,6 +25,7 @@ export type ErrorCode =
   | "unauthorized"
   | "forbidden"
   | "model_unavailable"
+  | "audit_unavailable"
   | "shutting_down"
   | "reload_failed"
   | "bad_request"
@@ -67,6 +68,7 @@ export function errorResponse(
   logError: (error: unknown) => void,
 ): Response {
   if (error instanceof ApiError) {
+    if (error.code === "audit_unavailable") c.header("Retry-After", "1");
     return c.json(body(error.code, error.message, requestId, error.details), error.status);
   }
   if (error instanceof HTTPException && error.status < 500) {
