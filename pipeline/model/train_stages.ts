@@ -401,7 +401,11 @@ export async function writeRun(run: Run, input: {
     fold_values: input.best.userAttrs.fold_values,
     out_of_fold: choice.cvReport,
   });
-  await run.logMetrics("test", evaluation.report);
+  // `brier` is of the raw balanced-forest score P(bad); `pd_brier` of the calibrated PD the service returns.
+  await run.logMetrics("test", {
+    ...evaluation.report,
+    pd_brier: evaluation.calibration.test_brier_calibrated,
+  });
   await run.logMetrics("baseline_test", input.baseline);
   await run.logMetrics("threshold", choice.threshold);
   await run.logMetrics("calibration", evaluation.calibration);

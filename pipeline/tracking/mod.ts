@@ -24,12 +24,15 @@
 export { writeFileAtomic, writeJsonAtomic } from "./atomic.ts";
 export { parseCsv, toCsv } from "../data/csv.ts";
 export {
+  migratedHistory,
   type ModelVersion,
+  nextVersion,
   productionModel,
   readRegistry,
   registerModel,
   type Registration,
   type Registry,
+  type RegistryEvent,
   registryPath,
   registrySchema,
   sha256File,
