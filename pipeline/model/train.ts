@@ -87,7 +87,11 @@ export interface TrainResult {
   /** The artifact's params: the final forest's options, the feature switch and the threshold. */
   params: Record<string, unknown>;
   threshold: number;
-  cv: { objective: Objective; value: number };
+  /**
+   * The CV objective, each fold at a threshold chosen on the other folds (`value`), and at the
+   * threshold chosen on the same out-of-fold rows (`valueSameRows`, optimistic).
+   */
+  cv: { objective: Objective; value: number; valueSameRows: number };
   test: MetricsReport;
   baselineTest: MetricsReport;
   modelVersion: number;
@@ -241,7 +245,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       runDir: run.dir,
       params,
       threshold: choice.threshold,
-      cv: { objective: options.objective, value: choice.cvValue },
+      cv: { objective: options.objective, value: choice.cvValue, valueSameRows: choice.cvValueSameRows },
       test: evaluation.report,
       baselineTest: baseline.at_own_threshold,
       modelVersion: registration.version.version,
