@@ -22,7 +22,7 @@ import {
   TreeShapExplainer,
 } from "../pipeline/forest/mod.ts";
 import { CreditModel } from "../pipeline/model/artifact.ts";
-import { DEFAULT_MODELS_DIR, productionModel, readRegistry } from "../pipeline/tracking/run.ts";
+import { DEFAULT_MODELS_DIR, productionModel, readRegistry } from "../pipeline/tracking/mod.ts";
 
 const RESULTS_PATH = "bench/results/explain.json";
 const TARGET_MS = 5;

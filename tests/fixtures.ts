@@ -76,7 +76,7 @@ export async function germanCsv(options: { ids?: boolean; rows?: number } = {}):
   return [header.join(","), ...lines].join("\n") + "\n";
 }
 
-export { parseCsv } from "../pipeline/tracking/run.ts";
+export { parseCsv } from "../pipeline/tracking/mod.ts";
 
 /**
  * Trains a balanced forest on all 1,000 rows, writes the artifact as a run's `model.json`, and

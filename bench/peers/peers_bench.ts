@@ -21,7 +21,7 @@ import {
   productionModel,
   readRegistry,
   sha256Hex,
-} from "../../pipeline/tracking/run.ts";
+} from "../../pipeline/tracking/mod.ts";
 import {
   formatComparison,
   formatPeersTable,

@@ -13,7 +13,8 @@ export interface PlattJSON {
   b: number;
 }
 
-const EPSILON = 1e-6;
+/** Scores are clipped to [EPSILON, 1 − EPSILON] before the logit, so 0 and 1 stay finite. */
+export const EPSILON = 1e-6;
 
 function logit(p: number): number {
   const q = Math.min(1 - EPSILON, Math.max(EPSILON, p));

@@ -6,7 +6,7 @@
  */
 
 import type { FairnessComparison } from "../monitoring/fairness.ts";
-import type { RunRecord } from "../tracking/run.ts";
+import type { RunRecord } from "../tracking/mod.ts";
 
 type Numbers = Record<string, number>;
 
