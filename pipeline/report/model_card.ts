@@ -93,7 +93,8 @@ export function modelCard(run: RunRecord): string {
     "",
     "## Metrics",
     "",
-    ...(nested ? nestedTable(nested.summary, test) : [
+    // Runs before pd_brier was logged kept the served PD's Brier score under calibration.
+    ...(nested ? nestedTable(nested.summary, { pd_brier: calibration?.test_brier_calibrated, ...test }) : [
       "| metric | held-out test split | plain forest (test) | repeated CV (mean ± sd) | plain forest, repeated CV |",
       "| --- | --- | --- | --- | --- |",
       ...([
