@@ -94,25 +94,30 @@ export function modelCard(run: RunRecord): string {
     "## Metrics",
     "",
     // Runs before pd_brier was logged kept the served PD's Brier score under calibration.
-    ...(nested ? nestedTable(nested.summary, { pd_brier: calibration?.test_brier_calibrated, ...test }) : [
-      "| metric | held-out test split | plain forest (test) | repeated CV (mean ± sd) | plain forest, repeated CV |",
-      "| --- | --- | --- | --- | --- |",
-      ...([
-        ["ROC AUC", "roc_auc", false],
-        ["recall on bad risks", "recall_bad", true],
-        ["specificity", "specificity", true],
-        ["accuracy", "accuracy", true],
-        ["expected cost per applicant", "cost", false],
-        ["KS", "ks", false],
-        ["Brier score (raw)", "brier", false],
-      ] as const).map(([label, key, percent]) => {
-        const f = percent ? pct : (x?: number) => num(x);
-        const cell = (e?: { mean: number; sd: number }) => (e ? `${f(e.mean)} ± ${f(e.sd)}` : "–");
-        return `| ${label} | ${f(test?.[key])} | ${f(baseline?.[key])} | ${cell(repeated?.[key])} | ${
-          cell(repeatedPlain?.[key])
-        } |`;
-      }),
-    ]),
+    ...(nested
+      ? nestedTable(nested.summary, {
+        ...(calibration ? { pd_brier: calibration.test_brier_calibrated } : {}),
+        ...test,
+      })
+      : [
+        "| metric | held-out test split | plain forest (test) | repeated CV (mean ± sd) | plain forest, repeated CV |",
+        "| --- | --- | --- | --- | --- |",
+        ...([
+          ["ROC AUC", "roc_auc", false],
+          ["recall on bad risks", "recall_bad", true],
+          ["specificity", "specificity", true],
+          ["accuracy", "accuracy", true],
+          ["expected cost per applicant", "cost", false],
+          ["KS", "ks", false],
+          ["Brier score (raw)", "brier", false],
+        ] as const).map(([label, key, percent]) => {
+          const f = percent ? pct : (x?: number) => num(x);
+          const cell = (e?: { mean: number; sd: number }) => (e ? `${f(e.mean)} ± ${f(e.sd)}` : "–");
+          return `| ${label} | ${f(test?.[key])} | ${f(baseline?.[key])} | ${cell(repeated?.[key])} | ${
+            cell(repeatedPlain?.[key])
+          } |`;
+        }),
+      ]),
     "",
     "Reference points: declining everyone costs 0.70 per applicant, approving everyone 1.50.",
     "",
