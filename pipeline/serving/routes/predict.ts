@@ -223,7 +223,7 @@ function explainOnPool(
   serving: ServingModel,
   applicant: ApplicantValue,
   explain: string | undefined,
-): Promise<Float64Array> | undefined {
+): Promise<Float64Array | undefined> | undefined {
   if (!deps.pool || explain === "false" || explain === "0") return undefined;
   const { model } = serving;
   return deps.pool.explain(
@@ -231,7 +231,14 @@ function explainOnPool(
     { forest: model.forest, players: model.players },
     model.encodeOne(applicant),
     1,
-  );
+  ).catch((error: Error) => {
+    // A worker that cannot explain (e.g. denied a read its kernel needs) must not fail the
+    // decision: the request thread explains instead, with the same values.
+    deps.logger.error("explanation worker failed; explaining on the request thread", {
+      error: error.message,
+    });
+    return undefined;
+  });
 }
 
 function countDecisions(
