@@ -307,6 +307,7 @@ async function main(args: string[]): Promise<number> {
       folds: {
         path: foldsPath,
         sha256: foldsSha,
+        content_sha256: contentSha,
         source,
         repeats: outer.repeats,
         k: outer.k,
