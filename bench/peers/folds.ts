@@ -7,7 +7,7 @@
 
 import { UserError } from "../../pipeline/errors.ts";
 import type { RepeatedFold } from "../../pipeline/data/split.ts";
-import { parseCsv, toCsv } from "../../pipeline/tracking/mod.ts";
+import { parseCsv, toCsv } from "../../pipeline/data/csv.ts";
 
 /** The outer folds of `folds.csv`: test rows per (repeat, fold). */
 export interface OuterFolds {

@@ -14,15 +14,17 @@ import { UsageError, UserError } from "../../pipeline/errors.ts";
 import { runCli } from "../../pipeline/cli/run_cli.ts";
 import { DEFAULT_DATA_PATH, loadCreditTable } from "../../pipeline/data/etl.ts";
 import { repeatedStratifiedKFold } from "../../pipeline/data/split.ts";
-import { writeFileAtomic, writeJsonAtomic } from "../../pipeline/tracking/atomic.ts";
+import { parseCsv } from "../../pipeline/data/csv.ts";
 import {
   DEFAULT_MODELS_DIR,
-  parseCsv,
   productionModel,
   readRegistry,
   sha256Hex,
+  writeFileAtomic,
+  writeJsonAtomic,
 } from "../../pipeline/tracking/mod.ts";
 import {
+  buildPeersResults,
   formatComparison,
   formatPeersTable,
   nestedFoldMetrics,
@@ -31,7 +33,6 @@ import {
   parsePeersResults,
   type PeersResults,
   peerSummaries,
-  RULES,
   type TableFormat,
 } from "../../pipeline/report/comparison.ts";
 import { canonicalFoldsCsv, foldsCsv, parseFoldsCsv } from "./folds.ts";
@@ -55,6 +56,7 @@ const USAGE = `usage: deno task bench:peers [--folds PATH | --make-folds] [optio
   --original-outer-folds N  outer folds the original pipeline is nested over, first N in order (default 10)
   --out PATH                default ${DEFAULT_OUT}
   --compare-only            do not run the peers: pair an existing --out with our nested predictions
+  --from-output PATH        do not run the peers: build --out from peers.py's kept output (printed by a run)
   --nested DIR              our nested evaluation's folder (folds.csv, predictions.csv, nested.json);
                             default: beside the folds when they come from a run
   --markdown                tables in Markdown
@@ -122,6 +124,10 @@ async function runPython(args: string[]): Promise<{ json: unknown; seconds: numb
     );
   }
   const text = new TextDecoder().decode(stdout);
+  // Kept before anything can refuse it: a long run's output is never lost to a validation error.
+  const kept = `${await Deno.makeTempDir({ dir: "/tmp", prefix: "peers-output-" })}/peers_python.json`;
+  await writeFileAtomic(kept, text);
+  console.error(`bench:peers: peers.py's output kept in ${kept} (rebuild with --from-output ${kept})`);
   try {
     return { json: JSON.parse(text), seconds: (performance.now() - started) / 1000 };
   } catch {
@@ -199,6 +205,7 @@ async function main(args: string[]): Promise<number> {
       "original-outer-folds": { type: "string", default: "10" },
       out: { type: "string", default: DEFAULT_OUT },
       "compare-only": { type: "boolean" },
+      "from-output": { type: "string" },
       nested: { type: "string" },
       markdown: { type: "boolean" },
       data: { type: "string", default: DEFAULT_DATA_PATH },
@@ -248,6 +255,9 @@ async function main(args: string[]): Promise<number> {
   } else if (values.folds) {
     foldsPath = values.folds;
     source = `given: ${foldsPath}`;
+    // A nested evaluation's folds.csv has our predictions beside it: pair with them.
+    const beside = foldsPath.includes("/") ? foldsPath.slice(0, foldsPath.lastIndexOf("/")) : ".";
+    if (!nestedDir && await exists(`${beside}/predictions.csv`)) nestedDir = beside;
   } else {
     const runId = values.run ?? await productionRunId(values["models-dir"]!);
     nestedDir ??= `${values["models-dir"]}/runs/${runId}/nested`;
@@ -263,8 +273,16 @@ async function main(args: string[]): Promise<number> {
     throw error;
   });
   const outer = parseFoldsCsv(new TextDecoder().decode(foldsBytes), labels, foldsPath);
-  const foldsSha = await sha256Hex(foldsBytes);
   const contentSha = await sha256Hex(new TextEncoder().encode(canonicalFoldsCsv(outer)));
+  const provenance = {
+    path: foldsPath,
+    sha256: await sha256Hex(foldsBytes),
+    content_sha256: contentSha,
+    source,
+    repeats: outer.repeats,
+    k: outer.k,
+    rows: outer.rows,
+  };
 
   let results: PeersResults;
   if (values["compare-only"]) {
@@ -284,44 +302,30 @@ async function main(args: string[]): Promise<number> {
           Math.min(originalOuter, outer.folds.length)
         } outer folds, ${trials} trials`,
     );
-    const python = await runPython([
-      "--folds",
-      foldsPath,
-      "--data",
-      values.data!,
-      "--peers",
-      peers.join(","),
-      "--seed",
-      String(PROTOCOL_SEED),
-      "--original-trials",
-      String(trials),
-      "--original-outer-folds",
-      String(originalOuter),
-    ]);
-    const printed = python.json as Record<string, unknown>;
-    results = parsePeersResults({
-      kind: "peers-benchmark",
-      format_version: 1,
-      created_at: new Date().toISOString(),
+    const python = values["from-output"]
+      ? {
+        json: JSON.parse(await readText(values["from-output"], "pass the path bench:peers printed")),
+        seconds: 0,
+      }
+      : await runPython([
+        "--folds",
+        foldsPath,
+        "--data",
+        values.data!,
+        "--peers",
+        peers.join(","),
+        "--seed",
+        String(PROTOCOL_SEED),
+        "--original-trials",
+        String(trials),
+        "--original-outer-folds",
+        String(originalOuter),
+      ]);
+    results = buildPeersResults(python.json, {
       command: ["deno task bench:peers", ...args].join(" "),
-      folds: {
-        path: foldsPath,
-        sha256: foldsSha,
-        content_sha256: contentSha,
-        source,
-        repeats: outer.repeats,
-        k: outer.k,
-        rows: outer.rows,
-      },
-      protocol:
-        `for every outer fold of ${foldsPath} each peer is fitted on the other rows only; its threshold ` +
-        `is chosen on out-of-fold scores of an inner stratified ${printed.inner_folds}-fold CV of those rows ` +
-        `(scikit-learn's StratifiedKFold, seed per outer fold), then the peer refitted on all of them scores the ` +
-        `outer test rows once. Nothing is fitted on outer test rows.`,
-      rules: RULES,
-      ...printed,
+      folds: provenance,
       timing: { wall_s: round((performance.now() - started) / 1000), python_s: round(python.seconds) },
-    }, "peers.py's output");
+    });
     await writeJsonAtomic(values.out!, { ...results, summary: peerSummaries(results) });
   }
 
@@ -350,6 +354,16 @@ async function main(args: string[]): Promise<number> {
     console.log(`\n(no nested folder given: pass --nested DIR for the paired table)`);
   }
   return 0;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
 }
 
 function round(x: number): number {

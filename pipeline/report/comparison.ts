@@ -107,6 +107,50 @@ export function parsePeersResults(json: unknown, source = "peers.json"): PeersRe
   return parsed.data;
 }
 
+/** Where the folds came from, as the bench knows it before running the peers. */
+export interface FoldsProvenance {
+  path: string;
+  /** sha256 of the file's bytes. */
+  sha256: string;
+  /** sha256 of the folds in canonical order. */
+  content_sha256: string;
+  source: string;
+  repeats: number;
+  k: number;
+  rows: number;
+}
+
+/**
+ * `peers.json`'s content from what bench/peers/peers.py printed (its JSON, parsed) and what the
+ * bench knows about the folds and the run; validated, so a malformed result is refused here.
+ */
+export function buildPeersResults(
+  printed: unknown,
+  context: {
+    command: string;
+    folds: FoldsProvenance;
+    timing: { wall_s: number; python_s: number };
+    now?: Date;
+  },
+): PeersResults {
+  const fromPython = (printed ?? {}) as Record<string, unknown>;
+  return parsePeersResults({
+    ...fromPython,
+    kind: "peers-benchmark",
+    format_version: 1,
+    created_at: (context.now ?? new Date()).toISOString(),
+    command: context.command,
+    folds: context.folds,
+    protocol:
+      `for every outer fold of ${context.folds.path} each peer is fitted on the other rows only; its ` +
+      `threshold is chosen on out-of-fold scores of an inner stratified ${fromPython.inner_folds}-fold CV of ` +
+      `those rows (scikit-learn's StratifiedKFold, seed per outer fold), then the peer refitted on all of them ` +
+      `scores the outer test rows once. Nothing is fitted on outer test rows.`,
+    rules: RULES,
+    timing: context.timing,
+  }, "peers.py's output");
+}
+
 /** One outer fold of our nested evaluation, recomputed from its predictions. */
 export interface OurFold {
   repeat: number;

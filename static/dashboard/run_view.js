@@ -199,7 +199,7 @@ function metricsTable(run) {
   if (!rows.length) return h("p", { class: "empty-state" }, "This run recorded no metrics.");
   return h(
     "div",
-    { class: "table-wrap" },
+    { class: "table-wrap", tabindex: "0" },
     h(
       "table",
       { class: "metrics-table" },
@@ -275,7 +275,7 @@ function paramsSection(run) {
   const table = (entries, caption) =>
     h(
       "div",
-      { class: "table-wrap" },
+      { class: "table-wrap", tabindex: "0" },
       h(
         "table",
         {},
@@ -321,7 +321,7 @@ function stepsSection(run) {
     h("h3", {}, "Steps"),
     h(
       "div",
-      { class: "table-wrap" },
+      { class: "table-wrap", tabindex: "0" },
       h(
         "table",
         { class: "steps-table" },

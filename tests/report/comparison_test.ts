@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  buildPeersResults,
   formatComparison,
   formatPeersTable,
   nestedFoldMetrics,
@@ -73,31 +74,15 @@ function rule(cost: number) {
   };
 }
 
-function peers(
-  costs: number[][],
-  options: { folds?: [number, number][]; nTest?: number } = {},
-): PeersResults {
+/** What bench/peers/peers.py prints, for peers with these per-fold costs (grid_argmin; pd_one_sixth is 0.25 more). */
+function pythonOutput(costs: number[][], options: { folds?: [number, number][]; nTest?: number } = {}) {
   const keys = options.folds ?? [[0, 0], [0, 1], [1, 0], [1, 1]];
-  return parsePeersResults({
-    kind: "peers-benchmark",
-    format_version: 1,
-    created_at: "2026-11-28T00:00:00Z",
-    command: "deno task bench:peers",
-    folds: {
-      path: "folds.csv",
-      sha256: "a".repeat(64),
-      content_sha256: "b".repeat(64),
-      source: "test",
-      repeats: 2,
-      k: 2,
-      rows: 8,
-    },
-    protocol: "test",
-    rules: {},
+  return {
     inner_folds: 2,
     seed: 1,
+    original_trials: 30,
+    rows: 8,
     libraries: { python: "3" },
-    timing: { wall_s: 1, python_s: 1 },
     peers: costs.map((perRule, p) => ({
       name: `peer${p}`,
       label: `Peer ${p}`,
@@ -114,6 +99,28 @@ function peers(
         pd_one_sixth: { ...rule(perRule[i] + 0.25), calibrated: true, pd_threshold: 1 / 6 },
       })),
     })),
+  };
+}
+
+const provenance = {
+  path: "folds.csv",
+  sha256: "a".repeat(64),
+  content_sha256: "b".repeat(64),
+  source: "test",
+  repeats: 2,
+  k: 2,
+  rows: 8,
+};
+
+function peers(
+  costs: number[][],
+  options: { folds?: [number, number][]; nTest?: number } = {},
+): PeersResults {
+  return buildPeersResults(pythonOutput(costs, options), {
+    command: "deno task bench:peers",
+    folds: provenance,
+    timing: { wall_s: 1, python_s: 1 },
+    now: new Date("2026-11-28T00:00:00Z"),
   });
 }
 
@@ -226,4 +233,39 @@ Deno.test("parsePeersResults names the first problem", () => {
       /bench\/results\/peers\.json .*peers\.0\.folds\.1\.grid_argmin\.cost/.test(e.message),
   );
   assert.throws(() => parsePeersResults({ kind: "other" }), /kind/);
+});
+
+Deno.test("buildPeersResults: peers.py's output plus the bench's provenance, validated", () => {
+  const results = peers([[1, 1, 1, 1]]);
+  assert.equal(results.kind, "peers-benchmark");
+  assert.equal(results.created_at, "2026-11-28T00:00:00.000Z");
+  assert.deepEqual(results.folds, provenance);
+  assert.match(results.protocol, /inner stratified 2-fold CV/);
+  assert.deepEqual(Object.keys(results.rules), ["grid_argmin", "pd_one_sixth"]);
+  // The bench's own fields win over anything the script printed under the same name.
+  const sneaky = { ...pythonOutput([[1, 1, 1, 1]]), kind: "other", folds: { path: "elsewhere" } };
+  const built = buildPeersResults(sneaky, {
+    command: "x",
+    folds: provenance,
+    timing: { wall_s: 1, python_s: 1 },
+  });
+  assert.equal(built.kind, "peers-benchmark");
+  assert.equal(built.folds.path, "folds.csv");
+  // What the bench must know about the folds is required, as is what the script must print.
+  const { content_sha256: _, ...withoutContent } = provenance;
+  assert.throws(
+    () =>
+      buildPeersResults(pythonOutput([[1, 1, 1, 1]]), {
+        command: "x",
+        folds: withoutContent as typeof provenance,
+        timing: { wall_s: 1, python_s: 1 },
+      }),
+    /peers\.py's output .*folds\.content_sha256/,
+  );
+  const { libraries: __, ...noLibraries } = pythonOutput([[1, 1, 1, 1]]);
+  assert.throws(
+    () =>
+      buildPeersResults(noLibraries, { command: "x", folds: provenance, timing: { wall_s: 1, python_s: 1 } }),
+    /libraries/,
+  );
 });
