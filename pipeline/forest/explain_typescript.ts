@@ -1,7 +1,7 @@
 /**
  * The explainer's computation in TypeScript (explain.ts describes the algorithm): the fallback
  * where WebAssembly SIMD is missing, and the readable twin of the kernel in explain_wasm.ts, which
- * computes the same numbers function for function. Tests hold the two to each other and to the
+ * computes the same numbers function for function (fusing a block state's passes). Tests hold the two to each other and to the
  * reference algorithm.
  * @module
  */

@@ -1,12 +1,16 @@
 /**
- * The quadrature TreeSHAP of explain.ts as a WebAssembly kernel with 128-bit SIMD: the same
- * functions, one for one (visit, constant split, simple split, block split, …), on the same
- * numbers, with each K-vector processed two points at a time. The TypeScript methods are the
- * readable version and the fallback; tests hold the two to the same values.
+ * The quadrature TreeSHAP of explain.ts as a WebAssembly kernel with 128-bit SIMD: the functions of
+ * explain_typescript.ts (visit, constant split, simple split, block split, …) on the same numbers,
+ * each K-vector processed two points at a time (a block state's h, sums and H are computed in one
+ * pass here, see explain_wasm_blocks.ts). The TypeScript kernel is the readable version and the
+ * fallback; tests hold the two to the same values (they differ by rounding, ~1e-16).
  *
  * Why: the algorithm is a few multiply-adds on K ≈ 5 doubles per node. In JavaScript every typed
  * array access is bounds-checked and every short loop pays its overhead, which cost more than the
- * arithmetic; here there is neither, and two doubles go per instruction.
+ * arithmetic; here there is neither, and two doubles go per instruction. Measured on the production
+ * model (CPU per explanation, shared machine under load): TypeScript kernel 7–8 ms, this one
+ * 3.3–3.6 ms; laying the nodes out in preorder and visiting children in address order took it
+ * from 4.5 ms, so the walk is partly bound by memory.
  *
  * The module is assembled per forest (explain_assembler.ts) with the memory layout baked in as
  * constant addresses. Layout, each region aligned to 16 bytes: a 24-byte struct per node in the

@@ -151,7 +151,7 @@ export async function scoreCsv(
     };
     if (chunk.matrix && !(options.strict && errorsTotal)) {
       const { kept, matrix } = chunk;
-      const job = score(serving, matrix, pool).then((p) => {
+      const job = scoreMatrix(serving, matrix, pool).then((p) => {
         if (kept) { for (let i = 0; i < kept.length; i++) probabilities[kept[i]] = p[i]; }
         else probabilities.set(p, firstRow);
         finished();
@@ -225,7 +225,7 @@ export async function scoreRecords(
     const matrix = serving.model.encoder.transformRecords(valid);
     // The pool takes the scored matrix's buffer; explaining needs the rows afterwards.
     const rows = options.explain ? { ...matrix, data: matrix.data.slice() } : matrix;
-    const p = await score(serving, matrix, options.pool ?? null);
+    const p = await scoreMatrix(serving, matrix, options.pool ?? null);
     for (let i = 0; i < kept.length; i++) probabilities[kept[i]] = p[i];
     if (options.explain) {
       const reasons: (AttributeContribution[] | undefined)[] = new Array(records.length);
@@ -301,7 +301,12 @@ export function decisions(
   return out;
 }
 
-function score(serving: ServingModel, matrix: Matrix, pool: PredictionPool | null): Promise<Float64Array> {
+/** P(bad) of each matrix row, on the pool when given; non-finite features are refused. */
+export function scoreMatrix(
+  serving: ServingModel,
+  matrix: Matrix,
+  pool: PredictionPool | null,
+): Promise<Float64Array> {
   if (matrix.rows === 0) return Promise.resolve(new Float64Array(0));
   checkFinite(matrix);
   const forest = serving.model.forest;
@@ -337,7 +342,8 @@ function chunkCuts(body: string, from: number, to: number, chunkRows: number) {
   return { starts, firstRows, rows };
 }
 
-interface ParsedChunk {
+/** One chunk of CSV lines after parsing: the rows that parsed as a matrix, the others as errors. */
+export interface ParsedChunk {
   /** Batch rows (0-based) of the matrix rows, or null when every row of the chunk parsed. */
   kept: number[] | null;
   /** Features of the rows that parsed, or null when none did. */
@@ -347,7 +353,11 @@ interface ParsedChunk {
   errors: RowError[];
 }
 
-function parseChunk(
+/**
+ * Parses `rows` CSV lines (`slice`, joined by LF; batch rows from `firstRow`, 0-based) under
+ * `header`, setting rejected rows aside.
+ */
+export function parseChunk(
   serving: ServingModel,
   header: string,
   columns: readonly string[],
@@ -439,7 +449,7 @@ function etlIssues(error: DataError, kept: readonly number[]): Map<number, Field
 }
 
 /** Parses header + rows with the ETL; problems in the header reject the whole batch. */
-function parseOrHeaderError(header: string, rows: string, source: string) {
+export function parseOrHeaderError(header: string, rows: string, source: string) {
   try {
     return parseCreditText(header + "\n" + rows + "\n", { format: "csv", source });
   } catch (error) {
@@ -503,7 +513,7 @@ function endOfContent(text: string): number {
 const WHITE_SPACE = /\s/;
 
 /** `line.replace(/\s+$/, "")`, skipping the regular expression for lines ending in printable ASCII. */
-function trimEnd(line: string): string {
+export function trimEnd(line: string): string {
   const last = line.charCodeAt(line.length - 1);
   return last > 32 && last < 127 ? line : line.replace(/\s+$/, "");
 }
