@@ -272,8 +272,8 @@ const FIRST_BATCH: readonly Mutant[] = [
   {
     id: "tracking/champion-not-archived",
     file: "pipeline/tracking/registry.ts",
-    original: 'for (const m of registry.models) if (m.stage === "production") m.stage = "archived";',
-    replacement: "",
+    original: 'if (m.stage !== "production") continue;\n        m.stage = "archived";',
+    replacement: 'if (m.stage !== "production") continue;',
     why: "promotion forgets to archive the old champion: two production models",
     tests: TRACKING,
   },
@@ -561,8 +561,9 @@ const SECOND_BATCH: readonly Mutant[] = [
   {
     id: "tracking/corrupt-registry-as-empty",
     file: "pipeline/tracking/registry.ts",
-    original: "if (error instanceof Deno.errors.NotFound) return { format_version: 1, models: [] };",
-    replacement: "return { format_version: 1, models: [] };",
+    original:
+      "if (error instanceof Deno.errors.NotFound) return { format_version: 1, models: [], history: [] };",
+    replacement: "return { format_version: 1, models: [], history: [] };",
     why: "every read error taken for 'no registry yet', so a corrupt registry is silently replaced",
     tests: TRACKING,
   },
