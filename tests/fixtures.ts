@@ -15,6 +15,7 @@
  */
 
 import { PlattCalibrator } from "../pipeline/model/calibration.ts";
+import { removeTree } from "./temp.ts";
 import { type CreditTable, loadCreditTable, toApplicants } from "../pipeline/data/etl.ts";
 import { FeatureEncoder } from "../pipeline/features/encoder.ts";
 import { BalancedRandomForest } from "../pipeline/forest/mod.ts";
@@ -76,7 +77,7 @@ export async function germanCsv(options: { ids?: boolean; rows?: number } = {}):
   return [header.join(","), ...lines].join("\n") + "\n";
 }
 
-export { parseCsv } from "../pipeline/tracking/run.ts";
+export { parseCsv } from "../pipeline/tracking/mod.ts";
 
 /**
  * Trains a balanced forest on all 1,000 rows, writes the artifact as a run's `model.json`, and
@@ -133,7 +134,7 @@ export async function trainFixtureModel(options: FixtureOptions = {}): Promise<M
       version,
       artifact,
       model,
-      cleanup: () => created ? Deno.remove(modelsDir, { recursive: true }) : Promise.resolve(),
+      cleanup: () => created ? removeTree(modelsDir) : Promise.resolve(),
     };
   } catch (error) {
     if (created) await Deno.remove(modelsDir, { recursive: true }).catch(() => {});

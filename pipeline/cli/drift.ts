@@ -11,7 +11,7 @@ import { DataError, DEFAULT_DATA_PATH, loadCreditTable, toApplicants } from "../
 import { UsageError, UserError } from "../errors.ts";
 import { CreditModel, ModelLoadError } from "../model/artifact.ts";
 import { DriftCounter, formatDriftTable, referenceFor } from "../monitoring/mod.ts";
-import { DEFAULT_MODELS_DIR, productionModel, readRegistry } from "../tracking/run.ts";
+import { DEFAULT_MODELS_DIR, productionModel, readRegistry } from "../tracking/mod.ts";
 import { cliExitCode, runCli } from "./run_cli.ts";
 
 /** The command's usage text. */

@@ -9,7 +9,7 @@ import { UsageError } from "../errors.ts";
 import { serveMain as serve } from "../serving/server.ts";
 import { runCli } from "./run_cli.ts";
 import { defaultModelsDir, parseServeFlags, SERVE_USAGE } from "../serving/flags.ts";
-import { productionModel, readRegistry } from "../tracking/run.ts";
+import { productionModel, readRegistry } from "../tracking/mod.ts";
 import { DEFAULT_TRAIN_OPTIONS, formatSummary, train } from "../model/train.ts";
 
 /** Whether the models folder has a production model whose artifact exists. */

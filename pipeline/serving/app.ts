@@ -8,7 +8,8 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { ServedWindow } from "./drift_window.ts";
 import { SCHEMA_VERSION } from "../data/schema.ts";
-import { type AuditLog, DecisionTrail } from "./audit/log.ts";
+import { DecisionTrail, Pseudonymiser } from "./audit/log.ts";
+import type { AuditStore } from "./audit/store.ts";
 import { DEFAULT_CONFIG, type ServerConfig } from "./config.ts";
 import type { App, AppDeps, AppEnv } from "./context.ts";
 import { registerDocs } from "./docs.ts";
@@ -41,7 +42,7 @@ export interface CreateAppOptions {
   extensions?: readonly PredictionExtension[];
   staticRoot?: URL;
   /** The audit trail decisions are recorded in before they are answered; none by default (the caller closes it). */
-  audit?: AuditLog | null;
+  audit?: AuditStore | null;
 }
 
 /** Builds the application: routes, validation, errors, logging, metrics, docs and static files. */
@@ -55,6 +56,7 @@ export function createApp(options: CreateAppOptions): App {
     pool: options.pool ?? null,
     extensions: options.extensions ?? DEFAULT_EXTENSIONS,
     staticRoot: options.staticRoot ?? STATIC_ROOT,
+    audit: options.audit ?? null,
   };
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use("*", observe(deps.logger, deps.metrics));
@@ -71,9 +73,19 @@ export function createApp(options: CreateAppOptions): App {
     c.json(body("not_found", `no route ${c.req.method} ${c.req.path}`, requestIdOf(c)), 404)
   );
 
+  const trail = new DecisionTrail(deps.audit ?? null, new ServedWindow(config.driftWindow), {
+    reviewMargin: config.reviewMargin,
+    pseudonyms: new Pseudonymiser(config.auditPseudonymKey),
+  });
+  // The window is read back from the trail (on its reader) before the first request is handled.
+  let seeding: Promise<unknown> | null = trail.seedWindow().catch((error) =>
+    deps.logger.warn("the drift window could not be read back from the audit trail", { error })
+  ).finally(() => seeding = null);
+  app.use("*", async (_c, next) => {
+    if (seeding) await seeding;
+    await next();
+  });
   registerInfoRoutes(app, deps);
-  const trail = new DecisionTrail(options.audit ?? null, new ServedWindow(config.driftWindow));
-  trail.seedWindow();
   registerPredictRoutes(app, deps, trail);
   registerAdminRoutes(app, deps);
   registerAuditRoutes(app, deps, trail.audit);

@@ -31,12 +31,24 @@ export interface ServerConfig {
   logLevel: LogLevel;
   /** `BATCH_WORKERS`: worker threads for large batches (0 = score on the main thread). */
   batchWorkers: number;
-  /** `AUDIT_DB`: the audit trail's SQLite file; null with `AUDIT=off`. */
+  /** `BATCH_CONCURRENCY`: batches scored at once; more are answered 429 with Retry-After. */
+  batchConcurrency: number;
+  /** `BATCH_TOKEN`: when set, `POST /predict/batch` needs `Authorization: Bearer <BATCH_TOKEN>`. */
+  batchToken?: string;
+  /** `AUDIT_PATH` (or `AUDIT_DB`): the audit trail's SQLite file; null with `AUDIT=off`. */
   auditPath: string | null;
-  /** `AUDIT_SYNC`: `normal` (default) survives a killed process; `full` fsyncs each commit (power-cut safe). */
+  /** `AUDIT_URL`: a `postgres://` URL; the trail is then on PostgreSQL instead of `auditPath`. */
+  auditUrl?: string | null;
+  /** `AUDIT_SYNC`: `full` (default) fsyncs each commit (survives a power cut); `normal` survives a killed process. */
   auditSync: "full" | "normal";
-  /** `AUDIT_TOKEN`: bearer token of `GET /audit` (`ADMIN_TOKEN` when unset; 404 when neither is). */
+  /** `AUDIT_TOKEN`: bearer token of `GET /audit` (the route is absent when unset; never `ADMIN_TOKEN`). */
   auditToken?: string;
+  /** `AUDIT_RETENTION_DAYS`: `deno task audit:purge` deletes decisions older than this (unset: keep all). */
+  auditRetentionDays?: number;
+  /** `AUDIT_PSEUDONYM_KEY`: key of the batch row ids' pseudonyms (unset: a random key per process). */
+  auditPseudonymKey?: string;
+  /** `WORKERS`: server processes sharing the port (each a replica with its own model copy). */
+  workers: number;
   /** `DRIFT_WINDOW`: the latest decisions `/monitoring` compares with the training data. */
   driftWindow: number;
 }
@@ -52,8 +64,10 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   maxBatchBodyBytes: 128 * 1024 * 1024,
   logLevel: "info",
   batchWorkers: Math.min(4, Math.max(1, navigator.hardwareConcurrency || 1)),
+  batchConcurrency: 2,
   auditPath: "data/audit/audit.sqlite",
-  auditSync: "normal",
+  auditSync: "full",
+  workers: 1,
   driftWindow: 10_000,
 });
 
@@ -108,6 +122,26 @@ export function configFromEnv(
   if (auditToken !== undefined && auditToken !== "" && auditToken.length < 16) {
     throw new ConfigError("AUDIT_TOKEN must be at least 16 characters long");
   }
+  const batchToken = get("BATCH_TOKEN");
+  if (batchToken !== undefined && batchToken !== "" && batchToken.length < 16) {
+    throw new ConfigError("BATCH_TOKEN must be at least 16 characters long");
+  }
+  if (auditToken && auditToken === token) {
+    throw new ConfigError(
+      "AUDIT_TOKEN must differ from ADMIN_TOKEN: one reads personal data, the other swaps models",
+    );
+  }
+  const auditUrl = get("AUDIT_URL") || undefined;
+  if (auditUrl !== undefined && !/^postgres(ql)?:\/\/[^/]/.test(auditUrl)) {
+    throw new ConfigError(
+      "AUDIT_URL must be a postgres:// URL (postgres://user:password@host:5432/database)",
+    );
+  }
+  const pseudonymKey = get("AUDIT_PSEUDONYM_KEY") || undefined;
+  if (pseudonymKey !== undefined && pseudonymKey.length < 16) {
+    throw new ConfigError("AUDIT_PSEUDONYM_KEY must be at least 16 characters long");
+  }
+  const retention = get("AUDIT_RETENTION_DAYS");
   return {
     port: integer("PORT", DEFAULT_CONFIG.port, 0, 65_535),
     hostname: get("HOST") || DEFAULT_CONFIG.hostname,
@@ -120,9 +154,17 @@ export function configFromEnv(
     adminToken: token || undefined,
     logLevel: level as LogLevel,
     batchWorkers: integer("BATCH_WORKERS", DEFAULT_CONFIG.batchWorkers, 0, 64),
-    auditPath: audit === "off" ? null : get("AUDIT_DB") || DEFAULT_CONFIG.auditPath,
+    batchConcurrency: integer("BATCH_CONCURRENCY", DEFAULT_CONFIG.batchConcurrency, 1, 64),
+    batchToken: batchToken || undefined,
+    auditPath: audit === "off" ? null : get("AUDIT_PATH") || get("AUDIT_DB") || DEFAULT_CONFIG.auditPath,
+    auditUrl: audit === "off" ? null : auditUrl ?? null,
     auditSync: auditSync as ServerConfig["auditSync"],
     auditToken: auditToken || undefined,
+    auditRetentionDays: retention === undefined || retention === ""
+      ? undefined
+      : integer("AUDIT_RETENTION_DAYS", 0, 1, 100 * 366),
+    auditPseudonymKey: pseudonymKey,
+    workers: integer("WORKERS", DEFAULT_CONFIG.workers, 1, 64),
     driftWindow: integer("DRIFT_WINDOW", DEFAULT_CONFIG.driftWindow, 1, 1_000_000),
   };
 }

@@ -11,10 +11,11 @@ import type { ServerMetrics } from "./prometheus.ts";
 import type { ModelHolder, ServingModel } from "./model_holder.ts";
 import type { PredictionPool } from "./predict_pool.ts";
 import type { PredictionExtension } from "./prediction.ts";
+import type { AuditStore } from "./audit/store.ts";
 import { ApiError } from "./errors.ts";
 
 /** Per-request variables. */
-export type AppEnv = { Variables: { requestId: string } };
+export type AppEnv = { Variables: { requestId: string; correlationId?: string } };
 
 /** The application type. */
 export type App = OpenAPIHono<AppEnv>;
@@ -30,6 +31,8 @@ export interface AppDeps {
   readonly extensions: readonly PredictionExtension[];
   /** The folder served at `/` (a file URL ending in `/`). */
   readonly staticRoot: URL;
+  /** The audit trail, or null when it is off; `/ready` and `/metrics` report its health. */
+  readonly audit?: AuditStore | null;
 }
 
 /** The model serving now, or 503 when none is loaded yet. */

@@ -19,11 +19,13 @@ export type ErrorCode =
   | "unsupported_media_type"
   | "payload_too_large"
   | "too_many_rows"
+  | "too_many_batches"
   | "validation_error"
   | "not_found"
   | "unauthorized"
   | "forbidden"
   | "model_unavailable"
+  | "audit_unavailable"
   | "shutting_down"
   | "reload_failed"
   | "bad_request"
@@ -66,6 +68,7 @@ export function errorResponse(
   logError: (error: unknown) => void,
 ): Response {
   if (error instanceof ApiError) {
+    if (error.code === "audit_unavailable") c.header("Retry-After", "1");
     return c.json(body(error.code, error.message, requestId, error.details), error.status);
   }
   if (error instanceof HTTPException && error.status < 500) {

@@ -8,18 +8,20 @@ import { parseArgs } from "node:util";
 
 /** The server's usage text. */
 export const SERVE_USAGE =
-  `usage: serve [--port N] [--host ADDR] [--model PATH] [--models-dir DIR] [--healthcheck] [--help]
+  `usage: serve [--port N] [--host ADDR] [--workers N] [--model PATH] [--models-dir DIR] [--healthcheck] [--help]
 
 Serves the credit-risk API, the applicant form (/) and the runs dashboard (/runs).
   --port N          port to listen on (env PORT, default 8000)
   --host ADDR       address to listen on (env HOST, default 0.0.0.0)
+  --workers N       replicas sharing the port, one per core (env WORKERS, default 1)
   --model PATH      serve this model artifact instead of the registry's production model (env MODEL)
   --models-dir DIR  folder of the registry and runs (env MODELS_DIR, default: models/ beside the program)
   --healthcheck     ask a running server's /health on --port and exit 0 when it answers 200
   --help            print this text
 
 Other settings come from the environment: REVIEW_MARGIN, ADMIN_TOKEN, BATCH_MAX_ROWS, MAX_BODY_BYTES,
-MAX_BATCH_BODY_BYTES, BATCH_WORKERS, LOG_LEVEL (or LOG=off). See README.md.`;
+MAX_BATCH_BODY_BYTES, BATCH_WORKERS, LOG_LEVEL (or LOG=off), AUDIT_PATH, AUDIT_URL, AUDIT_SYNC, AUDIT_TOKEN,
+AUDIT_PSEUDONYM_KEY. See README.md.`;
 
 /** What the flags ask for. */
 export interface ServeFlags {
@@ -37,6 +39,7 @@ export function parseServeFlags(args: string[]): ServeFlags {
     options: {
       port: { type: "string" },
       host: { type: "string" },
+      workers: { type: "string" },
       model: { type: "string" },
       "models-dir": { type: "string" },
       healthcheck: { type: "boolean" },
@@ -46,6 +49,7 @@ export function parseServeFlags(args: string[]): ServeFlags {
   const env: Record<string, string> = {};
   if (values.port !== undefined) env.PORT = values.port;
   if (values.host !== undefined) env.HOST = values.host;
+  if (values.workers !== undefined) env.WORKERS = values.workers;
   if (values.model !== undefined) env.MODEL = values.model;
   if (values["models-dir"] !== undefined) env.MODELS_DIR = values["models-dir"];
   return { help: values.help ?? false, healthcheck: values.healthcheck ?? false, env };

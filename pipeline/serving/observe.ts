@@ -1,7 +1,9 @@
 /**
- * The outermost middleware: gives each request an id (a sane incoming `X-Request-Id` is kept),
+ * The outermost middleware: gives each request an id of the server's own (a client's sane
+ * `X-Request-Id` is kept beside it as the correlation id, echoed in `X-Correlation-Id`: clients
+ * never choose the key under which a decision is audited),
  * and when the response is ready counts it in the metrics, writes the JSON-lines request log and
- * sets the headers every response carries.
+ * sets the headers every response carries (`nosniff`, `X-Frame-Options: DENY`).
  * @module
  */
 
@@ -10,7 +12,7 @@ import { matchedRoutes } from "hono/route";
 import type { Logger } from "./log.ts";
 import type { ServerMetrics } from "./prometheus.ts";
 
-/** Incoming request ids kept as they are: short, printable, no separators that could forge log lines. */
+/** Incoming request ids kept as correlation ids: short, printable, no separators that could forge log lines. */
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Request id, timing, metrics, request log and common headers. */
@@ -18,14 +20,17 @@ export function observe(logger: Logger, metrics: ServerMetrics): MiddlewareHandl
   return async (c, next) => {
     const started = performance.now();
     const incoming = c.req.header("x-request-id");
-    const requestId = incoming !== undefined && SANE_REQUEST_ID.test(incoming)
-      ? incoming
-      : crypto.randomUUID();
+    const correlationId = incoming !== undefined && SANE_REQUEST_ID.test(incoming) ? incoming : undefined;
+    const requestId = crypto.randomUUID();
     c.set("requestId" as never, requestId as never);
+    if (correlationId) c.set("correlationId" as never, correlationId as never);
     await next();
     const headers = c.res.headers;
     headers.set("X-Request-Id", requestId);
+    if (correlationId) headers.set("X-Correlation-Id", correlationId);
     headers.set("X-Content-Type-Options", "nosniff");
+    // CSP frame-ancestors covers current browsers; this header covers old ones.
+    headers.set("X-Frame-Options", "DENY");
     const seconds = (performance.now() - started) / 1000;
     const route = routeLabel(c);
     metrics.request(c.req.method, route, c.res.status, seconds);
@@ -37,6 +42,7 @@ export function observe(logger: Logger, metrics: ServerMetrics): MiddlewareHandl
         status: c.res.status,
         duration_ms: Math.round(seconds * 1e6) / 1000,
         request_id: requestId,
+        ...(correlationId ? { correlation_id: correlationId } : {}),
       });
     }
   };

@@ -6,7 +6,7 @@
 
 import { createApp, type CreateAppOptions } from "./app.ts";
 import { ModelLoadError } from "../model/artifact.ts";
-import { AuditError, type AuditLog, openAuditLog } from "./audit/log.ts";
+import { AuditError, type AuditStore, openAuditLog } from "./audit/log.ts";
 import { defaultModelsDir, healthcheck, parseServeFlags, SERVE_USAGE } from "./flags.ts";
 import { ConfigError, configFromEnv, DEFAULT_CONFIG, type ServerConfig } from "./config.ts";
 import type { App } from "./context.ts";
@@ -14,6 +14,7 @@ import { body } from "./errors.ts";
 import { Logger } from "./log.ts";
 import { ModelHolder } from "./model_holder.ts";
 import { PredictionPool } from "./predict_pool.ts";
+import { type ReplicaHooks, superviseReplicas } from "./replicas.ts";
 
 /** A server listening on a socket. */
 export interface RunningServer {
@@ -63,6 +64,8 @@ export function startServer(options: CreateAppOptions): RunningServer {
   const server = Deno.serve({
     port: config.port,
     hostname: config.hostname,
+    // Replicas started by `WORKERS=N` share the port; the kernel spreads connections among them.
+    reusePort: config.workers > 1,
     onListen: () => {},
     onError: (error) => {
       logger.error("unhandled server error", { error });
@@ -90,8 +93,12 @@ export function startServer(options: CreateAppOptions): RunningServer {
   return { url, server, app, inFlight: () => inFlight, shutdown: () => stopping ??= shutdown() };
 }
 
-/** `deno task serve`: loads the model (exit 1 when it is refused), serves, and stops cleanly on SIGINT/SIGTERM. */
-export async function serveMain(args: string[] = []): Promise<number> {
+/**
+ * `deno task serve`: loads the model (exit 1 when it is refused), serves, and stops cleanly on
+ * SIGINT/SIGTERM. With `WORKERS=N` (N > 1) it runs N replicas on worker threads sharing the port
+ * (replicas.ts); each replica runs this same function with `replica` hooks instead of signals.
+ */
+export async function serveMain(args: string[] = [], replica?: ReplicaHooks): Promise<number> {
   let config: ServerConfig;
   let flags;
   try {
@@ -112,6 +119,8 @@ export async function serveMain(args: string[] = []): Promise<number> {
   }
   if (flags.healthcheck) return (await healthcheck(config.port)) ? 0 : 1;
   const logger = new Logger(config.logLevel);
+  if (!replica && config.workers > 1) return await superviseReplicas(args, config, logger);
+  if (replica?.port !== undefined) config = { ...config, port: replica.port };
   let holder: ModelHolder;
   try {
     holder = await ModelHolder.open(
@@ -139,7 +148,7 @@ export async function serveMain(args: string[] = []): Promise<number> {
       "no production model yet: /ready answers 503 until a model is trained and POST /admin/reload",
     );
   }
-  let audit: AuditLog | null;
+  let audit: AuditStore | null;
   try {
     audit = await openAuditLog(config);
   } catch (error) {
@@ -147,8 +156,24 @@ export async function serveMain(args: string[] = []): Promise<number> {
     console.error(`serve: ${error.message}`);
     return 1;
   }
-  logger.info("audit trail", { path: audit?.path ?? null, synchronous: audit?.synchronous ?? null });
+  logger.info("audit trail", {
+    backend: audit?.backend ?? null,
+    location: audit?.location ?? null,
+    synchronous: audit?.synchronous ?? null,
+  });
+  if (audit && !config.auditPseudonymKey) {
+    logger.warn(
+      "AUDIT_PSEUDONYM_KEY is unset: batch row ids are pseudonymised with a key of this process only",
+    );
+  }
   const running = startServer({ holder, config, logger, audit });
+  if (replica) {
+    replica.listening(running.url);
+    await replica.stopping;
+    await running.shutdown();
+    await audit?.close();
+    return 0;
+  }
   let signalled = false;
   const stop = (signal: Deno.Signal) => {
     if (signalled) {

@@ -216,20 +216,3 @@ const HEARTBEAT_INTERVAL_MS = 5_000;
 
 /** The record a run writes, and its parts. */
 export type { RunRecord, RunStatus, StepRecord } from "./run_files.ts";
-
-// Names imported from this module before tracking was split into run, registry and run files. New
-// code imports `tracking/mod.ts`; these go once their last users move (report/eda/run_artifacts.ts,
-// report/model_card.ts, cli/drift.ts, cli/start.ts, bench/explain_bench.ts, tests/fixtures.ts,
-// static/dashboard/types.js).
-export { DEFAULT_MODELS_DIR, listRuns, readRun, runRecordSchema, STALE_AFTER_MS } from "./run_files.ts";
-export {
-  type ModelVersion,
-  productionModel,
-  readRegistry,
-  registerModel,
-  registrySchema,
-  sha256File,
-  sha256Hex,
-  withRegistryLock,
-} from "./registry.ts";
-export { parseCsv, toCsv } from "../data/csv.ts";

@@ -3,6 +3,7 @@
  * probabilities against the pipeline's own for the same rows.
  */
 import assert from "node:assert/strict";
+import { moduleTempDir } from "../temp.ts";
 import { createApp } from "../../pipeline/serving/app.ts";
 import { ATTRIBUTES, checkValue, schemaDocument } from "../../pipeline/data/schema.ts";
 import { Logger } from "../../pipeline/serving/log.ts";
@@ -26,6 +27,15 @@ const post = (path: string, body: unknown, headers: Record<string, string> = {})
     headers: { "content-type": "application/json", ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
+
+/** PD = 1 / (1 + exp(−(a·logit(p) + b))), the logit clamped to [1e-6, 1 − 1e-6] (pure leaves). */
+function plattPd({ a, b }: { a: number; b: number }, p: number): number {
+  const q = Math.min(1 - 1e-6, Math.max(1e-6, p));
+  return 1 / (1 + Math.exp(-(a * Math.log(q / (1 - q)) + b)));
+}
+
+/** The documented default scale (scorecard.ts): 600 points at 50:1 good:bad odds, 20 points to double them. */
+assert.deepEqual(fixture.artifact.score_scale, { points: 600, odds: 50, pdo: 20 });
 
 async function errorOf(response: Response, status: number, code: string) {
   assert.equal(response.status, status, await response.clone().text());
@@ -76,7 +86,9 @@ Deno.test("POST /predict gives the pipeline's probability for data rows, with de
   for (const i of [0, 1, 2, 17, 250, 500, 998, 999]) {
     const response = await post("/predict", applicants[i], { "x-request-id": `row-${i}` });
     assert.equal(response.status, 200);
-    assert.equal(response.headers.get("x-request-id"), `row-${i}`);
+    // The server's own request id; the client's comes back as the correlation id.
+    assert.equal(response.headers.get("x-correlation-id"), `row-${i}`);
+    assert.match(response.headers.get("x-request-id")!, /^[0-9a-f-]{36}$/);
     assert.equal(response.headers.get("x-content-type-options"), "nosniff");
     const body = await response.json();
     assert.equal(body.probability_bad, expected[i], `row ${i}`);
@@ -84,20 +96,29 @@ Deno.test("POST /predict gives the pipeline's probability for data rows, with de
     assert.equal(body.threshold, 0.5);
     assert.equal(body.model_version, 1);
     assert.equal(body.run_id, fixture.artifact.run_id);
-    assert.equal(body.request_id, `row-${i}`);
+    assert.equal(body.request_id, response.headers.get("x-request-id"));
     // Calibrated extension fields.
     assert.equal(body.pd, fixture.model.pd(expected[i]));
     assert.equal(typeof body.score, "number");
+    // Recomputed here from the artifact's Platt coefficients and the documented score scale.
+    const pd = plattPd(fixture.artifact.calibrator, body.probability_bad);
+    assert.ok(Math.abs(body.pd - pd) < 1e-12, `row ${i}: pd ${body.pd} vs ${pd}`);
+    assert.equal(body.score, Math.round(600 + 20 * Math.log2((1 - pd) / pd / 50)), `row ${i}: score`);
+    assert.equal(body.pd_threshold, plattPd(fixture.artifact.calibrator, 0.5));
   }
 });
 
-Deno.test("request ids: a sane incoming one is kept, anything else is replaced by a fresh UUID", async () => {
+Deno.test("request ids: always the server's own UUID; a sane incoming one is kept as the correlation id only", async () => {
   for (const bad of ["has space", "x".repeat(200), "<script>", "a;b", "\u00e9t\u00e9"]) {
     const response = await post("/predict", applicants[0], { "x-request-id": bad });
     const id = response.headers.get("x-request-id")!;
     assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-/);
     assert.equal((await response.json()).request_id, id);
+    assert.equal(response.headers.get("x-correlation-id"), null);
   }
+  const sane = await post("/predict", applicants[0], { "x-request-id": "client-7" });
+  assert.equal(sane.headers.get("x-correlation-id"), "client-7");
+  assert.notEqual(sane.headers.get("x-request-id"), "client-7");
   const generated = await app.request("/health");
   assert.match(generated.headers.get("x-request-id")!, /^[0-9a-f-]{36}$/);
 });
@@ -220,17 +241,24 @@ Deno.test("a real server error answers 500 with the request id and logs the stac
     body: JSON.stringify(applicants[0]),
   });
   const body = await errorOf(response, 500, "internal_error");
-  assert.equal(body.request_id, "fault-1");
+  const requestId = response.headers.get("x-request-id");
+  assert.equal(body.request_id, requestId);
   assert.doesNotMatch(JSON.stringify(body), /exploded/);
   const logged = lines.map((l) => JSON.parse(l));
   const fault = logged.find((l) => l.msg === "request failed");
   assert.equal(fault.level, "error");
-  assert.equal(fault.request_id, "fault-1");
+  assert.equal(fault.request_id, requestId);
   assert.match(fault.error.stack, /extension exploded/);
   const request = logged.find((l) => l.msg === "request");
   assert.deepEqual(
-    { method: request.method, path: request.path, status: request.status, request_id: request.request_id },
-    { method: "POST", path: "/predict", status: 500, request_id: "fault-1" },
+    {
+      method: request.method,
+      path: request.path,
+      status: request.status,
+      request_id: request.request_id,
+      correlation_id: request.correlation_id,
+    },
+    { method: "POST", path: "/predict", status: 500, request_id: requestId, correlation_id: "fault-1" },
   );
   assert.equal(typeof request.duration_ms, "number");
 });
@@ -455,7 +483,7 @@ Deno.test("GET /runs lists runs newest first (runs.html for browsers when presen
   const runs = await (await app.request("/runs")).json();
   assert.equal(runs.length, 1);
   assert.equal(runs[0].run_id, fixture.artifact.run_id);
-  const emptyStatic = await Deno.makeTempDir();
+  const emptyStatic = await moduleTempDir("serve-test-static-");
   const withoutPage = createApp({ holder, logger: quiet, staticRoot: new URL(`file://${emptyStatic}/`) });
   assert.equal(
     (await (await withoutPage.request("/runs", { headers: { accept: "text/html" } })).json())[0].run_id,
@@ -713,7 +741,8 @@ Deno.test({
   },
 });
 
-Deno.test("cleanup: the fixture's temporary models folder is removed", async () => {
+// Teardown, not a test: the fixture's temporary models folder is removed.
+Deno.test.afterAll(async () => {
   await fixture.cleanup();
   await assert.rejects(() => Deno.stat(fixture.modelsDir), Deno.errors.NotFound);
 });

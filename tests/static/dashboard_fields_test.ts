@@ -4,7 +4,7 @@
  * run.json records written by hand, against values worked out by hand.
  */
 import assert from "node:assert/strict";
-import type { RunRecord } from "../../pipeline/tracking/run.ts";
+import type { RunRecord } from "../../pipeline/tracking/mod.ts";
 import {
   durationOf,
   format,

@@ -1,7 +1,8 @@
 /**
- * The audit trail's table and what the trail (log.ts) and its threads (worker.ts) share: the
- * table, the insert, how a decision becomes a row and a row an entry, and the messages between the
- * threads. Its only import is a type, so a thread's module graph stays `node:` built-ins and this file.
+ * What every part of the audit trail shares, whatever the backend: a decision as recorded, a row
+ * as stored and returned by `GET /audit`, the column order of an insert, and the messages between
+ * the SQLite trail and its threads. Its only import is a type, so a thread's module graph stays
+ * `node:` built-ins, this file and migrations.ts.
  * @module
  */
 
@@ -9,13 +10,22 @@ import type { Decision } from "../../model/artifact.ts";
 
 /** One served decision as the trail stores it. */
 export interface DecisionRecord {
+  /** The server's own id of the request (unique); the audit key with `row`. */
   requestId: string;
+  /** The client's `X-Request-Id`, kept only to correlate with its logs; never a key. */
+  correlationId?: string | null;
   /** 1-based row of a batch; null for `/predict`. */
   row: number | null;
   /** ISO time of the decision. */
   time: string;
   modelVersion: number | null;
   runId: string;
+  /** sha256 of the model artifact that decided, so a changed model is visible in the trail. */
+  modelSha256?: string | null;
+  /** The model's decision threshold on P(bad) at the time. */
+  threshold?: number | null;
+  /** `REVIEW_MARGIN` at the time. */
+  reviewMargin?: number | null;
   /** The applicant as received (JSON-serialisable), unless given as `inputsJson`. */
   inputs: unknown;
   /** The applicant already as JSON text. */
@@ -34,10 +44,14 @@ export interface AuditEntry {
   /** Position in the trail; the paging cursor. */
   seq: number;
   request_id: string;
+  correlation_id: string | null;
   row: number | null;
   time: string;
   model_version: number | null;
   run_id: string;
+  model_sha256: string | null;
+  threshold: number | null;
+  review_margin: number | null;
   inputs: unknown;
   probability_bad: number;
   pd: number | null;
@@ -45,89 +59,76 @@ export interface AuditEntry {
   reasons: unknown;
 }
 
-/** The table's version, kept in SQLite's `user_version`; a newer file is refused. */
-export const SCHEMA_VERSION = 1;
+/** The inserted columns, in the order of {@link RowValues}. */
+export const COLUMNS = [
+  "request_id",
+  "correlation_id",
+  "row",
+  "time",
+  "model_version",
+  "run_id",
+  "model_sha256",
+  "threshold",
+  "review_margin",
+  "inputs",
+  "probability_bad",
+  "pd",
+  "decision",
+  "reasons",
+] as const;
 
-/** The table and its indexes (idempotent). */
-export const SCHEMA = `
-CREATE TABLE IF NOT EXISTS decisions (
-  seq INTEGER PRIMARY KEY,
-  request_id TEXT NOT NULL,
-  row INTEGER,
-  time TEXT NOT NULL,
-  model_version INTEGER,
-  run_id TEXT NOT NULL,
-  inputs TEXT NOT NULL,
-  probability_bad REAL NOT NULL,
-  pd REAL,
-  decision TEXT NOT NULL,
-  reasons TEXT
-);
-CREATE INDEX IF NOT EXISTS decisions_time ON decisions (time);
-CREATE INDEX IF NOT EXISTS decisions_request ON decisions (request_id);
-`;
-
-/** One row's insert; its parameters are a {@link RowValues}. */
-export const INSERT = "INSERT INTO decisions (request_id, row, time, model_version, run_id, inputs, " +
-  "probability_bad, pd, decision, reasons) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-
-/** A row as it travels to the writer: the insert's parameters in order, JSON already encoded. */
+/** A row as it travels to a writer: the insert's parameters in {@link COLUMNS} order, JSON already encoded. */
 export type RowValues = [
-  string,
-  number | null,
-  string,
-  number | null,
-  string,
-  string,
-  number,
-  number | null,
-  string,
-  string | null,
+  request_id: string,
+  correlation_id: string | null,
+  row: number | null,
+  time: string,
+  model_version: number | null,
+  run_id: string,
+  model_sha256: string | null,
+  threshold: number | null,
+  review_margin: number | null,
+  inputs: string,
+  probability_bad: number,
+  pd: number | null,
+  decision: string,
+  reasons: string | null,
 ];
 
-/** How often the checkpointer copies the WAL into the database file. */
-export const CHECKPOINT_INTERVAL_MS = 200;
-
-/** The two threads: the writer commits rows, the checkpointer copies the WAL into the database. */
-export type AuditThreadRole = "writer" | "checkpointer";
-
-/** Main thread → a thread. The first message is `open`, which also says the thread's role. */
-export type ToThread =
-  | { kind: "open"; role: AuditThreadRole; path: string; synchronous: "full" | "normal" }
-  | { kind: "write"; id: number; rows: RowValues[] }
-  | { kind: "close" };
-
-/** A thread → the main thread. */
-export type FromThread =
-  | { kind: "opened" }
-  | { kind: "committed"; ids: number[] }
-  | { kind: "failed"; ids: number[]; message: string }
-  | { kind: "closed" };
+const finiteOrNull = (x: number | null | undefined) => typeof x === "number" && Number.isFinite(x) ? x : null;
 
 /** A decision as the insert's parameters. */
 export function rowValues(r: DecisionRecord): RowValues {
   return [
     r.requestId,
+    r.correlationId ?? null,
     r.row,
     r.time,
     r.modelVersion,
     r.runId,
+    r.modelSha256 ?? null,
+    finiteOrNull(r.threshold),
+    finiteOrNull(r.reviewMargin),
     r.inputsJson ?? JSON.stringify(r.inputs),
     r.probability,
-    r.pd !== null && Number.isFinite(r.pd) ? r.pd : null,
+    finiteOrNull(r.pd),
     r.decision,
     r.reasons === undefined || r.reasons === null ? null : JSON.stringify(r.reasons),
   ];
 }
 
-/** A row as `SELECT *` reads it. */
+/** A row as `SELECT *` reads it from either backend (PostgreSQL gives bigints as strings, times as Dates). */
 export interface StoredRow {
-  seq: number;
+  seq: number | string | bigint;
   request_id: string;
+  correlation_id: string | null;
   row: number | null;
-  time: string;
+  time: string | Date;
   model_version: number | null;
   run_id: string;
+  model_sha256: string | null;
+  threshold: number | null;
+  review_margin: number | null;
   inputs: string;
   probability_bad: number;
   pd: number | null;
@@ -140,10 +141,14 @@ export function toEntry(r: StoredRow): AuditEntry {
   return {
     seq: Number(r.seq),
     request_id: r.request_id,
+    correlation_id: r.correlation_id ?? null,
     row: r.row === null ? null : Number(r.row),
-    time: r.time,
+    time: r.time instanceof Date ? r.time.toISOString() : r.time,
     model_version: r.model_version === null ? null : Number(r.model_version),
     run_id: r.run_id,
+    model_sha256: r.model_sha256 ?? null,
+    threshold: r.threshold ?? null,
+    review_margin: r.review_margin ?? null,
     inputs: JSON.parse(r.inputs),
     probability_bad: r.probability_bad,
     pd: r.pd,
@@ -151,3 +156,71 @@ export function toEntry(r: StoredRow): AuditEntry {
     reasons: r.reasons === null ? null : JSON.parse(r.reasons),
   };
 }
+
+/** How often the checkpointer copies the WAL into the database file. */
+export const CHECKPOINT_INTERVAL_MS = 200;
+
+/**
+ * `journal_size_limit`: after a checkpoint resets the WAL, SQLite truncates it to this size, and
+ * the checkpointer truncates it to zero whenever it has grown past it (after a large batch).
+ */
+export const JOURNAL_SIZE_LIMIT = 32 * 1024 * 1024;
+
+/** The SQLite trail's threads: the writer commits rows, the checkpointer copies the WAL, the reader answers queries. */
+export type AuditThreadRole = "writer" | "checkpointer" | "reader";
+
+/** A read the reader thread answers. */
+export type ReadRequest =
+  | { op: "page"; query: AuditQuery }
+  | { op: "count" }
+  | { op: "recent"; limit: number };
+
+/** Filters and paging of a page of the trail. */
+export interface AuditQuery {
+  /** Rows with `seq` below this (the previous page's `next_cursor`). */
+  cursor?: number;
+  /** Page size (1–1000). */
+  limit: number;
+  decision?: Decision;
+  modelVersion?: number;
+  requestId?: string;
+  correlationId?: string;
+  /** ISO times: `from` inclusive, `to` exclusive. */
+  from?: string;
+  to?: string;
+}
+
+/** Main thread → a thread. The first message is `open`, which also says the thread's role. */
+export type ToThread =
+  | { kind: "open"; role: AuditThreadRole; path: string; synchronous: "full" | "normal" }
+  /** Commit `rows`, and promote the staged rows of `promote` (batch ids), in one transaction. */
+  | { kind: "write"; id: number; rows: RowValues[]; promote?: number[] }
+  /** Hold these rows of batch `batch` aside (not in the trail) until a write promotes them. */
+  | { kind: "stage"; id: number; batch: number; rows: RowValues[] }
+  /** Drop what is staged for `batch`. */
+  | { kind: "discard"; batch: number }
+  /** Can the writer take the write lock now? (readiness) */
+  | { kind: "probe"; id: number }
+  | { kind: "read"; id: number; request: ReadRequest }
+  /** Delete rows older than `before` (ISO), in short transactions. */
+  | { kind: "purge"; id: number; before: string }
+  /** Fault injection for the tests: the writer throws outside any handler, as a bug would. */
+  | { kind: "crash" }
+  | { kind: "close" };
+
+/** What the writer reports of its connection once open. */
+export interface WriterSettings {
+  /** `PRAGMA synchronous` as SQLite reports it: 1 = NORMAL, 2 = FULL. */
+  synchronous: number;
+  journalMode: string;
+  journalSizeLimit: number;
+}
+
+/** A thread → the main thread. */
+export type FromThread =
+  | { kind: "opened"; settings?: WriterSettings }
+  | { kind: "committed"; ids: number[]; rows: number }
+  | { kind: "failed"; ids: number[]; message: string; busy?: boolean }
+  | { kind: "result"; id: number; value: unknown }
+  | { kind: "checkpoint"; ok: boolean; walBytes: number; complete: boolean; message?: string }
+  | { kind: "closed" };

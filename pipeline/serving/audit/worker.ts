@@ -1,17 +1,33 @@
 /**
- * The audit trail's two threads, started by log.ts. The first message (`open`) names the role:
+ * The SQLite trail's three threads, started by sqlite.ts. The first message (`open`) names the role:
  *
- * - the writer commits every batch that has reached it in one transaction (group commit);
+ * - the writer commits every group that has reached it in one transaction (group commit), holds a
+ *   batch's rows aside in a temporary table until the batch is complete and then moves them into
+ *   the trail in the same transaction as the rows queued with it, answers readiness probes and
+ *   runs purges in short transactions between commits;
  * - the checkpointer copies the WAL into the database every {@link CHECKPOINT_INTERVAL_MS} ms in
- *   SQLite's passive mode, which never blocks the writer.
+ *   SQLite's passive mode, which never blocks the writer, truncates the WAL once it has grown past
+ *   {@link JOURNAL_SIZE_LIMIT} (after a large batch), and reports the WAL's size and its own health;
+ * - the reader answers `GET /audit` and the other reads, so a slow query never holds up a request.
  *
  * Its value imports are `node:` built-ins and schema.ts only, so a thread starts quickly.
  * @module
  */
 
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { setImmediate } from "node:timers";
-import { CHECKPOINT_INTERVAL_MS, type FromThread, INSERT, type RowValues, type ToThread } from "./schema.ts";
+import {
+  type AuditQuery,
+  CHECKPOINT_INTERVAL_MS,
+  COLUMNS,
+  type FromThread,
+  JOURNAL_SIZE_LIMIT,
+  type ReadRequest,
+  type RowValues,
+  type StoredRow,
+  toEntry,
+  type ToThread,
+} from "./schema.ts";
 
 /** What a thread sees of its worker scope. */
 interface ThreadScope {
@@ -21,78 +37,209 @@ interface ThreadScope {
 
 type Handler = (message: ToThread) => void;
 
-/**
- * Commits every batch that has reached it in one transaction. A batch arriving while a commit
- * waits for the disk is queued, and the next commit, scheduled after the pending messages are
- * delivered, takes all of them.
- */
+/** How long a write waits for a lock held by another connection before it fails. */
+const BUSY_TIMEOUT_MS = 5_000;
+/** How long a readiness probe waits for the write lock. */
+const PROBE_TIMEOUT_MS = 250;
+/** Rows deleted per transaction by a purge, so commits queue behind it only briefly. */
+const PURGE_CHUNK_ROWS = 5_000;
+
+const columnList = COLUMNS.map((c) => `"${c}"`).join(", ");
+const placeholders = COLUMNS.map(() => "?").join(", ");
+
+const isBusy = (message: string) => /locked|busy/i.test(message);
+
+/** The writer: group commit, staged batches, probes and purges. */
 function writer(scope: ThreadScope): Handler {
   let db: DatabaseSync | null = null;
   let insert: StatementSync | null = null;
-  let queue: { id: number; rows: RowValues[] }[] = [];
+  let stage: StatementSync | null = null;
+  let promote: StatementSync | null = null;
+  let unstage: StatementSync | null = null;
+  let queue: { id: number; rows: RowValues[]; promote?: number[] }[] = [];
   let scheduled = false;
   const commit = () => {
     scheduled = false;
-    const batches = queue;
+    const writes = queue;
     queue = [];
-    if (batches.length === 0 || !db || !insert) return;
-    const ids = batches.map((b) => b.id);
+    if (writes.length === 0 || !db || !insert) return;
+    const ids = writes.map((w) => w.id);
+    let rows = 0;
     try {
       db.exec("BEGIN IMMEDIATE");
       try {
-        for (const batch of batches) for (const row of batch.rows) insert.run(...row);
+        for (const write of writes) {
+          for (const row of write.rows) insert.run(...row);
+          rows += write.rows.length;
+          for (const batch of write.promote ?? []) {
+            rows += Number(promote!.run(batch).changes);
+            unstage!.run(batch);
+          }
+        }
         db.exec("COMMIT");
       } catch (error) {
         if (db.isTransaction) db.exec("ROLLBACK");
         throw error;
       }
-      scope.postMessage({ kind: "committed", ids });
+      scope.postMessage({ kind: "committed", ids, rows });
     } catch (error) {
-      scope.postMessage({ kind: "failed", ids, message: (error as Error).message });
+      const message = (error as Error).message;
+      scope.postMessage({ kind: "failed", ids, message, busy: isBusy(message) });
+    }
+  };
+  const purge = async (id: number, before: string) => {
+    let total = 0;
+    try {
+      const chunk = db!.prepare(
+        "DELETE FROM decisions WHERE seq IN (SELECT seq FROM decisions WHERE time < ? LIMIT ?)",
+      );
+      for (;;) {
+        const changes = Number(chunk.run(before, PURGE_CHUNK_ROWS).changes);
+        total += changes;
+        if (changes < PURGE_CHUNK_ROWS) break;
+        await new Promise((resolve) => setImmediate(resolve)); // commits queued meanwhile go first
+      }
+      scope.postMessage({ kind: "result", id, value: total });
+    } catch (error) {
+      scope.postMessage({ kind: "failed", ids: [id], message: (error as Error).message });
     }
   };
   return (data) => {
-    if (data.kind === "write") {
-      queue.push({ id: data.id, rows: data.rows });
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(commit);
-      }
-    } else if (data.kind === "open") {
-      try {
-        db = new DatabaseSync(data.path);
-        db.exec("PRAGMA journal_mode = WAL");
-        db.exec(`PRAGMA synchronous = ${data.synchronous === "normal" ? "NORMAL" : "FULL"}`);
-        db.exec("PRAGMA busy_timeout = 5000");
-        db.exec("PRAGMA wal_autocheckpoint = 0"); // the checkpointer thread does it
-        insert = db.prepare(INSERT);
-        scope.postMessage({ kind: "opened" });
-      } catch (error) {
-        scope.postMessage({ kind: "failed", ids: [], message: (error as Error).message });
-      }
-    } else if (data.kind === "close") {
-      commit();
-      db?.close();
-      db = null;
-      scope.postMessage({ kind: "closed" });
+    switch (data.kind) {
+      case "write":
+        queue.push({ id: data.id, rows: data.rows, promote: data.promote });
+        if (!scheduled) {
+          scheduled = true;
+          setImmediate(commit);
+        }
+        break;
+      case "stage":
+        try {
+          // Only the temporary database is written: no lock on the trail, no fsync.
+          db!.exec("BEGIN");
+          try {
+            for (const row of data.rows) stage!.run(data.batch, ...row);
+            db!.exec("COMMIT");
+          } catch (error) {
+            if (db!.isTransaction) db!.exec("ROLLBACK");
+            throw error;
+          }
+          scope.postMessage({ kind: "result", id: data.id, value: null });
+        } catch (error) {
+          scope.postMessage({ kind: "failed", ids: [data.id], message: (error as Error).message });
+        }
+        break;
+      case "discard":
+        try {
+          unstage?.run(data.batch);
+        } catch { /* the temporary table goes with the connection anyway */ }
+        break;
+      case "probe":
+        try {
+          db!.exec(`PRAGMA busy_timeout = ${PROBE_TIMEOUT_MS}`);
+          try {
+            db!.exec("BEGIN IMMEDIATE");
+            db!.exec("ROLLBACK");
+          } finally {
+            db!.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+          }
+          scope.postMessage({ kind: "result", id: data.id, value: null });
+        } catch (error) {
+          scope.postMessage({ kind: "failed", ids: [data.id], message: (error as Error).message });
+        }
+        break;
+      case "purge":
+        purge(data.id, data.before);
+        break;
+      case "crash":
+        throw new Error("injected writer crash");
+      case "open":
+        try {
+          db = new DatabaseSync(data.path);
+          db.exec("PRAGMA journal_mode = WAL");
+          db.exec(`PRAGMA synchronous = ${data.synchronous === "normal" ? "NORMAL" : "FULL"}`);
+          db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+          db.exec("PRAGMA wal_autocheckpoint = 0"); // the checkpointer thread does it
+          db.exec(`PRAGMA journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
+          db.exec("PRAGMA temp_store = FILE"); // a staged million-row batch stays on disk, not in memory
+          db.exec(`CREATE TEMP TABLE staged (batch INTEGER NOT NULL, ${columnList})`);
+          db.exec("CREATE INDEX temp.staged_batch ON staged (batch)");
+          insert = db.prepare(`INSERT INTO decisions (${columnList}) VALUES (${placeholders})`);
+          stage = db.prepare(`INSERT INTO temp.staged (batch, ${columnList}) VALUES (?, ${placeholders})`);
+          promote = db.prepare(
+            `INSERT INTO decisions (${columnList}) SELECT ${columnList} FROM temp.staged ` +
+              "WHERE batch = ? ORDER BY rowid",
+          );
+          unstage = db.prepare("DELETE FROM temp.staged WHERE batch = ?");
+          const pragma = (name: string) => Object.values(db!.prepare(`PRAGMA ${name}`).get()!)[0];
+          scope.postMessage({
+            kind: "opened",
+            settings: {
+              synchronous: Number(pragma("synchronous")),
+              journalMode: String(pragma("journal_mode")),
+              journalSizeLimit: Number(pragma("journal_size_limit")),
+            },
+          });
+        } catch (error) {
+          scope.postMessage({ kind: "failed", ids: [], message: (error as Error).message });
+        }
+        break;
+      case "close":
+        commit();
+        db?.close();
+        db = null;
+        scope.postMessage({ kind: "closed" });
+        break;
     }
   };
 }
 
-/** Copies the WAL into the database every {@link CHECKPOINT_INTERVAL_MS} ms without blocking the writer. */
+/** Copies the WAL into the database without blocking the writer, and truncates it once it grows large. */
 function checkpointer(scope: ThreadScope): Handler {
   let db: DatabaseSync | null = null;
   let timer: ReturnType<typeof setInterval> | undefined;
+  let wal = "";
+  const walBytes = () => {
+    try {
+      return Deno.statSync(wal).size;
+    } catch {
+      return 0; // no WAL yet
+    }
+  };
+  const tick = () => {
+    try {
+      const result = db!.prepare("PRAGMA wal_checkpoint(PASSIVE)").get() as {
+        log: number;
+        checkpointed: number;
+      };
+      let complete = result.log === result.checkpointed;
+      let bytes = walBytes();
+      if (bytes > JOURNAL_SIZE_LIMIT) {
+        // After a large batch: copy what is left and reset the WAL to zero bytes.
+        const truncated = db!.prepare("PRAGMA wal_checkpoint(TRUNCATE)").get() as { busy: number };
+        complete = truncated.busy === 0;
+        bytes = walBytes();
+      }
+      scope.postMessage({ kind: "checkpoint", ok: true, complete, walBytes: bytes });
+    } catch (error) {
+      scope.postMessage({
+        kind: "checkpoint",
+        ok: false,
+        complete: false,
+        walBytes: walBytes(),
+        message: (error as Error).message,
+      });
+    }
+  };
   return (data) => {
     if (data.kind === "open") {
       try {
+        wal = `${data.path}-wal`;
         db = new DatabaseSync(data.path);
         db.exec(`PRAGMA synchronous = ${data.synchronous === "normal" ? "NORMAL" : "FULL"}`);
-        timer = setInterval(() => {
-          try {
-            db?.prepare("PRAGMA wal_checkpoint(PASSIVE)").get();
-          } catch { /* busy now: the next tick tries again */ }
-        }, CHECKPOINT_INTERVAL_MS);
+        db.exec(`PRAGMA journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
+        db.exec("PRAGMA busy_timeout = 1000"); // a TRUNCATE checkpoint waits for the writer's commit
+        timer = setInterval(tick, CHECKPOINT_INTERVAL_MS);
         scope.postMessage({ kind: "opened" });
       } catch (error) {
         scope.postMessage({ kind: "failed", ids: [], message: (error as Error).message });
@@ -106,9 +253,75 @@ function checkpointer(scope: ThreadScope): Handler {
   };
 }
 
+/** One page, newest first, with the filters the indexes serve. */
+function page(db: DatabaseSync, query: AuditQuery) {
+  const where: string[] = [];
+  const params: SQLInputValue[] = [];
+  if (query.cursor !== undefined) where.push("seq < ?"), params.push(query.cursor);
+  if (query.decision !== undefined) where.push("decision = ?"), params.push(query.decision);
+  if (query.modelVersion !== undefined) where.push("model_version = ?"), params.push(query.modelVersion);
+  if (query.requestId !== undefined) where.push("request_id = ?"), params.push(query.requestId);
+  if (query.correlationId !== undefined) where.push("correlation_id = ?"), params.push(query.correlationId);
+  if (query.from !== undefined) where.push("time >= ?"), params.push(query.from);
+  if (query.to !== undefined) where.push("time < ?"), params.push(query.to);
+  // The page's keys first, from the indexes alone (each index holds seq), then only those rows:
+  // sorting the keys of an hour's decisions is cheap, sorting the decisions themselves is not.
+  const keys = `SELECT seq FROM decisions ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ` +
+    "ORDER BY seq DESC LIMIT ?";
+  const sql = `SELECT * FROM decisions WHERE seq IN (${keys}) ORDER BY seq DESC`;
+  params.push(query.limit + 1);
+  const rows = db.prepare(sql).all(...params) as unknown as StoredRow[];
+  const more = rows.length > query.limit;
+  const items = rows.slice(0, query.limit).map(toEntry);
+  return { items, next_cursor: more ? String(items[items.length - 1].seq) : null };
+}
+
+function read(db: DatabaseSync, request: ReadRequest): unknown {
+  switch (request.op) {
+    case "page":
+      return page(db, request.query);
+    case "count":
+      return Number((db.prepare("SELECT count(*) AS n FROM decisions").get() as { n: number }).n);
+    case "recent": {
+      const rows = db.prepare("SELECT * FROM decisions ORDER BY seq DESC LIMIT ?").all(
+        request.limit,
+      ) as unknown as StoredRow[];
+      return rows.reverse().map(toEntry);
+    }
+  }
+}
+
+/** Answers reads on its own read-only connection. */
+function reader(scope: ThreadScope): Handler {
+  let db: DatabaseSync | null = null;
+  return (data) => {
+    if (data.kind === "read") {
+      try {
+        scope.postMessage({ kind: "result", id: data.id, value: read(db!, data.request) });
+      } catch (error) {
+        scope.postMessage({ kind: "failed", ids: [data.id], message: (error as Error).message });
+      }
+    } else if (data.kind === "open") {
+      try {
+        db = new DatabaseSync(data.path);
+        db.exec("PRAGMA query_only = ON");
+        db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+        scope.postMessage({ kind: "opened" });
+      } catch (error) {
+        scope.postMessage({ kind: "failed", ids: [], message: (error as Error).message });
+      }
+    } else if (data.kind === "close") {
+      db?.close();
+      db = null;
+      scope.postMessage({ kind: "closed" });
+    }
+  };
+}
+
+const ROLES = { writer, checkpointer, reader };
 const scope = globalThis as unknown as ThreadScope;
 let handle: Handler | null = null;
 scope.onmessage = ({ data }) => {
-  if (data.kind === "open") handle ??= (data.role === "writer" ? writer : checkpointer)(scope);
+  if (data.kind === "open") handle ??= ROLES[data.role](scope);
   handle?.(data);
 };

@@ -1,8 +1,9 @@
 /**
- * `GET /audit`: pages through the audit trail, newest first, with optional filters. The rows hold
- * applicants' data, so the route needs a bearer token (`AUDIT_TOKEN`, else `ADMIN_TOKEN`) and does
- * not exist (404) when neither is set. Also how the batch route reads back each scored row's input
- * for the trail.
+ * `GET /audit`: pages through the audit trail, newest first, with optional filters; the query runs
+ * off the request thread (SQLite's reader thread, or PostgreSQL). The rows hold applicants' data,
+ * so the route needs its own bearer token, `AUDIT_TOKEN` (never `ADMIN_TOKEN`: reading personal
+ * data and swapping models are separate powers), and does not exist (404) when it is unset. Also
+ * how the batch route reads back each scored row's input for the trail.
  * @module
  */
 
@@ -11,7 +12,7 @@ import type { Context } from "hono";
 import { ID_COLUMN } from "../../data/etl.ts";
 import { ATTRIBUTES } from "../../data/schema.ts";
 import { ErrorBody } from "../api_schemas.ts";
-import type { AuditLog, BatchInputs } from "../audit/log.ts";
+import type { AuditStore, BatchInputs } from "../audit/log.ts";
 import { splitCsvLine } from "../../data/csv.ts";
 import type { App, AppDeps } from "../context.ts";
 import { requireBearer } from "../auth.ts";
@@ -28,18 +29,23 @@ const AuditQuerySchema = z.object({
   }),
   decision: z.enum(["approve", "decline", "review"]).optional(),
   model_version: z.coerce.number().int().min(1).optional(),
-  request_id: z.string().max(128).optional(),
+  request_id: z.string().max(128).optional().openapi({ description: "The server's request id." }),
+  correlation_id: z.string().max(128).optional().openapi({ description: "The client's own X-Request-Id." }),
   from: isoTime.optional().openapi({ description: "Decisions at or after this time (ISO 8601)." }),
   to: isoTime.optional().openapi({ description: "Decisions before this time (ISO 8601)." }),
 });
 
 const AuditEntrySchema = z.object({
   seq: z.number().int(),
-  request_id: z.string(),
+  request_id: z.string().openapi({ description: "The server's id of the request (with `row`, the key)." }),
+  correlation_id: z.string().nullable().openapi({ description: "The X-Request-Id the client sent, if any." }),
   row: z.number().int().nullable().openapi({ description: "1-based batch row; null for /predict." }),
   time: z.string(),
   model_version: z.number().int().nullable(),
   run_id: z.string(),
+  model_sha256: z.string().nullable().openapi({ description: "sha256 of the model artifact that decided." }),
+  threshold: z.number().nullable().openapi({ description: "The model's threshold on P(bad) then." }),
+  review_margin: z.number().nullable().openapi({ description: "REVIEW_MARGIN then." }),
   inputs: z.record(z.string(), z.unknown()),
   probability_bad: z.number(),
   pd: z.number().nullable(),
@@ -53,8 +59,8 @@ const AuditPageSchema = z.object({
 }).openapi("AuditPage");
 
 /** Registers `GET /audit` when a token is configured. */
-export function registerAuditRoutes(app: App, deps: AppDeps, audit: AuditLog | null): void {
-  const token = deps.config.auditToken ?? deps.config.adminToken;
+export function registerAuditRoutes(app: App, deps: AppDeps, audit: AuditStore | null): void {
+  const token = deps.config.auditToken;
   if (!token) return;
   const json = (schema: z.ZodType, description: string) => ({
     description,
@@ -66,7 +72,7 @@ export function registerAuditRoutes(app: App, deps: AppDeps, audit: AuditLog | n
       path: "/audit",
       tags: ["operations"],
       summary: "The audit trail of served decisions, newest first",
-      description: "Needs `Authorization: Bearer <AUDIT_TOKEN>` (or the admin token). " +
+      description: "Needs `Authorization: Bearer <AUDIT_TOKEN>`. " +
         "Page with `cursor` = the previous answer's `next_cursor`.",
       security: [{ bearer: [] }],
       request: { query: AuditQuerySchema },
@@ -83,12 +89,13 @@ export function registerAuditRoutes(app: App, deps: AppDeps, audit: AuditLog | n
       if (!audit) throw new ApiError(404, "not_found", "the audit trail is off (AUDIT=off)");
       const q = c.req.valid("query");
       c.header("Cache-Control", "no-store");
-      const page = audit.page({
+      const page = await audit.page({
         limit: q.limit ?? 100,
         cursor: q.cursor === undefined ? undefined : Number(q.cursor),
         decision: q.decision,
         modelVersion: q.model_version,
         requestId: q.request_id,
+        correlationId: q.correlation_id,
         from: q.from === undefined ? undefined : new Date(q.from).toISOString(),
         to: q.to === undefined ? undefined : new Date(q.to).toISOString(),
       });
@@ -102,9 +109,19 @@ function authorize(c: Context, token: string): Promise<void> {
   return requireBearer(c, token, "audit", "AUDIT_TOKEN");
 }
 
-/** The rows of a JSON batch, as sent. */
+/** The rows of a JSON batch, as sent (an `id` as its pseudonym). */
 export function jsonBatchInputs(records: readonly unknown[]): BatchInputs {
-  return { record: (row) => records[row], json: (row) => JSON.stringify(records[row]) };
+  return {
+    record: (row) => records[row],
+    json: (row, pseudonym) => {
+      const record = records[row];
+      if (record === null || typeof record !== "object" || !(ID_COLUMN in record)) {
+        return JSON.stringify(record);
+      }
+      const id = (record as Record<string, unknown>)[ID_COLUMN];
+      return JSON.stringify({ ...record, [ID_COLUMN]: pseudonym(String(id)) });
+    },
+  };
 }
 
 const NUMERIC = new Set<string>(ATTRIBUTES.filter((a) => a.kind === "numeric").map((a) => a.name));
@@ -147,14 +164,16 @@ export function csvBatchInputs(text: string): BatchInputs {
       }
       return record;
     },
-    json(row) {
+    json(row, pseudonym) {
       const line = cellsOf(row);
       let out = "{";
       for (let k = 0; k < kept.length; k++) {
         const c = kept[k];
         const cell = line[c] ?? "";
         out += (k ? "," : "") + keys[c] +
-          (NUMERIC.has(columns[c]) ? String(Number(cell)) : JSON.stringify(cell));
+          (NUMERIC.has(columns[c])
+            ? String(Number(cell))
+            : JSON.stringify(columns[c] === ID_COLUMN ? pseudonym(cell) : cell));
       }
       return out + "}";
     },

@@ -12,6 +12,7 @@ import { ErrorBody, Health, ModelInfo, Readiness, RunRecord } from "../api_schem
 import { type App, type AppDeps, requireModel } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { hasStaticFile, serveFile } from "../static_files.ts";
+import { renderAuditMetrics } from "../audit/metrics.ts";
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
@@ -25,6 +26,8 @@ const RUN_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export function registerInfoRoutes(app: App, deps: AppDeps): void {
   const { holder, config, metrics } = deps;
   const started = performance.now();
+  /** The last readiness probe of the audit trail, shown as `audit_up` (null before the first). */
+  let auditUp: boolean | null = null;
 
   app.openapi(
     createRoute({
@@ -42,12 +45,24 @@ export function registerInfoRoutes(app: App, deps: AppDeps): void {
       method: "get",
       path: "/ready",
       tags: ["operations"],
-      summary: "Readiness: a model is loaded",
-      responses: { 200: json(Readiness, "Ready to predict"), 503: json(Readiness, "No model loaded yet") },
+      summary: "Readiness: a model is loaded and the audit trail takes writes",
+      responses: {
+        200: json(Readiness, "Ready to predict"),
+        503: json(
+          Readiness,
+          "No model loaded yet, or the audit trail cannot be written (`cause` says which)",
+        ),
+      },
     }),
-    (c) => {
+    async (c) => {
+      c.header("Cache-Control", "no-store");
       const serving = holder.current;
-      if (!serving) return c.json({ status: "not_ready" as const }, 503);
+      if (!serving) return c.json({ status: "not_ready" as const, cause: "no model is loaded" }, 503);
+      if (deps.audit) {
+        const health = await deps.audit.health();
+        auditUp = health.ok;
+        if (!health.ok) return c.json({ status: "not_ready" as const, cause: health.cause }, 503);
+      }
       return c.json({ status: "ready" as const, model_version: serving.version, run_id: serving.runId }, 200);
     },
   );
@@ -75,6 +90,7 @@ export function registerInfoRoutes(app: App, deps: AppDeps): void {
         loaded_at: serving.loadedAt,
         objective: artifact.objective,
         threshold: artifact.threshold,
+        pd_threshold: serving.model.pdThreshold,
         review_margin: config.reviewMargin,
         params: artifact.params,
         metrics: artifact.metrics,
@@ -153,7 +169,8 @@ export function registerInfoRoutes(app: App, deps: AppDeps): void {
     }),
     (c) => {
       c.header("Cache-Control", "no-store");
-      return c.text(metrics.render(holder.current), 200, {
+      const audit = deps.audit ? renderAuditMetrics(deps.audit.metrics(), auditUp) : "";
+      return c.text(metrics.render(holder.current) + audit, 200, {
         "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
       });
     },

@@ -1,0 +1,97 @@
+/**
+ * The audit trail's schema as numbered migrations, one list for both backends so a SQLite file and
+ * a PostgreSQL database at the same version hold the same table. Each database records what it has
+ * applied in `schema_migrations (version, name, applied_at)`; a database at a version newer than
+ * this build knows is refused rather than written with a schema it does not understand.
+ *
+ * A migration is append-only: once released it never changes; a new one follows it.
+ * @module
+ */
+
+/** One step of the schema, in each backend's SQL. */
+export interface Migration {
+  version: number;
+  name: string;
+  sqlite: string;
+  postgres: string;
+}
+
+/** Every migration, oldest first. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "decisions",
+    sqlite: `
+      CREATE TABLE IF NOT EXISTS decisions (
+        seq INTEGER PRIMARY KEY,
+        request_id TEXT NOT NULL,
+        row INTEGER,
+        time TEXT NOT NULL,
+        model_version INTEGER,
+        run_id TEXT NOT NULL,
+        inputs TEXT NOT NULL,
+        probability_bad REAL NOT NULL,
+        pd REAL,
+        decision TEXT NOT NULL,
+        reasons TEXT
+      );
+      CREATE INDEX IF NOT EXISTS decisions_time ON decisions (time);
+      CREATE INDEX IF NOT EXISTS decisions_request ON decisions (request_id);`,
+    postgres: `
+      CREATE TABLE IF NOT EXISTS decisions (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        request_id text NOT NULL,
+        "row" integer,
+        time timestamptz NOT NULL,
+        model_version integer,
+        run_id text NOT NULL,
+        inputs text NOT NULL,
+        probability_bad double precision NOT NULL,
+        pd double precision,
+        decision text NOT NULL,
+        reasons text
+      );
+      CREATE INDEX IF NOT EXISTS decisions_time ON decisions (time);
+      CREATE INDEX IF NOT EXISTS decisions_request ON decisions (request_id);`,
+  },
+  {
+    // Which model decided (its artifact's hash and the cut-offs in force), the client's own id
+    // apart from the server's key, and the indexes `GET /audit` filters by.
+    version: 2,
+    name: "model identity, correlation id, query indexes",
+    sqlite: `
+      ALTER TABLE decisions ADD COLUMN correlation_id TEXT;
+      ALTER TABLE decisions ADD COLUMN model_sha256 TEXT;
+      ALTER TABLE decisions ADD COLUMN threshold REAL;
+      ALTER TABLE decisions ADD COLUMN review_margin REAL;
+      CREATE INDEX decisions_decision ON decisions (decision);
+      CREATE INDEX decisions_model ON decisions (model_version);
+      CREATE INDEX decisions_correlation ON decisions (correlation_id);`,
+    postgres: `
+      ALTER TABLE decisions ADD COLUMN correlation_id text;
+      ALTER TABLE decisions ADD COLUMN model_sha256 text;
+      ALTER TABLE decisions ADD COLUMN threshold double precision;
+      ALTER TABLE decisions ADD COLUMN review_margin double precision;
+      CREATE INDEX decisions_decision ON decisions (decision, seq);
+      CREATE INDEX decisions_model ON decisions (model_version, seq);
+      CREATE INDEX decisions_correlation ON decisions (correlation_id);`,
+  },
+];
+
+/** The newest version this build knows. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+/** The bookkeeping table, the same in both backends. */
+export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
+  version integer PRIMARY KEY,
+  name text NOT NULL,
+  applied_at text NOT NULL
+)`;
+
+/** The migrations still to apply to a database at `applied` (its highest version); throws when it is newer. */
+export function pendingMigrations(applied: number): readonly Migration[] {
+  if (applied > SCHEMA_VERSION) {
+    throw new Error(`its schema version ${applied} is newer than this build's ${SCHEMA_VERSION}`);
+  }
+  return MIGRATIONS.filter((m) => m.version > applied);
+}

@@ -1,0 +1,30 @@
+/**
+ * One replica of `WORKERS=N` (replicas.ts): runs the server's `serveMain` on this worker thread,
+ * reports when it listens, and drains when the supervisor says stop.
+ * @module
+ */
+
+import type { FromReplica, ToReplica } from "./replicas.ts";
+import { serveMain } from "./server.ts";
+
+interface ReplicaScope {
+  onmessage: ((event: MessageEvent<ToReplica>) => void) | null;
+  postMessage(message: FromReplica): void;
+}
+
+const scope = globalThis as unknown as ReplicaScope;
+let stop!: () => void;
+const stopping = new Promise<void>((resolve) => (stop = resolve));
+scope.onmessage = async ({ data }) => {
+  if (data.kind === "stop") {
+    stop();
+    return;
+  }
+  const code = await serveMain(data.args, {
+    index: data.index,
+    port: data.port,
+    listening: (url) => scope.postMessage({ kind: "listening", url: url.href }),
+    stopping,
+  });
+  scope.postMessage({ kind: "exited", code });
+};

@@ -1,0 +1,417 @@
+/**
+ * The audit trail's durability, visibility and privacy (issue 17), on each backend where it
+ * applies: the SQLite pragmas in effect, private files, `/ready` failing while the trail cannot be
+ * written (a lock held by another connection, a writer that crashed too often) and recovering, a
+ * crashed writer restarted, batches that join the trail whole or not at all, the server's own
+ * request ids, retention, metrics, and migrations from an older file.
+ */
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { createApp } from "../../pipeline/serving/app.ts";
+import {
+  type AuditStore,
+  type BatchWriter,
+  MAX_WRITER_RESTARTS,
+  MIGRATIONS,
+  SCHEMA_VERSION,
+  SqliteAuditLog,
+} from "../../pipeline/serving/audit/log.ts";
+import { purgeMain } from "../../pipeline/cli/audit_purge.ts";
+import { purgeExpired } from "../../pipeline/serving/audit/purge.ts";
+import { Logger } from "../../pipeline/serving/log.ts";
+import { ModelHolder } from "../../pipeline/serving/model_holder.ts";
+import { germanApplicants, germanCsv, trainFixtureModel } from "../fixtures.ts";
+import { type Backend, BACKENDS, cleanupBackends } from "./audit_backends.ts";
+
+const quiet = new Logger("off");
+const fixture = await trainFixtureModel({ nEstimators: 10 });
+const holder = await ModelHolder.open({ modelsDir: fixture.modelsDir });
+const applicants = await germanApplicants();
+const work = await Deno.makeTempDir({ prefix: "credit-audit-hard-" });
+let made = 0;
+const sqlitePath = () => `${work}/t-${++made}/audit.sqlite`;
+
+const postJson = (app: ReturnType<typeof createApp>, path: string, body: unknown, headers = {}) =>
+  app.request(path, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+
+function eachBackend(name: string, fn: (backend: Backend) => Promise<void>) {
+  for (const backend of BACKENDS) {
+    Deno.test({
+      name: `[${backend.name}] ${name}`,
+      ignore: backend.ignore,
+      sanitizeResources: false,
+      sanitizeOps: false,
+      fn: () => fn(backend),
+    });
+  }
+}
+
+const sqliteTest = (name: string, fn: () => Promise<void>) =>
+  Deno.test({ name: `[sqlite] ${name}`, sanitizeResources: false, sanitizeOps: false, fn });
+
+sqliteTest(
+  "synchronous = FULL by default (NORMAL on request), WAL, bounded journal: as SQLite reports them",
+  async () => {
+    const full = await SqliteAuditLog.open(sqlitePath());
+    const normal = await SqliteAuditLog.open(sqlitePath(), { synchronous: "normal" });
+    try {
+      // SQLite's own codes, read back on the writer's connection: 2 = FULL, 1 = NORMAL.
+      assert.equal(full.settings.synchronous, 2);
+      assert.equal(full.synchronous, "full");
+      assert.equal(normal.settings.synchronous, 1);
+      assert.equal(full.settings.journalMode, "wal");
+      assert.equal(full.settings.journalSizeLimit, 32 * 1024 * 1024);
+    } finally {
+      await full.close();
+      await normal.close();
+    }
+  },
+);
+
+sqliteTest(
+  "the WAL stays bounded: past journal_size_limit after a large batch it is checkpointed and truncated",
+  async () => {
+    const audit = await SqliteAuditLog.open(sqlitePath());
+    try {
+      // About 40 MB of rows in one batch: more than the 32 MiB limit.
+      const inputs = { padding: "x".repeat(500) };
+      const writer = audit.batch();
+      for (let chunk = 0; chunk < 40; chunk++) {
+        await writer.add(Array.from({ length: 2000 }, () => ({ ...recordOf("big"), inputs })));
+      }
+      await writer.commit();
+      assert.equal(await audit.count(), 80_000);
+      let wal = Infinity;
+      for (let i = 0; i < 200 && !(wal < 1024 * 1024); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        wal = Deno.statSync(`${audit.path}-wal`).size;
+      }
+      assert.ok(wal < 1024 * 1024, `WAL is ${wal} bytes after the checkpoint`);
+      assert.ok(audit.metrics().walBytes! < 1024 * 1024);
+      assert.equal(audit.metrics().checkpointFailures, 0);
+    } finally {
+      await audit.close();
+    }
+  },
+);
+
+sqliteTest(
+  "the trail's files are created 0600 in a 0700 folder; an existing 0644 file is tightened",
+  async () => {
+    const path = sqlitePath();
+    const audit = await SqliteAuditLog.open(path);
+    try {
+      await audit.record(recordOf("mode-1"));
+      const mode = (file: string) => (Deno.statSync(file).mode ?? 0) & 0o777;
+      assert.equal(mode(path), 0o600);
+      assert.equal(mode(`${path}-wal`), 0o600);
+      assert.equal(mode(`${path}-shm`), 0o600);
+      assert.equal(mode(path.slice(0, path.lastIndexOf("/"))), 0o700);
+    } finally {
+      await audit.close();
+    }
+    const loose = sqlitePath();
+    Deno.mkdirSync(loose.slice(0, loose.lastIndexOf("/")), { recursive: true });
+    Deno.writeFileSync(loose, new Uint8Array(), { mode: 0o644 });
+    Deno.chmodSync(loose, 0o644);
+    const again = await SqliteAuditLog.open(loose);
+    await again.close();
+    assert.equal((Deno.statSync(loose).mode ?? 0) & 0o777, 0o600);
+  },
+);
+
+sqliteTest(
+  "/ready fails naming the lock while another connection holds the file, /predict answers 503; both recover",
+  async () => {
+    const path = sqlitePath();
+    const audit = await SqliteAuditLog.open(path);
+    const app = createApp({ holder, logger: quiet, audit });
+    const other = new DatabaseSync(path);
+    try {
+      assert.equal((await app.request("/ready")).status, 200);
+      other.exec("BEGIN EXCLUSIVE"); // holds the write lock
+      const ready = await app.request("/ready");
+      assert.equal(ready.status, 503);
+      const body = await ready.json();
+      assert.equal(body.status, "not_ready");
+      assert.match(body.cause, /audit trail .*audit\.sqlite.*locked/);
+      const refused = await postJson(app, "/predict", applicants[0]);
+      assert.equal(refused.status, 503);
+      assert.equal(refused.headers.get("retry-after"), "1");
+      assert.equal((await refused.json()).error, "audit_unavailable");
+      const metrics = await (await app.request("/metrics")).text();
+      assert.match(metrics, /^audit_write_failures_total\{backend="sqlite"\} 1$/m);
+      assert.match(metrics, /^audit_up\{backend="sqlite"\} 0$/m);
+      other.exec("ROLLBACK");
+      assert.equal((await postJson(app, "/predict", applicants[0])).status, 200);
+      assert.equal((await app.request("/ready")).status, 200);
+      assert.equal(await audit.count(), 1);
+    } finally {
+      if (other.isTransaction) other.exec("ROLLBACK");
+      other.close();
+      await audit.close();
+    }
+  },
+);
+
+sqliteTest(
+  "a crashed writer is restarted and decisions go on; past the limit /ready fails naming the crash",
+  async () => {
+    const audit = await SqliteAuditLog.open(sqlitePath());
+    const app = createApp({ holder, logger: quiet, audit });
+    try {
+      const waitFor = async (check: () => Promise<boolean>) => {
+        for (let i = 0; i < 200 && !(await check()); i++) await new Promise((r) => setTimeout(r, 25));
+      };
+      for (let crash = 1; crash <= MAX_WRITER_RESTARTS; crash++) {
+        audit.crashWriterForTest();
+        await waitFor(() => Promise.resolve(audit.metrics().writerRestarts === crash));
+        assert.equal(audit.metrics().writerRestarts, crash);
+        assert.equal((await postJson(app, "/predict", applicants[crash])).status, 200);
+        assert.equal((await app.request("/ready")).status, 200);
+      }
+      assert.equal(await audit.count(), MAX_WRITER_RESTARTS);
+      audit.crashWriterForTest();
+      await waitFor(async () => (await app.request("/ready")).status === 503);
+      const ready = await app.request("/ready");
+      assert.equal(ready.status, 503);
+      assert.match((await ready.json()).cause, /audit writer crashed 4 times within a minute/);
+      assert.equal((await postJson(app, "/predict", applicants[9])).status, 500);
+    } finally {
+      await audit.close();
+    }
+  },
+);
+
+eachBackend(
+  "two requests with the same client X-Request-Id are two audit keys; the client's id is only the correlation id",
+  async (backend) => {
+    const audit = await backend.open();
+    try {
+      const app = createApp({ holder, logger: quiet, audit });
+      const answers = [];
+      for (const i of [0, 1]) {
+        const response = await postJson(app, "/predict", applicants[i], { "x-request-id": "same-id" });
+        assert.equal(response.status, 200);
+        assert.equal(response.headers.get("x-correlation-id"), "same-id");
+        assert.notEqual(response.headers.get("x-request-id"), "same-id");
+        answers.push(await response.json());
+      }
+      const rows = (await audit.page({ limit: 10, correlationId: "same-id" })).items;
+      assert.equal(rows.length, 2);
+      assert.notEqual(rows[0].request_id, rows[1].request_id);
+      assert.deepEqual(new Set(rows.map((r) => r.request_id)), new Set(answers.map((a) => a.request_id)));
+      assert.ok(rows.every((r) => r.request_id !== "same-id" && r.correlation_id === "same-id"));
+      assert.equal((await audit.page({ limit: 10, requestId: "same-id" })).items.length, 0);
+    } finally {
+      await audit.close();
+    }
+  },
+);
+
+eachBackend(
+  "a batch joins the trail whole: 3,000 CSV rows all in; one that fails midway leaves no row and is not answered",
+  async (backend) => {
+    const audit = await backend.open();
+    try {
+      const app = createApp({ holder, logger: quiet, audit, config: { reviewMargin: 0.05 } });
+      const lines = (await germanCsv({ ids: true })).trimEnd().split("\n");
+      const big = [lines[0], ...Array.from({ length: 3000 }, (_, i) => lines[1 + (i % 1000)])].join("\n") +
+        "\n";
+      const ok = await app.request("/predict/batch", {
+        method: "POST",
+        headers: { "content-type": "text/csv", "x-request-id": "big" },
+        body: big,
+      });
+      assert.equal(ok.status, 200);
+      const rows = (await audit.page({ limit: 1000, correlationId: "big" })).items;
+      assert.equal(rows.length, 1000);
+      assert.equal(await audit.count(), 3000);
+      assert.ok(rows.every((r) => r.review_margin === 0.05 && r.model_sha256 === holder.current!.sha256));
+
+      // The same batch through a trail whose second chunk fails: nothing of it is kept.
+      let adds = 0;
+      const failing: AuditStore = Object.create(audit, {
+        batch: {
+          value: (): BatchWriter => {
+            const inner = audit.batch();
+            return {
+              add: (chunk) => ++adds === 2 ? Promise.reject(new Error("disk full")) : inner.add(chunk),
+              commit: () => inner.commit(),
+              abort: () => inner.abort(),
+            };
+          },
+        },
+      });
+      const broken = createApp({ holder, logger: quiet, audit: failing });
+      const refused = await broken.request("/predict/batch", {
+        method: "POST",
+        headers: { "content-type": "text/csv" },
+        body: big,
+      });
+      assert.equal(refused.status, 500);
+      assert.ok(adds >= 2);
+      assert.equal(await audit.count(), 3000, "no orphan rows of the refused batch");
+
+      // Aborted and committed by hand.
+      const writer = audit.batch();
+      await writer.add([recordOf("manual-1"), recordOf("manual-2")]);
+      await writer.abort();
+      assert.equal(await audit.count(), 3000);
+      const kept = audit.batch();
+      await kept.add([recordOf("manual-3")]);
+      await kept.add([recordOf("manual-4")]);
+      assert.equal(await audit.count(), 3000, "staged rows are not in the trail before the commit");
+      await kept.commit();
+      assert.equal(await audit.count(), 3002);
+    } finally {
+      await audit.close();
+    }
+  },
+);
+
+eachBackend("retention: decisions older than the retention are purged, the others kept", async (backend) => {
+  const audit = await backend.open();
+  try {
+    const now = new Date("2026-06-30T12:00:00Z");
+    const day = 86_400_000;
+    await audit.recordAll([
+      recordOf("old-1", new Date(now.getTime() - 400 * day)),
+      recordOf("old-2", new Date(now.getTime() - 31 * day)),
+      recordOf("new-1", new Date(now.getTime() - 29 * day)),
+      recordOf("new-2", now),
+    ]);
+    const outcome = await purgeExpired(audit, 30, now);
+    assert.deepEqual(outcome, { cutoff: "2026-05-31T12:00:00.000Z", deleted: 2, remaining: 2 });
+    assert.deepEqual((await audit.page({ limit: 10 })).items.map((r) => r.correlation_id), [
+      "new-2",
+      "new-1",
+    ]);
+    assert.equal((await purgeExpired(audit, 30, now)).deleted, 0);
+  } finally {
+    await audit.close();
+  }
+});
+
+sqliteTest("retention through the task: purge --days and AUDIT_RETENTION_DAYS; usage errors", async () => {
+  const path = sqlitePath();
+  const audit = await SqliteAuditLog.open(path);
+  const now = Date.now();
+  const day = 86_400_000;
+  await audit.recordAll([
+    recordOf("old-1", new Date(now - 400 * day)),
+    recordOf("old-2", new Date(now - 31 * day)),
+    recordOf("new-1", new Date(now - 29 * day)),
+    recordOf("new-2", new Date(now)),
+  ]);
+  const printed: string[] = [];
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+  assert.equal(
+    await purgeMain([], env({ AUDIT_PATH: path, AUDIT_RETENTION_DAYS: "365" }), (l) => printed.push(l)),
+    0,
+  );
+  assert.equal(JSON.parse(printed[0]).deleted, 1);
+  assert.equal(await purgeMain(["--days", "30"], env({ AUDIT_PATH: path }), (l) => printed.push(l)), 0);
+  const outcome = JSON.parse(printed[1]);
+  assert.equal(outcome.deleted, 1);
+  assert.equal(outcome.remaining, 2);
+  assert.deepEqual((await audit.page({ limit: 10 })).items.map((r) => r.correlation_id), ["new-2", "new-1"]);
+  await assert.rejects(() => purgeMain([], env({ AUDIT_PATH: path })), /no retention set/);
+  await assert.rejects(() => purgeMain(["--days", "0"], env({ AUDIT_PATH: path })), /--days/);
+  await audit.close();
+});
+
+sqliteTest(
+  "a file from before schema_migrations is migrated in place: rows kept, columns added, versions recorded",
+  async () => {
+    const path = sqlitePath();
+    Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    const legacy = new DatabaseSync(path);
+    legacy.exec("PRAGMA journal_mode = WAL");
+    legacy.exec(MIGRATIONS[0].sqlite);
+    legacy.exec("PRAGMA user_version = 1");
+    legacy.prepare(
+      "INSERT INTO decisions (request_id, row, time, model_version, run_id, inputs, probability_bad, pd, decision, reasons) " +
+        "VALUES ('legacy-1', NULL, '2024-01-01T00:00:00.000Z', 1, 'run', '{}', 0.25, NULL, 'approve', NULL)",
+    ).run();
+    legacy.close();
+    const audit = await SqliteAuditLog.open(path);
+    try {
+      const [entry] = (await audit.page({ limit: 5 })).items;
+      assert.equal(entry.request_id, "legacy-1");
+      assert.equal(entry.model_sha256, null);
+      assert.equal(entry.correlation_id, null);
+      await audit.record(recordOf("after"));
+      assert.equal(await audit.count(), 2);
+    } finally {
+      await audit.close();
+    }
+    const db = new DatabaseSync(path, { readOnly: true });
+    const versions = db.prepare("SELECT version FROM schema_migrations ORDER BY version").all().map((r) =>
+      Number(r.version)
+    );
+    db.close();
+    assert.deepEqual(versions, MIGRATIONS.map((m) => m.version));
+    // A file from a newer build is refused, not written.
+    const newer = new DatabaseSync(path);
+    newer.exec(`INSERT INTO schema_migrations VALUES (${SCHEMA_VERSION + 1}, 'future', '2099-01-01')`);
+    newer.close();
+    await assert.rejects(() => SqliteAuditLog.open(path), /schema version 3 is newer than this build's 2/);
+  },
+);
+
+eachBackend("metrics: commits, rows and failures of the trail are exported", async (backend) => {
+  const audit = await backend.open();
+  try {
+    const app = createApp({ holder, logger: quiet, audit });
+    for (let i = 0; i < 5; i++) assert.equal((await postJson(app, "/predict", applicants[i])).status, 200);
+    assert.equal((await app.request("/ready")).status, 200);
+    const text = await (await app.request("/metrics")).text();
+    const value = (name: string) =>
+      Number(text.match(new RegExp(`^${name}\\{backend="${backend.name}"\\} (\\S+)$`, "m"))?.[1]);
+    assert.equal(value("audit_rows_written_total"), 5);
+    assert.ok(value("audit_commits_total") >= 1 && value("audit_commits_total") <= 5);
+    assert.equal(value("audit_write_failures_total"), 0);
+    assert.equal(value("audit_up"), 1);
+    if (backend.name === "sqlite") {
+      await new Promise((r) => setTimeout(r, 500)); // a checkpoint or two
+      const later = await (await app.request("/metrics")).text();
+      const age = Number(later.match(/^audit_checkpoint_age_seconds\{backend="sqlite"\} (\S+)$/m)?.[1]);
+      assert.ok(age >= 0 && age < 5, `checkpoint age ${age}`);
+      assert.match(later, /^audit_checkpoint_failures_total\{backend="sqlite"\} 0$/m);
+      assert.match(later, /^audit_wal_bytes\{backend="sqlite"\} \d+$/m);
+    }
+  } finally {
+    await audit.close();
+  }
+});
+
+/** A decision as the trail records it, for tests that write rows directly. */
+function recordOf(correlationId: string, time = new Date()) {
+  return {
+    requestId: crypto.randomUUID(),
+    correlationId,
+    row: null,
+    time: time.toISOString(),
+    modelVersion: 1,
+    runId: "run",
+    modelSha256: "0".repeat(64),
+    threshold: 0.5,
+    reviewMargin: 0,
+    inputs: { a: 1 },
+    probability: 0.25,
+    pd: null,
+    decision: "approve" as const,
+    reasons: null,
+  };
+}
+
+Deno.test("cleanup: temporary trails, databases and models", async () => {
+  await Deno.remove(work, { recursive: true });
+  await cleanupBackends();
+  await fixture.cleanup();
+});
