@@ -159,7 +159,10 @@ async function ourFolds(nestedDir: string, results: PeersResults, labels: Uint8A
   return ours;
 }
 
-/** If nested.json lists per-fold costs, they must equal the ones recomputed from predictions.csv. */
+/**
+ * A nested.json that says it is incomplete is refused; if it lists per-fold costs, they must equal
+ * the ones recomputed from predictions.csv.
+ */
 async function crossCheckNestedJson(path: string, ours: OurFold[]): Promise<void> {
   let json: unknown;
   try {
@@ -167,6 +170,9 @@ async function crossCheckNestedJson(path: string, ours: OurFold[]): Promise<void
   } catch {
     console.error(`bench:peers: ${path} not read; per-fold costs not cross-checked`);
     return;
+  }
+  if ((json as { complete?: unknown })?.complete === false) {
+    throw new UserError(`${path} says the nested evaluation is not complete; finish it before comparing`);
   }
   const found: { repeat: number; fold: number; cost: number }[] = [];
   const visit = (value: unknown, depth: number) => {
