@@ -21,8 +21,10 @@ Requires: apt-get install -y python3-sklearn python3-imblearn python3-xgboost py
 
 import argparse
 import csv
+import hashlib
 import json
 import math
+import os
 import platform
 import sys
 import time
@@ -377,6 +379,39 @@ def original_fold(X, y, train, test, seed, folds, trials):
     return result
 
 
+class Checkpoint:
+    """Finished outer folds, rewritten after each one (temporary file, then a rename), so a run that is
+    killed resumes where it stopped. Valid only for the same folds, data and settings (`key`)."""
+
+    def __init__(self, path, key):
+        self.path, self.key, self.folds = path, key, {}
+        if path and os.path.exists(path):
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    saved = json.load(handle)
+                if saved.get("key") == key:
+                    self.folds = saved["folds"]
+            except (OSError, ValueError, KeyError):
+                self.folds = {}
+
+    def get(self, peer, repeat, fold):
+        return self.folds.get(f"{peer}|{repeat}|{fold}")
+
+    def put(self, peer, repeat, fold, result):
+        self.folds[f"{peer}|{repeat}|{fold}"] = result
+        if not self.path:
+            return
+        tmp = f"{self.path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump({"key": self.key, "folds": self.folds}, handle)
+        os.replace(tmp, self.path)
+
+
+def file_sha256(path):
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--folds", required=True)
@@ -386,6 +421,7 @@ def main():
     parser.add_argument("--seed", type=int, default=20261128)
     parser.add_argument("--original-trials", type=int, default=30)
     parser.add_argument("--original-outer-folds", type=int, default=10)
+    parser.add_argument("--checkpoint", help="resume from and save finished folds to this file")
     args = parser.parse_args()
 
     warnings.filterwarnings("ignore", category=FutureWarning)
@@ -405,6 +441,21 @@ def main():
     if max(int(rows.max()) for rows in folds.values()) >= n:
         raise SystemExit(f"peers.py: {args.folds} names a row beyond the {n} rows of {args.data}")
     keys = list(folds.keys())
+    import sklearn
+
+    key = json.dumps(
+        {
+            "folds": file_sha256(args.folds),
+            "data": file_sha256(args.data),
+            "script": file_sha256(__file__),
+            "seed": args.seed,
+            "inner_folds": args.inner_folds,
+            "original_trials": args.original_trials,
+            "sklearn": sklearn.__version__,
+        },
+        sort_keys=True,
+    )
+    checkpoint = Checkpoint(args.checkpoint, key)
 
     makers = {
         "logistic_regression": (logistic_regression, LR_PARAMS, "logistic regression"),
@@ -414,9 +465,15 @@ def main():
     results = []
     for name in peers:
         outer = keys if name != "original_pipeline" else keys[: args.original_outer_folds]
-        started, cpu_started = time.perf_counter(), time.process_time()
-        rows = []
+        started = time.perf_counter()
+        rows, resumed, computed = [], 0, 0
         for i, (repeat, fold) in enumerate(outer):
+            saved = checkpoint.get(name, repeat, fold)
+            if saved is not None:
+                rows.append(saved)
+                resumed += 1
+                continue
+            fold_started, fold_cpu = time.perf_counter(), time.process_time()
             test = folds[(repeat, fold)]
             train = np.setdiff1d(np.arange(n), test)
             seed = args.seed + 1000 * repeat + fold
@@ -425,12 +482,25 @@ def main():
                 scored = original_fold(X, y, train, test, seed, inner, args.original_trials)
             else:
                 scored = score_fold(makers[name][0], X, y, train, test, seed, inner)
-            rows.append({"repeat": repeat, "fold": fold, "n_test": len(test), "n_train": len(train), **scored})
+            row = {
+                "repeat": repeat,
+                "fold": fold,
+                "n_test": len(test),
+                "n_train": len(train),
+                **scored,
+                "wall_s": round(time.perf_counter() - fold_started, 3),
+                "cpu_s": round(time.process_time() - fold_cpu, 3),
+            }
+            rows.append(row)
+            checkpoint.put(name, repeat, fold, row)
+            computed += 1
             elapsed = time.perf_counter() - started
-            eta = elapsed / (i + 1) * (len(outer) - i - 1)
+            eta = elapsed / computed * (len(outer) - i - 1)
             log(f"{name}: fold {i + 1}/{len(outer)} (repeat {repeat}, fold {fold})  {elapsed:.0f} s, ETA {eta:.0f} s", True)
-        if sys.stderr.isatty():
+        if sys.stderr.isatty() and computed:
             print(file=sys.stderr)
+        if resumed:
+            log(f"{name}: {resumed} of {len(outer)} folds taken from the checkpoint {args.checkpoint}")
         if name == "original_pipeline":
             params, label = original_params(args.original_trials), "original project's pipeline, nested"
             coverage = (
@@ -446,9 +516,11 @@ def main():
                 "label": label,
                 "params": params,
                 "outer_folds": coverage,
+                # Summed over folds, so a resumed run still reports every fold's own time.
                 "timing": {
-                    "wall_s": round(time.perf_counter() - started, 2),
-                    "cpu_s": round(time.process_time() - cpu_started, 2),
+                    "wall_s": round(sum(r["wall_s"] for r in rows), 2),
+                    "cpu_s": round(sum(r["cpu_s"] for r in rows), 2),
+                    "resumed_folds": resumed,
                 },
                 "folds": rows,
             }
@@ -456,7 +528,6 @@ def main():
 
     import imblearn
     import optuna as optuna_module
-    import sklearn
     import xgboost
 
     print(

@@ -92,7 +92,7 @@ async function readText(path: string, hint: string): Promise<string> {
 }
 
 /** Runs peers.py, streaming its progress to stderr, and returns what it printed on stdout. */
-async function runPython(args: string[]): Promise<{ json: unknown; seconds: number }> {
+async function runPython(args: string[], checkpoint: string): Promise<{ json: unknown; seconds: number }> {
   const started = performance.now();
   let child;
   try {
@@ -116,7 +116,13 @@ async function runPython(args: string[]): Promise<{ json: unknown; seconds: numb
     }
     throw error;
   }
-  const { code, stdout } = await child.output();
+  const { code, signal, stdout } = await child.output();
+  if (signal || code > 128) {
+    throw new UserError(
+      `${SCRIPT} was killed (${signal ?? `exit ${code}`}); its finished folds are kept in ${checkpoint}: ` +
+        `run the same command again to resume`,
+    );
+  }
   if (code !== 0) {
     throw new UserError(
       `${SCRIPT} exited with ${code} (see its message above; missing modules: ` +
@@ -153,7 +159,10 @@ async function ourFolds(nestedDir: string, results: PeersResults, labels: Uint8A
   return ours;
 }
 
-/** If nested.json lists per-fold costs, they must equal the ones recomputed from predictions.csv. */
+/**
+ * A nested.json that says it is incomplete is refused; if it lists per-fold costs, they must equal
+ * the ones recomputed from predictions.csv.
+ */
 async function crossCheckNestedJson(path: string, ours: OurFold[]): Promise<void> {
   let json: unknown;
   try {
@@ -161,6 +170,9 @@ async function crossCheckNestedJson(path: string, ours: OurFold[]): Promise<void
   } catch {
     console.error(`bench:peers: ${path} not read; per-fold costs not cross-checked`);
     return;
+  }
+  if ((json as { complete?: unknown })?.complete === false) {
+    throw new UserError(`${path} says the nested evaluation is not complete; finish it before comparing`);
   }
   const found: { repeat: number; fold: number; cost: number }[] = [];
   const visit = (value: unknown, depth: number) => {
@@ -302,6 +314,8 @@ async function main(args: string[]): Promise<number> {
           Math.min(originalOuter, outer.folds.length)
         } outer folds, ${trials} trials`,
     );
+    // Finished folds survive a killed run here; a rerun with the same folds and settings resumes.
+    const checkpoint = `/tmp/peers-checkpoint-${contentSha.slice(0, 16)}-${trials}t-${originalOuter}f.json`;
     const python = values["from-output"]
       ? {
         json: JSON.parse(await readText(values["from-output"], "pass the path bench:peers printed")),
@@ -320,13 +334,17 @@ async function main(args: string[]): Promise<number> {
         String(trials),
         "--original-outer-folds",
         String(originalOuter),
-      ]);
+        "--checkpoint",
+        checkpoint,
+      ], checkpoint);
     results = buildPeersResults(python.json, {
       command: ["deno task bench:peers", ...args].join(" "),
       folds: provenance,
       timing: { wall_s: round((performance.now() - started) / 1000), python_s: round(python.seconds) },
     });
     await writeJsonAtomic(values.out!, { ...results, summary: peerSummaries(results) });
+    // Written: the next run measures afresh instead of replaying these folds.
+    await Deno.remove(checkpoint).catch(() => {});
   }
 
   console.log(
@@ -338,7 +356,8 @@ async function main(args: string[]): Promise<number> {
   console.log("");
   for (const peer of results.peers) {
     console.log(
-      `${peer.name}: ${peer.outer_folds}; ${peer.timing.wall_s} s wall, ${peer.timing.cpu_s} s CPU`,
+      `${peer.name}: ${peer.outer_folds}; ${peer.timing.wall_s} s wall, ${peer.timing.cpu_s} s CPU ` +
+        `(summed over its folds${peer.timing.resumed_folds ? `, ${peer.timing.resumed_folds} resumed` : ""})`,
     );
   }
   console.log(

@@ -55,6 +55,8 @@ const peerFold = z.object({
   grid_argmin: ruleMetrics,
   pd_one_sixth: ruleMetrics.extend({ calibrated: z.boolean(), pd_threshold: z.number().optional() }),
   chosen: z.unknown().optional(),
+  wall_s: z.number().optional(),
+  cpu_s: z.number().optional(),
 });
 
 /** The schema of `bench/results/peers.json`. */
@@ -84,7 +86,8 @@ export const peersResultsSchema = z.object({
     label: z.string(),
     params: z.record(z.string(), z.string()),
     outer_folds: z.string(),
-    timing: z.object({ wall_s: z.number(), cpu_s: z.number() }),
+    /** Summed over the peer's folds; `resumed_folds` of them were computed by an earlier, killed run. */
+    timing: z.object({ wall_s: z.number(), cpu_s: z.number(), resumed_folds: z.number().int().optional() }),
     folds: z.array(peerFold).min(2),
   })),
 });
