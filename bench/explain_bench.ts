@@ -1,10 +1,16 @@
 /**
- * Benchmark of exact TreeSHAP on German Credit: milliseconds per explanation of one applicant by
- * a 300-tree balanced forest, for the attribute-level explanation the API gives (encoding,
- * Shapley values over the 20 attributes, reasons) and for plain column-level SHAP values. Forests:
- * the project's defaults (depth 8, engineered features), unlimited depth, and the production model
- * when the registry has one. Checks local accuracy on every row while timing. Prints a table and
- * writes bench/results/explain.json. Target: ≤ 5 ms per explanation.
+ * Benchmark of exact TreeSHAP on German Credit: the time of one attribute-level explanation (the
+ * Shapley values of the 20 attributes of one applicant), by the production algorithm
+ * (forest/explain.ts, quadrature) and by the previous one it replaced (forest/explain_reference.ts),
+ * on the production model and on two freshly fitted 300-tree forests (the project's defaults, and
+ * unlimited depth). The production algorithm runs in its WebAssembly kernel; its TypeScript twin
+ * (the fallback) is timed too. Also the API path (encoding + values + reasons) and a batch's rows/s
+ * on one thread. Every explanation is checked against local accuracy while timed, and the two algorithms
+ * against each other. Prints a table and writes bench/results/explain.json. Targets: ≤ 1 ms per
+ * explanation (≤ 3 ms at the very least).
+ *
+ * The machine is shared: the load average is recorded before and after, and CPU time beside wall
+ * time (CPU time is what the explanation cost; wall time also counts waiting for a core).
  *
  * Run: `deno run --allow-read=. --allow-write=bench/results --allow-ffi --allow-env --allow-sys bench/explain_bench.ts`
  * @module
@@ -13,7 +19,7 @@
 import process from "node:process";
 import { writeJsonAtomic } from "../pipeline/tracking/atomic.ts";
 import { loadCreditTable, toApplicants } from "../pipeline/data/etl.ts";
-import { AttributeExplainer } from "../pipeline/model/reasons.ts";
+import { AttributeExplainer, attributePlayers } from "../pipeline/model/reasons.ts";
 import { FeatureEncoder } from "../pipeline/features/encoder.ts";
 import {
   BalancedRandomForest,
@@ -21,93 +27,136 @@ import {
   treeDepth,
   TreeShapExplainer,
 } from "../pipeline/forest/mod.ts";
-import { CreditModel } from "../pipeline/model/artifact.ts";
-import { DEFAULT_MODELS_DIR, productionModel, readRegistry } from "../pipeline/tracking/mod.ts";
+import { ReferenceTreeShapExplainer } from "../pipeline/forest/explain_reference.ts";
+import { ModelHolder } from "../pipeline/serving/model_holder.ts";
+import { type Applicant, ATTRIBUTES } from "../pipeline/data/schema.ts";
+import { quantile } from "../pipeline/stats.ts";
 
 const RESULTS_PATH = "bench/results/explain.json";
-const TARGET_MS = 5;
-const PASSES = 3;
-/** Rows explained per pass (the first of the data set). */
-const ROWS = 500;
+const TARGET_MS = 1;
+const FLOOR_MS = 3;
+/** Rows timed for the previous algorithm on the fitted forests (all 1,000 on the production model). */
+const REFERENCE_ROWS = 300;
+const NEW_PASSES = 3;
 
 interface Case {
   name: string;
   encoder: FeatureEncoder;
   forest: BalancedRandomForest;
+  /** Rows to time the previous algorithm on. */
+  referenceRows: number;
 }
 
 interface Timing {
-  /** Mean over every explanation. */
+  rows: number;
+  medianMs: number;
+  p99Ms: number;
   meanMs: number;
-  /** The fastest pass's mean: the figure least disturbed by other work on a shared machine. */
-  bestPassMs: number;
-  p50Ms: number;
-  p95Ms: number;
-  cpuMsPerRow: number;
+  /** CPU time per explanation (user + system). */
+  cpuMs: number;
   maxLocalAccuracyError: number;
 }
 
+const loadBefore = Deno.loadavg()[0];
 const table = await loadCreditTable("data/german.data");
-const applicants = toApplicants(table.frame).slice(0, ROWS);
+const applicants = toApplicants(table.frame);
 
 const cases: Case[] = [];
+const production = await productionCase();
+if (production) cases.push(production);
 for (
   const [name, options] of [
-    ["defaults (depth 8, engineered features)", {}],
-    ["unlimited depth, engineered features", { maxDepth: null }],
+    ["300 trees, defaults (depth 8, engineered features)", {}],
+    ["300 trees, unlimited depth, engineered features", { maxDepth: null }],
   ] as [string, Partial<ForestOptions>][]
 ) {
   const encoder = FeatureEncoder.fit(table.frame);
   const X = encoder.transformFrame(table.frame);
   const forest = new BalancedRandomForest({ nEstimators: 300, seed: 1, ...options }).fit(X, table.bad!);
-  cases.push({ name, encoder, forest });
+  cases.push({ name, encoder, forest, referenceRows: REFERENCE_ROWS });
 }
-const production = await productionCase();
-if (production) cases.push(production);
 
 const results = [];
 for (const c of cases) {
-  const attribute = new AttributeExplainer(c.encoder, c.forest);
-  const column = new TreeShapExplainer(c.forest);
   const rows = c.encoder.transformRecords(applicants);
+  const row = (i: number) => rows.data.subarray(i * rows.cols, (i + 1) * rows.cols);
   const probabilities = c.forest.predictProba(rows);
-  const attributeTiming = time(applicants.length, (i) => {
-    const e = attribute.explain(applicants[i]);
+  const startedAt = performance.now();
+  const explainer = new AttributeExplainer(c.encoder, c.forest);
+  const prepareMs = performance.now() - startedAt;
+  const reference = new ReferenceTreeShapExplainer(c.forest, attributePlayers(c.encoder));
+  const twin = new TreeShapExplainer(c.forest, attributePlayers(c.encoder), { kernel: "typescript" });
+  const phi = new Float64Array(ATTRIBUTES.length);
+  const slow = new Float64Array(ATTRIBUTES.length);
+
+  const now = time(rows.rows, NEW_PASSES, (i) => {
+    explainer.contributionsOfRow(row(i), phi);
+    return explainer.baseValue + sum(phi) - probabilities[i];
+  });
+  const typescript = time(rows.rows, 1, (i) => {
+    twin.shapValues(row(i), phi);
+    return twin.baseValue + sum(phi) - probabilities[i];
+  });
+  const apiPath = time(rows.rows, 1, (i) => {
+    const e = explainer.explain(applicants[i] as Applicant);
     return e.baseValue + sum(e.contributions) - probabilities[i];
   });
-  const phi = new Float64Array(column.nPlayers);
-  const columnTiming = time(applicants.length, (i) => {
-    column.shapValues(rows.data.subarray(i * rows.cols, (i + 1) * rows.cols), phi);
-    return column.baseValue + sum(phi) - probabilities[i];
+  const before = time(c.referenceRows, 1, (i) => {
+    reference.shapValues(row(i), slow);
+    return reference.baseValue + sum(slow) - probabilities[i];
   });
+  let maxDifference = 0;
+  for (let i = 0; i < c.referenceRows; i++) {
+    reference.shapValues(row(i), slow);
+    explainer.contributionsOfRow(row(i), phi);
+    for (let a = 0; a < phi.length; a++) maxDifference = Math.max(maxDifference, Math.abs(phi[a] - slow[a]));
+  }
+  // A batch on one thread: every row once, as /predict/batch and the scoring CLI do.
+  const batchStart = performance.now();
+  for (let i = 0; i < rows.rows; i++) explainer.contributionsOfRow(row(i), phi);
+  const rowsPerSecond = rows.rows / ((performance.now() - batchStart) / 1000);
+
   const depths = c.forest.trees.map(treeDepth);
-  const leaves = c.forest.trees.map((t) => (t.nodeCount + 1) / 2);
   results.push({
     forest: c.name,
     trees: c.forest.trees.length,
     columns: c.encoder.nFeatures,
     mean_depth: mean(depths),
-    mean_leaves: mean(leaves),
-    attribute_level: attributeTiming,
-    column_level: columnTiming,
+    mean_leaves: mean(c.forest.trees.map((t) => (t.nodeCount + 1) / 2)),
+    prepare_ms: prepareMs,
+    quadrature: now,
+    quadrature_kernel: "wasm",
+    quadrature_typescript_kernel: typescript,
+    quadrature_api_path: apiPath,
+    reference: before,
+    speedup_median: before.medianMs / now.medianMs,
+    max_difference: maxDifference,
+    batch_rows_per_second_one_thread: rowsPerSecond,
   });
 }
 
-const load = Deno.loadavg()[0];
+const loadAfter = Deno.loadavg()[0];
 console.log(
-  `TreeSHAP, ms per explanation: mean / best pass / p50 / p95 (${applicants.length} rows × ${PASSES} passes; ` +
-    `load ${load.toFixed(1)} on ${navigator.hardwareConcurrency} cores). Target ≤ ${TARGET_MS} ms.`,
+  `Attribute-level TreeSHAP, ms per explanation: median / p99 (CPU per explanation). ` +
+    `Load ${loadBefore.toFixed(1)} before, ${
+      loadAfter.toFixed(1)
+    } after, on ${navigator.hardwareConcurrency} cores. ` +
+    `Target ≤ ${TARGET_MS} ms, ≤ ${FLOOR_MS} ms at least.`,
 );
 for (const r of results) {
-  const verdict = (
-    t: Timing,
-  ) => (t.meanMs <= TARGET_MS ? "" : t.bestPassMs <= TARGET_MS ? "  (mean over)" : "  (over)");
   console.log(
     `${r.forest}: ${r.trees} trees, mean depth ${r.mean_depth.toFixed(1)}, ${
       r.mean_leaves.toFixed(0)
-    } leaves\n` +
-      `  attributes (API path): ${show(r.attribute_level)}${verdict(r.attribute_level)}\n` +
-      `  columns:               ${show(r.column_level)}${verdict(r.column_level)}`,
+    } leaves ` +
+      `(prepared in ${r.prepare_ms.toFixed(0)} ms)\n` +
+      `  quadrature (new):          ${show(r.quadrature)}${verdict(r.quadrature)}\n` +
+      `  quadrature, TypeScript:    ${show(r.quadrature_typescript_kernel)}\n` +
+      `  quadrature, API path:      ${show(r.quadrature_api_path)}\n` +
+      `  reference (old):           ${show(r.reference)}\n` +
+      `  speed-up ${r.speedup_median.toFixed(1)}× (medians); largest difference ${
+        r.max_difference.toExponential(1)
+      }; ` +
+      `batch ${Math.round(r.batch_rows_per_second_one_thread)} rows/s on one thread`,
   );
 }
 
@@ -116,55 +165,59 @@ await writeJsonAtomic(RESULTS_PATH, {
   created_at: new Date().toISOString(),
   deno: Deno.version.deno,
   cores: navigator.hardwareConcurrency,
-  load_average: load,
+  load_average_before: loadBefore,
+  load_average_after: loadAfter,
   target_ms: TARGET_MS,
-  rows: applicants.length,
-  passes: PASSES,
+  floor_ms: FLOOR_MS,
   results,
 });
 console.log(`wrote ${RESULTS_PATH}`);
 
-/** Times `explain(i)` over every row, PASSES times after a warm-up; it returns the local-accuracy error. */
-function time(rows: number, explain: (i: number) => number): Timing {
-  for (let i = 0; i < Math.min(rows, 200); i++) explain(i);
+/** Times `explain(i)` for rows [0, rows), `passes` times after a warm-up; it returns the local-accuracy error. */
+function time(rows: number, passes: number, explain: (i: number) => number): Timing {
+  for (let i = 0; i < Math.min(rows, 100); i++) explain(i);
   const samples: number[] = [];
-  let bestPassMs = Infinity;
   let maxError = 0;
   const cpu = process.cpuUsage();
-  for (let pass = 0; pass < PASSES; pass++) {
-    const passStart = performance.now();
+  for (let pass = 0; pass < passes; pass++) {
     for (let i = 0; i < rows; i++) {
       const start = performance.now();
       const error = Math.abs(explain(i));
       samples.push(performance.now() - start);
       if (error > maxError) maxError = error;
     }
-    bestPassMs = Math.min(bestPassMs, (performance.now() - passStart) / rows);
   }
-  const cpuMs = process.cpuUsage(cpu).user / 1000;
+  const used = process.cpuUsage(cpu);
   samples.sort((a, b) => a - b);
   return {
+    rows,
+    medianMs: quantile(samples, 0.5),
+    p99Ms: quantile(samples, 0.99),
     meanMs: mean(samples),
-    bestPassMs,
-    p50Ms: samples[Math.floor(samples.length * 0.5)],
-    p95Ms: samples[Math.floor(samples.length * 0.95)],
-    cpuMsPerRow: cpuMs / samples.length,
+    cpuMs: (used.user + used.system) / 1000 / samples.length,
     maxLocalAccuracyError: maxError,
   };
 }
 
 async function productionCase(): Promise<Case | null> {
-  const registry = await readRegistry(DEFAULT_MODELS_DIR).catch(() => null);
-  const entry = registry ? productionModel(registry) : undefined;
-  if (!entry) return null;
-  const { model } = await CreditModel.load(`${DEFAULT_MODELS_DIR}/${entry.artifact}`, entry.sha256);
-  return { name: `production model v${entry.version}`, encoder: model.encoder, forest: model.forest };
+  const holder = await ModelHolder.open({}, { allowEmpty: true });
+  const serving = holder.current;
+  if (!serving) return null;
+  return {
+    name: `production model v${serving.version ?? "?"}`,
+    encoder: serving.model.encoder,
+    forest: serving.model.forest,
+    referenceRows: applicants.length,
+  };
+}
+
+function verdict(t: Timing): string {
+  return t.medianMs <= TARGET_MS ? "" : t.medianMs <= FLOOR_MS ? "  (over the 1 ms target)" : "  (over 3 ms)";
 }
 
 function show(t: Timing): string {
-  return `${t.meanMs.toFixed(2)} / ${t.bestPassMs.toFixed(2)} / ${t.p50Ms.toFixed(2)} / ${
-    t.p95Ms.toFixed(2)
-  } ms (cpu ${t.cpuMsPerRow.toFixed(2)} ms), local accuracy ≤ ${t.maxLocalAccuracyError.toExponential(1)}`;
+  return `${t.medianMs.toFixed(2)} / ${t.p99Ms.toFixed(2)} ms (cpu ${t.cpuMs.toFixed(2)} ms), ` +
+    `local accuracy ≤ ${t.maxLocalAccuracyError.toExponential(1)}`;
 }
 
 function sum(xs: ArrayLike<number>): number {

@@ -11,6 +11,8 @@
  *    contributions, `AUDIT_SYNC=full`).
  * 4. A 1,000,000-row CSV resampled from german.data, scored end to end by `pipeline/cli/score.ts` (a
  *    process, start-up included) and by `POST /predict/batch` (upload to last byte of the CSV answer).
+ * 5. Batch explanations: `POST /predict/batch?explain=true` with 10,000 resampled rows (the most a
+ *    batch may have explained), explained on the server's worker pool; rows per second.
  *
  * Prints a table and writes `bench/results/serve.json`. Options: `--duration S` (default 15),
  * `--rows N` (default 1,000,000), `--trees N` (default 300), `--skip-batch`.
@@ -37,6 +39,9 @@ const CONNECTIONS = 8;
 /** Run by name so `--allow-run=wrk,deno` covers it (the executable may be a symbolic link). */
 const DENO = "deno";
 const TARGETS = { requests_per_s: 5000, p99_ms: 10, batch_s: 8 };
+/** Issue 15's targets for `/predict` with its default reasons, and for batch explanations. */
+const EXPLAIN_TARGETS = { requests_per_s: 2000, p99_ms: 20, batch_rows_per_s: 2000 };
+const EXPLAIN_BATCH_ROWS = 10_000;
 /** The `/predict` variants measured: without explanations, and as called by default (with them). */
 const VARIANTS = [
   { name: "explain=false", path: "/predict?explain=false", every_sync: true },
@@ -124,6 +129,22 @@ try {
     if (sync !== syncs[syncs.length - 1]) await stop();
   }
 
+  const explainCsv = `${work}/explain.csv`;
+  await writeResampledCsv(explainCsv, EXPLAIN_BATCH_ROWS);
+  console.error(
+    `batch explanations: ${
+      EXPLAIN_BATCH_ROWS.toLocaleString("en")
+    } rows via POST /predict/batch?explain=true …`,
+  );
+  const explained = await runHttpBatch(base, explainCsv, "explain=true");
+  const explainBatch = {
+    rows: explained.rows,
+    seconds: explained.seconds,
+    rows_per_s: explained.rows / explained.seconds,
+  };
+  const [plain, withReasons] = loads;
+  const ratio = withReasons.requests_per_s / plain.requests_per_s;
+
   let cli: { seconds: number; rows: number } | null = null;
   let http: { seconds: number; rows: number; bytes: number } | null = null;
   if (!values["skip-batch"]) {
@@ -145,6 +166,10 @@ try {
     model: { trees, features: fixture.model.encoder.nFeatures },
     audit: "on",
     predict: loads,
+    /** Throughput with default reasons over throughput with `explain=false`, same run. */
+    explain_ratio: ratio,
+    explain_batch: explainBatch,
+    explain_targets: EXPLAIN_TARGETS,
     batch: cli && http ? { rows, cli_s: cli.seconds, http_s: http.seconds, upload_bytes: http.bytes } : null,
     targets: TARGETS,
     met: {
@@ -152,6 +177,9 @@ try {
         loads.map((l) => [l.variant, l.requests_per_s >= TARGETS.requests_per_s]),
       ),
       p99: Object.fromEntries(loads.map((l) => [l.variant, l.latency_ms.p99 <= TARGETS.p99_ms])),
+      explain_throughput: withReasons.requests_per_s >= EXPLAIN_TARGETS.requests_per_s,
+      explain_p99: withReasons.latency_ms.p99 <= EXPLAIN_TARGETS.p99_ms,
+      explain_batch: explainBatch.rows_per_s >= EXPLAIN_TARGETS.batch_rows_per_s,
       batch_cli: cli ? cli.seconds <= TARGETS.batch_s : null,
       batch_http: http ? http.seconds <= TARGETS.batch_s : null,
     },
@@ -272,11 +300,11 @@ async function runCli(input: string, output: string, modelsDir: string) {
   return { seconds, rows: await countLines(output) - 1 };
 }
 
-async function runHttpBatch(base: URL, input: string) {
+async function runHttpBatch(base: URL, input: string, query = "") {
   const upload = await Deno.readFile(input);
   const size = upload.byteLength;
   const started = performance.now();
-  const response = await fetch(new URL("/predict/batch", base), {
+  const response = await fetch(new URL(`/predict/batch${query ? `?${query}` : ""}`, base), {
     method: "POST",
     headers: { "content-type": "text/csv", accept: "text/csv" },
     body: upload,
@@ -299,6 +327,8 @@ async function countLines(path: string): Promise<number> {
 
 function table(r: {
   predict: PredictLoad[];
+  explain_ratio: number;
+  explain_batch: { rows: number; seconds: number; rows_per_s: number };
   batch: { rows: number; cli_s: number; http_s: number } | null;
   machine: { load_average_at_start: string };
 }): string {
@@ -318,6 +348,17 @@ function table(r: {
     `\n(targets: ≥ ${
       TARGETS.requests_per_s.toLocaleString("en")
     } req/s, p99 ≤ ${TARGETS.p99_ms} ms, 0 errors)`;
+  const reasons = r.predict[1];
+  out += `\nwith reasons / explain=false: ${(r.explain_ratio * 100).toFixed(1)} % of the throughput; ` +
+    `issue 15 target with reasons ≥ ${EXPLAIN_TARGETS.requests_per_s.toLocaleString("en")} req/s ` +
+    `${mark(reasons.requests_per_s >= EXPLAIN_TARGETS.requests_per_s)}, p99 ≤ ${EXPLAIN_TARGETS.p99_ms} ms ` +
+    `${mark(reasons.latency_ms.p99 <= EXPLAIN_TARGETS.p99_ms)}`;
+  out += `\nbatch explanations (worker pool): ${r.explain_batch.rows.toLocaleString("en")} rows in ` +
+    `${r.explain_batch.seconds.toFixed(2)} s = ${
+      Math.round(r.explain_batch.rows_per_s).toLocaleString("en")
+    } rows/s ` +
+    `(target ≥ ${EXPLAIN_TARGETS.batch_rows_per_s.toLocaleString("en")}) ` +
+    mark(r.explain_batch.rows_per_s >= EXPLAIN_TARGETS.batch_rows_per_s);
   if (r.batch) {
     const n = r.batch.rows.toLocaleString("en");
     out += "\n\n" + formatTable([

@@ -15,6 +15,7 @@
  */
 
 import { PlattCalibrator } from "../pipeline/model/calibration.ts";
+import { removeTree } from "./temp.ts";
 import { type CreditTable, loadCreditTable, toApplicants } from "../pipeline/data/etl.ts";
 import { FeatureEncoder } from "../pipeline/features/encoder.ts";
 import { BalancedRandomForest } from "../pipeline/forest/mod.ts";
@@ -133,7 +134,7 @@ export async function trainFixtureModel(options: FixtureOptions = {}): Promise<M
       version,
       artifact,
       model,
-      cleanup: () => created ? Deno.remove(modelsDir, { recursive: true }) : Promise.resolve(),
+      cleanup: () => created ? removeTree(modelsDir) : Promise.resolve(),
     };
   } catch (error) {
     if (created) await Deno.remove(modelsDir, { recursive: true }).catch(() => {});

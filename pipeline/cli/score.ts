@@ -1,7 +1,9 @@
 /**
  * `deno task score INPUT.csv [-o OUT.csv]`: offline batch scoring through the same code path as
- * `POST /predict/batch` (the served model, `scoreCsv`, the same CSV/JSON output), on worker
- * threads, with a progress bar on stderr.
+ * `POST /predict/batch` (the served model, the same chunk parser, the same CSV/JSON output), on
+ * worker threads, with a progress bar on stderr. CSV output streams (`streamCsvScores`: memory
+ * holds a few chunks, whatever the input's size); `--json`, and `--strict` to stdout, build the
+ * answer whole.
  *
  * Options: `--strict` (any invalid row fails the run and nothing is written), `--json`,
  * `--model PATH`, `--models-dir DIR`, `--review-margin X`, `--workers N` (0 = main thread only).
@@ -15,6 +17,7 @@ import { writeFileAtomic } from "../tracking/atomic.ts";
 import { ModelLoadError } from "../model/artifact.ts";
 import { BatchInputError, type BatchResult, scoreCsv, StrictBatchError } from "../serving/batch.ts";
 import { batchToCsv, batchToJson } from "../serving/batch_format.ts";
+import { decodeStream, streamCsvScores, type StreamSummary } from "../serving/batch_stream.ts";
 import { ConfigError, configFromEnv } from "../serving/config.ts";
 import { ModelHolder } from "../serving/model_holder.ts";
 import { PredictionPool } from "../serving/predict_pool.ts";
@@ -105,24 +108,70 @@ export async function runScore(
     return 1;
   }
   const serving = holder.current!;
-  let text: string;
-  try {
-    text = await Deno.readTextFile(input);
-  } catch (error) {
-    io.stderr(`score: cannot read ${input}: ${(error as Error).message}\n`);
-    return 1;
-  }
-
   const pool = config.batchWorkers > 0 ? new PredictionPool(config.batchWorkers) : null;
   const bar = new ProgressBar(io, started);
-  let result: BatchResult;
+  const header = { serving, reviewMargin: config.reviewMargin };
+  let summary: Pick<BatchResult, "rows" | "errors" | "errorsTotal">;
   try {
-    result = await scoreCsv(serving, text, {
-      strict: values.strict,
-      pool,
-      source: input,
-      onProgress: (done, total) => bar.update(done, total),
-    });
+    // JSON answers carry counts before the rows, and a strict run to stdout must print nothing
+    // on failure: both are built whole. Every other run streams.
+    if (values.json || (values.strict && !values.out)) {
+      let text: string;
+      try {
+        text = await Deno.readTextFile(input);
+      } catch (error) {
+        io.stderr(`score: cannot read ${input}: ${(error as Error).message}\n`);
+        return 1;
+      }
+      const result = await scoreCsv(serving, text, {
+        strict: values.strict,
+        pool,
+        source: input,
+        onProgress: (done, total) => bar.update(done, total),
+      });
+      bar.end();
+      const output = values.json
+        ? JSON.stringify(batchToJson(result, header)) + "\n"
+        : batchToCsv(result, header);
+      if (values.out) await writeFileAtomic(values.out, output);
+      else io.stdout(output);
+      summary = result;
+    } else {
+      let file: Deno.FsFile;
+      try {
+        file = await Deno.open(input);
+      } catch (error) {
+        io.stderr(`score: cannot read ${input}: ${(error as Error).message}\n`);
+        return 1;
+      }
+      const size = (await file.stat()).size;
+      let bytesRead = 0;
+      const counted = file.readable.pipeThrough(
+        new TransformStream<Uint8Array, Uint8Array>({
+          transform(bytes, controller) {
+            bytesRead += bytes.length;
+            controller.enqueue(bytes);
+          },
+        }),
+      );
+      const streamed: StreamSummary = { rows: 0, errors: [], errorsTotal: 0 };
+      const pieces = streamCsvScores(serving, decodeStream(counted), streamed, {
+        strict: values.strict,
+        pool,
+        source: input,
+        reviewMargin: config.reviewMargin,
+        onProgress: (done) =>
+          bar.update(done, Math.max(done, Math.round(done * size / Math.max(1, bytesRead)))),
+      });
+      if (values.out) {
+        await writeFileAtomic(values.out, ReadableStream.from(pieces).pipeThrough(new TextEncoderStream()));
+      } else {
+        for await (const piece of pieces) io.stdout(piece);
+      }
+      bar.update(streamed.rows, streamed.rows);
+      bar.end();
+      summary = streamed;
+    }
   } catch (error) {
     bar.end();
     if (error instanceof BatchInputError) {
@@ -141,27 +190,19 @@ export async function runScore(
   } finally {
     pool?.close();
   }
-  bar.end();
-
-  const header = { serving, reviewMargin: config.reviewMargin };
-  const output = values.json
-    ? JSON.stringify(batchToJson(result, header)) + "\n"
-    : batchToCsv(result, header);
-  if (values.out) await writeFileAtomic(values.out, output);
-  else io.stdout(output);
 
   const seconds = (performance.now() - started) / 1000;
   io.stderr(
-    `scored ${result.rows - result.errorsTotal} of ${result.rows} rows with model v${
+    `scored ${summary.rows - summary.errorsTotal} of ${summary.rows} rows with model v${
       serving.version ?? "?"
     } ` +
       `(run ${serving.runId}) in ${seconds.toFixed(2)} s` + (values.out ? ` → ${values.out}` : "") + "\n" +
-      describeErrors(result),
+      describeErrors(summary),
   );
   return 0;
 }
 
-function describeErrors(result: BatchResult, shown = 10): string {
+function describeErrors(result: Pick<BatchResult, "errors" | "errorsTotal">, shown = 10): string {
   if (!result.errorsTotal) return "";
   const lines = result.errors.slice(0, shown).map((e) =>
     `  line ${e.line ?? "?"}: ${e.issues.map((i) => `${i.field}: ${i.message}`).join("; ")}`

@@ -6,7 +6,15 @@
 
 import { PlattCalibrator, type PlattJSON } from "./calibration.ts";
 import type { DriftReference } from "../monitoring/reference.ts";
-import { AttributeExplainer, DEFAULT_REASON_COUNT, type Explanation } from "./reasons.ts";
+import { type PointsExplanation, pointsFromContributions } from "./points.ts";
+import {
+  AttributeExplainer,
+  attributePlayers,
+  DEFAULT_REASON_COUNT,
+  type Explanation,
+  explanationOf,
+} from "./reasons.ts";
+import type { ShapPlayers } from "../forest/mod.ts";
 import { BalancedRandomForest, type Matrix } from "../forest/mod.ts";
 import { type EncoderJSON, FeatureEncoder } from "../features/encoder.ts";
 import { type Applicant, SCHEMA_VERSION } from "../data/schema.ts";
@@ -50,6 +58,7 @@ export class CreditModel {
   readonly scoreScale: ScoreScale;
   readonly #row: Float64Array;
   #explainer: AttributeExplainer | null = null;
+  #players: ShapPlayers | null = null;
 
   private constructor(artifact: ModelArtifact) {
     this.artifact = artifact;
@@ -125,6 +134,26 @@ export class CreditModel {
     return scoreFromPd(this.pd(probability), this.scoreScale);
   }
 
+  /**
+   * d score / d P(bad): score = offset − (pdo / ln 2)·(a·logit(p) + b), so −(pdo / ln 2)·a / (p(1 − p)).
+   * Only the limit of the points' secant needs it (reasons in points, points.ts).
+   */
+  scoreDerivative(probability: number): number {
+    const p = Math.min(1 - 1e-6, Math.max(1e-6, probability));
+    return -(this.scoreScale.pdo / Math.LN2) * this.calibrator.a / (p * (1 - p));
+  }
+
+  /** The applicant's Shapley values of P(bad) as score points adding up to `score(probability)`. */
+  points(probability: number, baseValue: number, contributions: ArrayLike<number>): PointsExplanation {
+    return pointsFromContributions(
+      probability,
+      baseValue,
+      contributions,
+      (p) => this.score(p),
+      (p) => this.scoreDerivative(p),
+    );
+  }
+
   /** P(bad) for one validated applicant. */
   probabilityOne(applicant: Applicant): number {
     return this.forest.predictProbaOne(this.encoder.transformOne(applicant, this.#row));
@@ -133,6 +162,25 @@ export class CreditModel {
   /** Why the forest gives the applicant its P(bad): every attribute's contribution and the top `count` reasons. */
   explain(applicant: Applicant, count = DEFAULT_REASON_COUNT): Explanation {
     return this.explainer.explain(applicant, count);
+  }
+
+  /** Explanation of `applicant` from contributions computed elsewhere (a worker thread). */
+  explanationFrom(
+    applicant: Applicant,
+    contributions: Float64Array,
+    count = DEFAULT_REASON_COUNT,
+  ): Explanation {
+    return explanationOf(applicant, this.explainer.baseValue, contributions, count);
+  }
+
+  /** The attribute-level game's players, for explainers on other threads. */
+  get players(): ShapPlayers {
+    return this.#players ??= attributePlayers(this.encoder);
+  }
+
+  /** One applicant's encoded row (a new array, safe to hand to a worker). */
+  encodeOne(applicant: Applicant): Float64Array {
+    return this.encoder.transformOne(applicant, new Float64Array(this.encoder.nFeatures));
   }
 
   /** The attribute-level TreeSHAP explainer, built on first use (it holds scratch buffers). */

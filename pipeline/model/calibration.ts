@@ -21,6 +21,16 @@ function logit(p: number): number {
   return Math.log(q / (1 - q));
 }
 
+/** Cross-entropy of sigmoid(a·x + b) against the targets, finite for any |a·x + b|. */
+function smoothedLoss(a: number, b: number, x: Float64Array, t: Float64Array): number {
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) {
+    const z = a * x[i] + b;
+    sum += Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z))) - t[i] * z;
+  }
+  return sum;
+}
+
 /** Platt scaling on the logit of the score, fitted by Newton's method with Platt's smoothed targets. */
 export class PlattCalibrator {
   readonly a: number;
@@ -51,7 +61,11 @@ export class PlattCalibrator {
     const lo = 1 / (n - positives + 2);
     const x = Float64Array.from({ length: n }, (_, i) => logit(scores[i]));
     const t = Float64Array.from({ length: n }, (_, i) => (labels[i] === 1 ? hi : lo));
+    // Newton's method with a backtracking line search (Lin, Lin and Weng, 2007): a full Newton
+    // step overshoots when the scores' logits are far from the fit (a score of 0.99 from a = 1)
+    // and the saturated Hessian sends the slope off to 1e12.
     let a = 1, b = 0;
+    let current = smoothedLoss(a, b, x, t);
     for (let iteration = 0; iteration < 100; iteration++) {
       let g0 = 0, g1 = 0, h00 = 1e-12, h01 = 0, h11 = 1e-12;
       for (let i = 0; i < n; i++) {
@@ -64,12 +78,23 @@ export class PlattCalibrator {
         h01 += w * x[i];
         h11 += w;
       }
+      if (Math.abs(g0) < 1e-12 && Math.abs(g1) < 1e-12) break;
       const det = h00 * h11 - h01 * h01;
       const da = (h11 * g0 - h01 * g1) / det;
       const db = (h00 * g1 - h01 * g0) / det;
-      a -= da;
-      b -= db;
-      if (Math.abs(da) < 1e-10 && Math.abs(db) < 1e-10) break;
+      let step = 1;
+      let next = smoothedLoss(a - da, b - db, x, t);
+      // Armijo condition along the Newton direction; the directional derivative is −(g·Δ).
+      const slope = g0 * da + g1 * db;
+      while (step > 1e-10 && !(next <= current - 1e-4 * step * slope)) {
+        step /= 2;
+        next = smoothedLoss(a - step * da, b - step * db, x, t);
+      }
+      if (step <= 1e-10) break;
+      a -= step * da;
+      b -= step * db;
+      current = next;
+      if (Math.abs(step * da) < 1e-10 && Math.abs(step * db) < 1e-10) break;
     }
     return new PlattCalibrator(a, b);
   }

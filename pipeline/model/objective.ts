@@ -7,7 +7,14 @@
 
 import { BalancedRandomForest, type ForestOptions, type Matrix } from "../forest/mod.ts";
 import { PlattCalibrator } from "./calibration.ts";
-import { bestRecallThreshold, costOptimalThreshold, DEFAULT_COSTS, expectedCost, rocAuc } from "./metrics.ts";
+import {
+  bestRecallThreshold,
+  confusionMatrix,
+  costOptimalThreshold,
+  DEFAULT_COSTS,
+  expectedCost,
+  rocAuc,
+} from "./metrics.ts";
 import type { Fold } from "../data/split.ts";
 
 /** The objectives `deno task train --objective` accepts. */
@@ -39,6 +46,24 @@ export function takeValues<T extends Float64Array | Uint8Array>(values: T, rows:
 }
 
 /**
+ * Sees the indices (rows of the caller's matrix) of every row that reaches a fit, a search, a
+ * calibration or a threshold choice, named by stage. Only the leakage test passes one; absent, the
+ * stages skip the call.
+ */
+export type RowObserver = (stage: string, rows: ArrayLike<number>) => void;
+
+/** An observer for a stage whose row `i` is row `ids[i]` of the observer's own matrix. */
+export function mapRows(observer: RowObserver | undefined, ids: ArrayLike<number>): RowObserver | undefined {
+  if (!observer) return undefined;
+  return (stage, rows) => observer(stage, Array.from(rows, (r) => ids[r]));
+}
+
+/** `0 … n−1`: every row of a part, for the observer. */
+export function allRows(n: number): Int32Array {
+  return Int32Array.from({ length: n }, (_, i) => i);
+}
+
+/**
  * Out-of-fold P(bad): each row is scored by a forest that never saw it. `afterFold` is called with
  * the fold number once its rows are scored (for pruning and progress).
  */
@@ -48,10 +73,12 @@ export async function outOfFoldProbabilities(
   folds: readonly Fold[],
   forestOptions: Partial<ForestOptions>,
   afterFold?: (fold: number, scored: Int32Array, probabilities: Float64Array) => void | Promise<void>,
+  observer?: RowObserver,
 ): Promise<Float64Array> {
   const oof = new Float64Array(y.length).fill(Number.NaN);
   for (let k = 0; k < folds.length; k++) {
     const { train, test } = folds[k];
+    observer?.("fit", train);
     const forest = new BalancedRandomForest({ ...forestOptions, seed: (forestOptions.seed ?? 0) + k })
       .fit(takeRows(X, train), takeValues(y, train));
     const probabilities = forest.predictProba(takeRows(X, test));
@@ -108,4 +135,53 @@ export function scoreObjective(
   const threshold = costThreshold(labels, probabilities);
   if (objective === "auc") return { value: rocAuc(labels, probabilities), threshold };
   return { value: expectedCost(labels, probabilities, threshold, DEFAULT_COSTS), threshold };
+}
+
+/**
+ * The objective's value on `rows` at a given threshold (AUC ignores it). The recall objective's
+ * accuracy floor is not applied: the threshold was chosen elsewhere, under the floor.
+ */
+export function objectiveAt(
+  objective: Objective,
+  labels: ArrayLike<number>,
+  probabilities: ArrayLike<number>,
+  threshold: number,
+): number {
+  if (objective === "auc") return rocAuc(labels, probabilities);
+  if (objective === "cost") return expectedCost(labels, probabilities, threshold, DEFAULT_COSTS);
+  const c = confusionMatrix(labels, probabilities, threshold);
+  return c.tp + c.fn ? c.tp / (c.tp + c.fn) : 0;
+}
+
+/**
+ * The objective of out-of-fold predictions with every fold's threshold chosen on the other folds'
+ * rows only (cross-fitted), so no row is scored at a threshold fitted on itself: the winner's curse
+ * of {@link scoreObjective} on the same rows is gone. Cost and recall pool the decisions of all
+ * rows; AUC is threshold-free and equals the pooled AUC.
+ */
+export function crossFittedObjective(
+  objective: Objective,
+  labels: ArrayLike<number>,
+  oof: ArrayLike<number>,
+  folds: readonly Fold[],
+  minAccuracy: number,
+): number {
+  if (objective === "auc") return rocAuc(labels, oof);
+  let cost = 0, bad = 0, caught = 0;
+  for (const { train, test } of folds) {
+    const threshold = scoreObjective(
+      objective,
+      Array.from(train, (r) => labels[r]),
+      Array.from(train, (r) => oof[r]),
+      minAccuracy,
+    ).threshold;
+    const l = Array.from(test, (r) => labels[r]);
+    const p = Array.from(test, (r) => oof[r]);
+    const c = confusionMatrix(l, p, threshold);
+    cost += DEFAULT_COSTS.falseNegative * c.fn + DEFAULT_COSTS.falsePositive * c.fp;
+    bad += c.tp + c.fn;
+    caught += c.tp;
+  }
+  if (objective === "cost") return cost / labels.length;
+  return bad ? caught / bad : 0;
 }

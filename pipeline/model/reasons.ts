@@ -3,7 +3,7 @@
  * P(bad), and the largest of them as reasons in plain English and Spanish (adverse-action reasons).
  *
  * The contributions are exact Shapley values with the attributes as the players (TreeSHAP over
- * attribute groups, `forest/explain.ts`), not column values summed afterwards: the one-hot columns
+ * attribute groups by quadrature, `forest/explain.ts`), not column values summed afterwards: the one-hot columns
  * of an attribute are known or unknown together, and an engineered column (monthly instalment =
  * amount / duration, …) is known once all its source attributes are. So an attribute's share of
  * an engineered feature follows from the game itself instead of an arbitrary equal split, and
@@ -12,7 +12,7 @@
  */
 
 import type { FeatureEncoder } from "../features/encoder.ts";
-import { type ExplainableForest, TreeShapExplainer } from "../forest/mod.ts";
+import { type ExplainableForest, type ShapPlayers, TreeShapExplainer } from "../forest/mod.ts";
 import {
   type Applicant,
   type Attribute,
@@ -57,7 +57,20 @@ export interface Explanation {
   readonly reasons: readonly Reason[];
 }
 
-/** Attribute-level TreeSHAP for one model. Not reentrant (shared scratch buffers). */
+/** The attributes as TreeSHAP's players: each encoded column belongs to the attributes it is computed from. */
+export function attributePlayers(encoder: FeatureEncoder): ShapPlayers {
+  const index = new Map<string, number>(ATTRIBUTES.map((a, i) => [a.name, i]));
+  return {
+    count: ATTRIBUTES.length,
+    ofColumn: encoder.columns.map((column) => column.sources.map((name) => index.get(name)!)),
+  };
+}
+
+/**
+ * Attribute-level TreeSHAP for one model. The forest is prepared once here (flattened, its
+ * row-independent numbers precomputed, a few MB for the production model); each explanation then
+ * allocates nothing. Not reentrant (shared scratch buffers): one per thread.
+ */
 export class AttributeExplainer {
   readonly #encoder: FeatureEncoder;
   readonly #shap: TreeShapExplainer;
@@ -65,12 +78,8 @@ export class AttributeExplainer {
 
   /** Prepares the explainer for a fitted encoder and forest. */
   constructor(encoder: FeatureEncoder, forest: ExplainableForest) {
-    const index = new Map<string, number>(ATTRIBUTES.map((a, i) => [a.name, i]));
     this.#encoder = encoder;
-    this.#shap = new TreeShapExplainer(forest, {
-      count: ATTRIBUTES.length,
-      ofColumn: encoder.columns.map((column) => column.sources.map((name) => index.get(name)!)),
-    });
+    this.#shap = new TreeShapExplainer(forest, attributePlayers(encoder));
     this.#row = new Float64Array(encoder.nFeatures);
   }
 
@@ -90,12 +99,22 @@ export class AttributeExplainer {
   /** Contributions of every attribute and the `count` largest as reasons. */
   explain(applicant: Applicant, count = DEFAULT_REASON_COUNT): Explanation {
     const contributions = this.contributionsOfRow(this.#encoder.transformOne(applicant, this.#row));
-    return {
-      baseValue: this.baseValue,
-      contributions,
-      reasons: topContributions(contributions, count).map((c) => reason(applicant, c)),
-    };
+    return explanationOf(applicant, this.baseValue, contributions, count);
   }
+}
+
+/** An explanation from contributions computed elsewhere (e.g. on a worker thread). */
+export function explanationOf(
+  applicant: Applicant,
+  baseValue: number,
+  contributions: Float64Array,
+  count = DEFAULT_REASON_COUNT,
+): Explanation {
+  return {
+    baseValue,
+    contributions,
+    reasons: topContributions(contributions, count).map((c) => reason(applicant, c)),
+  };
 }
 
 /** The `count` non-zero contributions largest in magnitude, largest first (ties in schema order). */

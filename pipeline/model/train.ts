@@ -28,7 +28,14 @@ import {
 } from "./train_stages.ts";
 import { stratifiedKFold, stratifiedTrainTestSplit } from "../data/split.ts";
 import { UserError } from "../errors.ts";
-import { DEFAULT_MODELS_DIR, registerModel, Run, runFileRef, sha256File } from "../tracking/mod.ts";
+import {
+  DEFAULT_MODELS_DIR,
+  gitProvenance,
+  registerModel,
+  Run,
+  runFileRef,
+  sha256File,
+} from "../tracking/mod.ts";
 import type { Study } from "../tune/mod.ts";
 
 export { type ModelConfiguration, replayParams, suggestParams } from "./search_space.ts";
@@ -80,7 +87,11 @@ export interface TrainResult {
   /** The artifact's params: the final forest's options, the feature switch and the threshold. */
   params: Record<string, unknown>;
   threshold: number;
-  cv: { objective: Objective; value: number };
+  /**
+   * The CV objective, each fold at a threshold chosen on the other folds (`value`), and at the
+   * threshold chosen on the same out-of-fold rows (`valueSameRows`, optimistic).
+   */
+  cv: { objective: Objective; value: number; valueSameRows: number };
   test: MetricsReport;
   baselineTest: MetricsReport;
   modelVersion: number;
@@ -98,7 +109,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const run = await Run.start({
     experiment: options.experiment,
     modelsDir: options.modelsDir,
-    tags: { seed: String(options.seed), deno_version: Deno.version.deno, ...(await gitCommitTag()) },
+    tags: { seed: String(options.seed), deno_version: Deno.version.deno, ...(await gitTags()) },
   });
   try {
     await run.logParams({
@@ -220,7 +231,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         objective: options.objective,
         objective_value: choice.cvValue,
         direction: objectiveDirection(options.objective),
-        metrics: summary(evaluation.report),
+        metrics: { ...summary(evaluation.report), pd_brier: evaluation.calibration.test_brier_calibrated },
       }, { promote: options.promote, modelsDir: options.modelsDir }));
     await run.setTags({
       model_version: String(registration.version.version),
@@ -234,7 +245,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       runDir: run.dir,
       params,
       threshold: choice.threshold,
-      cv: { objective: options.objective, value: choice.cvValue },
+      cv: { objective: options.objective, value: choice.cvValue, valueSameRows: choice.cvValueSameRows },
       test: evaluation.report,
       baselineTest: baseline.at_own_threshold,
       modelVersion: registration.version.version,
@@ -249,13 +260,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
 }
 
-async function gitCommitTag(): Promise<Record<string, string>> {
-  try {
-    const out = await new Deno.Command("git", { args: ["rev-parse", "HEAD"], stderr: "null" }).output();
-    return out.success ? { git_commit: new TextDecoder().decode(out.stdout).trim() } : {};
-  } catch {
-    return {};
-  }
+/** The commit and dirty flag as run tags (`unknown` when git cannot tell). */
+async function gitTags(): Promise<Record<string, string>> {
+  const { git_commit, git_dirty } = await gitProvenance();
+  return {
+    git_commit: git_commit ?? "unknown",
+    git_dirty: git_dirty === null ? "unknown" : String(git_dirty),
+  };
 }
 
 function pct(x: number): string {

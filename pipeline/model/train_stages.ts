@@ -23,9 +23,13 @@ import {
 import { MODEL_FORMAT_VERSION, type ModelArtifact } from "./artifact.ts";
 import { DEFAULT_SCORE_SCALE } from "./scorecard.ts";
 import {
+  allRows,
+  crossFittedObjective,
   type Objective,
+  objectiveAt,
   objectiveDirection,
   outOfFoldProbabilities,
+  type RowObserver,
   scoreObjective,
   takeRows,
   takeValues,
@@ -63,7 +67,8 @@ export interface EncodedSplit {
 export type Encodings = Record<"true" | "false", EncodedSplit>;
 
 /** The encodings of the data; the encoders learn only which levels the training part holds. */
-export function encode(table: CreditTable, split: Fold): Encodings {
+export function encode(table: CreditTable, split: Fold, observer?: RowObserver): Encodings {
+  observer?.("encoder", split.train);
   const trainFrame = selectRows(table.frame, split.train);
   const one = (engineered: boolean): EncodedSplit => {
     const encoder = FeatureEncoder.fit(trainFrame, { engineered });
@@ -95,14 +100,22 @@ export interface SearchOptions extends ObjectiveOptions {
 
 /**
  * The hyperparameter search: TPE with median pruning; each trial is scored by the mean objective
- * over `searchFolds` (reshuffled CV repeats on the training part), with the repeat's threshold
- * chosen on its out-of-fold predictions. Throws when no trial completes.
+ * over `searchFolds` (reshuffled CV repeats on the training part). No fold is scored at a threshold
+ * fitted on its own rows: a repeat's value is {@link crossFittedObjective} (each fold's threshold
+ * chosen on the other folds' out-of-fold rows), and the pruner sees, after each fold, the mean of
+ * fold values whose threshold was chosen on the out-of-fold rows scored before it, less the fold's
+ * own (the trial's very first fold has none, so it is not reported). Throws when no trial completes.
  */
 export async function search(
-  input: { encodings: Encodings; yTrain: Uint8Array; searchFolds: readonly (readonly Fold[])[] },
+  input: {
+    encodings: Encodings;
+    yTrain: Uint8Array;
+    searchFolds: readonly (readonly Fold[])[];
+    observer?: RowObserver;
+  },
   options: SearchOptions,
 ): Promise<Study> {
-  const { encodings, yTrain, searchFolds } = input;
+  const { encodings, yTrain, searchFolds, observer } = input;
   const study = createStudy({
     direction: objectiveDirection(options.objective),
     sampler: new TPESampler({ seed: options.seed }),
@@ -116,6 +129,9 @@ export async function search(
     const foldValues: number[] = [];
     // Each repeat reshuffles the folds: averaging over repeats steadies a noisy objective.
     const repeatValues: number[] = [];
+    // Out-of-fold rows scored so far in this trial (any repeat): where a fold's threshold comes from.
+    const pooledRows: number[] = [];
+    const pooledP: number[] = [];
     for (let r = 0; r < searchFolds.length; r++) {
       const oof = await outOfFoldProbabilities(
         X,
@@ -123,16 +139,33 @@ export async function search(
         searchFolds[r],
         { ...forest, nEstimators: options.searchTrees, seed: options.seed + 1000 * r },
         (k, rows, p) => {
-          const value =
-            scoreObjective(options.objective, takeValues(yTrain, rows), p, options.minAccuracy).value;
-          foldValues.push(value);
+          const own = new Set(rows);
+          const others = pooledRows.flatMap((row, i) => own.has(row) ? [] : [i]);
+          for (let i = 0; i < rows.length; i++) pooledRows.push(rows[i]), pooledP.push(p[i]);
+          if (others.length === 0) return;
+          observer?.("search.threshold", others.map((i) => pooledRows[i]));
+          const threshold = scoreObjective(
+            options.objective,
+            others.map((i) => yTrain[pooledRows[i]]),
+            others.map((i) => pooledP[i]),
+            options.minAccuracy,
+          ).threshold;
+          foldValues.push(objectiveAt(options.objective, takeValues(yTrain, rows), p, threshold));
           trial.report(mean(foldValues), r * options.folds + k);
-          if (trial.shouldPrune()) throw new TrialPruned(`pruned after fold ${foldValues.length}`);
+          if (trial.shouldPrune()) throw new TrialPruned(`pruned after fold ${r * options.folds + k + 1}`);
         },
+        observer && ((stage, rows) => observer(`search.${stage}`, rows)),
       );
-      const score = scoreObjective(options.objective, yTrain, oof, options.minAccuracy);
-      repeatValues.push(score.value);
-      if (r === 0) trial.setUserAttr("threshold", score.threshold);
+      observer?.("search.threshold", allRows(yTrain.length));
+      repeatValues.push(
+        crossFittedObjective(options.objective, yTrain, oof, searchFolds[r], options.minAccuracy),
+      );
+      if (r === 0) {
+        trial.setUserAttr(
+          "threshold",
+          scoreObjective(options.objective, yTrain, oof, options.minAccuracy).threshold,
+        );
+      }
     }
     trial.setUserAttr("fold_values", foldValues);
     trial.setUserAttr("repeat_values", repeatValues);
@@ -149,8 +182,13 @@ export async function search(
 /** The decision threshold and what the chosen configuration scores out of fold. */
 export interface ThresholdChoice {
   threshold: number;
-  /** The objective's value on the out-of-fold predictions at that threshold. */
+  /**
+   * The objective on the out-of-fold predictions, each fold at a threshold chosen on the other
+   * folds' rows ({@link crossFittedObjective}): no row scored at a threshold fitted on itself.
+   */
   cvValue: number;
+  /** The objective at {@link threshold} on the same rows that chose it: optimistic (winner's curse), kept for comparison. */
+  cvValueSameRows: number;
   /** Out-of-fold P(bad) of the training part. */
   oof: Float64Array;
   cvReport: MetricsReport;
@@ -161,21 +199,49 @@ export interface ThresholdChoice {
  * configuration, with the same folds: no test row ever touches it.
  */
 export async function chooseThreshold(
-  input: { X: Matrix; y: Uint8Array; folds: readonly Fold[]; forest: Partial<ForestOptions> },
+  input: {
+    X: Matrix;
+    y: Uint8Array;
+    folds: readonly Fold[];
+    forest: Partial<ForestOptions>;
+    observer?: RowObserver;
+  },
   options: ObjectiveOptions,
 ): Promise<ThresholdChoice> {
-  const oof = await outOfFoldProbabilities(input.X, input.y, input.folds, input.forest);
+  const { observer } = input;
+  const oof = await outOfFoldProbabilities(
+    input.X,
+    input.y,
+    input.folds,
+    input.forest,
+    undefined,
+    observer && ((stage, rows) => observer(`threshold.${stage}`, rows)),
+  );
+  observer?.("threshold.choice", allRows(input.y.length));
   const { threshold, value } = scoreObjective(options.objective, input.y, oof, options.minAccuracy);
-  return { threshold, cvValue: value, oof, cvReport: metricsReport(input.y, oof, threshold) };
+  return {
+    threshold,
+    cvValue: crossFittedObjective(options.objective, input.y, oof, input.folds, options.minAccuracy),
+    cvValueSameRows: value,
+    oof,
+    cvReport: metricsReport(input.y, oof, threshold),
+  };
 }
 
 /** Platt scaling of P(bad) into a probability of default, fitted on out-of-fold predictions. */
-export function calibrate(y: Uint8Array, oof: Float64Array): PlattCalibrator {
+export function calibrate(y: Uint8Array, oof: Float64Array, observer?: RowObserver): PlattCalibrator {
+  observer?.("calibrate", allRows(y.length));
   return PlattCalibrator.fit(y, oof);
 }
 
 /** The final forest, on the whole training part. */
-export function fitFinal(X: Matrix, y: Uint8Array, forest: Partial<ForestOptions>): BalancedRandomForest {
+export function fitFinal(
+  X: Matrix,
+  y: Uint8Array,
+  forest: Partial<ForestOptions>,
+  observer?: RowObserver,
+): BalancedRandomForest {
+  observer?.("fit", allRows(y.length));
   return new BalancedRandomForest(forest).fit(X, y);
 }
 
@@ -329,11 +395,17 @@ export async function writeRun(run: Run, input: {
   await run.logMetrics("cv", {
     objective: input.objective,
     value: choice.cvValue,
+    value_rule: "each fold at a threshold chosen on the other folds' out-of-fold rows (cross-fitted)",
+    value_same_rows: choice.cvValueSameRows,
     best_trial_value: input.best.value,
     fold_values: input.best.userAttrs.fold_values,
     out_of_fold: choice.cvReport,
   });
-  await run.logMetrics("test", evaluation.report);
+  // `brier` is of the raw balanced-forest score P(bad); `pd_brier` of the calibrated PD the service returns.
+  await run.logMetrics("test", {
+    ...evaluation.report,
+    pd_brier: evaluation.calibration.test_brier_calibrated,
+  });
   await run.logMetrics("baseline_test", input.baseline);
   await run.logMetrics("threshold", choice.threshold);
   await run.logMetrics("calibration", evaluation.calibration);

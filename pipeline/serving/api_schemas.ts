@@ -66,11 +66,21 @@ export const Reason = z.object({
   contribution: z.number().openapi({
     description: "Exact TreeSHAP value of the attribute: the change in P(bad) it accounts for.",
   }),
+  points: z.number().openapi({
+    description: "The same contribution in score points (negative: it cost points).",
+  }),
   direction: Direction,
   sentence: Bilingual.openapi({
     description: 'E.g. "Checking account (No checking account) lowers the risk".',
   }),
 }).openapi("Reason");
+
+/** One adverse-action reason: an attribute that cost the applicant points. */
+export const AdverseActionReason = z.object({
+  attribute: Attribute,
+  points: z.number().openapi({ description: "Points the attribute cost (negative)." }),
+  sentence: Bilingual.openapi({ description: 'E.g. "Checking account: < 0 DM (−23 points)".' }),
+}).openapi("AdverseActionReason");
 
 /** One row of a batch answer. */
 export const BatchRow = z.object({
@@ -128,6 +138,7 @@ export const ModelInfo = z.object({
   loaded_at: z.string(),
   objective: z.string(),
   threshold: z.number(),
+  pd_threshold: z.number().openapi({ description: "The decision threshold on the calibrated PD scale." }),
   review_margin: z.number(),
   params: z.record(z.string(), z.unknown()),
   metrics: z.record(z.string(), z.unknown()).openapi({

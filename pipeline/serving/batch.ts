@@ -151,7 +151,7 @@ export async function scoreCsv(
     };
     if (chunk.matrix && !(options.strict && errorsTotal)) {
       const { kept, matrix } = chunk;
-      const job = score(serving, matrix, pool).then((p) => {
+      const job = scoreMatrix(serving, matrix, pool).then((p) => {
         if (kept) { for (let i = 0; i < kept.length; i++) probabilities[kept[i]] = p[i]; }
         else probabilities.set(p, firstRow);
         finished();
@@ -171,7 +171,9 @@ export async function scoreCsv(
   if (options.strict && errorsTotal) throw new StrictBatchError(result);
   if (!options.explain) return result;
   const reasons: (AttributeContribution[] | undefined)[] = new Array(total);
-  for (const { matrix, rowOf } of toExplain) await explainRows(serving, matrix, rowOf, reasons);
+  for (const { matrix, rowOf } of toExplain) {
+    await explainRows(serving, matrix, rowOf, reasons, options.pool ?? null);
+  }
   return { ...result, reasons };
 }
 
@@ -221,11 +223,13 @@ export async function scoreRecords(
   if (options.strict && errorsTotal) throw new StrictBatchError(result);
   if (valid.length) {
     const matrix = serving.model.encoder.transformRecords(valid);
-    const p = await score(serving, matrix, options.pool ?? null);
+    // The pool takes the scored matrix's buffer; explaining needs the rows afterwards.
+    const rows = options.explain ? { ...matrix, data: matrix.data.slice() } : matrix;
+    const p = await scoreMatrix(serving, matrix, options.pool ?? null);
     for (let i = 0; i < kept.length; i++) probabilities[kept[i]] = p[i];
     if (options.explain) {
       const reasons: (AttributeContribution[] | undefined)[] = new Array(records.length);
-      await explainRows(serving, matrix, (i) => kept[i], reasons);
+      await explainRows(serving, rows, (i) => kept[i], reasons, options.pool ?? null);
       return { ...result, reasons };
     }
   }
@@ -241,13 +245,32 @@ function checkExplainRows(rows: number): void {
   }
 }
 
-/** Each matrix row's top reasons into `reasons[rowOf(i)]`, yielding now and then to other requests. */
+/**
+ * Each matrix row's top reasons into `reasons[rowOf(i)]`: on the worker pool (every core) when
+ * there is one, else here, yielding now and then to other requests.
+ */
 async function explainRows(
   serving: ServingModel,
   matrix: Matrix,
   rowOf: (i: number) => number,
   reasons: (AttributeContribution[] | undefined)[],
+  pool: PredictionPool | null,
 ): Promise<void> {
+  if (pool && matrix.rows > 0) {
+    checkFinite(matrix);
+    const { model } = serving;
+    const players = ATTRIBUTES.length;
+    const all = await pool.explain(
+      serving.sha256,
+      { forest: model.forest, players: model.players },
+      matrix.data,
+      matrix.rows,
+    );
+    for (let i = 0; i < matrix.rows; i++) {
+      reasons[rowOf(i)] = topContributions(all.subarray(i * players, (i + 1) * players), BATCH_REASONS);
+    }
+    return;
+  }
   const explainer = serving.model.explainer;
   const contributions = new Float64Array(ATTRIBUTES.length);
   let since = performance.now();
@@ -278,7 +301,12 @@ export function decisions(
   return out;
 }
 
-function score(serving: ServingModel, matrix: Matrix, pool: PredictionPool | null): Promise<Float64Array> {
+/** P(bad) of each matrix row, on the pool when given; non-finite features are refused. */
+export function scoreMatrix(
+  serving: ServingModel,
+  matrix: Matrix,
+  pool: PredictionPool | null,
+): Promise<Float64Array> {
   if (matrix.rows === 0) return Promise.resolve(new Float64Array(0));
   checkFinite(matrix);
   const forest = serving.model.forest;
@@ -314,7 +342,8 @@ function chunkCuts(body: string, from: number, to: number, chunkRows: number) {
   return { starts, firstRows, rows };
 }
 
-interface ParsedChunk {
+/** One chunk of CSV lines after parsing: the rows that parsed as a matrix, the others as errors. */
+export interface ParsedChunk {
   /** Batch rows (0-based) of the matrix rows, or null when every row of the chunk parsed. */
   kept: number[] | null;
   /** Features of the rows that parsed, or null when none did. */
@@ -324,7 +353,11 @@ interface ParsedChunk {
   errors: RowError[];
 }
 
-function parseChunk(
+/**
+ * Parses `rows` CSV lines (`slice`, joined by LF; batch rows from `firstRow`, 0-based) under
+ * `header`, setting rejected rows aside.
+ */
+export function parseChunk(
   serving: ServingModel,
   header: string,
   columns: readonly string[],
@@ -416,7 +449,7 @@ function etlIssues(error: DataError, kept: readonly number[]): Map<number, Field
 }
 
 /** Parses header + rows with the ETL; problems in the header reject the whole batch. */
-function parseOrHeaderError(header: string, rows: string, source: string) {
+export function parseOrHeaderError(header: string, rows: string, source: string) {
   try {
     return parseCreditText(header + "\n" + rows + "\n", { format: "csv", source });
   } catch (error) {
@@ -480,7 +513,7 @@ function endOfContent(text: string): number {
 const WHITE_SPACE = /\s/;
 
 /** `line.replace(/\s+$/, "")`, skipping the regular expression for lines ending in printable ASCII. */
-function trimEnd(line: string): string {
+export function trimEnd(line: string): string {
   const last = line.charCodeAt(line.length - 1);
   return last > 32 && last < 127 ? line : line.replace(/\s+$/, "");
 }

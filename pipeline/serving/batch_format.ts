@@ -6,7 +6,8 @@
  */
 
 import { csvCell } from "../data/csv.ts";
-import { formatContribution } from "../model/reasons.ts";
+import { type AttributeContribution, formatContribution } from "../model/reasons.ts";
+import type { Decision } from "../model/artifact.ts";
 import type { BatchResult, RowError } from "./batch.ts";
 import { BATCH_REASONS, decisions } from "./batch.ts";
 import type { ServingModel } from "./model_holder.ts";
@@ -81,41 +82,78 @@ export function batchToJson(result: BatchResult, header: BatchHeader) {
  */
 export function batchToCsv(result: BatchResult, header: BatchHeader): string {
   const decided = decisions(header.serving, result, header.reviewMargin);
-  const hasLines = result.firstLine !== null;
-  const hasIds = result.ids !== null;
-  const columns = [
-    "row",
-    ...(hasLines ? ["line"] : []),
-    ...(hasIds ? ["id"] : []),
-    "probability_bad",
-    "decision",
-    "error",
-    ...(result.reasons ? Array.from({ length: BATCH_REASONS }, (_, k) => `reason_${k + 1}`) : []),
-  ];
-  const omitted = `rejected (details only for the first ${result.errors.length} rejected rows)`;
+  const shape = { lines: result.firstLine !== null, ids: result.ids !== null, reasons: !!result.reasons };
+  const omitted = omittedErrorNote(result.errors.length);
   const errorsByRow = new Map<number, RowError>();
   for (const e of result.errors) errorsByRow.set(e.row, e);
   const out: string[] = new Array(result.rows + 1);
-  out[0] = columns.join(",");
+  out[0] = csvAnswerHeader(shape);
   for (let i = 0; i < result.rows; i++) {
-    let line = String(i + 1);
-    if (hasLines) line += "," + (result.firstLine! + i);
-    if (hasIds) line += "," + csvCell(result.ids![i] ?? "");
-    const decision = decided[i];
-    if (decision !== undefined) {
-      line += "," + result.probabilities[i] + "," + decision + ",";
-    } else {
-      const error = errorsByRow.get(i + 1);
-      line += ",,," +
-        (error ? csvCell(error.issues.map((x) => `${x.field}: ${x.message}`).join("; ")) : omitted);
-    }
-    if (result.reasons) {
-      const top = result.reasons[i];
-      for (let k = 0; k < BATCH_REASONS; k++) {
-        line += "," + (top?.[k] ? csvCell(formatContribution(top[k])) : "");
-      }
-    }
-    out[i + 1] = line;
+    out[i + 1] = csvAnswerLine(
+      shape,
+      i + 1,
+      shape.lines ? result.firstLine! + i : 0,
+      result.ids?.[i],
+      result.probabilities[i],
+      decided[i],
+      errorsByRow.get(i + 1),
+      omitted,
+      result.reasons?.[i],
+    );
   }
   return out.join("\n") + "\n";
+}
+
+/** Which optional columns a CSV answer has. */
+export interface CsvAnswerShape {
+  readonly lines: boolean;
+  readonly ids: boolean;
+  readonly reasons: boolean;
+}
+
+/** The CSV answer's header line (no line break). */
+export function csvAnswerHeader(shape: CsvAnswerShape): string {
+  return [
+    "row",
+    ...(shape.lines ? ["line"] : []),
+    ...(shape.ids ? ["id"] : []),
+    "probability_bad",
+    "decision",
+    "error",
+    ...(shape.reasons ? Array.from({ length: BATCH_REASONS }, (_, k) => `reason_${k + 1}`) : []),
+  ].join(",");
+}
+
+/** The `error` cell of a rejected row past the rows described in detail. */
+export function omittedErrorNote(detailed: number): string {
+  return `rejected (details only for the first ${detailed} rejected rows)`;
+}
+
+/** One row of the CSV answer (no line break): a score and decision, or the row's error. */
+export function csvAnswerLine(
+  shape: CsvAnswerShape,
+  row: number,
+  line: number,
+  id: string | undefined,
+  probability: number,
+  decision: Decision | undefined,
+  error: RowError | undefined,
+  omitted: string,
+  top?: readonly AttributeContribution[],
+): string {
+  let text = String(row);
+  if (shape.lines) text += "," + line;
+  if (shape.ids) text += "," + csvCell(id ?? "");
+  if (decision !== undefined) {
+    text += "," + probability + "," + decision + ",";
+  } else {
+    text += ",,," +
+      (error ? csvCell(error.issues.map((x) => `${x.field}: ${x.message}`).join("; ")) : omitted);
+  }
+  if (shape.reasons) {
+    for (let k = 0; k < BATCH_REASONS; k++) {
+      text += "," + (top?.[k] ? csvCell(formatContribution(top[k])) : "");
+    }
+  }
+  return text;
 }

@@ -31,6 +31,10 @@ export interface ServerConfig {
   logLevel: LogLevel;
   /** `BATCH_WORKERS`: worker threads for large batches (0 = score on the main thread). */
   batchWorkers: number;
+  /** `BATCH_CONCURRENCY`: batches scored at once; more are answered 429 with Retry-After. */
+  batchConcurrency: number;
+  /** `BATCH_TOKEN`: when set, `POST /predict/batch` needs `Authorization: Bearer <BATCH_TOKEN>`. */
+  batchToken?: string;
   /** `AUDIT_PATH` (or `AUDIT_DB`): the audit trail's SQLite file; null with `AUDIT=off`. */
   auditPath: string | null;
   /** `AUDIT_URL`: a `postgres://` URL; the trail is then on PostgreSQL instead of `auditPath`. */
@@ -60,6 +64,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   maxBatchBodyBytes: 128 * 1024 * 1024,
   logLevel: "info",
   batchWorkers: Math.min(4, Math.max(1, navigator.hardwareConcurrency || 1)),
+  batchConcurrency: 2,
   auditPath: "data/audit/audit.sqlite",
   auditSync: "full",
   workers: 1,
@@ -117,6 +122,10 @@ export function configFromEnv(
   if (auditToken !== undefined && auditToken !== "" && auditToken.length < 16) {
     throw new ConfigError("AUDIT_TOKEN must be at least 16 characters long");
   }
+  const batchToken = get("BATCH_TOKEN");
+  if (batchToken !== undefined && batchToken !== "" && batchToken.length < 16) {
+    throw new ConfigError("BATCH_TOKEN must be at least 16 characters long");
+  }
   if (auditToken && auditToken === token) {
     throw new ConfigError(
       "AUDIT_TOKEN must differ from ADMIN_TOKEN: one reads personal data, the other swaps models",
@@ -145,6 +154,8 @@ export function configFromEnv(
     adminToken: token || undefined,
     logLevel: level as LogLevel,
     batchWorkers: integer("BATCH_WORKERS", DEFAULT_CONFIG.batchWorkers, 0, 64),
+    batchConcurrency: integer("BATCH_CONCURRENCY", DEFAULT_CONFIG.batchConcurrency, 1, 64),
+    batchToken: batchToken || undefined,
     auditPath: audit === "off" ? null : get("AUDIT_PATH") || get("AUDIT_DB") || DEFAULT_CONFIG.auditPath,
     auditUrl: audit === "off" ? null : auditUrl ?? null,
     auditSync: auditSync as ServerConfig["auditSync"],

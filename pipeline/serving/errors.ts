@@ -19,6 +19,7 @@ export type ErrorCode =
   | "unsupported_media_type"
   | "payload_too_large"
   | "too_many_rows"
+  | "too_many_batches"
   | "validation_error"
   | "not_found"
   | "unauthorized"

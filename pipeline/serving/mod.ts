@@ -8,7 +8,7 @@
  * | `model_holder.ts` | the served model, verified on load, swapped atomically on reload |
  * | `prediction.ts` | one applicant's answer, and the extension point for added fields |
  * | `batch.ts`, `batch_format.ts` | CSV/JSON batches with per-row errors; JSON and CSV output |
- * | `predict_pool.ts` | the forest's batch scoring on worker threads for big batches |
+ * | `predict_pool.ts` | the forest's batch scoring and the explanations (TreeSHAP) on worker threads |
  * | `body.ts`, `errors.ts` | body limits and media types; one error shape, 422 hook |
  * | `auth.ts` | bearer-token checks of the admin and audit routes |
  * | `observe.ts`, `log.ts`, `metrics.ts` | request ids, JSON-lines logs, Prometheus metrics |

@@ -3,7 +3,7 @@
  * `X-Request-Id` is kept beside it as the correlation id, echoed in `X-Correlation-Id`: clients
  * never choose the key under which a decision is audited),
  * and when the response is ready counts it in the metrics, writes the JSON-lines request log and
- * sets the headers every response carries.
+ * sets the headers every response carries (`nosniff`, `X-Frame-Options: DENY`).
  * @module
  */
 
@@ -29,6 +29,8 @@ export function observe(logger: Logger, metrics: ServerMetrics): MiddlewareHandl
     headers.set("X-Request-Id", requestId);
     if (correlationId) headers.set("X-Correlation-Id", correlationId);
     headers.set("X-Content-Type-Options", "nosniff");
+    // CSP frame-ancestors covers current browsers; this header covers old ones.
+    headers.set("X-Frame-Options", "DENY");
     const seconds = (performance.now() - started) / 1000;
     const route = routeLabel(c);
     metrics.request(c.req.method, route, c.res.status, seconds);

@@ -5,14 +5,26 @@
  * previous ones. Matrices and results move by transfer, not copy; each worker is sent a forest
  * once per key (the model's sha256), so a model swap needs no pool restart.
  *
+ * The same workers compute explanations (attribute-level TreeSHAP, {@link PredictionPool.explain})
+ * for `/predict` and explained batches, so the ~ms of an explanation runs beside the event loop on
+ * every core. The worker runs the very `TreeShapExplainer` the main thread would, on a structured
+ * clone of the same trees: its values are bit-identical (tests/serving/points_test.ts).
+ *
  * `deno compile` must be told about the worker module: `--include pipeline/serving/predict_worker.ts`.
  * @module
  */
 
-import type { Matrix, PackedForest } from "../forest/mod.ts";
+import type { ExplainableForest, Matrix, PackedForest, ShapPlayers } from "../forest/mod.ts";
 
-/** Message to a worker. */
-export interface PredictJob {
+/** What a worker needs to explain rows: the forest's trees and who the players are. */
+export interface ExplainSource {
+  readonly forest: ExplainableForest;
+  readonly players: ShapPlayers;
+}
+
+/** Message to a worker: score rows (`predict`) or compute their Shapley values (`explain`). */
+export type PredictJob = {
+  kind: "predict";
   id: number;
   key: string;
   /** Sent only the first time a worker meets `key`. */
@@ -20,7 +32,16 @@ export interface PredictJob {
   data: Float64Array;
   rows: number;
   cols: number;
-}
+} | {
+  kind: "explain";
+  id: number;
+  key: string;
+  /** Sent only the first time a worker explains with `key`. */
+  source?: { forest: { trees: ExplainableForest["trees"]; nFeaturesIn: number }; players: ShapPlayers };
+  data: Float64Array;
+  rows: number;
+  cols: number;
+};
 
 /** Message from a worker. */
 export type PredictReply = { id: number; out: Float64Array; error?: undefined } | {
@@ -32,6 +53,7 @@ interface Slot {
   worker: Worker;
   pending: number;
   forests: Set<string>;
+  explainers: Set<string>;
 }
 
 interface Waiter {
@@ -62,17 +84,49 @@ export class PredictionPool {
     const slot = this.#leastBusy();
     const id = this.#nextId++;
     const data = ownsBuffer(matrix.data) ? matrix.data : matrix.data.slice();
-    const job: PredictJob = { id, key, data, rows: matrix.rows, cols: matrix.cols };
-    if (!slot.forests.has(key)) {
-      job.forest = forest;
-      slot.forests.add(key);
-      // Mirror the worker's bounded cache so a forgotten forest is sent again.
-      if (slot.forests.size > 2) slot.forests.delete(slot.forests.values().next().value!);
+    const job: PredictJob = { kind: "predict", id, key, data, rows: matrix.rows, cols: matrix.cols };
+    if (remember(slot.forests, key)) job.forest = forest;
+    return this.#post(slot, job);
+  }
+
+  /**
+   * Shapley values of `rows` encoded rows (row-major in `data`, which is copied, not taken):
+   * `rows × players.count` values, row after row, bit-identical to a `TreeShapExplainer` on the
+   * calling thread. Large requests are split across the workers.
+   */
+  async explain(key: string, source: ExplainSource, data: Float64Array, rows: number): Promise<Float64Array> {
+    if (this.#closed) throw new Error("the prediction pool is closed");
+    if (rows === 0) return new Float64Array(0);
+    const cols = data.length / rows;
+    const players = source.players.count;
+    const parts = Math.max(1, Math.min(this.size, Math.ceil(rows / EXPLAIN_MIN_ROWS_PER_WORKER)));
+    const per = Math.ceil(rows / parts);
+    const jobs: Promise<Float64Array>[] = [];
+    for (let from = 0; from < rows; from += per) {
+      const count = Math.min(per, rows - from);
+      const slot = this.#leastBusy();
+      const slice = data.slice(from * cols, (from + count) * cols);
+      const job: PredictJob = { kind: "explain", id: this.#nextId++, key, data: slice, rows: count, cols };
+      if (remember(slot.explainers, key)) {
+        const { trees, nFeaturesIn } = source.forest;
+        job.source = { forest: { trees, nFeaturesIn }, players: source.players };
+      }
+      jobs.push(this.#post(slot, job));
     }
+    const out = new Float64Array(rows * players);
+    let offset = 0;
+    for (const part of await Promise.all(jobs)) {
+      out.set(part, offset);
+      offset += part.length;
+    }
+    return out;
+  }
+
+  #post(slot: Slot, job: PredictJob): Promise<Float64Array> {
     slot.pending++;
     return new Promise<Float64Array>((resolve, reject) => {
-      this.#waiters.set(id, { slot, resolve, reject });
-      slot.worker.postMessage(job, [data.buffer as ArrayBuffer]);
+      this.#waiters.set(job.id, { slot, resolve, reject });
+      slot.worker.postMessage(job, [job.data.buffer as ArrayBuffer]);
     });
   }
 
@@ -107,7 +161,7 @@ export class PredictionPool {
 
   #start(index: number): Slot {
     const worker = new Worker(WORKER_URL, { type: "module", name: `predict-${index}` });
-    const slot: Slot = { worker, pending: 0, forests: new Set() };
+    const slot: Slot = { worker, pending: 0, forests: new Set(), explainers: new Set() };
     worker.onmessage = (event: MessageEvent<PredictReply>) => {
       const reply = event.data;
       const waiter = this.#waiters.get(reply.id);
@@ -139,6 +193,20 @@ export class PredictionPool {
 /** One worker per core, at most 4. */
 export function defaultPoolSize(): number {
   return Math.min(4, Math.max(1, navigator.hardwareConcurrency || 1));
+}
+
+/** Rows below which splitting an explanation across workers costs more than it saves. */
+const EXPLAIN_MIN_ROWS_PER_WORKER = 16;
+
+/**
+ * Notes that a worker is sent `key`; true when it had not been yet. Mirrors the worker's bounded
+ * cache (two keys) so that a forgotten model is sent again.
+ */
+function remember(keys: Set<string>, key: string): boolean {
+  if (keys.has(key)) return false;
+  keys.add(key);
+  if (keys.size > 2) keys.delete(keys.values().next().value!);
+  return true;
 }
 
 function ownsBuffer(data: Float64Array): boolean {

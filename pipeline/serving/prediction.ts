@@ -7,8 +7,9 @@
 
 import { z } from "@hono/zod-openapi";
 import type { Decision } from "../model/artifact.ts";
-import { type Applicant, ATTRIBUTE_NAMES } from "../data/schema.ts";
-import { Reason } from "./api_schemas.ts";
+import { type Applicant, ATTRIBUTE_NAMES, type AttributeName } from "../data/schema.ts";
+import { AdverseActionReason, Reason } from "./api_schemas.ts";
+import { adverseActionReasons } from "../model/points.ts";
 import type { ServingModel } from "./model_holder.ts";
 import type { PredictionExtension } from "./prediction_extension.ts";
 
@@ -36,8 +37,10 @@ export const calibratedRisk: PredictionExtension = {
 };
 
 /**
- * Why the forest gave its P(bad): exact TreeSHAP contributions of the 20 attributes and the
- * largest five as reasons in English and Spanish. `explain=false` leaves them out (faster).
+ * Why the forest gave its P(bad): exact TreeSHAP contributions of the 20 attributes, the same in
+ * score points (adding up to the score), the largest five as reasons in English and Spanish, and
+ * for a decision that is not "approve" the attributes that cost the most points as adverse-action
+ * reasons. `explain=false` leaves them out (faster).
  */
 export const explanation: PredictionExtension = {
   name: "explanation",
@@ -49,21 +52,53 @@ export const explanation: PredictionExtension = {
     contributions: z.record(z.string(), z.number()).optional().openapi({
       description: "Every attribute's signed contribution to P(bad) (exact TreeSHAP over attributes).",
     }),
+    base_points: z.number().optional().openapi({
+      description: "Score points with nothing known about the applicant (the score of `base_value`); " +
+        "base_points + Σ points_contributions = the score before it is rounded.",
+    }),
+    points_contributions: z.record(z.string(), z.number()).optional().openapi({
+      description: "Every attribute's signed effect on the score in points (negative: it cost points): " +
+        "its contribution scaled by the secant (score(p) − base_points) / (p − base_value).",
+    }),
     reasons: z.array(Reason).optional().openapi({
       description: "The five largest contributions by magnitude, largest first. Absent with `explain=false`.",
     }),
+    adverse_action_reasons: z.array(AdverseActionReason).optional().openapi({
+      description: "For a decision that is not `approve`: the (up to) four attributes that cost the most " +
+        "points, most costly first. Absent for approvals and with `explain=false`.",
+    }),
   },
-  extend: ({ applicant, serving, query }) => {
+  extend: ({ applicant, probability, decision, serving, query, contributions: computed }) => {
     const wanted = query("explain");
     if (wanted === "false" || wanted === "0") return {};
-    const { baseValue, contributions, reasons } = serving.model.explain(applicant);
+    const { model } = serving;
+    const { baseValue, contributions, reasons } = computed
+      ? model.explanationFrom(applicant, computed)
+      : model.explain(applicant);
+    const { basePoints, points } = model.points(probability, baseValue, contributions);
+    const byName = (values: Float64Array) =>
+      Object.fromEntries(ATTRIBUTE_NAMES.map((name, i) => [name, values[i]]));
+    const index = new Map<string, number>(ATTRIBUTE_NAMES.map((name, i) => [name, i]));
     return {
       base_value: baseValue,
-      contributions: Object.fromEntries(ATTRIBUTE_NAMES.map((name, i) => [name, contributions[i]])),
-      reasons,
+      contributions: byName(contributions),
+      base_points: basePoints,
+      points_contributions: byName(points),
+      reasons: reasons.map((r) => ({ ...r, points: points[index.get(r.attribute)!] })),
+      ...(decision === "approve" ? {} : {
+        adverse_action_reasons: adverseActionReasons(applicant, points, {
+          excluded: ADVERSE_ACTION_EXCLUDED,
+        }),
+      }),
     };
   },
 };
+
+/**
+ * Attributes adverse-action reasons must never cite. Empty for now; a fair-lending policy puts the
+ * protected attributes (personal_status, age, foreign_worker) here.
+ */
+export const ADVERSE_ACTION_EXCLUDED: ReadonlySet<AttributeName> = new Set<AttributeName>();
 
 /** The extensions a default server runs. */
 export const DEFAULT_EXTENSIONS: readonly PredictionExtension[] = [calibratedRisk, explanation];
@@ -89,6 +124,8 @@ export function predict(
     requestId: string;
     extensions: readonly PredictionExtension[];
     query: (name: string) => string | undefined;
+    /** The attributes' Shapley values, when computed on a worker. */
+    contributions?: Float64Array;
   },
 ): Prediction {
   const { model } = serving;
@@ -106,7 +143,14 @@ export function predict(
   for (const extension of options.extensions) {
     Object.assign(
       answer,
-      extension.extend({ applicant, probability, decision, serving, query: options.query }),
+      extension.extend({
+        applicant,
+        probability,
+        decision,
+        serving,
+        query: options.query,
+        contributions: options.contributions,
+      }),
     );
   }
   return answer;

@@ -19,6 +19,8 @@ export interface PredictionContext {
   readonly serving: ServingModel;
   /** A query parameter of the request (e.g. an opt-out such as `explain=false`), if any. */
   readonly query: (name: string) => string | undefined;
+  /** The attributes' Shapley values when already computed off this thread (the worker pool). */
+  readonly contributions?: Float64Array;
 }
 
 /** Adds fields to every `/predict` answer. */

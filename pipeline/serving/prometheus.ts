@@ -32,6 +32,22 @@ interface Histogram {
   count: number;
 }
 
+/** The HTTP methods that get their own `method` label; every other name is "other". */
+export const METHOD_LABELS: ReadonlySet<string> = new Set([
+  "GET",
+  "POST",
+  "PUT",
+  "DELETE",
+  "PATCH",
+  "HEAD",
+  "OPTIONS",
+]);
+
+/** The `method` label of a request method: itself when in {@link METHOD_LABELS}, else "other". */
+export function methodLabel(method: string): string {
+  return METHOD_LABELS.has(method) ? method : "other";
+}
+
 /** The server's metrics. */
 export class ServerMetrics {
   readonly #started = performance.now();
@@ -41,8 +57,12 @@ export class ServerMetrics {
   readonly #batchRows = { scored: 0, rejected: 0 };
   readonly #reloads = { swapped: 0, unchanged: 0, failed: 0 };
 
-  /** Counts one finished request; `route` is the matched pattern, not the raw path. */
-  request(method: string, route: string, status: number, seconds: number): void {
+  /**
+   * Counts one finished request; `route` is the matched pattern, not the raw path, and a method
+   * outside {@link METHOD_LABELS} counts as "other", so clients cannot mint series.
+   */
+  request(rawMethod: string, route: string, status: number, seconds: number): void {
+    const method = methodLabel(rawMethod);
     const key = `${method} ${route} ${status}`;
     const entry = this.#requests.get(key);
     if (entry) entry.count++;

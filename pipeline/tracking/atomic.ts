@@ -4,8 +4,14 @@
  * @module
  */
 
-/** Writes `data` to `path` atomically, creating the parent folder when missing. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Writes `data` to `path` atomically, creating the parent folder when missing; a stream that fails
+ * leaves `path` as it was.
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array | ReadableStream<Uint8Array>,
+): Promise<void> {
   const slash = path.lastIndexOf("/");
   const dir = slash >= 0 ? path.slice(0, slash) : ".";
   await Deno.mkdir(dir, { recursive: true });

@@ -24,12 +24,15 @@
 export { writeFileAtomic, writeJsonAtomic } from "./atomic.ts";
 export { parseCsv, toCsv } from "../data/csv.ts";
 export {
+  migratedHistory,
   type ModelVersion,
+  nextVersion,
   productionModel,
   readRegistry,
   registerModel,
   type Registration,
   type Registry,
+  type RegistryEvent,
   registryPath,
   registrySchema,
   sha256File,
@@ -51,9 +54,15 @@ export {
   isStale,
   listRuns,
   migrateRunRecord,
+  NESTED_FILES,
+  type NestedFoldRow,
+  type NestedPredictionRow,
+  type NestedRecord,
   type PredictionRow,
   PREDICTIONS,
   type PrPoint,
+  readNestedFolds,
+  readNestedRecord,
   readRun,
   readRunArtifacts,
   readRunFile,
@@ -80,6 +89,10 @@ export {
   type TrialOutcome,
   type TrialRow,
   TRIALS,
+  writeNestedFolds,
+  writeNestedPredictions,
+  writeNestedRecord,
   writeRunFile,
   writeRunRecord,
 } from "./run_files.ts";
+export { type GitProvenance, gitProvenance } from "./git.ts";

@@ -1,6 +1,9 @@
 /**
  * The model registry, `<modelsDir>/registry.json`: every registered model version, its artifact's
- * sha256 and its stage. Registration decides promotion (champion/challenger on the objective) and
+ * sha256 and its stage, and its `history` — every registration and stage change, appended, never
+ * rewritten. Versions only go up: a new version is one more than any version the models or the
+ * history ever held. A registry written before the history existed is migrated on read (its
+ * history rebuilt from the models it lists) and stored with it at the next registration. Registration decides promotion (champion/challenger on the objective) and
  * runs under an OS lock, so concurrent training runs cannot corrupt the registry or end with two
  * production models. The same lock guards amendments to a finished run's record.
  * @module
@@ -28,7 +31,23 @@ export const registrySchema = z.object({
     direction: z.enum(["minimize", "maximize"]),
     metrics: z.record(z.string(), z.number()),
   })),
+  history: z.array(z.object({
+    at: isoTime,
+    event: z.enum(["registered", "promoted", "archived"]),
+    version: z.number().int().positive(),
+    run_id: z.string(),
+    detail: z.string().optional(),
+  })).optional(),
 });
+
+/** One entry of the registry's history. */
+export interface RegistryEvent {
+  at: string;
+  event: "registered" | "promoted" | "archived";
+  version: number;
+  run_id: string;
+  detail?: string;
+}
 
 /** A model version's stage. */
 export type Stage = "production" | "archived" | "candidate";
@@ -51,6 +70,32 @@ export interface ModelVersion {
 export interface Registry {
   format_version: 1;
   models: ModelVersion[];
+  /** Every registration and stage change, oldest first; only ever appended to. */
+  history: RegistryEvent[];
+}
+
+/**
+ * The history of a registry stored without one: each listed version's registration (and its
+ * promotion when it is production), in version order. What happened to versions no longer listed
+ * is not known, and not invented.
+ */
+export function migratedHistory(models: readonly ModelVersion[]): RegistryEvent[] {
+  return [...models].sort((a, b) => a.version - b.version).flatMap((m): RegistryEvent[] => [
+    { at: m.created_at, event: "registered", version: m.version, run_id: m.run_id, detail: "migrated" },
+    ...(m.stage === "production"
+      ? [{ at: m.created_at, event: "promoted" as const, version: m.version, run_id: m.run_id }]
+      : []),
+  ]);
+}
+
+/** The next version number: above every version the models and the history have ever held. */
+export function nextVersion(registry: Registry): number {
+  const highest = Math.max(
+    0,
+    ...registry.models.map((m) => m.version),
+    ...registry.history.map((e) => e.version),
+  );
+  return highest + 1;
 }
 
 /** The registry's path under a models folder. */
@@ -58,7 +103,7 @@ export function registryPath(modelsDir = DEFAULT_MODELS_DIR): string {
   return `${modelsDir}/registry.json`;
 }
 
-/** Reads the registry; an absent registry is empty. */
+/** Reads the registry (migrating a registry without history); an absent registry is empty. */
 export async function readRegistry(modelsDir = DEFAULT_MODELS_DIR): Promise<Registry> {
   try {
     const parsed = registrySchema.safeParse(JSON.parse(await Deno.readTextFile(registryPath(modelsDir))));
@@ -67,9 +112,10 @@ export async function readRegistry(modelsDir = DEFAULT_MODELS_DIR): Promise<Regi
         `${registryPath(modelsDir)} is not a valid registry: ${parsed.error.issues[0].message}`,
       );
     }
-    return parsed.data as Registry;
+    const models = parsed.data.models as ModelVersion[];
+    return { format_version: 1, models, history: parsed.data.history ?? migratedHistory(models) };
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return { format_version: 1, models: [] };
+    if (error instanceof Deno.errors.NotFound) return { format_version: 1, models: [], history: [] };
     throw error;
   }
 }
@@ -115,7 +161,7 @@ export async function registerModel(
     const champion = productionModel(registry);
     const version: ModelVersion = {
       ...entry,
-      version: registry.models.reduce((max, m) => Math.max(max, m.version), 0) + 1,
+      version: nextVersion(registry),
       sha256,
       stage: "candidate",
       created_at: new Date().toISOString(),
@@ -145,9 +191,22 @@ export async function registerModel(
         fmt(champion.objective_value)
       }: ${better ? "not worse, promoted" : "worse, kept as candidate"}`;
     }
+    const at = version.created_at;
+    registry.history.push({ at, event: "registered", version: version.version, run_id: version.run_id });
     if (promoted) {
-      for (const m of registry.models) if (m.stage === "production") m.stage = "archived";
+      for (const m of registry.models) {
+        if (m.stage !== "production") continue;
+        m.stage = "archived";
+        registry.history.push({ at, event: "archived", version: m.version, run_id: m.run_id });
+      }
       version.stage = "production";
+      registry.history.push({
+        at,
+        event: "promoted",
+        version: version.version,
+        run_id: version.run_id,
+        detail: reason,
+      });
     }
     registry.models.push(version);
     await writeJsonAtomic(registryPath(modelsDir), registry);

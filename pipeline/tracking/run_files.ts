@@ -12,6 +12,7 @@
 import type { z } from "zod";
 import { UserError } from "../errors.ts";
 import { writeFileAtomic } from "./atomic.ts";
+import { parseCsv, toCsv } from "../data/csv.ts";
 import {
   CURVES,
   describeIssue,
@@ -257,6 +258,119 @@ export async function readRunFileBytes(
     if (error instanceof Deno.errors.NotFound) return null;
     throw error;
   }
+}
+
+// --- The nested evaluation's folder, runs/<run_id>/nested/ -----------------------------------
+
+/** The nested evaluation's files, relative to the run's folder. */
+export const NESTED_FILES = {
+  folds: "nested/folds.csv",
+  predictions: "nested/predictions.csv",
+  summary: "nested/nested.json",
+} as const;
+
+/** One line of `nested/folds.csv`: `row` (0-based line of the data file) is in the test part of (repeat, fold). */
+export type NestedFoldRow = {
+  repeat: number;
+  fold: number;
+  row: number;
+};
+
+/** One line of `nested/predictions.csv`: an outer test row scored once per repeat. */
+export type NestedPredictionRow = {
+  repeat: number;
+  fold: number;
+  row: number;
+  label: number;
+  probability: number;
+  pd: number;
+  threshold: number;
+  decision: "decline" | "approve";
+};
+
+/**
+ * `nested/nested.json`: written first with `complete: false`, and last, atomically, with
+ * `complete: true` only once every outer fold finished. The rest of its shape belongs to
+ * `pipeline/model/nested.ts`.
+ */
+export interface NestedRecord {
+  format_version: 1;
+  complete: boolean;
+  run_id: string;
+  [key: string]: unknown;
+}
+
+const NESTED_FOLD_COLUMNS = ["repeat", "fold", "row"] as const;
+const NESTED_PREDICTION_COLUMNS = [
+  "repeat",
+  "fold",
+  "row",
+  "label",
+  "probability",
+  "pd",
+  "threshold",
+  "decision",
+] as const;
+
+/** Writes `nested/folds.csv`, atomically. */
+export function writeNestedFolds(
+  runId: string,
+  rows: readonly NestedFoldRow[],
+  modelsDir = DEFAULT_MODELS_DIR,
+): Promise<string> {
+  return writeRunFile(runId, NESTED_FILES.folds, toCsv(NESTED_FOLD_COLUMNS, rows), modelsDir);
+}
+
+/** Writes `nested/predictions.csv`, atomically. */
+export function writeNestedPredictions(
+  runId: string,
+  rows: readonly NestedPredictionRow[],
+  modelsDir = DEFAULT_MODELS_DIR,
+): Promise<string> {
+  return writeRunFile(runId, NESTED_FILES.predictions, toCsv(NESTED_PREDICTION_COLUMNS, rows), modelsDir);
+}
+
+/** Writes `nested/nested.json`, atomically. */
+export function writeNestedRecord(record: NestedRecord, modelsDir = DEFAULT_MODELS_DIR): Promise<string> {
+  return writeRunFile(record.run_id, NESTED_FILES.summary, JSON.stringify(record, null, 2) + "\n", modelsDir);
+}
+
+/** Reads `nested/nested.json`; null when absent, a {@link RunFileError} when it is not a nested record. */
+export async function readNestedRecord(
+  runId: string,
+  modelsDir = DEFAULT_MODELS_DIR,
+): Promise<NestedRecord | null> {
+  if (!isRunId(runId)) return null;
+  const path = runFilePath(runId, NESTED_FILES.summary, modelsDir);
+  const text = await readTextOrNull(path);
+  if (text === null) return null;
+  const value = parseJson(text, path) as Partial<NestedRecord> | null;
+  if (
+    !value || typeof value !== "object" || value.format_version !== 1 ||
+    typeof value.complete !== "boolean" ||
+    value.run_id !== runId
+  ) {
+    throw new RunFileError(`${path} is not a nested evaluation record of run ${runId}`);
+  }
+  return value as NestedRecord;
+}
+
+/** Reads `nested/folds.csv` as numbers; null when absent, a {@link RunFileError} when malformed. */
+export async function readNestedFolds(
+  runId: string,
+  modelsDir = DEFAULT_MODELS_DIR,
+): Promise<NestedFoldRow[] | null> {
+  if (!isRunId(runId)) return null;
+  const path = runFilePath(runId, NESTED_FILES.folds, modelsDir);
+  const text = await readTextOrNull(path);
+  if (text === null) return null;
+  return parseCsv(text).map((r, i) => {
+    const row = Object.fromEntries(NESTED_FOLD_COLUMNS.map((c) => [c, Number(r[c])]));
+    if (NESTED_FOLD_COLUMNS.some((c) => r[c] === "" || !Number.isInteger(row[c]) || row[c] < 0)) {
+      throw new RunFileError(`${path} line ${i + 2} is not repeat,fold,row whole numbers`);
+    }
+    return row as unknown as NestedFoldRow;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -137,7 +137,7 @@ function compareMetrics(a, b) {
   if (!rows.length) return h("p", { class: "empty-state" }, "Neither run recorded metrics.");
   return h(
     "div",
-    { class: "table-wrap" },
+    { class: "table-wrap", tabindex: "0" },
     h(
       "table",
       { class: "compare-table" },
@@ -170,7 +170,7 @@ function compareParams(a, b) {
   if (!keys.length) return h("p", { class: "empty-state" }, "Neither run recorded parameters.");
   return h(
     "div",
-    { class: "table-wrap" },
+    { class: "table-wrap", tabindex: "0" },
     h(
       "table",
       {},

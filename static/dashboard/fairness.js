@@ -82,7 +82,7 @@ function fairnessTable(reports, title) {
     h("h4", {}, `On the ${title}`),
     h(
       "div",
-      { class: "table-wrap" },
+      { class: "table-wrap", tabindex: "0" },
       h(
         "table",
         { class: "fairness-table" },

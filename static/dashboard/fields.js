@@ -24,6 +24,7 @@ export const METRICS = [
   { key: "gini", label: "Gini" },
   { key: "ks", label: "KS statistic" },
   { key: "brier", label: "Brier score (raw)", lower: true },
+  { key: "pd_brier", label: "Brier score (served PD)", lower: true },
   { key: "recall_bad", label: "Recall on bad risks" },
   { key: "specificity", label: "Specificity (good approved)" },
   { key: "precision", label: "Precision of a decline" },
@@ -101,6 +102,20 @@ export const cv = (run) => group(metrics(run).cv);
  * @returns {unknown}
  */
 export const repeated = (run) => metrics(run).repeated_cv;
+
+/**
+ * The nested evaluation's per-metric summary (`deno task evaluate --nested`), keyed as the other
+ * groups are (`brier` the raw score's, `pd_brier` the served PD's); each value holds `mean`, `sd`
+ * (across folds) and `corrected_se`. Null when the run has none.
+ * @param {RunRecord} run
+ * @returns {MetricGroup | null}
+ */
+export function nested(run) {
+  const summary = group(group(metrics(run).nested).summary);
+  if (!Object.keys(summary).length) return null;
+  const { brier_raw, brier_pd, ...rest } = summary;
+  return { ...rest, brier: brier_raw, pd_brier: brier_pd };
+}
 
 /**
  * The model's parameters: `params.model` of a training run, or the params themselves.

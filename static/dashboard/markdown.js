@@ -33,7 +33,7 @@ export function markdown(text) {
       const [header, , ...body] = rows;
       blocks.push(h(
         "div",
-        { class: "table-wrap" },
+        { class: "table-wrap", tabindex: "0" },
         h(
           "table",
           {},

@@ -50,7 +50,10 @@ export async function loadMonitoring() {
           psi,
           band: typeof value.band === "string" ? value.band : null,
         });
-      } else for (const [key, inner] of Object.entries(value)) collect(inner, key);
+      } else {
+        // `worst` repeats one of the attributes: listing it would show that attribute twice.
+        for (const [key, inner] of Object.entries(value)) if (key !== "worst") collect(inner, key);
+      }
     }
   };
   collect(data, "score");
@@ -78,7 +81,7 @@ export async function loadMonitoring() {
       : null,
     h(
       "div",
-      { class: "table-wrap" },
+      { class: "table-wrap", tabindex: "0" },
       h(
         "table",
         { class: "monitoring-table" },

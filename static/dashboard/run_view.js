@@ -15,6 +15,7 @@ import {
   isGroup,
   METRICS,
   metrics,
+  nested,
   number,
   protocolOf,
   repeated,
@@ -131,12 +132,18 @@ function runLinks(run) {
  */
 function tiles(run) {
   const cost = repeatedCost(run);
+  const nestedCost = group(nested(run)?.cost);
   const items = [
     ["Test ROC AUC", fixed(test(run).roc_auc)],
     ["Test recall (bad)", percent(test(run).recall_bad)],
     ["Test cost", fixed(test(run).cost)],
     ["CV objective", fixed(cv(run).value)],
-    ["5×10 CV cost", cost ? `${fixed(cost.mean)} ± ${fixed(cost.sd)}` : "–"],
+    number(nestedCost.mean) !== null
+      ? [
+        "Nested CV cost",
+        `${fixed(nestedCost.mean)} (SD ${fixed(nestedCost.sd)}, SE ${fixed(nestedCost.corrected_se)})`,
+      ]
+      : ["5×10 CV cost", cost ? `${fixed(cost.mean)} ± ${fixed(cost.sd)} (SD)` : "–"],
     ["Threshold", fixed(thresholdOf(run))],
   ];
   return h(
@@ -160,10 +167,21 @@ function metricColumns(run) {
   if (m.test) columns.push({ title: "Test (held out)", values: group(m.test) });
   const baseline = group(m.baseline_test).at_own_threshold;
   if (baseline) columns.push({ title: "Plain forest (test)", values: group(baseline) });
+  const nestedSummary = nested(run);
   const rcv = repeated(run);
-  if (rcv) {
+  if (nestedSummary) {
+    // The nested figures replace the 5 × 10 CV of fixed hyperparameters, which tuning overlapped.
     columns.push({
-      title: "Repeated CV (mean ± sd)",
+      title: "Nested CV: mean (SD across folds; corrected SE)",
+      values: nestedSummary,
+      format: (v) =>
+        isGroup(v) && number(v.mean) !== null
+          ? `${fixed(v.mean)} (SD ${fixed(v.sd)}; SE ${fixed(v.corrected_se)})`
+          : "–",
+    });
+  } else if (rcv) {
+    columns.push({
+      title: "Repeated CV (mean ± SD)",
       values: group(rcv),
       format: (v) => (isGroup(v) && number(v.mean) !== null ? `${fixed(v.mean)} ± ${fixed(v.sd)}` : "–"),
     });
@@ -181,7 +199,7 @@ function metricsTable(run) {
   if (!rows.length) return h("p", { class: "empty-state" }, "This run recorded no metrics.");
   return h(
     "div",
-    { class: "table-wrap" },
+    { class: "table-wrap", tabindex: "0" },
     h(
       "table",
       { class: "metrics-table" },
@@ -257,7 +275,7 @@ function paramsSection(run) {
   const table = (entries, caption) =>
     h(
       "div",
-      { class: "table-wrap" },
+      { class: "table-wrap", tabindex: "0" },
       h(
         "table",
         {},
@@ -303,7 +321,7 @@ function stepsSection(run) {
     h("h3", {}, "Steps"),
     h(
       "div",
-      { class: "table-wrap" },
+      { class: "table-wrap", tabindex: "0" },
       h(
         "table",
         { class: "steps-table" },

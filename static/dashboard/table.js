@@ -227,7 +227,7 @@ export function renderTable() {
     body,
     h(
       "div",
-      { class: "table-wrap" },
+      { class: "table-wrap", tabindex: "0" },
       h(
         "table",
         { class: "runs-table", id: "runs-table" },

@@ -1,13 +1,13 @@
 // @ts-check
-// The result card's gauge: P(bad) on a half circle, coloured by the decision, with the decision
-// threshold marked. It draws from its arguments only, so a redesign can replace this module alone.
+// The result card's gauge: the calibrated probability of default (PD) on a half circle, coloured
+// by the decision, with the PD threshold marked (P(bad) and its threshold for a server without PD). It draws from its arguments only, so a redesign can replace this module alone.
 
 import { s } from "../common.js";
 import { pct, t } from "./language.js";
 
 /**
- * A half-circle gauge of P(bad) with the decision threshold marked.
- * @param {number | null} p P(bad), or null before any assessment
+ * A half-circle gauge of the PD with the decision threshold marked.
+ * @param {number | null} p the PD, or null before any assessment
  * @param {number | undefined} threshold the decision threshold, when a model is known
  * @param {string} [decision] approve, decline or review (the arc's colour); none before any assessment
  * @returns {SVGSVGElement}

@@ -1,6 +1,7 @@
 // @ts-check
-// The result card's reasons: each attribute's signed contribution to P(bad) as a bar, largest
-// first, with a sentence in the current language. It draws from the answer's `reasons` only, so a
+// The result card's reasons: each attribute's effect on the score in points (its signed
+// contribution to P(bad) for a server that sends no points) as a bar, largest first, with a
+// sentence in the current language. It draws from the answer's `reasons` only, so a
 // redesign can replace this module alone.
 
 import { h, s } from "../common.js";
@@ -24,7 +25,11 @@ export function reasons(list) {
     .filter((r) => typeof r?.contribution === "number" && Number.isFinite(r.contribution))
     .sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
   if (items.length === 0) return null;
-  const largest = Math.max(...items.map((r) => Math.abs(r.contribution))) || 1;
+  // Points when the server sends them: they add up to the score, the currency an officer quotes.
+  const inPoints = items.every((r) => typeof r.points === "number" && Number.isFinite(r.points));
+  /** @param {Reason} r */
+  const size = (r) => Math.abs(inPoints ? Number(r.points) : r.contribution);
+  const largest = Math.max(...items.map(size)) || 1;
   return h(
     "section",
     { class: "reasons", id: "reasons", "aria-labelledby": "reasons-title" },
@@ -40,9 +45,10 @@ export function reasons(list) {
       {},
       items.map((reason) => {
         const effect = reason.contribution > 0 ? "raises" : reason.contribution < 0 ? "lowers" : "neutral";
-        const width = (Math.abs(reason.contribution) / largest) * 98;
-        const amount = reason.contribution * 100;
+        const width = (size(reason) / largest) * 98;
+        const amount = inPoints ? Number(reason.points) : reason.contribution * 100;
         const sign = amount > 0 ? "+" : amount < 0 ? "−" : "";
+        const digits = inPoints && Math.abs(amount) >= 10 ? 0 : 1;
         return h(
           "li",
           { class: `reason ${effect}`, "data-attribute": reason.attribute },
@@ -50,9 +56,12 @@ export function reasons(list) {
           h(
             "span",
             { class: "amount" },
-            t("pp", {
+            t(inPoints ? "points" : "pp", {
               value: sign +
-                numberFormat(Math.abs(amount), { maximumFractionDigits: 1, minimumFractionDigits: 1 }),
+                numberFormat(Math.abs(amount), {
+                  maximumFractionDigits: digits,
+                  minimumFractionDigits: digits,
+                }),
             }),
           ),
           s(
@@ -71,7 +80,27 @@ export function reasons(list) {
         );
       }),
     ),
-    h("p", { class: "small muted" }, t("reasonsCaption")),
+    h("p", { class: "small muted" }, t(inPoints ? "reasonsCaption" : "reasonsCaptionPp")),
+  );
+}
+
+/**
+ * The adverse-action reasons (the attributes that cost the most points) of a decision that is not
+ * an approval, as the API words them.
+ * @param {readonly { attribute: string, sentence: import("./types.js").Localized }[] | undefined} list
+ * @returns {HTMLElement | null}
+ */
+export function adverseReasons(list) {
+  if (!Array.isArray(list) || list.length === 0) return null;
+  return h(
+    "section",
+    { class: "adverse", id: "adverse-reasons", "aria-labelledby": "adverse-title" },
+    h("h3", { id: "adverse-title" }, t("adverseTitle")),
+    h(
+      "ol",
+      {},
+      list.map((r) => h("li", { "data-attribute": r.attribute }, localized(r.sentence) || r.attribute)),
+    ),
   );
 }
 

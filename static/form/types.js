@@ -22,7 +22,7 @@
 
 /**
  * `GET /model`: the parts the form shows.
- * @typedef {{ model_version: number | null, threshold: number }} ModelInfo
+ * @typedef {{ model_version: number | null, threshold: number, pd_threshold?: number }} ModelInfo
  */
 
 /**
@@ -37,6 +37,7 @@
  * @property {string} attribute
  * @property {string | number} value
  * @property {number} contribution
+ * @property {number} [points] the same contribution in score points (negative: it cost points)
  * @property {Localized} [label]
  * @property {Localized} [value_label]
  * @property {Localized} [sentence]
@@ -56,6 +57,7 @@
  * @property {number} [pd_threshold]
  * @property {number} [score]
  * @property {Reason[]} [reasons]
+ * @property {{ attribute: string, points: number, sentence: Localized }[]} [adverse_action_reasons]
  */
 
 /**

@@ -201,7 +201,8 @@ Deno.test("deno run pipeline/cli/score.ts as a process: CSV on stdout, progress 
   assert.match(err, /100% 1,000\/1,000 rows/);
 });
 
-Deno.test("cleanup: temporary folders are removed", async () => {
+// Teardown, not a test: temporary folders are removed.
+Deno.test.afterAll(async () => {
   await Deno.remove(work, { recursive: true });
   await fixture.cleanup();
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { moduleTempDir } from "../temp.ts";
 import { DataError, loadCreditTable, parseCreditText, toApplicants } from "../../pipeline/data/etl.ts";
 import { ATTRIBUTES } from "../../pipeline/data/schema.ts";
 
@@ -155,7 +156,7 @@ Deno.test("a CSV row with an empty value reports it as missing with its line", (
 });
 
 Deno.test("the etl command writes parquet, prints its summary, and fails on a broken file naming the line", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await moduleTempDir("etl-test-");
   const out = `${dir}/credit.parquet`;
   const ok = await new Deno.Command(Deno.execPath(), {
     args: [

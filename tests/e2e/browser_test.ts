@@ -15,6 +15,7 @@
 import assert from "node:assert/strict";
 import { z } from "@hono/zod-openapi";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import axe from "axe-core";
 import { startServer } from "../../pipeline/serving/server.ts";
 import { type Applicant, attribute, ATTRIBUTE_NAMES, codeLabel } from "../../pipeline/data/schema.ts";
 import { Logger } from "../../pipeline/serving/log.ts";
@@ -141,6 +142,25 @@ async function fill(page: Page, applicant: Partial<Applicant>): Promise<void> {
   }
 }
 
+/** axe-core's WCAG 2.1 A and AA rules. */
+const WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
+/**
+ * The page's WCAG 2.1 A/AA violations by axe-core, injected from the npm package (no CDN), as
+ * "rule: selectors" lines so that a failure names what to fix.
+ */
+async function accessibilityViolations(page: Page): Promise<string[]> {
+  await page.evaluate(axe.source);
+  const violations = await page.evaluate(async (tags) => {
+    // deno-lint-ignore no-explicit-any
+    const result = await (globalThis as any).axe.run(document, { runOnly: { type: "tag", values: tags } });
+    return (result.violations as { id: string; nodes: { target: string[] }[] }[]).map((v) =>
+      `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`
+    );
+  }, WCAG_21_AA);
+  return violations;
+}
+
 const text = (page: Page, selector: string) => page.$eval(selector, (e) => e.textContent?.trim() ?? "");
 const percentEn = (p: number) =>
   new Intl.NumberFormat("en", { style: "percent", maximumFractionDigits: 0 }).format(p);
@@ -221,6 +241,7 @@ Deno.test("the browser app in Chromium: form, validation, languages and the runs
         return { type: input.type, min: input.min, max: input.max, step: input.step };
       });
       assert.deepEqual(numeric, { type: "number", min: "1", max: "120", step: "1" });
+      assert.deepEqual(await accessibilityViolations(page), [], "the empty form, in English");
 
       const applicant = applicants[4];
       await fill(page, applicant);
@@ -243,9 +264,15 @@ Deno.test("the browser app in Chromium: form, validation, languages and the runs
           expected.decision as string
         ],
       );
-      assert.equal(await text(page, "#gauge-value"), percentEn(expected.probability_bad));
+      // One probability on the card: the calibrated PD is the gauge's headline.
+      assert.equal(await text(page, "#gauge-value"), percentEn(expected.pd));
       const card = await text(page, "#result");
       assert.match(card, /Calibrated probability of default/);
+      assert.match(card, /Model score\s*0\.\d{3}/, "the raw output only as a secondary model score");
+      const amounts = await page.$$eval("#reasons li .amount", (ls) => ls.map((l) => l.textContent ?? ""));
+      assert.ok(amounts.length >= 1 && amounts.every((a) => /^[+−]\d+(\.\d)? pts$/.test(a)), amounts.join());
+      if (expected.decision !== "approve") assert.ok(await page.$("#adverse-reasons li"));
+      assert.deepEqual(await accessibilityViolations(page), [], "the form with a decision, in English");
       assert.match(card, new RegExp(`v${expected.model_version}`));
       assert.match(card, /Credit score\s*\d+/);
       const reasons = await page.$$eval("#reasons li .sentence", (ls) => ls.map((l) => l.textContent ?? ""));
@@ -351,6 +378,7 @@ Deno.test("the browser app in Chromium: form, validation, languages and the runs
       assert.equal(await text(page, "#group-loan .group-title"), "El préstamo");
       assert.equal(await text(page, "#submit"), "Evaluar riesgo");
       assert.equal(await text(page, "h1"), "Evaluar una solicitud de crédito");
+      assert.deepEqual(await accessibilityViolations(page), [], "the empty form, in Spanish");
       assert.equal(await text(page, '[name="checking_status"] option[value="A14"]'), "Sin cuenta corriente");
       assert.match(await text(page, "#f-duration-hint"), /^1–120 meses · /);
       assert.match(await text(page, '#example option[value="1"]'), /^Fila 1 · Radio \/ televisión/);
@@ -364,6 +392,12 @@ Deno.test("the browser app in Chromium: form, validation, languages and the runs
       await page.waitForSelector("#decision");
       assert.match(await text(page, "#decision"), /^(Aprobar|Rechazar|Revisión manual)$/);
       assert.match(await text(page, "#result"), /Probabilidad de impago calibrada/);
+      const amountsEs = await page.$$eval("#reasons li .amount", (ls) => ls.map((l) => l.textContent ?? ""));
+      assert.ok(
+        amountsEs.length >= 1 && amountsEs.every((a) => /^[+−]\d+(,\d)? ptos$/.test(a)),
+        amountsEs.join(),
+      );
+      assert.deepEqual(await accessibilityViolations(page), [], "the form with a decision, in Spanish");
       for (
         const sentence of await page.$$eval(
           "#reasons li .sentence",
@@ -396,6 +430,17 @@ Deno.test("the browser app in Chromium: form, validation, languages and the runs
       const order = () =>
         page.$$eval("#runs-table tbody tr", (rows) => rows.map((r) => (r as HTMLElement).dataset.runId));
       assert.deepEqual(await order(), [trained.runId, fixtureRun, killedRun], "newest first");
+      assert.deepEqual(await accessibilityViolations(page), [], "the runs table and monitoring");
+      // At 1280 px the runs table fits: no sideways scrolling hides its last column (Duration).
+      const hidden = await page.$eval("#runs-table", (table) => {
+        const last = table.querySelector("thead th:last-child")!.getBoundingClientRect();
+        let box = table.parentElement!;
+        while (box !== document.body && getComputedStyle(box).overflowX === "visible") {
+          box = box.parentElement!;
+        }
+        return last.right - box.getBoundingClientRect().right;
+      });
+      assert.ok(hidden <= 1, `the runs table's last column is ${hidden}px out of view`);
       assert.equal(await text(page, `tr[data-run-id="${fixtureRun}"] [data-stage]`), "v1 production");
       assert.equal(await text(page, `tr[data-run-id="${trained.runId}"] [data-stage]`), "v2 candidate");
       assert.equal(await text(page, `tr[data-run-id="${trained.runId}"] [data-status]`), "finished");
@@ -433,6 +478,7 @@ Deno.test("the browser app in Chromium: form, validation, languages and the runs
       await page.waitForSelector("#model-card[open] .markdown h3");
       assert.match(await text(page, "#model-card .markdown h3"), /^Model card/);
       await screenshot(page, "runs-run");
+      assert.deepEqual(await accessibilityViolations(page), [], "a run's view with fairness and model card");
 
       await page.click(`tr[data-run-id="${trained.runId}"] input[type="checkbox"]`);
       await page.click(`tr[data-run-id="${fixtureRun}"] input[type="checkbox"]`);
@@ -446,6 +492,7 @@ Deno.test("the browser app in Chromium: form, validation, languages and the runs
       );
       assert.ok((await page.$$("#detail .compare-row")).length >= Object.keys(RUN_CHARTS).length);
       await screenshot(page, "runs-compare");
+      assert.deepEqual(await accessibilityViolations(page), [], "two runs compared");
 
       await page.goto(new URL(`/runs#run=${fixtureRun}`, base).href);
       await page.waitForSelector("#detail .empty-state");

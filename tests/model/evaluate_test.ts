@@ -5,6 +5,7 @@
  * copy of the committed run and changes nothing else of the record.
  */
 import assert from "node:assert/strict";
+import { moduleTempDir } from "../temp.ts";
 import { runConfiguration } from "../../pipeline/model/evaluate.ts";
 import { main as evaluateMain } from "../../pipeline/cli/evaluate.ts";
 import { cliExitCode } from "../../pipeline/cli/run_cli.ts";
@@ -15,7 +16,7 @@ const MODELS = new URL("../../models", import.meta.url).pathname;
 
 /** A finished run whose `params.model` is in the old shape, alone in a fresh models folder. */
 async function oldShapeRun(model: Record<string, unknown>) {
-  const dir = await Deno.makeTempDir({ prefix: "evaluate_test_" });
+  const dir = await moduleTempDir("evaluate_test_");
   const runId = "20200101-000000-oldshape";
   await writeRunFile(
     runId,

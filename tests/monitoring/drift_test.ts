@@ -274,6 +274,7 @@ Deno.test("deno task drift INPUT.csv prints a table (exit 0); --json; 1 for unre
   }
 });
 
-Deno.test("cleanup: the fixture's models folder", async () => {
+// Teardown, not a test: the fixture's models folder.
+Deno.test.afterAll(async () => {
   await fixture.cleanup();
 });

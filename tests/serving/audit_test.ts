@@ -435,7 +435,8 @@ Deno.test("deno run serve.ts refuses to start when the trail cannot be opened (e
   }
 });
 
-Deno.test("cleanup: temporary trails, databases and models", async () => {
+// Teardown, not a test: temporary trails and models.
+Deno.test.afterAll(async () => {
   await Deno.remove(work, { recursive: true });
   await cleanupBackends();
   await fixture.cleanup();

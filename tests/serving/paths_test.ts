@@ -215,6 +215,7 @@ Deno.test("a real server over raw TCP: unnormalised traversal targets never leak
   }
 });
 
-Deno.test("cleanup: the temporary folder", async () => {
+// Teardown, not a test: the temporary folder.
+Deno.test.afterAll(async () => {
   await Deno.remove(root, { recursive: true });
 });

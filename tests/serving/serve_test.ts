@@ -3,6 +3,7 @@
  * probabilities against the pipeline's own for the same rows.
  */
 import assert from "node:assert/strict";
+import { moduleTempDir } from "../temp.ts";
 import { createApp } from "../../pipeline/serving/app.ts";
 import { ATTRIBUTES, checkValue, schemaDocument } from "../../pipeline/data/schema.ts";
 import { Logger } from "../../pipeline/serving/log.ts";
@@ -26,6 +27,15 @@ const post = (path: string, body: unknown, headers: Record<string, string> = {})
     headers: { "content-type": "application/json", ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
+
+/** PD = 1 / (1 + exp(−(a·logit(p) + b))), the logit clamped to [1e-6, 1 − 1e-6] (pure leaves). */
+function plattPd({ a, b }: { a: number; b: number }, p: number): number {
+  const q = Math.min(1 - 1e-6, Math.max(1e-6, p));
+  return 1 / (1 + Math.exp(-(a * Math.log(q / (1 - q)) + b)));
+}
+
+/** The documented default scale (scorecard.ts): 600 points at 50:1 good:bad odds, 20 points to double them. */
+assert.deepEqual(fixture.artifact.score_scale, { points: 600, odds: 50, pdo: 20 });
 
 async function errorOf(response: Response, status: number, code: string) {
   assert.equal(response.status, status, await response.clone().text());
@@ -90,6 +100,11 @@ Deno.test("POST /predict gives the pipeline's probability for data rows, with de
     // Calibrated extension fields.
     assert.equal(body.pd, fixture.model.pd(expected[i]));
     assert.equal(typeof body.score, "number");
+    // Recomputed here from the artifact's Platt coefficients and the documented score scale.
+    const pd = plattPd(fixture.artifact.calibrator, body.probability_bad);
+    assert.ok(Math.abs(body.pd - pd) < 1e-12, `row ${i}: pd ${body.pd} vs ${pd}`);
+    assert.equal(body.score, Math.round(600 + 20 * Math.log2((1 - pd) / pd / 50)), `row ${i}: score`);
+    assert.equal(body.pd_threshold, plattPd(fixture.artifact.calibrator, 0.5));
   }
 });
 
@@ -468,7 +483,7 @@ Deno.test("GET /runs lists runs newest first (runs.html for browsers when presen
   const runs = await (await app.request("/runs")).json();
   assert.equal(runs.length, 1);
   assert.equal(runs[0].run_id, fixture.artifact.run_id);
-  const emptyStatic = await Deno.makeTempDir();
+  const emptyStatic = await moduleTempDir("serve-test-static-");
   const withoutPage = createApp({ holder, logger: quiet, staticRoot: new URL(`file://${emptyStatic}/`) });
   assert.equal(
     (await (await withoutPage.request("/runs", { headers: { accept: "text/html" } })).json())[0].run_id,
@@ -726,7 +741,8 @@ Deno.test({
   },
 });
 
-Deno.test("cleanup: the fixture's temporary models folder is removed", async () => {
+// Teardown, not a test: the fixture's temporary models folder is removed.
+Deno.test.afterAll(async () => {
   await fixture.cleanup();
   await assert.rejects(() => Deno.stat(fixture.modelsDir), Deno.errors.NotFound);
 });

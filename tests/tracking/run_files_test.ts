@@ -5,6 +5,7 @@
  * writes the synthetic stale tag and never changes params.
  */
 import assert from "node:assert/strict";
+import { moduleTempDir } from "../temp.ts";
 import {
   amendRun,
   chosenHyperparameters,
@@ -34,7 +35,7 @@ const MODELS = new URL("../../models", import.meta.url).pathname;
 
 /** A finished run in the shape training first wrote (forest options and threshold in params.model), in a fresh models folder. */
 async function legacyRun(model: Record<string, unknown>, extra: Partial<RunRecord> = {}) {
-  const dir = await Deno.makeTempDir({ prefix: "run_files_test_" });
+  const dir = await moduleTempDir("run_files_test_");
   const record = {
     run_id: "20200101-000000-legacy",
     experiment: "german-credit",
@@ -245,7 +246,7 @@ Deno.test("amending a killed run adds metrics and files, never the stale tag, ne
 });
 
 Deno.test("a live run cannot be amended, and a missing one is named", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "run_files_test_" });
+  const dir = await moduleTempDir("run_files_test_");
   const run = await Run.start({ experiment: "t", modelsDir: dir });
   await assert.rejects(amendRun(run.id, { metrics: { x: 1 } }, dir), /is still running/);
   await assert.rejects(amendRun("20990101-000000-nosuch", {}, dir), /no run 20990101-000000-nosuch/);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { moduleTempDir } from "../temp.ts";
 import {
   listRuns,
   readRegistry,
@@ -14,7 +15,7 @@ import {
 } from "../../pipeline/tracking/mod.ts";
 
 async function tempModels(): Promise<string> {
-  return await Deno.makeTempDir({ prefix: "tracking_test_" });
+  return await moduleTempDir("tracking_test_");
 }
 
 async function fakeArtifact(dir: string, name: string, body = name): Promise<string> {

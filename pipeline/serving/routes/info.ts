@@ -90,6 +90,7 @@ export function registerInfoRoutes(app: App, deps: AppDeps): void {
         loaded_at: serving.loadedAt,
         objective: artifact.objective,
         threshold: artifact.threshold,
+        pd_threshold: serving.model.pdThreshold,
         review_margin: config.reviewMargin,
         params: artifact.params,
         metrics: artifact.metrics,

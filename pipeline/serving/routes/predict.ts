@@ -21,8 +21,11 @@ import {
 } from "../batch.ts";
 import { batchToCsv, batchToJson, errorsNote, errorsTruncated } from "../batch_format.ts";
 import { DecisionTrail, requestIds } from "../audit/log.ts";
+import { requireBearer } from "../auth.ts";
 import { jsonBody, readText, requireMediaType } from "../body.ts";
-import { type App, type AppDeps, requireModel } from "../context.ts";
+import { type App, type AppDeps, type AppEnv, requireModel } from "../context.ts";
+import type { ServingModel } from "../model_holder.ts";
+import type { Applicant as ApplicantValue } from "../../data/schema.ts";
 import { ApiError, validationError } from "../errors.ts";
 import { predict } from "../prediction.ts";
 import { csvBatchInputs, jsonBatchInputs } from "./audit.ts";
@@ -83,6 +86,7 @@ export function registerPredictRoutes(
       requestId: c.get("requestId"),
       extensions,
       query: (name) => c.req.query(name),
+      contributions: await explainOnPool(deps, serving, applicant, c.req.query("explain")),
     });
     await trail.predicted(answer, applicant, serving, c.get("correlationId") ?? null); // durable before the answer
     metrics.predictions(answer.decision);
@@ -139,7 +143,27 @@ export function registerPredictRoutes(
     },
   });
 
+  let batchesRunning = 0;
   app.post("/predict/batch", async (c) => {
+    if (config.batchToken !== undefined) await requireBearer(c, config.batchToken, "batch", "BATCH_TOKEN");
+    if (batchesRunning >= config.batchConcurrency) {
+      c.header("Retry-After", "1");
+      throw new ApiError(
+        429,
+        "too_many_batches",
+        `${config.batchConcurrency} batches are being scored (BATCH_CONCURRENCY); retry shortly`,
+        { limit_batches: config.batchConcurrency },
+      );
+    }
+    batchesRunning++;
+    try {
+      return await scoreBatch(c);
+    } finally {
+      batchesRunning--;
+    }
+  });
+
+  const scoreBatch = async (c: Context<AppEnv>) => {
     const serving = requireModel(holder);
     const type = requireMediaType(c, ["application/json", "text/csv"]);
     const strict = booleanQuery(c, "strict");
@@ -186,6 +210,34 @@ export function registerPredictRoutes(
       return c.body(batchToCsv(result, header));
     }
     return c.json(batchToJson(result, header));
+  };
+}
+
+/**
+ * The applicant's attribute Shapley values computed on the worker pool, so that explanations use
+ * every core and keep the event loop free; undefined (explained inline) without a pool or when
+ * `explain=false`.
+ */
+function explainOnPool(
+  deps: AppDeps,
+  serving: ServingModel,
+  applicant: ApplicantValue,
+  explain: string | undefined,
+): Promise<Float64Array | undefined> | undefined {
+  if (!deps.pool || explain === "false" || explain === "0") return undefined;
+  const { model } = serving;
+  return deps.pool.explain(
+    serving.sha256,
+    { forest: model.forest, players: model.players },
+    model.encodeOne(applicant),
+    1,
+  ).catch((error: Error) => {
+    // A worker that cannot explain (e.g. denied a read its kernel needs) must not fail the
+    // decision: the request thread explains instead, with the same values.
+    deps.logger.error("explanation worker failed; explaining on the request thread", {
+      error: error.message,
+    });
+    return undefined;
   });
 }
 

@@ -1,0 +1,114 @@
+/**
+ * `deno task bench:score`: `deno task score` on a large CSV, as a process (start-up included),
+ * measured with GNU time (`/usr/bin/time -v`): wall time and peak resident memory.
+ *
+ * Trains a production-like 300-tree model into a temporary folder (tests/fixtures.ts), writes
+ * `--rows` rows (default 1,000,000) drawn with replacement from german.data (seeded, an `id`
+ * column), scores them `--runs` times (default 3) and prints each run, the median and the load
+ * average. Writes `bench/results/score.json`. Targets: ≤ 3 s wall, ≤ 300 MB peak RSS.
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { writeJsonAtomic } from "../pipeline/tracking/atomic.ts";
+import { Random } from "../pipeline/random.ts";
+import { quantile } from "../pipeline/stats.ts";
+import { germanCsv, trainFixtureModel } from "../tests/fixtures.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    rows: { type: "string", default: "1000000" },
+    runs: { type: "string", default: "3" },
+    trees: { type: "string", default: "300" },
+  },
+});
+const rows = Number(values.rows);
+const runs = Number(values.runs);
+const work = await Deno.makeTempDir({ prefix: "credit-score-bench-" });
+const fixture = await trainFixtureModel({ nEstimators: Number(values.trees), modelsDir: `${work}/models` });
+try {
+  const input = `${work}/batch.csv`;
+  const bytes = await writeResampledCsv(input, rows);
+  console.error(`${rows.toLocaleString("en")} rows, ${(bytes / 1e6).toFixed(1)} MB`);
+  const results: { seconds: number; peak_rss_mb: number; cpu_percent: number; loadavg_before: string }[] = [];
+  for (let r = 0; r < runs; r++) {
+    const load = Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
+    const { code, stderr } = await new Deno.Command("/usr/bin/time", {
+      args: [
+        "-v",
+        Deno.execPath(),
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-ffi",
+        "--allow-sys",
+        new URL("../pipeline/cli/score.ts", import.meta.url).pathname,
+        input,
+        "-o",
+        `${work}/scores.csv`,
+        "--models-dir",
+        fixture.modelsDir,
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(stderr);
+    if (code !== 0) throw new Error(`score failed:\n${text}`);
+    const wall = text.match(/Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/)!;
+    const seconds = Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]);
+    const rssMb = Number(text.match(/Maximum resident set size \(kbytes\): (\d+)/)![1]) / 1024;
+    const cpu = text.match(/Percent of CPU this job got: (\d+)%/)![1];
+    results.push({ seconds, peak_rss_mb: Math.round(rssMb), cpu_percent: Number(cpu), loadavg_before: load });
+    console.error(
+      `run ${r + 1}: ${seconds.toFixed(2)} s wall, ${
+        rssMb.toFixed(0)
+      } MB peak RSS, ${cpu}% CPU, load ${load}`,
+    );
+  }
+  const median = (key: "seconds" | "peak_rss_mb") =>
+    quantile(results.map((x) => x[key]).sort((a, b) => a - b), 0.5);
+  const summary = {
+    command: "deno task bench:score",
+    rows,
+    bytes,
+    trees: Number(values.trees),
+    cores: navigator.hardwareConcurrency,
+    runs: results,
+    median_seconds: median("seconds"),
+    median_peak_rss_mb: median("peak_rss_mb"),
+  };
+  console.log(
+    `score ${rows.toLocaleString("en")} rows: median ${summary.median_seconds.toFixed(2)} s wall, ` +
+      `${summary.median_peak_rss_mb} MB peak RSS (${runs} runs)`,
+  );
+  await writeJsonAtomic(new URL("results/score.json", import.meta.url).pathname, summary);
+} finally {
+  await Deno.remove(work, { recursive: true });
+}
+
+/** Writes `n` rows drawn with replacement from german.data (seeded), with an id column. */
+async function writeResampledCsv(path: string, n: number): Promise<number> {
+  const lines = (await germanCsv()).trimEnd().split("\n");
+  const body = lines.slice(1);
+  const random = new Random(20_240_601);
+  const file = await Deno.open(path, { write: true, create: true, truncate: true });
+  const encoder = new TextEncoder();
+  let bytes = 0;
+  const write = async (text: string) => {
+    const data = encoder.encode(text);
+    bytes += data.length;
+    for (let written = 0; written < data.length;) written += await file.write(data.subarray(written));
+  };
+  await write(`id,${lines[0]}\n`);
+  for (let start = 0; start < n; start += 50_000) {
+    const chunk: string[] = [];
+    for (let i = start; i < Math.min(n, start + 50_000); i++) {
+      chunk.push(`r${i + 1},${body[random.int(body.length)]}`);
+    }
+    await write(chunk.join("\n") + "\n");
+  }
+  file.close();
+  return bytes;
+}
