@@ -36,7 +36,10 @@ async function body422(response: Response) {
   assert.equal(response.status, 422, await response.clone().text());
   const body = await response.json();
   assert.equal(body.error, "validation_error");
-  assert.equal(body.request_id, "req-1");
+  // The server's own request id; the client's comes back only as the correlation id.
+  assert.equal(body.request_id, response.headers.get("x-request-id"));
+  assert.match(body.request_id, /^[0-9a-f-]{36}$/);
+  assert.equal(response.headers.get("x-correlation-id"), "req-1");
   return body;
 }
 
