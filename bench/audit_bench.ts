@@ -110,11 +110,52 @@ async function groupCommit(audit: AuditStore, clients: number) {
   };
 }
 
+/** Multi-row groups as a busy server hands them over: `recordAll` of 2,048 rows, two in flight. */
+async function bulk(audit: AuditStore) {
+  const GROUP = 2048;
+  const end = performance.now() + duration * 1000;
+  let written = 0;
+  const start = performance.now();
+  const before = audit.stats.commits;
+  await Promise.all([0, 1].map(async () => {
+    while (performance.now() < end) {
+      await audit.recordAll(Array.from({ length: GROUP }, (_, i) => record(written + i)));
+      written += GROUP;
+    }
+  }));
+  const seconds = (performance.now() - start) / 1000;
+  const commits = audit.stats.commits - before;
+  return {
+    backend: audit.backend,
+    synchronous: audit.synchronous,
+    clients: "2 × 2,048-row groups",
+    seconds: round(seconds),
+    rows: written,
+    rows_per_s: Math.round(written / seconds),
+    commits,
+    rows_per_commit: round(written / Math.max(1, commits)),
+  };
+}
+
 const round = (x: number) => Math.round(x * 100) / 100;
 const work = await Deno.makeTempDir({ prefix: "credit-audit-bench-" });
 const loadAverage = Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
 try {
-  const commits = [];
+  const commits: Record<string, string | number>[] = [];
+  {
+    const audit = await SqliteAuditLog.open(`${work}/bulk.sqlite`);
+    console.error(`multi-row groups: SQLite synchronous=full, ${duration} s …`);
+    commits.push(await bulk(audit));
+    await audit.close();
+    if (url) {
+      const database = await scratchDatabase(url);
+      const pg = await PostgresAuditLog.open(database.url);
+      console.error(`multi-row groups: PostgreSQL, ${duration} s …`);
+      commits.push(await bulk(pg));
+      await pg.close();
+      await database.drop();
+    }
+  }
   for (const clients of clientCounts) {
     for (const synchronous of ["full", "normal"] as const) {
       const audit = await SqliteAuditLog.open(`${work}/gc-${synchronous}-${clients}.sqlite`, { synchronous });
