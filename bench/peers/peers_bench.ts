@@ -347,8 +347,12 @@ async function main(args: string[]): Promise<number> {
     await Deno.remove(checkpoint).catch(() => {});
   }
 
+  // Folds made by --make-folds that hash to the run's own folds are those folds, not provisional ones.
+  const sameFolds = values["compare-only"] && results.folds.source !== source
+    ? `; content identical (sha256) to ${foldsPath}, ${source}`
+    : "";
   console.log(
-    `Peers on ${results.folds.repeats} × ${results.folds.k} outer folds (${results.folds.source}; ` +
+    `Peers on ${results.folds.repeats} × ${results.folds.k} outer folds (${results.folds.source}${sameFolds}; ` +
       `folds sha256 ${results.folds.sha256.slice(0, 12)}…). "SD" is across folds; "corrected SE" is the ` +
       `Nadeau–Bengio standard error of the mean.\n`,
   );
