@@ -11,6 +11,7 @@ import {
   group,
   METRICS,
   modelParams,
+  nested,
   number,
   paramSummary,
   repeatedCost,
@@ -127,11 +128,29 @@ function compareMetrics(a, b) {
     rows.push(h(
       "tr",
       {},
-      h("th", { scope: "row" }, "Expected cost (5×10 repeated CV)"),
+      h("th", { scope: "row" }, "Expected cost (5×10 repeated CV, mean and SD)"),
       [costA, costB].map((cost) =>
-        h("td", { class: "num" }, cost ? `${fixed(cost.mean)} ± ${fixed(cost.sd)}` : "–")
+        h("td", { class: "num" }, cost ? `${fixed(cost.mean)} (SD ${fixed(cost.sd)})` : "–")
       ),
       h("td", { class: "num" }, costA && costB ? fixed(costB.mean - costA.mean) : "–"),
+    ));
+  }
+  const [nestedA, nestedB] = [group(nested(a)?.cost), group(nested(b)?.cost)];
+  const [meanA, meanB] = [number(nestedA.mean), number(nestedB.mean)];
+  if (meanA !== null || meanB !== null) {
+    rows.push(h(
+      "tr",
+      {},
+      h("th", { scope: "row" }, "Expected cost (nested CV, mean and corrected SE)"),
+      [[meanA, nestedA], [meanB, nestedB]].map(([mean, cost]) =>
+        h(
+          "td",
+          { class: "num" },
+          mean === null ? "–" : `${fixed(mean)} (SE ${fixed(number(group(cost).corrected_se))})`,
+        )
+      ),
+      // Two runs' nested folds are not paired here: the difference of means, not a paired test.
+      h("td", { class: "num" }, meanA !== null && meanB !== null ? fixed(meanB - meanA) : "–"),
     ));
   }
   if (!rows.length) return h("p", { class: "empty-state" }, "Neither run recorded metrics.");

@@ -4,7 +4,17 @@
 
 import { byId, dateTime, duration, fixed, h, replace } from "../common.js";
 import { stageBadge, statusBadge } from "./badges.js";
-import { cv, durationOf, group, number, paramSummary, repeatedCost, statusOf, test } from "./fields.js";
+import {
+  cv,
+  durationOf,
+  group,
+  nested,
+  number,
+  paramSummary,
+  repeatedCost,
+  statusOf,
+  test,
+} from "./fields.js";
 import { state } from "./state.js";
 
 /** @import { RunRecord } from "./types.js" */
@@ -90,7 +100,30 @@ const COLUMNS = [
     value: (r) => repeatedCost(r)?.mean ?? null,
     cell: (r) => {
       const cost = repeatedCost(r);
-      return h("td", { class: "num" }, cost ? `${fixed(cost.mean)} ± ${fixed(cost.sd)}` : "–");
+      return h(
+        "td",
+        { class: "num" },
+        cost ? `${fixed(cost.mean)} ` : "–",
+        cost ? h("span", { class: "muted spread" }, `SD ${fixed(cost.sd)}`) : null,
+      );
+    },
+  },
+  {
+    key: "nested",
+    group: "Nested CV",
+    optional: true,
+    label: "Cost",
+    numeric: true,
+    value: (r) => number(group(nested(r)?.cost).mean),
+    cell: (r) => {
+      const cost = group(nested(r)?.cost);
+      const mean = number(cost.mean);
+      return h(
+        "td",
+        { class: "num", "data-nested-cost": "" },
+        mean === null ? "–" : `${fixed(mean)} `,
+        mean === null ? null : h("span", { class: "muted spread" }, `SE ${fixed(number(cost.corrected_se))}`),
+      );
     },
   },
   {

@@ -181,6 +181,11 @@ Deno.test("the browser app in Chromium: form, validation, languages and the runs
       promote: "never",
     });
     const fixtureRun = fixture.version.run_id;
+    // A nested evaluation's summary, as `deno task evaluate --nested` records it, hand-written here.
+    const trainedRunFile = `${fixture.modelsDir}/runs/${trained.runId}/run.json`;
+    const trainedRecord = JSON.parse(await Deno.readTextFile(trainedRunFile));
+    trainedRecord.metrics.nested = { summary: { cost: { mean: 0.5131, sd: 0.1, corrected_se: 0.0361 } } };
+    await Deno.writeTextFile(trainedRunFile, JSON.stringify(trainedRecord));
     // A training process killed an hour ago: its run stays "running" with a stale heartbeat.
     const killedRun = "20200101-000000-killed";
     await Deno.mkdir(`${fixture.modelsDir}/runs/${killedRun}`, { recursive: true });
@@ -444,6 +449,12 @@ Deno.test("the browser app in Chromium: form, validation, languages and the runs
       assert.equal(await text(page, `tr[data-run-id="${fixtureRun}"] [data-stage]`), "v1 production");
       assert.equal(await text(page, `tr[data-run-id="${trained.runId}"] [data-stage]`), "v2 candidate");
       assert.equal(await text(page, `tr[data-run-id="${trained.runId}"] [data-status]`), "finished");
+      // The nested column appears because one run has a nested summary; the others show a dash.
+      assert.equal(
+        await text(page, `tr[data-run-id="${trained.runId}"] [data-nested-cost]`),
+        "0.513 SE 0.036",
+      );
+      assert.equal(await text(page, `tr[data-run-id="${fixtureRun}"] [data-nested-cost]`), "–");
       await page.click('th[data-key="started"] button');
       assert.equal(
         await page.$eval('th[data-key="started"]', (e) => e.getAttribute("aria-sort")),
