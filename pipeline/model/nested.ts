@@ -17,6 +17,8 @@ import { replayParams } from "./search_space.ts";
 import { calibrate, chooseThreshold, encode, type Encodings, fitFinal, search } from "./train_stages.ts";
 import { type FoldSummary, summariseFolds, testTrainRatio } from "./compare.ts";
 import type { Hyperparameters } from "../tracking/mod.ts";
+import type { AttributeName } from "../data/schema.ts";
+import { type AttributeProfile, describeProfile, FULL_PROFILE } from "../data/profile.ts";
 
 /** The nested evaluation's settings; the defaults are `models/PROTOCOL.md`'s. */
 export interface NestedOptions {
@@ -34,6 +36,8 @@ export interface NestedOptions {
   minAccuracy: number;
   /** Web Workers running outer folds; 0 runs them in this thread (tests, the leakage observer). */
   workers: number;
+  /** The attribute profile evaluated: the encoder of every outer fold never sees `excluded`. */
+  profile: AttributeProfile;
 }
 
 /** `models/PROTOCOL.md`'s settings, fixed before any nested figure was produced. */
@@ -49,6 +53,7 @@ export const DEFAULT_NESTED_OPTIONS: NestedOptions = {
   objective: "cost",
   minAccuracy: 0.7,
   workers: 2,
+  profile: FULL_PROFILE,
 };
 
 /** What one outer fold's pipeline needs, as plain data a worker can receive. */
@@ -107,8 +112,9 @@ export function prepareFold(
   outer: RepeatedFold,
   index: number,
   observer?: RowObserver,
+  excluded: readonly AttributeName[] = [],
 ): FoldInput {
-  const encodings: Encodings = encode(table, outer, observer);
+  const encodings: Encodings = encode(table, outer, observer, excluded);
   const strip = (e: Encodings["true"]) => ({ train: e.train, test: e.test });
   return {
     repeat: outer.repeat,
@@ -221,7 +227,8 @@ export async function runNestedFolds(
       const see = hooks.observer;
       const observer: RowObserver | undefined = see &&
         ((stage, rows) => see(outer[i], stage, Array.from(rows)));
-      finish(i, await fitAndScoreFold(prepareFold(table, y, outer[i], i, observer), options, observer));
+      const input = prepareFold(table, y, outer[i], i, observer, options.profile.excluded);
+      finish(i, await fitAndScoreFold(input, options, observer));
     }
     return outcomes;
   }
@@ -234,7 +241,8 @@ export async function runNestedFolds(
     await Promise.all(workers.map(async (worker) => {
       while (next < outer.length) {
         const i = next++;
-        finish(i, await runOnWorker(worker, prepareFold(table, y, outer[i], i), options));
+        const input = prepareFold(table, y, outer[i], i, undefined, options.profile.excluded);
+        finish(i, await runOnWorker(worker, input, options));
       }
     }));
   } finally {
@@ -272,6 +280,7 @@ export function fixedChoices(options: NestedOptions): Record<string, unknown> {
   const { nEstimators: _n, seed: _s, nJobs: _j, ...forestDefaults } = DEFAULT_FOREST_OPTIONS as ForestOptions;
   return {
     protocol: "models/PROTOCOL.md",
+    attribute_profile: { ...options.profile, rule: describeProfile(options.profile) },
     decision_rule: "decline when the Platt-calibrated PD ≥ 1/6 (FP / (FP + FN) of the cost matrix)",
     calibration: "Platt scaling on logit P(bad), fitted on inner out-of-fold predictions",
     objective: options.objective,

@@ -35,7 +35,7 @@ import {
   takeValues,
 } from "./objective.ts";
 import { suggestParams } from "./search_space.ts";
-import { SCHEMA_VERSION } from "../data/schema.ts";
+import { type AttributeName, SCHEMA_VERSION } from "../data/schema.ts";
 import type { Fold } from "../data/split.ts";
 import { mean } from "../stats.ts";
 import { UserError } from "../errors.ts";
@@ -66,12 +66,20 @@ export interface EncodedSplit {
 /** Both encodings (with and without engineered features): the search chooses between them. */
 export type Encodings = Record<"true" | "false", EncodedSplit>;
 
-/** The encodings of the data; the encoders learn only which levels the training part holds. */
-export function encode(table: CreditTable, split: Fold, observer?: RowObserver): Encodings {
+/**
+ * The encodings of the data; the encoders learn only which levels the training part holds, and
+ * never see the `excluded` attributes (the attribute profile) nor features derived from them.
+ */
+export function encode(
+  table: CreditTable,
+  split: Fold,
+  observer?: RowObserver,
+  excluded: readonly AttributeName[] = [],
+): Encodings {
   observer?.("encoder", split.train);
   const trainFrame = selectRows(table.frame, split.train);
   const one = (engineered: boolean): EncodedSplit => {
-    const encoder = FeatureEncoder.fit(trainFrame, { engineered });
+    const encoder = FeatureEncoder.fit(trainFrame, { engineered, excluded });
     const all = encoder.transformFrame(table.frame);
     return { encoder, train: takeRows(all, split.train), test: takeRows(all, split.test) };
   };

@@ -55,6 +55,7 @@ export {
   listRuns,
   migrateRunRecord,
   NESTED_FILES,
+  nestedFiles,
   type NestedFoldRow,
   type NestedPredictionRow,
   type NestedRecord,
