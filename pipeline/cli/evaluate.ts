@@ -32,7 +32,7 @@ export const EVALUATE_USAGE = [
   "usage: deno task evaluate [--run ID] [--repeats 5] [--folds 10] [--inner-folds 5] [--seed 42] [--plain] [--json]",
   "       deno task evaluate --nested [--run ID] [--repeats 5] [--folds 10] [--trials 30] [--seed 20261128]",
   "                          [--workers 2] [--search-trees 200] [--trees 600] [--force] [--json]",
-  "                          [--profile full|fair | --exclude a,b,…]  (a profile writes nested-<profile>/)",
+  "                          [--profile full|fair | --exclude a,b,…] [--reweigh]  (writes nested-<variant>/)",
 ].join("\n");
 
 /** One line per metric: `name  mean ± sd`. */
@@ -75,6 +75,7 @@ export async function main(args: string[]): Promise<number> {
         force: { type: "boolean" },
         profile: { type: "string" },
         exclude: { type: "string" },
+        reweigh: { type: "boolean" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -89,7 +90,16 @@ export async function main(args: string[]): Promise<number> {
   if (values.seed === undefined) values.seed = values.nested ? String(DEFAULT_NESTED_OPTIONS.seed) : "42";
   if (!values.nested) {
     for (
-      const flag of ["trials", "workers", "search-trees", "trees", "force", "profile", "exclude"] as const
+      const flag of [
+        "trials",
+        "workers",
+        "search-trees",
+        "trees",
+        "force",
+        "profile",
+        "exclude",
+        "reweigh",
+      ] as const
     ) {
       if (values[flag] !== undefined) throw new UsageError(`--${flag} only applies with --nested`);
     }
@@ -123,6 +133,7 @@ export async function main(args: string[]): Promise<number> {
       folds: numbers.folds,
       seed: numbers.seed,
       profile: resolveProfile({ profile: values.profile, exclude: values.exclude }),
+      mitigation: values.reweigh ? "reweigh" as const : "none" as const,
     };
     nested.innerFolds = numbers["inner-folds"];
     for (const [flag, key, min] of NESTED_NUMBERS) {
@@ -189,9 +200,14 @@ async function nestedMain(
       progress(done, total, `last r${outcome.repeat} f${outcome.fold} cost ${outcome.cost.toFixed(3)}`),
   });
   const summary = record.summary as ReturnType<typeof summariseOutcomes>;
-  const variant = nestedVariant(options.profile);
+  const variant = nestedVariant(options.profile, options.mitigation);
   await amendRun(runId, {
-    metrics: { [variant === "" ? "nested" : `nested_${variant}`]: nestedMetricGroup(record, variant) },
+    metrics: {
+      [variant === "" ? "nested" : `nested_${variant.replaceAll("-", "_")}`]: nestedMetricGroup(
+        record,
+        variant,
+      ),
+    },
     artifacts: (amended) => ({ "MODEL_CARD.md": modelCard(amended) }),
   }, flags.modelsDir);
   console.log(

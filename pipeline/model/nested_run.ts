@@ -9,6 +9,7 @@
 import { DEFAULT_DATA_PATH, loadCreditTable } from "../data/etl.ts";
 import { UserError } from "../errors.ts";
 import type { AttributeProfile } from "../data/profile.ts";
+import type { Mitigation } from "./reweigh.ts";
 import {
   fixedChoices,
   type FoldOutcome,
@@ -46,10 +47,11 @@ export interface NestedRunOptions {
  * The folder variant of a profile's nested evaluation: `nested/` for `full` (the protocol's own
  * evaluation), `nested-fair/`, or `nested-exclude-a+b/` for a custom list.
  */
-export function nestedVariant(profile: AttributeProfile): string {
-  if (profile.name === "full") return "";
-  if (profile.name === "fair") return "fair";
-  return `exclude-${profile.excluded.join("+")}`;
+export function nestedVariant(profile: AttributeProfile, mitigation: Mitigation = "none"): string {
+  const suffix = mitigation === "none" ? "" : mitigation;
+  if (profile.name === "full") return suffix === "" ? "" : `full-${suffix}`;
+  const base = profile.name === "fair" ? "fair" : `exclude-${profile.excluded.join("+")}`;
+  return suffix === "" ? base : `${base}-${suffix}`;
 }
 
 /** The protocol in one sentence, as nested.json and the CLI state it. */
@@ -59,7 +61,10 @@ export function describeProtocol(options: NestedOptions, rows: number): string {
     : ` (attribute profile ${options.profile.name}: the encoder never sees ${
       options.profile.excluded.join(", ")
     })`;
-  return `nested CV${profile}: ${options.repeats} × ${options.folds}-fold repeated stratified outer CV on all ${rows} rows, ` +
+  const mitigation = options.mitigation === "reweigh"
+    ? " with reweighing (Kamiran & Calders, weights from the outer-training rows' age < 25 × sex cells)"
+    : "";
+  return `nested CV${profile}${mitigation}: ${options.repeats} × ${options.folds}-fold repeated stratified outer CV on all ${rows} rows, ` +
     `seed ${options.seed}; in each outer fold the whole training pipeline (encoder, engineered-feature switch, ` +
     `TPE search of ${options.trials} trials with ${options.searchRepeats} × ${options.innerFolds}-fold inner CV, ` +
     `threshold, Platt calibration, final ${options.trees}-tree fit) runs on the outer-training rows only; ` +
@@ -74,7 +79,7 @@ export async function recordNestedEvaluation(
   const started = performance.now();
   const modelsDir = where.modelsDir ?? DEFAULT_MODELS_DIR;
   const dataPath = where.dataPath ?? DEFAULT_DATA_PATH;
-  const variant = nestedVariant(options.profile);
+  const variant = nestedVariant(options.profile, options.mitigation);
   const earlier = await readNestedRecord(where.runId, modelsDir, variant);
   if (earlier?.complete && !where.force) {
     throw new UserError(

@@ -120,10 +120,12 @@ export async function search(
     yTrain: Uint8Array;
     searchFolds: readonly (readonly Fold[])[];
     observer?: RowObserver;
+    /** Row weights of the training part (reweighing), or none. */
+    weights?: Float64Array;
   },
   options: SearchOptions,
 ): Promise<Study> {
-  const { encodings, yTrain, searchFolds, observer } = input;
+  const { encodings, yTrain, searchFolds, observer, weights } = input;
   const study = createStudy({
     direction: objectiveDirection(options.objective),
     sampler: new TPESampler({ seed: options.seed }),
@@ -163,6 +165,7 @@ export async function search(
           if (trial.shouldPrune()) throw new TrialPruned(`pruned after fold ${r * options.folds + k + 1}`);
         },
         observer && ((stage, rows) => observer(`search.${stage}`, rows)),
+        weights,
       );
       observer?.("search.threshold", allRows(yTrain.length));
       repeatValues.push(
@@ -213,6 +216,8 @@ export async function chooseThreshold(
     folds: readonly Fold[];
     forest: Partial<ForestOptions>;
     observer?: RowObserver;
+    /** Row weights of `X` (reweighing), or none. */
+    weights?: Float64Array;
   },
   options: ObjectiveOptions,
 ): Promise<ThresholdChoice> {
@@ -224,6 +229,7 @@ export async function chooseThreshold(
     input.forest,
     undefined,
     observer && ((stage, rows) => observer(`threshold.${stage}`, rows)),
+    input.weights,
   );
   observer?.("threshold.choice", allRows(input.y.length));
   const { threshold, value } = scoreObjective(options.objective, input.y, oof, options.minAccuracy);
@@ -242,15 +248,16 @@ export function calibrate(y: Uint8Array, oof: Float64Array, observer?: RowObserv
   return PlattCalibrator.fit(y, oof);
 }
 
-/** The final forest, on the whole training part. */
+/** The final forest, on the whole training part (rows weighted by `weights` when reweighing). */
 export function fitFinal(
   X: Matrix,
   y: Uint8Array,
   forest: Partial<ForestOptions>,
   observer?: RowObserver,
+  weights?: Float64Array,
 ): BalancedRandomForest {
   observer?.("fit", allRows(y.length));
-  return new BalancedRandomForest(forest).fit(X, y);
+  return new BalancedRandomForest(forest).fit(X, y, weights);
 }
 
 /** How the calibrated PD fares on the test part. */
