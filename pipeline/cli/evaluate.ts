@@ -132,7 +132,7 @@ export async function main(args: string[]): Promise<number> {
       repeats: numbers.repeats,
       folds: numbers.folds,
       seed: numbers.seed,
-      profile: resolveProfile({ profile: values.profile, exclude: values.exclude }),
+      profile: profileFlag(values.profile, values.exclude),
       mitigation: values.reweigh ? "reweigh" as const : "none" as const,
     };
     nested.innerFolds = numbers["inner-folds"];
@@ -174,6 +174,14 @@ export async function main(args: string[]): Promise<number> {
   }, modelsDir);
   console.log(values.json ? JSON.stringify(result, null, 2) : `run ${runId}\n${formatEstimate(result)}`);
   return 0;
+}
+
+function profileFlag(profile: string | undefined, exclude: string | undefined) {
+  try {
+    return resolveProfile({ profile, exclude });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 const NESTED_NUMBERS = [

@@ -10,6 +10,8 @@ import { PlattCalibrator, reliabilityCurve } from "./calibration.ts";
 import { buildReference } from "../monitoring/reference.ts";
 import { type CreditTable, selectRows, type toApplicants } from "../data/etl.ts";
 import { fairnessReport } from "../monitoring/fairness.ts";
+import { type FairnessIntervals, fairnessIntervalsOfDecisions } from "../monitoring/fairness_intervals.ts";
+import type { AttributeInfluence } from "./reasons.ts";
 import { FeatureEncoder } from "../features/encoder.ts";
 import { BalancedRandomForest, type ForestOptions, type Matrix } from "../forest/mod.ts";
 import {
@@ -36,6 +38,8 @@ import {
 } from "./objective.ts";
 import { suggestParams } from "./search_space.ts";
 import { type AttributeName, SCHEMA_VERSION } from "../data/schema.ts";
+import { type AttributeProfile, FULL_PROFILE } from "../data/profile.ts";
+import type { Mitigation } from "./reweigh.ts";
 import type { Fold } from "../data/split.ts";
 import { mean } from "../stats.ts";
 import { UserError } from "../errors.ts";
@@ -278,6 +282,8 @@ export interface TestEvaluation {
   report: MetricsReport;
   calibration: CalibrationSummary;
   fairness: { test: ReturnType<typeof fairnessReport>; cv_out_of_fold: ReturnType<typeof fairnessReport> };
+  /** The same groups' figures with bootstrap 95 % intervals (`monitoring/fairness_intervals.ts`). */
+  fairnessIntervals: { test: FairnessIntervals; cv_out_of_fold: FairnessIntervals };
 }
 
 /** The one evaluation on the test part: metrics at the threshold, calibration and fairness (with the out-of-fold view). */
@@ -293,6 +299,8 @@ export function evaluateOnTest(input: {
   const { forest, calibrator, choice: { threshold, oof }, yTest } = input;
   const probabilities = forest.predictProba(input.XTest);
   const pd = calibrator.transformAll(probabilities);
+  const testDeclined = Array.from(probabilities, (p) => p >= threshold);
+  const oofDeclined = Array.from(oof, (p) => p >= threshold);
   return {
     probabilities,
     pd,
@@ -307,11 +315,17 @@ export function evaluateOnTest(input: {
       test_bad_rate: mean(yTest),
     },
     fairness: {
-      test: fairnessReport(input.applicants.test, yTest, Array.from(probabilities, (p) => p >= threshold)),
-      cv_out_of_fold: fairnessReport(
+      test: fairnessReport(input.applicants.test, yTest, testDeclined),
+      cv_out_of_fold: fairnessReport(input.applicants.train, input.yTrain, oofDeclined),
+    },
+    fairnessIntervals: {
+      test: fairnessIntervalsOfDecisions(input.applicants.test, yTest, testDeclined, pd),
+      // The calibrator was fitted on these out-of-fold scores: their within-group calibration is in-sample.
+      cv_out_of_fold: fairnessIntervalsOfDecisions(
         input.applicants.train,
         input.yTrain,
-        Array.from(oof, (p) => p >= threshold),
+        oofDeclined,
+        calibrator.transformAll(oof),
       ),
     },
   };
@@ -359,8 +373,11 @@ export function buildArtifact(input: {
   evaluation: TestEvaluation;
   trainApplicants: Applicants;
   protocol: Protocol;
+  profile?: AttributeProfile;
+  mitigation?: Mitigation;
 }): ModelArtifact {
   const { options, choice, evaluation } = input;
+  const profile = input.profile ?? FULL_PROFILE;
   return {
     format_version: MODEL_FORMAT_VERSION,
     schema_version: SCHEMA_VERSION,
@@ -371,6 +388,8 @@ export function buildArtifact(input: {
     calibrator: input.calibrator.toJSON(),
     score_scale: DEFAULT_SCORE_SCALE,
     params: input.params,
+    attribute_profile: { name: profile.name, excluded: [...profile.excluded] },
+    mitigation: input.mitigation ?? "none",
     encoder: input.encoder.toJSON(),
     forest: input.forest.toJSON(),
     // Drift monitoring compares served traffic with the training part and its out-of-fold scores.
@@ -403,6 +422,8 @@ export async function writeRun(run: Run, input: {
   predictions: { rows: ArrayLike<number>; yTrain: Uint8Array; yTest: Uint8Array };
   importances: { names: readonly string[]; values: ArrayLike<number> };
   artifact: ModelArtifact;
+  /** How much the model leans on each attribute (protected ones included), on the test split. */
+  influence?: { rows: string; measure: string; ranking: AttributeInfluence[] };
 }): Promise<void> {
   const { choice, evaluation } = input;
   const { rows, yTrain, yTest } = input.predictions;
@@ -425,6 +446,8 @@ export async function writeRun(run: Run, input: {
   await run.logMetrics("threshold", choice.threshold);
   await run.logMetrics("calibration", evaluation.calibration);
   await run.logMetrics("fairness", evaluation.fairness);
+  await run.logMetrics("fairness_intervals", evaluation.fairnessIntervals);
+  if (input.influence) await run.logMetrics("attribute_influence", input.influence);
   await run.logMetrics("protocol", input.protocol);
   await run.logFile(TRIALS, input.study.trials);
   await run.logFile(

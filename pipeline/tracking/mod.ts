@@ -63,6 +63,7 @@ export {
   PREDICTIONS,
   type PrPoint,
   readNestedFolds,
+  readNestedPredictions,
   readNestedRecord,
   readRun,
   readRunArtifacts,

@@ -407,6 +407,29 @@ export async function readNestedFolds(
   });
 }
 
+/** Reads `nested/predictions.csv` (of a variant); null when absent, a {@link RunFileError} when malformed. */
+export async function readNestedPredictions(
+  runId: string,
+  modelsDir = DEFAULT_MODELS_DIR,
+  variant = "",
+): Promise<NestedPredictionRow[] | null> {
+  if (!isRunId(runId)) return null;
+  const path = runFilePath(runId, nestedFiles(variant).predictions, modelsDir);
+  const text = await readTextOrNull(path);
+  if (text === null) return null;
+  return parseCsv(text).map((r, i) => {
+    const numbers = ["repeat", "fold", "row", "label", "probability", "pd", "threshold"] as const;
+    const row = Object.fromEntries(numbers.map((c) => [c, Number(r[c])])) as Record<string, number>;
+    if (
+      numbers.some((c) => r[c] === "" || !Number.isFinite(row[c])) ||
+      (r.decision !== "approve" && r.decision !== "decline") || (row.label !== 0 && row.label !== 1)
+    ) {
+      throw new RunFileError(`${path} line ${i + 2} is not a nested prediction row`);
+    }
+    return { ...row, decision: r.decision } as NestedPredictionRow;
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function readTextOrNull(path: string): Promise<string | null> {
