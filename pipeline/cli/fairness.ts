@@ -10,7 +10,8 @@
 
 import { parseArgs } from "node:util";
 import { UsageError, UserError } from "../errors.ts";
-import { type FairLendingReport, recordFairLending } from "../model/fair_lending.ts";
+import type { FairLendingReport } from "../model/fair_lending.ts";
+import { recordFairLending } from "../model/fair_lending_run.ts";
 import { DEFAULT_INTERVAL_OPTIONS, type Interval } from "../monitoring/fairness_intervals.ts";
 import { DEFAULT_MODELS_DIR, productionModel, readRegistry } from "../tracking/mod.ts";
 import { runCli } from "./run_cli.ts";

@@ -5,7 +5,7 @@
  * `compare.ts`), its fairness figures computed with bootstrap intervals from its out-of-fold nested
  * predictions (`monitoring/fairness_intervals.ts`), and `models/PROTOCOL.md`'s production rule applied:
  * serve `fair` when its nested expected cost is no more than one corrected SE of the paired
- * difference above `full`'s. The command line is `deno task fairness` (`cli/fairness.ts`).
+ * difference above `full`'s. The command line is `deno task fairness` (`cli/fairness.ts`), which records it through `fair_lending_run.ts`.
  * @module
  */
 
@@ -25,22 +25,12 @@ import {
   testTrainRatio,
 } from "./compare.ts";
 import {
-  amendRun,
   DEFAULT_MODELS_DIR,
   nestedFiles,
   type NestedRecord,
-  PREDICTIONS,
   readNestedPredictions,
   readNestedRecord,
-  readRun,
-  readRunFile,
-  runFilePath,
-  type RunRecord,
 } from "../tracking/mod.ts";
-import { CreditModel } from "./artifact.ts";
-import { attributeInfluence } from "./reasons.ts";
-import { fairnessIntervalsOfDecisions } from "../monitoring/fairness_intervals.ts";
-import { modelCard } from "../report/model_card.ts";
 
 /** The nested variants compared, in table order: folder suffix and label. */
 export const FAIR_LENDING_VARIANTS = [
@@ -255,61 +245,4 @@ function targetCheck(full: VariantFigures, v: VariantFigures): TargetCheck {
       over_by: Math.max(0, increase - TARGETS.costMargin),
     },
   };
-}
-
-/**
- * Computes the comparison for `runId` and records it in the run (metric group `fair_lending`), with
- * what older runs lack: the test split's fairness intervals (`fairness_intervals.test`, from its
- * predictions.csv) and how much the model leans on each attribute (`attribute_influence`, on the same
- * rows). The model card is re-rendered. Returns the report.
- */
-export async function recordFairLending(
-  runId: string,
-  options: { modelsDir?: string; dataPath?: string; intervals?: IntervalOptions },
-): Promise<{ report: FairLendingReport; run: RunRecord }> {
-  const modelsDir = options.modelsDir ?? DEFAULT_MODELS_DIR;
-  const run = await readRun(runId, modelsDir);
-  if (!run) throw new UserError(`no run ${runId} under ${modelsDir}/runs`);
-  const dataPath = options.dataPath ?? (run.params.data as string | undefined) ?? "data/german.data";
-  const report = await fairLendingReport(runId, { modelsDir, dataPath, intervals: options.intervals });
-  const metrics: Record<string, unknown> = { fair_lending: report };
-  const existing = run.metrics.fairness_intervals as Record<string, unknown> | undefined;
-  if (!existing?.test || !run.metrics.attribute_influence) {
-    const predictions = await readRunFile(PREDICTIONS, runId, modelsDir);
-    const { model } = await CreditModel.load(runFilePath(runId, "model.json", modelsDir));
-    if (predictions?.length) {
-      const table = await loadCreditTable(dataPath);
-      const all = toApplicants(table.frame);
-      const byLine = new Map<number, number>(Array.from(table.lineNumbers, (line, i) => [line - 1, i]));
-      const applicants = predictions.map((p) => {
-        const i = byLine.get(p.row);
-        if (i === undefined) throw new UserError(`predictions.csv row ${p.row} is not a line of ${dataPath}`);
-        return all[i];
-      });
-      if (!existing?.test) {
-        metrics.fairness_intervals = {
-          ...existing,
-          test: fairnessIntervalsOfDecisions(
-            applicants,
-            predictions.map((p) => p.label),
-            predictions.map((p) => p.probability >= model.threshold),
-            predictions.map((p) => model.pd(p.probability)),
-            options.intervals,
-          ),
-        };
-      }
-      if (!run.metrics.attribute_influence) {
-        metrics.attribute_influence = {
-          rows: `held-out test part (${applicants.length} rows, from predictions.csv)`,
-          measure: "mean |attribute-level TreeSHAP contribution to P(bad)|",
-          ranking: attributeInfluence(model.explainer, applicants),
-        };
-      }
-    }
-  }
-  const amended = await amendRun(runId, {
-    metrics,
-    artifacts: (record) => ({ "MODEL_CARD.md": modelCard(record) }),
-  }, modelsDir);
-  return { report, run: amended };
 }
