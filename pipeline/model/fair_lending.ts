@@ -205,7 +205,8 @@ export function decide(
 ): ProductionDecision {
   const increase = fair.cost.mean - full.cost.mean;
   const se = paired.cost.corrected_se;
-  const within = increase <= se;
+  // A tolerance for rounding in the subtraction: exactly one SE above is within.
+  const within = increase <= se + 1e-12;
   const chosen = within ? "fair" : full.cost.mean <= fair.cost.mean ? "full" : "fair";
   return {
     rule: PRODUCTION_RULE,
