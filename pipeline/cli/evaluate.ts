@@ -13,10 +13,12 @@ import { UsageError, UserError } from "../errors.ts";
 import { type Estimate, repeatedCv, type RepeatedCvResult, runConfiguration } from "../model/evaluate.ts";
 import { modelCard } from "../report/model_card.ts";
 import { DEFAULT_NESTED_OPTIONS, type NestedOptions, type summariseOutcomes } from "../model/nested.ts";
-import { describeProtocol, recordNestedEvaluation } from "../model/nested_run.ts";
+import { describeProtocol, nestedVariant, recordNestedEvaluation } from "../model/nested_run.ts";
+import { resolveProfile } from "../data/profile.ts";
 import {
   amendRun,
   DEFAULT_MODELS_DIR,
+  nestedFiles,
   type NestedRecord,
   productionModel,
   readRegistry,
@@ -30,6 +32,7 @@ export const EVALUATE_USAGE = [
   "usage: deno task evaluate [--run ID] [--repeats 5] [--folds 10] [--inner-folds 5] [--seed 42] [--plain] [--json]",
   "       deno task evaluate --nested [--run ID] [--repeats 5] [--folds 10] [--trials 30] [--seed 20261128]",
   "                          [--workers 2] [--search-trees 200] [--trees 600] [--force] [--json]",
+  "                          [--profile full|fair | --exclude a,b,…] [--reweigh]  (writes nested-<variant>/)",
 ].join("\n");
 
 /** One line per metric: `name  mean ± sd`. */
@@ -70,6 +73,9 @@ export async function main(args: string[]): Promise<number> {
         "search-trees": { type: "string" },
         trees: { type: "string" },
         force: { type: "boolean" },
+        profile: { type: "string" },
+        exclude: { type: "string" },
+        reweigh: { type: "boolean" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -83,7 +89,18 @@ export async function main(args: string[]): Promise<number> {
   }
   if (values.seed === undefined) values.seed = values.nested ? String(DEFAULT_NESTED_OPTIONS.seed) : "42";
   if (!values.nested) {
-    for (const flag of ["trials", "workers", "search-trees", "trees", "force"] as const) {
+    for (
+      const flag of [
+        "trials",
+        "workers",
+        "search-trees",
+        "trees",
+        "force",
+        "profile",
+        "exclude",
+        "reweigh",
+      ] as const
+    ) {
       if (values[flag] !== undefined) throw new UsageError(`--${flag} only applies with --nested`);
     }
   } else if (values.plain) throw new UsageError("--plain does not apply with --nested");
@@ -115,6 +132,8 @@ export async function main(args: string[]): Promise<number> {
       repeats: numbers.repeats,
       folds: numbers.folds,
       seed: numbers.seed,
+      profile: profileFlag(values.profile, values.exclude),
+      mitigation: values.reweigh ? "reweigh" as const : "none" as const,
     };
     nested.innerFolds = numbers["inner-folds"];
     for (const [flag, key, min] of NESTED_NUMBERS) {
@@ -157,6 +176,14 @@ export async function main(args: string[]): Promise<number> {
   return 0;
 }
 
+function profileFlag(profile: string | undefined, exclude: string | undefined) {
+  try {
+    return resolveProfile({ profile, exclude });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 const NESTED_NUMBERS = [
   ["trials", "trials", 1],
   ["workers", "workers", 0],
@@ -181,8 +208,14 @@ async function nestedMain(
       progress(done, total, `last r${outcome.repeat} f${outcome.fold} cost ${outcome.cost.toFixed(3)}`),
   });
   const summary = record.summary as ReturnType<typeof summariseOutcomes>;
+  const variant = nestedVariant(options.profile, options.mitigation);
   await amendRun(runId, {
-    metrics: { nested: nestedMetricGroup(record) },
+    metrics: {
+      [variant === "" ? "nested" : `nested_${variant.replaceAll("-", "_")}`]: nestedMetricGroup(
+        record,
+        variant,
+      ),
+    },
     artifacts: (amended) => ({ "MODEL_CARD.md": modelCard(amended) }),
   }, flags.modelsDir);
   console.log(
@@ -208,10 +241,12 @@ function foldProgress(startedAt: number) {
 }
 
 /** The nested summary as the run record keeps it (metric group `nested`): the figures, not the folds. */
-export function nestedMetricGroup(record: NestedRecord): Record<string, unknown> {
+export function nestedMetricGroup(record: NestedRecord, variant = ""): Record<string, unknown> {
+  const files = nestedFiles(variant);
   return {
     protocol: record.protocol,
-    files: "nested/nested.json, nested/folds.csv, nested/predictions.csv",
+    files: `${files.summary}, ${files.folds}, ${files.predictions}`,
+    ...(record.folds_of_full ? { folds_of_full: record.folds_of_full } : {}),
     summary: record.summary,
     git_commit: record.git_commit,
     git_dirty: record.git_dirty,

@@ -11,6 +11,7 @@ import { type Objective, OBJECTIVES } from "../model/objective.ts";
 import { DEFAULT_TRAIN_OPTIONS, formatSummary, train, type TrainOptions } from "../model/train.ts";
 import type { Study } from "../tune/mod.ts";
 import { runCli } from "./run_cli.ts";
+import { resolveProfile } from "../data/profile.ts";
 
 /** The usage text of `deno task train`. */
 export const TRAIN_USAGE = `usage: deno task train [options]
@@ -24,6 +25,10 @@ export const TRAIN_USAGE = `usage: deno task train [options]
   --timeout S         stop starting new trials after S seconds
   --data PATH         data file (default data/german.data)
   --models-dir DIR    where runs and the registry live (default models)
+  --profile NAME      full (default) | fair: the attributes the model may see (fair drops
+                      personal_status, age, foreign_worker and every feature derived from them)
+  --exclude A,B,…     a custom profile: attributes the model may not see
+  --reweigh           reweigh training rows (Kamiran & Calders) by the age < 25 × sex cells
   --promote           make the new model production whatever its score
   --no-promote        register the new model as a candidate only
   --quiet             print nothing but errors
@@ -48,6 +53,9 @@ export function parseTrainArgs(
         timeout: { type: "string" },
         data: { type: "string" },
         "models-dir": { type: "string" },
+        profile: { type: "string" },
+        exclude: { type: "string" },
+        reweigh: { type: "boolean" },
         promote: { type: "boolean" },
         "no-promote": { type: "boolean" },
         quiet: { type: "boolean" },
@@ -83,8 +91,16 @@ export function parseTrainArgs(
   if (timeout !== undefined && !(timeout > 0)) {
     throw new UsageError(`--timeout must be a positive number of seconds`);
   }
+  let profile;
+  try {
+    profile = resolveProfile({ profile: values.profile, exclude: values.exclude });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   return {
     ...DEFAULT_TRAIN_OPTIONS,
+    profile,
+    mitigation: values.reweigh ? "reweigh" : "none",
     trials: int("trials", values.trials, DEFAULT_TRAIN_OPTIONS.trials, 1),
     folds: int("folds", values.folds, DEFAULT_TRAIN_OPTIONS.folds, 2),
     seed: int("seed", values.seed, DEFAULT_TRAIN_OPTIONS.seed, 0),

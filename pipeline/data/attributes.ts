@@ -380,3 +380,20 @@ export const ATTRIBUTES = [
     ],
   },
 ] as const satisfies readonly Attribute[];
+
+/** Why an attribute is protected: the grounds of discrimination it records. */
+export interface ProtectedGround {
+  readonly grounds: Label;
+}
+
+/**
+ * The attributes fair-lending law protects (sex and marital status, age, nationality), marked once
+ * here: the `fair` profile, the encoder's exclusions, the reasons' filter and the fairness report all
+ * derive from this table. (A field on each attribute would be nicer, but an optional property on a few
+ * members of the `as const` table breaks TypeScript's narrowing of the whole union.)
+ */
+export const PROTECTED: Readonly<Partial<Record<(typeof ATTRIBUTES)[number]["name"], ProtectedGround>>> = {
+  personal_status: { grounds: { en: "sex and marital status", es: "sexo y estado civil" } },
+  age: { grounds: { en: "age", es: "edad" } },
+  foreign_worker: { grounds: { en: "nationality (national origin)", es: "nacionalidad (origen nacional)" } },
+};

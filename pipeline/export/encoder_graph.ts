@@ -82,6 +82,8 @@ export function addEncoder(g: GraphBuilder, encoder: FeatureEncoder, x: Attribut
   const toDouble = (value: string, hint: string) =>
     g.node("Cast", [value], hint, [attr.int("to", DataType.DOUBLE)]);
   for (const a of ATTRIBUTES) {
+    // An attribute the model's profile excludes stays a graph input (callers send all 20) but feeds nothing.
+    if (encoder.options.excluded.includes(a.name)) continue;
     if (!isCategorical(a)) {
       pieces.push(x[a.name]);
       names.push(a.name);

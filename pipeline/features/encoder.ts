@@ -75,10 +75,19 @@ export interface EncoderOptions {
   readonly orderedAsOrdinal: boolean;
   /** Append the engineered features. */
   readonly engineered: boolean;
+  /**
+   * Attributes the model may not see (its attribute profile, `data/profile.ts`): they get no column,
+   * nor does any engineered feature whose `sources` name one, and they are never read from a record.
+   */
+  readonly excluded: readonly AttributeName[];
 }
 
 /** Default encoding: ordinal ranks for ordered attributes (trees split them in order) and engineered features. */
-export const DEFAULT_ENCODER_OPTIONS: EncoderOptions = { orderedAsOrdinal: true, engineered: true };
+export const DEFAULT_ENCODER_OPTIONS: EncoderOptions = {
+  orderedAsOrdinal: true,
+  engineered: true,
+  excluded: [],
+};
 
 /** Format version of the encoder's JSON. */
 export const ENCODER_FORMAT_VERSION = 1;
@@ -128,7 +137,9 @@ export class FeatureEncoder {
     this.levels = levels;
     const steps: Step[] = [];
     const columns: FeatureColumn[] = [];
+    const excluded = new Set<string>(options.excluded);
     for (const a of ATTRIBUTES) {
+      if (excluded.has(a.name)) continue;
       if (!isCategorical(a)) {
         steps.push({ kind: "numeric", name: a.name, column: columns.length });
         columns.push({ name: a.name, sources: [a.name] });
@@ -149,6 +160,7 @@ export class FeatureEncoder {
     }
     if (options.engineered) {
       for (const feature of ENGINEERED_FEATURES) {
+        if (feature.sources.some((source) => excluded.has(source))) continue;
         steps.push({ kind: "engineered", feature, column: columns.length });
         columns.push({ name: feature.name, sources: feature.sources });
       }
@@ -162,10 +174,16 @@ export class FeatureEncoder {
     training: readonly Applicant[] | pl.DataFrame,
     options: Partial<EncoderOptions> = {},
   ): FeatureEncoder {
-    const resolved = { ...DEFAULT_ENCODER_OPTIONS, ...options };
+    const resolved: { -readonly [K in keyof EncoderOptions]: EncoderOptions[K] } = {
+      ...DEFAULT_ENCODER_OPTIONS,
+      ...options,
+    };
+    checkExcluded(resolved.excluded);
+    resolved.excluded = ATTRIBUTES.map((a) => a.name).filter((n) => resolved.excluded.includes(n));
     const levels: Record<string, string[]> = {};
     for (const a of ATTRIBUTES) {
       if (!isCategorical(a) || (a.kind === "ordered" && resolved.orderedAsOrdinal)) continue;
+      if (resolved.excluded.includes(a.name)) continue;
       const present = new Set<string>(
         Array.isArray(training)
           ? training.map((row) => row[a.name] as string)
@@ -197,7 +215,13 @@ export class FeatureEncoder {
         }
       }
     }
-    return new FeatureEncoder({ ...DEFAULT_ENCODER_OPTIONS, ...json.options }, structuredClone(json.levels));
+    // An encoder saved before profiles existed has no `excluded`: it saw every attribute.
+    const options = { ...DEFAULT_ENCODER_OPTIONS, ...json.options };
+    checkExcluded(options.excluded);
+    for (const name of options.excluded) {
+      if (name in json.levels) throw new TypeError(`encoder levels name the excluded attribute ${name}`);
+    }
+    return new FeatureEncoder(options, structuredClone(json.levels));
   }
 
   /** The JSON form (versioned). */
@@ -205,7 +229,7 @@ export class FeatureEncoder {
     return {
       formatVersion: ENCODER_FORMAT_VERSION,
       schemaVersion: SCHEMA_VERSION,
-      options: { ...this.options },
+      options: { ...this.options, excluded: [...this.options.excluded] },
       levels: structuredClone(this.levels) as Record<string, string[]>,
     };
   }
@@ -306,6 +330,17 @@ export class FeatureEncoder {
 }
 
 const TILE_ROWS = 256;
+
+function checkExcluded(excluded: unknown): asserts excluded is readonly AttributeName[] {
+  if (!Array.isArray(excluded)) throw new TypeError(`encoder excluded must be a list of attribute names`);
+  for (const name of excluded) {
+    if (!ATTRIBUTES.some((a) => a.name === name)) {
+      throw new TypeError(
+        `encoder excludes ${JSON.stringify(name)}, which is not an attribute of the schema`,
+      );
+    }
+  }
+}
 
 function schemaCodes(name: string): string[] {
   return (ATTRIBUTES.find((a) => a.name === name) as CategoricalAttribute).codes.map((c) => c.code);

@@ -18,6 +18,7 @@ import type { ShapPlayers } from "../forest/mod.ts";
 import { BalancedRandomForest, type Matrix } from "../forest/mod.ts";
 import { type EncoderJSON, FeatureEncoder } from "../features/encoder.ts";
 import { type Applicant, SCHEMA_VERSION } from "../data/schema.ts";
+import { type AttributeProfile, profileFromRecord } from "../data/profile.ts";
 import { DEFAULT_SCORE_SCALE, scoreFromPd, type ScoreScale, validateScoreScale } from "./scorecard.ts";
 import { sha256Hex } from "../tracking/mod.ts";
 
@@ -41,6 +42,13 @@ export interface ModelArtifact {
   /** The points scale of the credit score. */
   score_scale: ScoreScale;
   params: Record<string, unknown>;
+  /**
+   * The attributes the model may not see (`data/profile.ts`); the encoder's `excluded` agrees. Absent
+   * from artifacts written before profiles existed: those saw every attribute (`full`).
+   */
+  attribute_profile?: { name: string; excluded: string[] };
+  /** Training-time bias mitigation (`reweigh`), absent meaning none. */
+  mitigation?: string;
   encoder: EncoderJSON;
   forest: ReturnType<BalancedRandomForest["toJSON"]>;
   /** Headline metrics with the protocol that produced them, for `/model` and the form. */
@@ -56,6 +64,8 @@ export class CreditModel {
   readonly forest: BalancedRandomForest;
   readonly calibrator: PlattCalibrator;
   readonly scoreScale: ScoreScale;
+  /** What the model cannot see; `full` for artifacts older than profiles. */
+  readonly profile: AttributeProfile;
   readonly #row: Float64Array;
   #explainer: AttributeExplainer | null = null;
   #players: ShapPlayers | null = null;
@@ -66,6 +76,14 @@ export class CreditModel {
     this.forest = BalancedRandomForest.fromJSON(artifact.forest);
     this.calibrator = PlattCalibrator.fromJSON(artifact.calibrator);
     this.scoreScale = validateScoreScale(artifact.score_scale ?? DEFAULT_SCORE_SCALE);
+    this.profile = profileFromRecord(artifact.attribute_profile);
+    const encoderExcludes = [...this.encoder.options.excluded].sort().join(",");
+    if (encoderExcludes !== [...this.profile.excluded].sort().join(",")) {
+      throw new TypeError(
+        `the artifact's profile ${this.profile.name} excludes [${this.profile.excluded.join(", ")}] ` +
+          `but its encoder excludes [${encoderExcludes}]`,
+      );
+    }
     this.#row = new Float64Array(this.encoder.nFeatures);
   }
 

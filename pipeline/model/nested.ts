@@ -8,7 +8,8 @@
  * @module
  */
 
-import type { CreditTable } from "../data/etl.ts";
+import { type CreditTable, selectRows, toApplicants } from "../data/etl.ts";
+import { fairnessCell, type Mitigation, reweighingWeights } from "./reweigh.ts";
 import { type RepeatedFold, repeatedStratifiedKFold, stratifiedKFold } from "../data/split.ts";
 import { DEFAULT_FOREST_OPTIONS, type ForestOptions, type Matrix } from "../forest/mod.ts";
 import { brierScore, metricsReport } from "./metrics.ts";
@@ -17,6 +18,8 @@ import { replayParams } from "./search_space.ts";
 import { calibrate, chooseThreshold, encode, type Encodings, fitFinal, search } from "./train_stages.ts";
 import { type FoldSummary, summariseFolds, testTrainRatio } from "./compare.ts";
 import type { Hyperparameters } from "../tracking/mod.ts";
+import type { AttributeName } from "../data/schema.ts";
+import { type AttributeProfile, describeProfile, FULL_PROFILE } from "../data/profile.ts";
 
 /** The nested evaluation's settings; the defaults are `models/PROTOCOL.md`'s. */
 export interface NestedOptions {
@@ -34,6 +37,10 @@ export interface NestedOptions {
   minAccuracy: number;
   /** Web Workers running outer folds; 0 runs them in this thread (tests, the leakage observer). */
   workers: number;
+  /** The attribute profile evaluated: the encoder of every outer fold never sees `excluded`. */
+  profile: AttributeProfile;
+  /** Bias mitigation inside each outer fold (`reweigh`: Kamiran–Calders weights of the outer-training rows). */
+  mitigation: Mitigation;
 }
 
 /** `models/PROTOCOL.md`'s settings, fixed before any nested figure was produced. */
@@ -49,6 +56,8 @@ export const DEFAULT_NESTED_OPTIONS: NestedOptions = {
   objective: "cost",
   minAccuracy: 0.7,
   workers: 2,
+  profile: FULL_PROFILE,
+  mitigation: "none",
 };
 
 /** What one outer fold's pipeline needs, as plain data a worker can receive. */
@@ -63,6 +72,8 @@ export interface FoldInput {
   encodings: Record<"true" | "false", { train: Matrix; test: Matrix }>;
   yTrain: Uint8Array;
   yTest: Uint8Array;
+  /** Reweighing weights of the outer-training rows (from their protected attributes), when mitigating. */
+  weights?: Float64Array;
 }
 
 /** One outer fold's outcome: the choices made on its training part and its test rows' scores. */
@@ -107,9 +118,19 @@ export function prepareFold(
   outer: RepeatedFold,
   index: number,
   observer?: RowObserver,
+  excluded: readonly AttributeName[] = [],
+  mitigation: Mitigation = "none",
 ): FoldInput {
-  const encodings: Encodings = encode(table, outer, observer);
+  const encodings: Encodings = encode(table, outer, observer, excluded);
   const strip = (e: Encodings["true"]) => ({ train: e.train, test: e.test });
+  const yTrain = takeValues(y, outer.train);
+  let weights: Float64Array | undefined;
+  if (mitigation === "reweigh") {
+    // The protected attributes of the outer-training rows only, read here and never encoded.
+    observer?.("reweigh", outer.train);
+    const applicants = toApplicants(selectRows(table.frame, outer.train));
+    weights = reweighingWeights(applicants.map(fairnessCell), yTrain);
+  }
   return {
     repeat: outer.repeat,
     fold: outer.fold,
@@ -117,8 +138,9 @@ export function prepareFold(
     train: outer.train,
     test: outer.test,
     encodings: { true: strip(encodings.true), false: strip(encodings.false) },
-    yTrain: takeValues(y, outer.train),
+    yTrain,
     yTest: takeValues(y, outer.test),
+    ...(weights ? { weights } : {}),
   };
 }
 
@@ -143,7 +165,8 @@ export async function fitAndScoreFold(
     true: { ...input.encodings.true, encoder: undefined as never },
     false: { ...input.encodings.false, encoder: undefined as never },
   };
-  const study = await search({ encodings, yTrain, searchFolds, observer: local }, {
+  const weights = input.weights;
+  const study = await search({ encodings, yTrain, searchFolds, observer: local, weights }, {
     objective: options.objective,
     minAccuracy: options.minAccuracy,
     trials: options.trials,
@@ -157,11 +180,11 @@ export async function fitAndScoreFold(
   const X = input.encodings[String(engineered) as "true" | "false"];
   const forest: Partial<ForestOptions> = { ...chosen, nEstimators: options.trees, seed };
   const choice = await chooseThreshold(
-    { X: X.train, y: yTrain, folds: searchFolds[0], forest, observer: local },
+    { X: X.train, y: yTrain, folds: searchFolds[0], forest, observer: local, weights },
     options,
   );
   const calibrator = calibrate(yTrain, choice.oof, local);
-  const model = fitFinal(X.train, yTrain, forest, local);
+  const model = fitFinal(X.train, yTrain, forest, local, weights);
   // The outer test rows, scored once.
   const probabilities = model.predictProba(X.test);
   const pd = calibrator.transformAll(probabilities);
@@ -221,7 +244,16 @@ export async function runNestedFolds(
       const see = hooks.observer;
       const observer: RowObserver | undefined = see &&
         ((stage, rows) => see(outer[i], stage, Array.from(rows)));
-      finish(i, await fitAndScoreFold(prepareFold(table, y, outer[i], i, observer), options, observer));
+      const input = prepareFold(
+        table,
+        y,
+        outer[i],
+        i,
+        observer,
+        options.profile.excluded,
+        options.mitigation,
+      );
+      finish(i, await fitAndScoreFold(input, options, observer));
     }
     return outcomes;
   }
@@ -234,7 +266,16 @@ export async function runNestedFolds(
     await Promise.all(workers.map(async (worker) => {
       while (next < outer.length) {
         const i = next++;
-        finish(i, await runOnWorker(worker, prepareFold(table, y, outer[i], i), options));
+        const input = prepareFold(
+          table,
+          y,
+          outer[i],
+          i,
+          undefined,
+          options.profile.excluded,
+          options.mitigation,
+        );
+        finish(i, await runOnWorker(worker, input, options));
       }
     }));
   } finally {
@@ -272,6 +313,10 @@ export function fixedChoices(options: NestedOptions): Record<string, unknown> {
   const { nEstimators: _n, seed: _s, nJobs: _j, ...forestDefaults } = DEFAULT_FOREST_OPTIONS as ForestOptions;
   return {
     protocol: "models/PROTOCOL.md",
+    attribute_profile: { ...options.profile, rule: describeProfile(options.profile) },
+    mitigation: options.mitigation === "reweigh"
+      ? "reweighing (Kamiran & Calders): outer-training rows weighted P(s)P(y)/P(s,y), s = age < 25 × female; weights multiply bootstrap counts"
+      : "none",
     decision_rule: "decline when the Platt-calibrated PD ≥ 1/6 (FP / (FP + FN) of the cost matrix)",
     calibration: "Platt scaling on logit P(bad), fitted on inner out-of-fold predictions",
     objective: options.objective,

@@ -8,6 +8,8 @@
 
 import { DEFAULT_DATA_PATH, loadCreditTable } from "../data/etl.ts";
 import { UserError } from "../errors.ts";
+import type { AttributeProfile } from "../data/profile.ts";
+import type { Mitigation } from "./reweigh.ts";
 import {
   fixedChoices,
   type FoldOutcome,
@@ -20,9 +22,11 @@ import {
 import {
   DEFAULT_MODELS_DIR,
   gitProvenance,
+  nestedFiles,
   type NestedPredictionRow,
   type NestedRecord,
   readNestedRecord,
+  runFilePath,
   sha256File,
   writeNestedFolds,
   writeNestedPredictions,
@@ -39,9 +43,28 @@ export interface NestedRunOptions {
   onFold?: NestedProgress;
 }
 
+/**
+ * The folder variant of a profile's nested evaluation: `nested/` for `full` (the protocol's own
+ * evaluation), `nested-fair/`, or `nested-exclude-a+b/` for a custom list.
+ */
+export function nestedVariant(profile: AttributeProfile, mitigation: Mitigation = "none"): string {
+  const suffix = mitigation === "none" ? "" : mitigation;
+  if (profile.name === "full") return suffix === "" ? "" : `full-${suffix}`;
+  const base = profile.name === "fair" ? "fair" : `exclude-${profile.excluded.join("+")}`;
+  return suffix === "" ? base : `${base}-${suffix}`;
+}
+
 /** The protocol in one sentence, as nested.json and the CLI state it. */
 export function describeProtocol(options: NestedOptions, rows: number): string {
-  return `nested CV: ${options.repeats} × ${options.folds}-fold repeated stratified outer CV on all ${rows} rows, ` +
+  const profile = options.profile.name === "full"
+    ? ""
+    : ` (attribute profile ${options.profile.name}: the encoder never sees ${
+      options.profile.excluded.join(", ")
+    })`;
+  const mitigation = options.mitigation === "reweigh"
+    ? " with reweighing (Kamiran & Calders, weights from the outer-training rows' age < 25 × sex cells)"
+    : "";
+  return `nested CV${profile}${mitigation}: ${options.repeats} × ${options.folds}-fold repeated stratified outer CV on all ${rows} rows, ` +
     `seed ${options.seed}; in each outer fold the whole training pipeline (encoder, engineered-feature switch, ` +
     `TPE search of ${options.trials} trials with ${options.searchRepeats} × ${options.innerFolds}-fold inner CV, ` +
     `threshold, Platt calibration, final ${options.trees}-tree fit) runs on the outer-training rows only; ` +
@@ -56,7 +79,8 @@ export async function recordNestedEvaluation(
   const started = performance.now();
   const modelsDir = where.modelsDir ?? DEFAULT_MODELS_DIR;
   const dataPath = where.dataPath ?? DEFAULT_DATA_PATH;
-  const earlier = await readNestedRecord(where.runId, modelsDir);
+  const variant = nestedVariant(options.profile, options.mitigation);
+  const earlier = await readNestedRecord(where.runId, modelsDir, variant);
   if (earlier?.complete && !where.force) {
     throw new UserError(
       `run ${where.runId} already has a complete nested evaluation; pass --force to replace it`,
@@ -79,28 +103,39 @@ export async function recordNestedEvaluation(
     data: { path: dataPath, sha256: await sha256File(dataPath), rows: y.length },
     deno_version: Deno.version.deno,
   };
-  await writeNestedRecord(head, modelsDir);
-  await writeNestedFolds(
+  await writeNestedRecord(head, modelsDir, variant);
+  const foldsPath = await writeNestedFolds(
     where.runId,
     outer.flatMap((f) =>
       Array.from(f.test, lineOf).sort((a, b) => a - b).map((row) => ({ repeat: f.repeat, fold: f.fold, row }))
     ),
     modelsDir,
+    variant,
   );
+  // A profile is compared with the full model fold by fold: say whether the folds are the same bytes.
+  const foldsSha256 = await sha256File(foldsPath);
+  let foldsOfFull: { sha256: string | null; identical: boolean } | undefined;
+  if (variant !== "") {
+    const full = runFilePath(where.runId, nestedFiles("").folds, modelsDir);
+    const sha = await sha256File(full).catch(() => null);
+    foldsOfFull = { sha256: sha, identical: sha === foldsSha256 };
+  }
 
   const outcomes = await runNestedFolds(table, y, outer, options, { onFold: where.onFold });
 
-  await writeNestedPredictions(where.runId, predictionRows(outer, outcomes, lineOf, y), modelsDir);
+  await writeNestedPredictions(where.runId, predictionRows(outer, outcomes, lineOf, y), modelsDir, variant);
   const record: NestedRecord = {
     ...head,
     complete: true,
     finished_at: new Date().toISOString(),
     duration_ms: Math.round(performance.now() - started),
     workers: options.workers,
+    folds_sha256: foldsSha256,
+    ...(foldsOfFull ? { folds_of_full: foldsOfFull } : {}),
     summary: summariseOutcomes(outcomes),
     folds: outcomes.map(({ probabilities: _p, pd: _pd, ...fold }) => fold),
   };
-  await writeNestedRecord(record, modelsDir);
+  await writeNestedRecord(record, modelsDir, variant);
   return record;
 }
 

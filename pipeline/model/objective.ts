@@ -74,13 +74,14 @@ export async function outOfFoldProbabilities(
   forestOptions: Partial<ForestOptions>,
   afterFold?: (fold: number, scored: Int32Array, probabilities: Float64Array) => void | Promise<void>,
   observer?: RowObserver,
+  sampleWeight?: Float64Array,
 ): Promise<Float64Array> {
   const oof = new Float64Array(y.length).fill(Number.NaN);
   for (let k = 0; k < folds.length; k++) {
     const { train, test } = folds[k];
     observer?.("fit", train);
     const forest = new BalancedRandomForest({ ...forestOptions, seed: (forestOptions.seed ?? 0) + k })
-      .fit(takeRows(X, train), takeValues(y, train));
+      .fit(takeRows(X, train), takeValues(y, train), sampleWeight && takeValues(sampleWeight, train));
     const probabilities = forest.predictProba(takeRows(X, test));
     for (let i = 0; i < test.length; i++) oof[test[i]] = probabilities[i];
     await afterFold?.(k, test, probabilities);

@@ -21,6 +21,7 @@ import {
   codeLabel,
   type Label,
 } from "../data/schema.ts";
+import { PROTECTED_ATTRIBUTES } from "../data/profile.ts";
 
 /** Reasons given for one applicant unless asked otherwise. */
 export const DEFAULT_REASON_COUNT = 5;
@@ -53,7 +54,7 @@ export interface Explanation {
   readonly baseValue: number;
   /** Per attribute, in schema order: `baseValue + Σ contributions` is the forest's P(bad). */
   readonly contributions: Float64Array;
-  /** The largest contributions by magnitude, as reasons. */
+  /** The largest contributions by magnitude, as reasons (never a protected attribute). */
   readonly reasons: readonly Reason[];
 }
 
@@ -103,6 +104,41 @@ export class AttributeExplainer {
   }
 }
 
+/** One attribute's weight in a model's decisions over a set of applicants. */
+export interface AttributeInfluence {
+  attribute: AttributeName;
+  /** Mean over the applicants of |contribution to P(bad)|. */
+  mean_abs_contribution: number;
+  /** 1 for the largest. */
+  rank: number;
+  protected: boolean;
+}
+
+/**
+ * Every attribute ranked by its mean absolute contribution to P(bad) over `applicants` (exact
+ * attribute-level TreeSHAP): how much the model leans on each, protected ones included. Model cards
+ * say so when a protected attribute ranks among the largest.
+ */
+export function attributeInfluence(
+  explainer: AttributeExplainer,
+  applicants: readonly Applicant[],
+): AttributeInfluence[] {
+  if (applicants.length === 0) throw new RangeError("attribute influence needs at least one applicant");
+  const sums = new Float64Array(ATTRIBUTES.length);
+  for (const applicant of applicants) {
+    const { contributions } = explainer.explain(applicant, 0);
+    for (let i = 0; i < sums.length; i++) sums[i] += Math.abs(contributions[i]);
+  }
+  return ATTRIBUTES.map((a, i) => ({ attribute: a.name, mean: sums[i] / applicants.length }))
+    .sort((x, y) => y.mean - x.mean)
+    .map((x, i) => ({
+      attribute: x.attribute,
+      mean_abs_contribution: x.mean,
+      rank: i + 1,
+      protected: REASONS_NEVER_CITE.has(x.attribute),
+    }));
+}
+
 /** An explanation from contributions computed elsewhere (e.g. on a worker thread). */
 export function explanationOf(
   applicant: Applicant,
@@ -117,13 +153,30 @@ export function explanationOf(
   };
 }
 
-/** The `count` non-zero contributions largest in magnitude, largest first (ties in schema order). */
-export function topContributions(contributions: ArrayLike<number>, count: number): AttributeContribution[] {
+/**
+ * Attributes a reason never cites, under any attribute profile: the protected ones
+ * (`data/profile.ts`). A model that sees them still has their contributions (the API returns every
+ * contribution, and the model card says when a protected attribute weighs heavily); a decision is
+ * never justified to an applicant by their sex, age or nationality.
+ */
+export const REASONS_NEVER_CITE: ReadonlySet<AttributeName> = new Set(PROTECTED_ATTRIBUTES);
+
+/**
+ * The `count` non-zero contributions largest in magnitude, largest first (ties in schema order),
+ * leaving out the `excluded` attributes (by default the protected ones).
+ */
+export function topContributions(
+  contributions: ArrayLike<number>,
+  count: number,
+  excluded: ReadonlySet<string> = REASONS_NEVER_CITE,
+): AttributeContribution[] {
   if (contributions.length !== ATTRIBUTES.length) {
     throw new RangeError(`expected ${ATTRIBUTES.length} contributions, got ${contributions.length}`);
   }
   const order: number[] = [];
-  for (let i = 0; i < contributions.length; i++) if (contributions[i] !== 0) order.push(i);
+  for (let i = 0; i < contributions.length; i++) {
+    if (contributions[i] !== 0 && !excluded.has(ATTRIBUTES[i].name)) order.push(i);
+  }
   order.sort((a, b) => Math.abs(contributions[b]) - Math.abs(contributions[a]) || a - b);
   return order.slice(0, Math.max(0, count)).map((i) => ({
     attribute: ATTRIBUTES[i].name,

@@ -27,6 +27,10 @@ import {
   writeRun,
 } from "./train_stages.ts";
 import { stratifiedKFold, stratifiedTrainTestSplit } from "../data/split.ts";
+import { type AttributeProfile, FULL_PROFILE } from "../data/profile.ts";
+import { fairnessCell, type Mitigation, reweighingWeights } from "./reweigh.ts";
+import { AttributeExplainer, attributeInfluence } from "./reasons.ts";
+import { ENGINEERED_FEATURES } from "../features/encoder.ts";
 import { UserError } from "../errors.ts";
 import {
   DEFAULT_MODELS_DIR,
@@ -59,6 +63,10 @@ export interface TrainOptions {
   /** Trees of the final model (and of the folds that choose its threshold). */
   trees: number;
   promote: "auto" | "always" | "never";
+  /** The attributes the model may see (`data/profile.ts`); `full` by default. */
+  profile: AttributeProfile;
+  /** Bias mitigation at training time (`reweigh`: Kamiran–Calders row weights from the protected groups). */
+  mitigation: Mitigation;
   /** Called after each trial, for the progress bar. */
   onTrial?: (study: Study, done: number) => void;
 }
@@ -78,6 +86,8 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   trees: 600,
   minAccuracy: 0.7,
   promote: "auto",
+  profile: FULL_PROFILE,
+  mitigation: "none",
 };
 
 /** What a finished training run reports. */
@@ -109,7 +119,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const run = await Run.start({
     experiment: options.experiment,
     modelsDir: options.modelsDir,
-    tags: { seed: String(options.seed), deno_version: Deno.version.deno, ...(await gitTags()) },
+    tags: {
+      seed: String(options.seed),
+      deno_version: Deno.version.deno,
+      attribute_profile: options.profile.name,
+      ...(await gitTags()),
+    },
   });
   try {
     await run.logParams({
@@ -125,6 +140,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       timeout_ms: options.timeoutMs ?? null,
       sampler: "TPE",
       pruner: "median",
+      attribute_profile: options.profile.name,
+      excluded_attributes: [...options.profile.excluded],
+      excluded_features: ENGINEERED_FEATURES
+        .filter((f) => f.sources.some((s) => options.profile.excluded.includes(s)))
+        .map((f) => f.name),
+      mitigation: options.mitigation,
     });
 
     const table = await run.step("load", () => loadCreditTable(options.dataPath));
@@ -140,7 +161,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     );
     const yTrain = takeValues(y, split.train);
     const yTest = takeValues(y, split.test);
-    const encodings = await run.step("features", () => encode(table, split));
+    const encodings = await run.step(
+      "features",
+      () => encode(table, split, undefined, options.profile.excluded),
+    );
+    const applicants = toApplicants(table.frame);
+    const trainApplicants = Array.from(split.train, (r) => applicants[r]);
+    // Reweighing reads the protected attributes of the training rows here, and nowhere else.
+    const weights = options.mitigation === "reweigh"
+      ? reweighingWeights(trainApplicants.map(fairnessCell), yTrain)
+      : undefined;
 
     const folds = stratifiedKFold(yTrain, { k: options.folds, seed: options.seed });
     const searchFolds = [
@@ -151,7 +181,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       ),
     ];
     const study = await run.step("tune", () =>
-      search({ encodings, yTrain, searchFolds }, {
+      search({ encodings, yTrain, searchFolds, weights }, {
         ...options,
         studyName: run.id,
         onTrial: (s) => {
@@ -168,12 +198,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
     const choice = await run.step(
       "threshold",
-      () => chooseThreshold({ X: encoded.train, y: yTrain, folds, forest: seeded }, options),
+      () => chooseThreshold({ X: encoded.train, y: yTrain, folds, forest: seeded, weights }, options),
     );
     const calibrator = await run.step("calibrate", () => calibrate(yTrain, choice.oof));
-    const forest = await run.step("fit", () => fitFinal(encoded.train, yTrain, seeded));
-    const applicants = toApplicants(table.frame);
-    const trainApplicants = Array.from(split.train, (r) => applicants[r]);
+    const forest = await run.step("fit", () => fitFinal(encoded.train, yTrain, seeded, undefined, weights));
     const evaluation = await run.step("evaluate", () =>
       evaluateOnTest({
         forest,
@@ -184,6 +212,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         yTrain,
         applicants: { train: trainApplicants, test: Array.from(split.test, (r) => applicants[r]) },
       }));
+    const influence = await run.step("explain", () => ({
+      rows: `held-out test part (${split.test.length} rows)`,
+      measure: "mean |attribute-level TreeSHAP contribution to P(bad)|",
+      ranking: attributeInfluence(
+        new AttributeExplainer(encoded.encoder, forest),
+        Array.from(split.test, (r) => applicants[r]),
+      ),
+    }));
     const baseline = await run.step(
       "baseline",
       () => plainBaseline({ encoded, yTrain, yTest, folds }, seeded, options),
@@ -210,6 +246,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         protocol,
         predictions: { rows: Array.from(split.test, (row) => table.lineNumbers[row] - 1), yTrain, yTest },
         importances: { names: encoded.encoder.featureNames, values: forest.featureImportances() },
+        influence,
         artifact: buildArtifact({
           runId: run.id,
           options,
@@ -221,6 +258,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           evaluation,
           trainApplicants,
           protocol,
+          profile: options.profile,
+          mitigation: options.mitigation,
         }),
       }));
 

@@ -10,6 +10,8 @@ import { PlattCalibrator, reliabilityCurve } from "./calibration.ts";
 import { buildReference } from "../monitoring/reference.ts";
 import { type CreditTable, selectRows, type toApplicants } from "../data/etl.ts";
 import { fairnessReport } from "../monitoring/fairness.ts";
+import { type FairnessIntervals, fairnessIntervalsOfDecisions } from "../monitoring/fairness_intervals.ts";
+import type { AttributeInfluence } from "./reasons.ts";
 import { FeatureEncoder } from "../features/encoder.ts";
 import { BalancedRandomForest, type ForestOptions, type Matrix } from "../forest/mod.ts";
 import {
@@ -35,7 +37,9 @@ import {
   takeValues,
 } from "./objective.ts";
 import { suggestParams } from "./search_space.ts";
-import { SCHEMA_VERSION } from "../data/schema.ts";
+import { type AttributeName, SCHEMA_VERSION } from "../data/schema.ts";
+import { type AttributeProfile, FULL_PROFILE } from "../data/profile.ts";
+import type { Mitigation } from "./reweigh.ts";
 import type { Fold } from "../data/split.ts";
 import { mean } from "../stats.ts";
 import { UserError } from "../errors.ts";
@@ -66,12 +70,20 @@ export interface EncodedSplit {
 /** Both encodings (with and without engineered features): the search chooses between them. */
 export type Encodings = Record<"true" | "false", EncodedSplit>;
 
-/** The encodings of the data; the encoders learn only which levels the training part holds. */
-export function encode(table: CreditTable, split: Fold, observer?: RowObserver): Encodings {
+/**
+ * The encodings of the data; the encoders learn only which levels the training part holds, and
+ * never see the `excluded` attributes (the attribute profile) nor features derived from them.
+ */
+export function encode(
+  table: CreditTable,
+  split: Fold,
+  observer?: RowObserver,
+  excluded: readonly AttributeName[] = [],
+): Encodings {
   observer?.("encoder", split.train);
   const trainFrame = selectRows(table.frame, split.train);
   const one = (engineered: boolean): EncodedSplit => {
-    const encoder = FeatureEncoder.fit(trainFrame, { engineered });
+    const encoder = FeatureEncoder.fit(trainFrame, { engineered, excluded });
     const all = encoder.transformFrame(table.frame);
     return { encoder, train: takeRows(all, split.train), test: takeRows(all, split.test) };
   };
@@ -112,10 +124,12 @@ export async function search(
     yTrain: Uint8Array;
     searchFolds: readonly (readonly Fold[])[];
     observer?: RowObserver;
+    /** Row weights of the training part (reweighing), or none. */
+    weights?: Float64Array;
   },
   options: SearchOptions,
 ): Promise<Study> {
-  const { encodings, yTrain, searchFolds, observer } = input;
+  const { encodings, yTrain, searchFolds, observer, weights } = input;
   const study = createStudy({
     direction: objectiveDirection(options.objective),
     sampler: new TPESampler({ seed: options.seed }),
@@ -155,6 +169,7 @@ export async function search(
           if (trial.shouldPrune()) throw new TrialPruned(`pruned after fold ${r * options.folds + k + 1}`);
         },
         observer && ((stage, rows) => observer(`search.${stage}`, rows)),
+        weights,
       );
       observer?.("search.threshold", allRows(yTrain.length));
       repeatValues.push(
@@ -205,6 +220,8 @@ export async function chooseThreshold(
     folds: readonly Fold[];
     forest: Partial<ForestOptions>;
     observer?: RowObserver;
+    /** Row weights of `X` (reweighing), or none. */
+    weights?: Float64Array;
   },
   options: ObjectiveOptions,
 ): Promise<ThresholdChoice> {
@@ -216,6 +233,7 @@ export async function chooseThreshold(
     input.forest,
     undefined,
     observer && ((stage, rows) => observer(`threshold.${stage}`, rows)),
+    input.weights,
   );
   observer?.("threshold.choice", allRows(input.y.length));
   const { threshold, value } = scoreObjective(options.objective, input.y, oof, options.minAccuracy);
@@ -234,15 +252,16 @@ export function calibrate(y: Uint8Array, oof: Float64Array, observer?: RowObserv
   return PlattCalibrator.fit(y, oof);
 }
 
-/** The final forest, on the whole training part. */
+/** The final forest, on the whole training part (rows weighted by `weights` when reweighing). */
 export function fitFinal(
   X: Matrix,
   y: Uint8Array,
   forest: Partial<ForestOptions>,
   observer?: RowObserver,
+  weights?: Float64Array,
 ): BalancedRandomForest {
   observer?.("fit", allRows(y.length));
-  return new BalancedRandomForest(forest).fit(X, y);
+  return new BalancedRandomForest(forest).fit(X, y, weights);
 }
 
 /** How the calibrated PD fares on the test part. */
@@ -263,6 +282,8 @@ export interface TestEvaluation {
   report: MetricsReport;
   calibration: CalibrationSummary;
   fairness: { test: ReturnType<typeof fairnessReport>; cv_out_of_fold: ReturnType<typeof fairnessReport> };
+  /** The same groups' figures with bootstrap 95 % intervals (`monitoring/fairness_intervals.ts`). */
+  fairnessIntervals: { test: FairnessIntervals; cv_out_of_fold: FairnessIntervals };
 }
 
 /** The one evaluation on the test part: metrics at the threshold, calibration and fairness (with the out-of-fold view). */
@@ -278,6 +299,8 @@ export function evaluateOnTest(input: {
   const { forest, calibrator, choice: { threshold, oof }, yTest } = input;
   const probabilities = forest.predictProba(input.XTest);
   const pd = calibrator.transformAll(probabilities);
+  const testDeclined = Array.from(probabilities, (p) => p >= threshold);
+  const oofDeclined = Array.from(oof, (p) => p >= threshold);
   return {
     probabilities,
     pd,
@@ -292,11 +315,17 @@ export function evaluateOnTest(input: {
       test_bad_rate: mean(yTest),
     },
     fairness: {
-      test: fairnessReport(input.applicants.test, yTest, Array.from(probabilities, (p) => p >= threshold)),
-      cv_out_of_fold: fairnessReport(
+      test: fairnessReport(input.applicants.test, yTest, testDeclined),
+      cv_out_of_fold: fairnessReport(input.applicants.train, input.yTrain, oofDeclined),
+    },
+    fairnessIntervals: {
+      test: fairnessIntervalsOfDecisions(input.applicants.test, yTest, testDeclined, pd),
+      // The calibrator was fitted on these out-of-fold scores: their within-group calibration is in-sample.
+      cv_out_of_fold: fairnessIntervalsOfDecisions(
         input.applicants.train,
         input.yTrain,
-        Array.from(oof, (p) => p >= threshold),
+        oofDeclined,
+        calibrator.transformAll(oof),
       ),
     },
   };
@@ -344,8 +373,11 @@ export function buildArtifact(input: {
   evaluation: TestEvaluation;
   trainApplicants: Applicants;
   protocol: Protocol;
+  profile?: AttributeProfile;
+  mitigation?: Mitigation;
 }): ModelArtifact {
   const { options, choice, evaluation } = input;
+  const profile = input.profile ?? FULL_PROFILE;
   return {
     format_version: MODEL_FORMAT_VERSION,
     schema_version: SCHEMA_VERSION,
@@ -356,6 +388,8 @@ export function buildArtifact(input: {
     calibrator: input.calibrator.toJSON(),
     score_scale: DEFAULT_SCORE_SCALE,
     params: input.params,
+    attribute_profile: { name: profile.name, excluded: [...profile.excluded] },
+    mitigation: input.mitigation ?? "none",
     encoder: input.encoder.toJSON(),
     forest: input.forest.toJSON(),
     // Drift monitoring compares served traffic with the training part and its out-of-fold scores.
@@ -388,6 +422,8 @@ export async function writeRun(run: Run, input: {
   predictions: { rows: ArrayLike<number>; yTrain: Uint8Array; yTest: Uint8Array };
   importances: { names: readonly string[]; values: ArrayLike<number> };
   artifact: ModelArtifact;
+  /** How much the model leans on each attribute (protected ones included), on the test split. */
+  influence?: { rows: string; measure: string; ranking: AttributeInfluence[] };
 }): Promise<void> {
   const { choice, evaluation } = input;
   const { rows, yTrain, yTest } = input.predictions;
@@ -410,6 +446,8 @@ export async function writeRun(run: Run, input: {
   await run.logMetrics("threshold", choice.threshold);
   await run.logMetrics("calibration", evaluation.calibration);
   await run.logMetrics("fairness", evaluation.fairness);
+  await run.logMetrics("fairness_intervals", evaluation.fairnessIntervals);
+  if (input.influence) await run.logMetrics("attribute_influence", input.influence);
   await run.logMetrics("protocol", input.protocol);
   await run.logFile(TRIALS, input.study.trials);
   await run.logFile(

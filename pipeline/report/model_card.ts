@@ -6,6 +6,9 @@
  */
 
 import type { FairnessComparison } from "../monitoring/fairness.ts";
+import type { FairnessIntervals, GroupingFigures, Interval } from "../monitoring/fairness_intervals.ts";
+import type { FairLendingReport } from "../model/fair_lending.ts";
+import type { AttributeInfluence } from "../model/reasons.ts";
 import type { RunRecord } from "../tracking/mod.ts";
 
 type Numbers = Record<string, number>;
@@ -138,29 +141,36 @@ export function modelCard(run: RunRecord): string {
       "",
     );
   }
-  if (fairness) {
+  push(...profileSection(run));
+  const intervals = run.metrics.fairness_intervals as
+    | { test?: FairnessIntervals; cv_out_of_fold?: FairnessIntervals }
+    | undefined;
+  if (intervals?.cv_out_of_fold || intervals?.test) {
+    push("## Fairness", "");
+    if (intervals.cv_out_of_fold) {
+      push(
+        "On out-of-fold decisions of the training part (larger than the test split, so steadier; the PD's within-group",
+        "calibration is in-sample there, since the calibrator was fitted on these scores):",
+        "",
+        ...fairnessTable(intervals.cv_out_of_fold),
+        "",
+      );
+    }
+    if (intervals.test) push("On the held-out test split:", "", ...fairnessTable(intervals.test), "");
+    push(`Intervals: ${(intervals.cv_out_of_fold ?? intervals.test)!.method}.`, "");
+  } else if (fairness) {
+    // Older runs recorded point figures only: a fairness figure without its interval misleads, so none is shown.
     push(
       "## Fairness",
       "",
-      "On out-of-fold decisions of the training part (larger than the test split, so steadier):",
-      "",
-      "| attribute | group | n | approval rate | recall (bad) | false declines | disparate impact | equal-opportunity diff. |",
-      "| --- | --- | --- | --- | --- | --- | --- | --- |",
-      ...fairness.flatMap((f) => [
-        `| ${f.attribute} | ${f.protected.group} | ${f.protected.count} | ${
-          pct(f.protected.approval_rate)
-        } | ${pct(f.protected.recall_bad)} | ${pct(f.protected.false_decline_rate)} | ${
-          num(f.disparate_impact, 2)
-        } | ${num(f.equal_opportunity_difference, 3)} |`,
-        `| | ${f.reference.group} | ${f.reference.count} | ${pct(f.reference.approval_rate)} | ${
-          pct(f.reference.recall_bad)
-        } | ${pct(f.reference.false_decline_rate)} | | |`,
-      ]),
-      "",
-      ...fairness.filter((f) => f.warning).map((f) => `**Warning:** ${f.warning}.`),
+      "This run recorded its fairness figures without intervals; run `deno task fairness --run " +
+        run.run_id +
+        "` to add them.",
       "",
     );
   }
+  const fairLending = run.metrics.fair_lending as FairLendingReport | undefined;
+  if (fairLending) push(...fairLendingSection(fairLending));
   push(
     "## Limitations",
     "",
@@ -176,8 +186,15 @@ export function modelCard(run: RunRecord): string {
         "- Hyperparameters were tuned on the training part of one split; repeated CV reuses them on all rows, which flatters",
         "  it slightly.",
       ]),
-    "- `personal_status` mixes sex and marital status, and `foreign_worker` and age are protected characteristics in",
-    "  many jurisdictions: the model uses them because the data does; check the fairness table before any real use.",
+    ...(profileOf(run).excluded.length === 0
+      ? [
+        "- `personal_status` mixes sex and marital status, and `foreign_worker` and age are protected characteristics in",
+        "  many jurisdictions: this model uses them because the data does; check the fairness table before any real use.",
+      ]
+      : [
+        "- The model cannot see the protected attributes, but proxies remain (employment duration, housing and job",
+        "  correlate with age): not seeing an attribute is not the same as not discriminating on it; check the table.",
+      ]),
     "- The data are from the 1970s in Deutsche Mark; amounts and base rates do not transfer to today's lending.",
     "",
   );
@@ -208,3 +225,181 @@ function nestedTable(
     }),
   ];
 }
+
+/** What the run's profile says the model can see, read from its params (absent: `full`). */
+function profileOf(
+  run: RunRecord,
+): { name: string; excluded: string[]; features: string[]; recorded: boolean } {
+  const recorded = typeof run.params.attribute_profile === "string";
+  return {
+    name: recorded ? run.params.attribute_profile as string : "full",
+    excluded: (run.params.excluded_attributes as string[] | undefined) ?? [],
+    features: (run.params.excluded_features as string[] | undefined) ?? [],
+    recorded,
+  };
+}
+
+const PROTECTED_NOTE = "personal_status (sex and marital status), age and foreign_worker (nationality)";
+
+/** The card's "What the model can see" section, and the explicit note when a protected attribute weighs heavily. */
+function profileSection(run: RunRecord): string[] {
+  const profile = profileOf(run);
+  const mitigation = run.params.mitigation === "reweigh"
+    ? "Training rows were reweighed (Kamiran & Calders) so that, weighted, the label is independent of the age < 25 × " +
+      "sex cells; the protected attributes were read for that at training time only."
+    : null;
+  const lines = ["## What the model can see", ""];
+  if (profile.excluded.length === 0) {
+    lines.push(
+      `Attribute profile **full**${
+        profile.recorded ? "" : " (recorded before profiles existed)"
+      }: the model sees all 20 attributes, including the protected ${PROTECTED_NOTE}. Reasons given to`,
+      "applicants never cite a protected attribute; the decisions may still depend on them.",
+    );
+  } else {
+    lines.push(
+      `Attribute profile **${profile.name}**: the model **cannot see** ${
+        profile.excluded.map((a) => `\`${a}\``).join(", ")
+      }${
+        profile.features.length
+          ? `, nor the engineered features derived from them (${
+            profile.features.map((f) => `\`${f}\``).join(", ")
+          })`
+          : ""
+      }. The API still accepts these attributes (the fairness report and monitoring need them), but the encoder never`,
+      "reads them: two applicants who differ only in them get bit-identical scores. Reasons never cite them.",
+    );
+  }
+  if (mitigation) lines.push("", mitigation);
+  const influence = run.metrics.attribute_influence as
+    | { rows: string; measure: string; ranking: AttributeInfluence[] }
+    | undefined;
+  if (influence) {
+    const top = influence.ranking.slice(0, 5);
+    lines.push(
+      "",
+      `Largest contributions (${influence.measure}, ${influence.rows}): ${
+        top.map((a) => `${a.attribute} ${a.mean_abs_contribution.toFixed(3)}`).join(", ")
+      }.`,
+    );
+    const heavy = top.filter((a) => a.protected);
+    if (heavy.length) {
+      lines.push(
+        "",
+        `**A protected attribute is among the model's five largest contributions:** ${
+          heavy.map((a) => `\`${a.attribute}\` ranks ${ordinal(a.rank)} of ${influence.ranking.length}`).join(
+            "; ",
+          )
+        }. The reasons hide it from applicants, but the model's decisions lean on it.`,
+      );
+    }
+  } else if (profile.excluded.length === 0) {
+    lines.push(
+      "",
+      "How much the model leans on each attribute was not measured for this run (`deno task fairness`).",
+    );
+  }
+  lines.push("");
+  return lines;
+}
+
+function ordinal(n: number): string {
+  return n === 1 ? "1st" : n === 2 ? "2nd" : n === 3 ? "3rd" : `${n}th`;
+}
+
+const ci = (x: Interval | null | undefined, format: (v: number) => string) =>
+  !x || x.estimate === null
+    ? "undefined"
+    : x.low === null || x.high === null
+    ? `${format(x.estimate)} (interval undefined)`
+    : `${format(x.estimate)} [${format(x.low)}, ${format(x.high)}]`;
+const pct0 = (x: number) => `${(100 * x).toFixed(1)} %`;
+const f2 = (x: number) => x.toFixed(2);
+const f3 = (x: number) => x.toFixed(3);
+
+/** A fairness table with 95 % intervals: one row per group, the comparisons on the protected group's row. */
+function fairnessTable(report: FairnessIntervals): string[] {
+  const row = (g: GroupingFigures, side: "protected" | "reference") => {
+    const x = g[side];
+    const first = side === "protected";
+    return `| ${first ? g.attribute : ""} | ${x.group} | ${x.applicants} | ${ci(x.approval_rate, pct0)} | ${
+      ci(x.good_declined_rate, pct0)
+    } | ${x.mean_pd ? ci(x.mean_pd, f3) : "–"} | ${ci(x.bad_rate, f3)} | ${
+      first ? ci(g.disparate_impact, f2) : ""
+    } | ${first ? ci(g.equal_opportunity_difference, f3) : ""} |`;
+  };
+  return [
+    "| attribute | group | n | approval rate | good applicants declined | mean PD | bad rate | disparate impact | equal-opportunity diff. |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ...report.groupings.flatMap((g) => [row(g, "protected"), row(g, "reference")]),
+    "",
+    ...report.groupings.filter((g) => g.note).map((g) => `${g.attribute}: ${g.note}.`),
+  ];
+}
+
+/** The nested comparison of attribute profiles, the production decision and the targets. */
+function fairLendingSection(report: FairLendingReport): string[] {
+  const lines = [
+    "## Fair lending: the price of fairness (nested CV, identical folds)",
+    "",
+    `Each profile evaluated by the nested protocol on the same outer folds (${report.protocol}). Fairness figures from`,
+    "the out-of-fold nested decisions (every applicant once per repeat), with bootstrap 95 % intervals.",
+    "",
+    "| model | expected cost (SE) | ROC AUC | recall (bad) | DI age | DI sex | equal-opp. diff. age | equal-opp. diff. sex | approval < 25 / ≥ 25 | approval women / men |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const v of report.variants) {
+    const [age, sex] = v.fairness.groupings;
+    lines.push(
+      `| ${v.label} | ${v.cost.mean.toFixed(3)} (${v.cost.corrected_se.toFixed(3)}) | ${
+        v.roc_auc.mean.toFixed(3)
+      } | ${pct0(v.recall_bad.mean)} | ${ci(age.disparate_impact, f2)} | ${ci(sex.disparate_impact, f2)} | ${
+        ci(age.equal_opportunity_difference, f3)
+      } | ${ci(sex.equal_opportunity_difference, f3)} | ${ci(age.protected.approval_rate, pct0)} / ${
+        ci(age.reference.approval_rate, pct0)
+      } | ${ci(sex.protected.approval_rate, pct0)} / ${ci(sex.reference.approval_rate, pct0)} |`,
+    );
+  }
+  lines.push(
+    "",
+    "Cost, ROC AUC and recall: mean over the 50 outer folds; (SE) is the corrected resampled-t standard error of the mean.",
+    "",
+  );
+  for (const p of report.paired) {
+    const c = p.cost;
+    lines.push(
+      `- full − ${p.b}, paired on identical folds: expected cost ${c.mean.toFixed(4)} (corrected SE ${
+        c.corrected_se.toFixed(4)
+      }, 95 % t interval ${c.interval[0].toFixed(4)} to ${c.interval[1].toFixed(4)}); ROC AUC ${
+        p.roc_auc.mean.toFixed(4)
+      } (SE ${p.roc_auc.corrected_se.toFixed(4)}); recall on bad ${p.recall_bad.mean.toFixed(4)} (SE ${
+        p.recall_bad.corrected_se.toFixed(4)
+      }).`,
+    );
+  }
+  if (report.decision) {
+    lines.push(
+      "",
+      `**Production choice.** Rule: ${report.decision.rule}. ${report.decision.reason}.`,
+    );
+  }
+  for (const t of report.targets) {
+    const di = (x: TargetShape) =>
+      x.estimate === null
+        ? "undefined"
+        : x.met
+        ? `${x.estimate.toFixed(2)} (met)`
+        : `${x.estimate.toFixed(2)} (missed by ${x.short_by!.toFixed(2)})`;
+    lines.push(
+      `- Targets for ${t.variant}: DI age ≥ 0.8: ${di(t.disparate_impact_age)}; DI sex ≥ 0.8: ${
+        di(t.disparate_impact_sex)
+      }; cost within 0.02 of full: +${t.cost_increase.value.toFixed(4)} (${
+        t.cost_increase.met ? "met" : `missed by ${t.cost_increase.over_by.toFixed(4)}`
+      }).`,
+    );
+  }
+  lines.push("", `Intervals: ${report.interval_method}.`, "");
+  return lines;
+}
+
+type TargetShape = { estimate: number | null; met: boolean; short_by: number | null };

@@ -10,6 +10,7 @@ import type { Decision } from "../model/artifact.ts";
 import { type Applicant, ATTRIBUTE_NAMES, type AttributeName } from "../data/schema.ts";
 import { AdverseActionReason, Reason } from "./api_schemas.ts";
 import { adverseActionReasons } from "../model/points.ts";
+import { REASONS_NEVER_CITE } from "../model/reasons.ts";
 import type { ServingModel } from "./model_holder.ts";
 import type { PredictionExtension } from "./prediction_extension.ts";
 
@@ -61,11 +62,13 @@ export const explanation: PredictionExtension = {
         "its contribution scaled by the secant (score(p) − base_points) / (p − base_value).",
     }),
     reasons: z.array(Reason).optional().openapi({
-      description: "The five largest contributions by magnitude, largest first. Absent with `explain=false`.",
+      description:
+        "The five largest contributions by magnitude, largest first, never a protected attribute " +
+        "(personal_status, age, foreign_worker). Absent with `explain=false`.",
     }),
     adverse_action_reasons: z.array(AdverseActionReason).optional().openapi({
       description: "For a decision that is not `approve`: the (up to) four attributes that cost the most " +
-        "points, most costly first. Absent for approvals and with `explain=false`.",
+        "points, most costly first, never a protected attribute. Absent for approvals and with `explain=false`.",
     }),
   },
   extend: ({ applicant, probability, decision, serving, query, contributions: computed }) => {
@@ -95,10 +98,11 @@ export const explanation: PredictionExtension = {
 };
 
 /**
- * Attributes adverse-action reasons must never cite. Empty for now; a fair-lending policy puts the
- * protected attributes (personal_status, age, foreign_worker) here.
+ * Attributes adverse-action reasons must never cite: the protected ones (personal_status, age,
+ * foreign_worker), under every attribute profile. A `fair` model gives them no points at all; a
+ * `full` model may, and they still are not given as a reason.
  */
-export const ADVERSE_ACTION_EXCLUDED: ReadonlySet<AttributeName> = new Set<AttributeName>();
+export const ADVERSE_ACTION_EXCLUDED: ReadonlySet<AttributeName> = REASONS_NEVER_CITE;
 
 /** The extensions a default server runs. */
 export const DEFAULT_EXTENSIONS: readonly PredictionExtension[] = [calibratedRisk, explanation];

@@ -269,6 +269,22 @@ export const NESTED_FILES = {
   summary: "nested/nested.json",
 } as const;
 
+/**
+ * The files of a nested evaluation variant (e.g. an attribute profile): `nested-<variant>/…` beside
+ * `nested/`, so the full model's evaluation is never overwritten by a profile's. `""` is `nested/`.
+ */
+export function nestedFiles(variant = ""): { folds: string; predictions: string; summary: string } {
+  if (variant === "") return NESTED_FILES;
+  if (!/^[a-z0-9][a-z0-9_+-]*$/.test(variant)) {
+    throw new RangeError(`nested variant ${variant} is not a folder name`);
+  }
+  return {
+    folds: `nested-${variant}/folds.csv`,
+    predictions: `nested-${variant}/predictions.csv`,
+    summary: `nested-${variant}/nested.json`,
+  };
+}
+
 /** One line of `nested/folds.csv`: `row` (0-based line of the data file) is in the test part of (repeat, fold). */
 export type NestedFoldRow = {
   repeat: number;
@@ -317,8 +333,9 @@ export function writeNestedFolds(
   runId: string,
   rows: readonly NestedFoldRow[],
   modelsDir = DEFAULT_MODELS_DIR,
+  variant = "",
 ): Promise<string> {
-  return writeRunFile(runId, NESTED_FILES.folds, toCsv(NESTED_FOLD_COLUMNS, rows), modelsDir);
+  return writeRunFile(runId, nestedFiles(variant).folds, toCsv(NESTED_FOLD_COLUMNS, rows), modelsDir);
 }
 
 /** Writes `nested/predictions.csv`, atomically. */
@@ -326,22 +343,38 @@ export function writeNestedPredictions(
   runId: string,
   rows: readonly NestedPredictionRow[],
   modelsDir = DEFAULT_MODELS_DIR,
+  variant = "",
 ): Promise<string> {
-  return writeRunFile(runId, NESTED_FILES.predictions, toCsv(NESTED_PREDICTION_COLUMNS, rows), modelsDir);
+  return writeRunFile(
+    runId,
+    nestedFiles(variant).predictions,
+    toCsv(NESTED_PREDICTION_COLUMNS, rows),
+    modelsDir,
+  );
 }
 
 /** Writes `nested/nested.json`, atomically. */
-export function writeNestedRecord(record: NestedRecord, modelsDir = DEFAULT_MODELS_DIR): Promise<string> {
-  return writeRunFile(record.run_id, NESTED_FILES.summary, JSON.stringify(record, null, 2) + "\n", modelsDir);
+export function writeNestedRecord(
+  record: NestedRecord,
+  modelsDir = DEFAULT_MODELS_DIR,
+  variant = "",
+): Promise<string> {
+  return writeRunFile(
+    record.run_id,
+    nestedFiles(variant).summary,
+    JSON.stringify(record, null, 2) + "\n",
+    modelsDir,
+  );
 }
 
 /** Reads `nested/nested.json`; null when absent, a {@link RunFileError} when it is not a nested record. */
 export async function readNestedRecord(
   runId: string,
   modelsDir = DEFAULT_MODELS_DIR,
+  variant = "",
 ): Promise<NestedRecord | null> {
   if (!isRunId(runId)) return null;
-  const path = runFilePath(runId, NESTED_FILES.summary, modelsDir);
+  const path = runFilePath(runId, nestedFiles(variant).summary, modelsDir);
   const text = await readTextOrNull(path);
   if (text === null) return null;
   const value = parseJson(text, path) as Partial<NestedRecord> | null;
@@ -359,9 +392,10 @@ export async function readNestedRecord(
 export async function readNestedFolds(
   runId: string,
   modelsDir = DEFAULT_MODELS_DIR,
+  variant = "",
 ): Promise<NestedFoldRow[] | null> {
   if (!isRunId(runId)) return null;
-  const path = runFilePath(runId, NESTED_FILES.folds, modelsDir);
+  const path = runFilePath(runId, nestedFiles(variant).folds, modelsDir);
   const text = await readTextOrNull(path);
   if (text === null) return null;
   return parseCsv(text).map((r, i) => {
@@ -370,6 +404,29 @@ export async function readNestedFolds(
       throw new RunFileError(`${path} line ${i + 2} is not repeat,fold,row whole numbers`);
     }
     return row as unknown as NestedFoldRow;
+  });
+}
+
+/** Reads `nested/predictions.csv` (of a variant); null when absent, a {@link RunFileError} when malformed. */
+export async function readNestedPredictions(
+  runId: string,
+  modelsDir = DEFAULT_MODELS_DIR,
+  variant = "",
+): Promise<NestedPredictionRow[] | null> {
+  if (!isRunId(runId)) return null;
+  const path = runFilePath(runId, nestedFiles(variant).predictions, modelsDir);
+  const text = await readTextOrNull(path);
+  if (text === null) return null;
+  return parseCsv(text).map((r, i) => {
+    const numbers = ["repeat", "fold", "row", "label", "probability", "pd", "threshold"] as const;
+    const row = Object.fromEntries(numbers.map((c) => [c, Number(r[c])])) as Record<string, number>;
+    if (
+      numbers.some((c) => r[c] === "" || !Number.isFinite(row[c])) ||
+      (r.decision !== "approve" && r.decision !== "decline") || (row.label !== 0 && row.label !== 1)
+    ) {
+      throw new RunFileError(`${path} line ${i + 2} is not a nested prediction row`);
+    }
+    return { ...row, decision: r.decision } as NestedPredictionRow;
   });
 }
 

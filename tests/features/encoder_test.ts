@@ -99,3 +99,57 @@ Deno.test("every feature column names the raw attributes it comes from", () => {
   assert.deepEqual(byName["checking_status=A11"], ["checking_status"]);
   assert.deepEqual(byName.monthly_instalment, ["credit_amount", "duration"]);
 });
+
+Deno.test("an excluded attribute gets no column, nor does any feature derived from it, and is never read", async () => {
+  const table = await loadCreditTable(new URL("../../data/german.data", import.meta.url).pathname);
+  const fair = FeatureEncoder.fit(table.frame, { excluded: ["personal_status", "age", "foreign_worker"] });
+  const full = FeatureEncoder.fit(table.frame);
+  // Oracle written out by hand: the full encoder's columns minus those of the three attributes and
+  // of the two age-derived features.
+  const dropped = (name: string) =>
+    /^(personal_status|foreign_worker)=/.test(name) ||
+    ["age", "amount_per_age_year", "age_band"].includes(name);
+  assert.deepEqual(fair.featureNames, full.featureNames.filter((n) => !dropped(n)));
+  // personal_status: 4 columns (A95 never occurs), foreign_worker 2, age, amount_per_age_year, age_band.
+  assert.equal(fair.featureNames.length, full.featureNames.length - 9);
+  assert.ok(
+    fair.columns.every((c) =>
+      c.sources.every((s) => !["personal_status", "age", "foreign_worker"].includes(s))
+    ),
+  );
+  // Values of excluded attributes are not even validated: they never reach the encoder's arithmetic.
+  const applicants = toApplicants(table.frame);
+  const a = applicants[0];
+  const garbage = {
+    ...a,
+    age: "not a number",
+    personal_status: "A99",
+    foreign_worker: null,
+  } as unknown as Applicant;
+  assert.deepEqual(Array.from(fair.transformOne(garbage)), Array.from(fair.transformOne(a)));
+  assert.throws(() => full.transformOne(garbage), EncodingError);
+  // Table path agrees with the record path, and the JSON round trip keeps the exclusion.
+  const X = fair.transformFrame(table.frame);
+  assert.deepEqual(Array.from(X.data.subarray(0, X.cols)), Array.from(fair.transformOne(a)));
+  const restored = FeatureEncoder.fromJSON(JSON.parse(JSON.stringify(fair.toJSON())));
+  assert.deepEqual(restored.featureNames, fair.featureNames);
+  assert.deepEqual(restored.options.excluded, ["personal_status", "age", "foreign_worker"]);
+});
+
+Deno.test("an encoder saved before profiles existed reads as seeing every attribute; a bad exclusion is refused", async () => {
+  const table = await loadCreditTable(new URL("../../data/german.data", import.meta.url).pathname);
+  const json = FeatureEncoder.fit(table.frame).toJSON();
+  const { excluded: _excluded, ...oldOptions } = json.options;
+  const old = FeatureEncoder.fromJSON({ ...json, options: oldOptions as typeof json.options });
+  assert.deepEqual(old.options.excluded, []);
+  assert.equal(old.featureNames.length, FeatureEncoder.fit(table.frame).featureNames.length);
+  assert.throws(
+    () => FeatureEncoder.fromJSON({ ...json, options: { ...json.options, excluded: ["sex"] as never } }),
+    /excludes "sex", which is not an attribute/,
+  );
+  assert.throws(
+    () => FeatureEncoder.fromJSON({ ...json, options: { ...json.options, excluded: ["personal_status"] } }),
+    /levels name the excluded attribute personal_status/,
+  );
+  assert.throws(() => FeatureEncoder.fit(table.frame, { excluded: ["nope" as never] }), /not an attribute/);
+});

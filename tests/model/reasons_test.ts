@@ -339,6 +339,8 @@ Deno.test("attribute contributions equal brute-force Shapley values over attribu
   }
 });
 
+const PROTECTED: ReadonlySet<string> = new Set(["personal_status", "age", "foreign_worker"]);
+
 Deno.test("reasons: the largest contributions by magnitude, signed, labelled, with sentences in both languages", async () => {
   const table = await germanCredit();
   const applicants = await germanApplicants();
@@ -355,13 +357,13 @@ Deno.test("reasons: the largest contributions by magnitude, signed, labelled, wi
     assert.equal(e.reasons.length, DEFAULT_REASON_COUNT);
     const magnitudes = e.reasons.map((r) => Math.abs(r.contribution));
     assert.deepEqual(magnitudes, [...magnitudes].sort((a, b) => b - a));
-    const largest = Math.max(...Array.from(e.contributions, Math.abs));
+    // Protected attributes are never cited: the reasons are the largest of the other attributes.
+    const citable = Array.from(e.contributions).filter((_, i) => !PROTECTED.has(ATTRIBUTE_NAMES[i]));
+    const largest = Math.max(...citable.map(Math.abs));
     assert.equal(magnitudes[0], largest);
     const fifth = magnitudes[DEFAULT_REASON_COUNT - 1];
-    assert.equal(
-      Array.from(e.contributions).filter((c) => Math.abs(c) > fifth).length,
-      DEFAULT_REASON_COUNT - 1,
-    );
+    assert.equal(citable.filter((c) => Math.abs(c) > fifth).length, DEFAULT_REASON_COUNT - 1);
+    assert.ok(e.reasons.every((r) => !PROTECTED.has(r.attribute)));
     for (const r of e.reasons) {
       const a = ATTRIBUTES.find((x) => x.name === r.attribute) as Attribute;
       assert.equal(r.contribution, e.contributions[ATTRIBUTE_NAMES.indexOf(r.attribute)]);
@@ -379,7 +381,10 @@ Deno.test("reasons: the largest contributions by magnitude, signed, labelled, wi
   }
   assert.equal(explainer.explain(applicants[0], 2).reasons.length, 2);
   const all = explainer.explain(applicants[0], ATTRIBUTES.length);
-  assert.equal(all.reasons.length, Array.from(all.contributions).filter((c) => c !== 0).length);
+  assert.equal(
+    all.reasons.length,
+    Array.from(all.contributions).filter((c, i) => c !== 0 && !PROTECTED.has(ATTRIBUTE_NAMES[i])).length,
+  );
 });
 
 Deno.test("reason wording: code labels, numbers with units, plural attributes, compact batch form", () => {
@@ -422,6 +427,17 @@ Deno.test("topContributions: skips zeros, ties keep schema order, at most `count
   ]);
   assert.equal(topContributions(contributions, 1).length, 1);
   assert.throws(() => topContributions([0.1], 1), RangeError);
+  // The largest contribution of all is age's: it is never a reason (nor sex, nor nationality).
+  const age = ATTRIBUTE_NAMES.indexOf("age");
+  contributions[age] = 0.9;
+  contributions[ATTRIBUTE_NAMES.indexOf("personal_status")] = -0.8;
+  contributions[ATTRIBUTE_NAMES.indexOf("foreign_worker")] = 0.7;
+  assert.deepEqual(topContributions(contributions, 5).map((c) => c.attribute), [
+    ATTRIBUTE_NAMES[7],
+    ATTRIBUTE_NAMES[1],
+    ATTRIBUTE_NAMES[3],
+  ]);
+  assert.equal(topContributions(contributions, 1, new Set())[0].attribute, "age");
 });
 
 Deno.test("the explainer refuses rows it cannot explain", () => {
