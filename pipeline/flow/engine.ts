@@ -88,12 +88,10 @@ export async function runSteps(
     record.updated_at = new Date().toISOString();
     return writeFlowRecord(record, modelsDir);
   };
+  // Every step is listed from the start, in flow order, so a record shows what is still to come.
+  record.steps = steps.map((step) => record.steps.find((s) => s.name === step.name) ?? emptyStep(step.name));
   for (const step of steps) {
-    let state = record.steps.find((s) => s.name === step.name);
-    if (!state) {
-      state = emptyStep(step.name);
-      record.steps.push(state);
-    }
+    const state = record.steps.find((s) => s.name === step.name)!;
     const checkpoint = await readStepOutput(record.flow_id, step.name, modelsDir);
     if (checkpoint.found) {
       outputs[step.name] = checkpoint.output;
