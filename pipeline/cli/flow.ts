@@ -69,7 +69,8 @@ export async function main(args: string[]): Promise<number> {
         ? async (name) => {
           if (name !== hold) return;
           console.error(`flow: holding at step ${name} (FLOW_FAULT_HOLD_AT)`);
-          await new Promise(() => {});
+          // A timer keeps the process alive: a bare pending promise would let Deno exit.
+          await new Promise(() => setInterval(() => {}, 60_000));
         }
         : undefined,
     },

@@ -73,7 +73,11 @@ Deno.test("a step that fails twice then succeeds is recorded with 3 attempts, wa
     const step = stored.steps[0];
     assert.equal(step.state, "completed");
     assert.equal(step.attempts.length, 3);
-    assert.deepEqual(step.attempts.map((a) => a.error), ["connection refused (1)", "connection refused (2)", null]);
+    assert.deepEqual(step.attempts.map((a) => a.error), [
+      "connection refused (1)",
+      "connection refused (2)",
+      null,
+    ]);
     assert.deepEqual(step.attempts.map((a) => a.attempt), [1, 2, 3]);
     assert.ok(step.attempts.every((a) => a.ended_at !== null && a.duration_ms !== null));
     assert.deepEqual(await readStepOutput(record.flow_id, "deploy", dir), { found: true, output: { ok: 3 } });
@@ -162,7 +166,13 @@ Deno.test("resuming: checkpointed steps are not run again, even when flow.json s
     record.steps.push({
       name: "b",
       state: "running",
-      attempts: [{ attempt: 1, started_at: record.created_at, ended_at: null, duration_ms: null, error: null }],
+      attempts: [{
+        attempt: 1,
+        started_at: record.created_at,
+        ended_at: null,
+        duration_ms: null,
+        error: null,
+      }],
       duration_ms: null,
       session: 1,
       summary: null,

@@ -49,7 +49,13 @@ Deno.test("no champion: promoted; a re-run returns the recorded outcome; --force
     assert.equal(await Deno.readTextFile(`${modelsDir}/registry.json`), registryBefore);
     assert.equal((await listRuns(modelsDir)).length, runsBefore);
 
-    const forced = await runFlow({ dataPath: DATA, config: small(), modelsDir, codeVersion: CODE, force: true });
+    const forced = await runFlow({
+      dataPath: DATA,
+      config: small(),
+      modelsDir,
+      codeVersion: CODE,
+      force: true,
+    });
     assert.equal(forced.mode, "new");
     assert.notEqual(forced.record.flow_id, first.record.flow_id);
     assert.equal(forced.record.key, first.record.key);
@@ -84,7 +90,10 @@ Deno.test("the gate refuses a worse challenger (one tree, one trial): it stays a
     const flow = await runFlow({ dataPath: DATA, config: worse, modelsDir, codeVersion: CODE });
     assert.equal(flow.record.status, "succeeded");
     assert.equal(flow.record.outcome?.decision, "kept_challenger");
-    assert.match(flow.record.outcome!.reason, /^refused: performance: cost challenger 0\.\d{4} vs champion 0\.\d{4}/);
+    assert.match(
+      flow.record.outcome!.reason,
+      /^refused: performance: cost challenger 0\.\d{4} vs champion 0\.\d{4}/,
+    );
     const compared = (await readStepOutput(flow.record.flow_id, "compare", modelsDir)) as {
       found: true;
       output: CompareOutput;
@@ -93,7 +102,8 @@ Deno.test("the gate refuses a worse challenger (one tree, one trial): it stays a
     // The refusal follows from the recorded numbers: challenger − champion beyond the margin.
     assert.ok(d.mean > 0.01, `difference ${d.mean}`);
     const r = compared.output.result!;
-    const byHand = r.challenger.values.cost.reduce((s, v, i) => s + v.value - r.champion.values.cost[i].value, 0) /
+    const byHand = r.challenger.values.cost.reduce((s, v, i) =>
+      s + v.value - r.champion.values.cost[i].value, 0) /
       r.challenger.values.cost.length;
     assert.ok(Math.abs(byHand - d.mean) < 1e-12);
     const registry = await readRegistry(modelsDir);
@@ -141,7 +151,10 @@ Deno.test("the flow key changes with the data, the config and the code, and not 
   const base = await flowKey("d", data, small(), "code-1");
   const reordered = normaliseConfig({ compare: SMALL.compare, train: SMALL.train });
   assert.equal((await flowKey("d", data, reordered, "code-1")).key, base.key);
-  assert.notEqual((await flowKey("d", new TextEncoder().encode("some bytez"), small(), "code-1")).key, base.key);
+  assert.notEqual(
+    (await flowKey("d", new TextEncoder().encode("some bytez"), small(), "code-1")).key,
+    base.key,
+  );
   assert.notEqual((await flowKey("d", data, small({ gate: { margin: 0.02 } }), "code-1")).key, base.key);
   assert.notEqual((await flowKey("d", data, small(), "code-2")).key, base.key);
 });
