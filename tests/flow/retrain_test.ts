@@ -134,7 +134,7 @@ Deno.test("bad data stops the flow at validate, naming the line; nothing is trai
     await Deno.writeTextFile(path, lines.join("\n"));
     await assert.rejects(
       () => runFlow({ dataPath: path, config: small(), modelsDir, codeVersion: CODE }),
-      /step validate failed \(not retried: retrying cannot fix it\): .*bad\.data: 1 problem\n  line 3, column checking_status: unknown code/s,
+      /step validate failed \(not retried: retrying cannot fix it\): .*bad\.data: 1 problem\n {2}line 3, column checking_status: unknown code/s,
     );
     const { flows } = await listFlows(modelsDir);
     assert.equal(flows.length, 1);
