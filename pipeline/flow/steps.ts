@@ -415,7 +415,12 @@ export async function reloadAndConfirm(
   });
   const body = await reload.text();
   if (reload.status !== 200) {
-    throw new Error(`POST ${server}/admin/reload answered ${reload.status}: ${body.slice(0, 300)}`);
+    const message = `POST ${new URL("/admin/reload", server)} answered ${reload.status}: ${
+      body.slice(0, 300)
+    }`;
+    // A refused token or a missing route will be refused again; a server error or a refused model may pass later.
+    if ([401, 403, 404].includes(reload.status)) throw new UserError(message);
+    throw new Error(message);
   }
   const until = Date.now() + timeoutMs;
   let seen = "";
@@ -432,7 +437,10 @@ export async function reloadAndConfirm(
       : `HTTP ${answer.status}`;
     if (Date.now() > until) {
       throw new Error(
-        `${server}/model shows ${seen}, not v${expected.version}, ${timeoutMs} ms after the reload`,
+        `${new URL(
+          "/model",
+          server,
+        )} shows ${seen}, not v${expected.version}, ${timeoutMs} ms after the reload`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
