@@ -6,6 +6,11 @@
  * test rows scored once. Both models see the same folds and the same forest seeds, so the per-fold
  * differences are paired; their mean gets Nadeau & Bengio's corrected SE (`model/compare.ts`). The
  * fairness report (`monitoring/fairness.ts`) is taken on the out-of-fold decisions of all folds.
+ *
+ * That compares the two training procedures. What would be deployed is the challenger's fitted
+ * artifact, so {@link artifactCheck} also scores both artifacts on the challenger's held-out test
+ * rows: a fit gone wrong (labels scrambled before training, a broken final fit) shows there and not
+ * in the refitted folds.
  * @module
  */
 
@@ -23,7 +28,9 @@ import {
   testTrainRatio,
 } from "../model/compare.ts";
 import type { RunConfiguration } from "../model/evaluate.ts";
-import { metricsReport } from "../model/metrics.ts";
+import type { CreditModel } from "../model/artifact.ts";
+import { DEFAULT_COSTS, metricsReport, rocAuc } from "../model/metrics.ts";
+import { meanAndSd } from "../stats.ts";
 import {
   type Objective,
   outOfFoldProbabilities,
@@ -166,5 +173,63 @@ export async function pairedCv(
     differences,
     challenger: { values: collected.challenger.values, fairness: fairnessOf("challenger") },
     champion: { values: collected.champion.values, fairness: fairnessOf("champion") },
+  };
+}
+
+/** The one-sided 95 % normal quantile: the artifact check refuses only a significant excess. */
+export const ARTIFACT_CHECK_Z = 1.645;
+
+/**
+ * The two fitted artifacts (the one that would serve and the one serving) scored on the same
+ * labelled rows, each at its own threshold: per-row cost (5 for a bad risk approved, 1 for a good
+ * one declined) and its paired difference.
+ */
+export interface ArtifactCheck {
+  rows: number;
+  challenger_cost: number;
+  champion_cost: number;
+  /** Mean per-row cost, challenger − champion. */
+  difference: number;
+  /** Standard error of that mean: SD of the per-row differences / √rows (rows independent given both models). */
+  se: number;
+  challenger_auc: number;
+  champion_auc: number;
+  rows_from: string;
+}
+
+/** Scores two models on `rows` of `table` (labelled) and pairs their per-row costs. */
+export function artifactCheck(
+  table: CreditTable,
+  rows: readonly number[],
+  models: { challenger: CreditModel; champion: CreditModel },
+  rowsFrom: string,
+): ArtifactCheck {
+  const y = table.bad;
+  if (!y) throw new UserError("the data has no class column to score the artifacts on");
+  if (rows.length < 2) throw new UserError(`the artifact check needs at least 2 rows, got ${rows.length}`);
+  const frame = selectRows(table.frame, rows);
+  const labels = takeValues(y, rows);
+  const { falseNegative, falsePositive } = DEFAULT_COSTS;
+  const costs = (model: CreditModel) => {
+    const p = model.probabilities(model.encoder.transformFrame(frame));
+    const cost = Array.from(labels, (label, i) => {
+      const declined = p[i] >= model.threshold;
+      return label === 1 ? (declined ? 0 : falseNegative) : (declined ? falsePositive : 0);
+    });
+    return { p, cost };
+  };
+  const a = costs(models.challenger);
+  const b = costs(models.champion);
+  const differences = a.cost.map((c, i) => c - b.cost[i]);
+  const { mean: difference, sd } = meanAndSd(differences);
+  return {
+    rows: rows.length,
+    challenger_cost: meanAndSd(a.cost).mean,
+    champion_cost: meanAndSd(b.cost).mean,
+    difference,
+    se: sd / Math.sqrt(rows.length),
+    challenger_auc: rocAuc(labels, a.p),
+    champion_auc: rocAuc(labels, b.p),
+    rows_from: rowsFrom,
   };
 }

@@ -15,14 +15,24 @@ import { DriftCounter } from "../monitoring/psi.ts";
 import { storedReference } from "../monitoring/model_reference.ts";
 import {
   type ModelVersion,
+  PREDICTIONS,
   productionModel,
   promoteVersion,
   readRegistry,
   readRun,
+  readRunFile,
   sha256File,
 } from "../tracking/mod.ts";
 import type { FlowConfig } from "./config.ts";
-import { gateMetric, PAIRED_METRICS, pairedCv, type PairedCvResult } from "./compare.ts";
+import {
+  ARTIFACT_CHECK_Z,
+  type ArtifactCheck,
+  artifactCheck,
+  gateMetric,
+  PAIRED_METRICS,
+  pairedCv,
+  type PairedCvResult,
+} from "./compare.ts";
 import type { FlowStep, StepContext } from "./engine.ts";
 import type { FlowOutcome } from "./record.ts";
 
@@ -65,6 +75,8 @@ export interface CompareOutput {
   champion: { version: number; run_id: string; sha256: string } | null;
   metric: string | null;
   result: PairedCvResult | null;
+  /** Both fitted artifacts on the challenger's held-out test rows. */
+  artifact: ArtifactCheck | null;
 }
 
 /** One check of the gate. */
@@ -266,7 +278,7 @@ async function trainChallenger(inputs: StepInputs, c: StepContext): Promise<Trai
 async function compare(inputs: StepInputs, c: StepContext): Promise<CompareOutput> {
   const challenger = c.output<TrainOutput>("train");
   const champion = productionModel(await readRegistry(inputs.modelsDir));
-  if (!champion) return { champion: null, metric: null, result: null };
+  if (!champion) return { champion: null, metric: null, result: null, artifact: null };
   const [challengerRun, championRun] = await Promise.all([
     readRun(challenger.run_id, inputs.modelsDir),
     readRun(champion.run_id, inputs.modelsDir),
@@ -290,7 +302,43 @@ async function compare(inputs: StepInputs, c: StepContext): Promise<CompareOutpu
     champion: { version: champion.version, run_id: champion.run_id, sha256: champion.sha256 },
     metric: gateMetric(inputs.config.train.objective),
     result,
+    artifact: await heldOutArtifacts(inputs, table, challenger, champion),
   };
+}
+
+/** Both artifacts on the rows the challenger's run held out (its `predictions.csv`). */
+async function heldOutArtifacts(
+  inputs: StepInputs,
+  table: Awaited<ReturnType<typeof loadCreditTable>>,
+  challenger: TrainOutput,
+  champion: ModelVersion,
+): Promise<ArtifactCheck> {
+  const registry = await readRegistry(inputs.modelsDir);
+  const entry = registry.models.find((m) => m.version === challenger.version);
+  if (!entry) throw new UserError(`the challenger v${challenger.version} is not in the registry`);
+  const load = async (m: ModelVersion) =>
+    (await CreditModel.load(
+      m.artifact.startsWith("/") ? m.artifact : `${inputs.modelsDir}/${m.artifact}`,
+      m.sha256,
+    )).model;
+  const predictions = await readRunFile(PREDICTIONS, challenger.run_id, inputs.modelsDir);
+  if (!predictions) throw new UserError(`the challenger's run ${challenger.run_id} has no predictions.csv`);
+  // predictions.csv names rows by their 0-based line in the data file.
+  const byLine = new Map(Array.from(table.lineNumbers, (line, i) => [line - 1, i]));
+  const rows = predictions.map((p) => {
+    const row = byLine.get(p.row);
+    if (row === undefined) {
+      throw new UserError(`the challenger's held-out line ${p.row + 1} is not in ${inputs.dataPath}`);
+    }
+    return row;
+  });
+  return artifactCheck(
+    table,
+    rows,
+    { challenger: await load(entry), champion: await load(champion) },
+    `the challenger's held-out test split (${rows.length} rows it was not trained on; the champion may ` +
+      `have been trained on some of them, which can only favour the champion)`,
+  );
 }
 
 function compareSummary(output: unknown): Record<string, unknown> {
@@ -329,6 +377,21 @@ export function gateChecks(compared: CompareOutput, gate: FlowConfig["gate"]): G
         direction === "minimize" ? "lower" : "higher"
       } is better)`,
   }];
+  const artifact = compared.artifact;
+  if (artifact) {
+    const excess = artifact.difference - ARTIFACT_CHECK_Z * artifact.se;
+    checks.push({
+      name: "held-out artifact",
+      passed: excess <= gate.margin,
+      detail:
+        `cost of the fitted artifacts on ${artifact.rows} held-out rows: challenger ${
+          f(artifact.challenger_cost)
+        } vs champion ${f(artifact.champion_cost)} (difference ${f(artifact.difference)}, SE ${
+          f(artifact.se)
+        }; ` +
+        `refused only when difference − ${ARTIFACT_CHECK_Z}·SE > margin ${gate.margin})`,
+    });
+  }
   for (const ours of result.challenger.fairness) {
     const theirs = result.champion.fairness.find((x) => x.attribute === ours.attribute);
     const di = ours.disparate_impact;

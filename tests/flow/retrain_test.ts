@@ -66,6 +66,8 @@ Deno.test("no champion: promoted; a re-run returns the recorded outcome; --force
     const result = (compared.output as CompareOutput).result!;
     assert.deepEqual(result.challenger.values.cost, result.champion.values.cost);
     assert.equal(result.differences.cost.mean, 0);
+    // The same fit, too: the two artifacts decide alike on the challenger's held-out rows.
+    assert.equal((compared.output as CompareOutput).artifact!.difference, 0);
     assert.equal(forced.record.outcome?.decision, "promoted");
     assert.equal(forced.record.outcome?.champion?.version, 1);
     assert.equal(forced.record.outcome?.production_version, 2);
