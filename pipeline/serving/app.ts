@@ -24,6 +24,7 @@ import { registerAdminRoutes } from "./routes/admin.ts";
 import { registerAuditRoutes } from "./routes/audit.ts";
 import { registerMonitoringRoutes } from "./routes/monitoring.ts";
 import { registerDashboardRoutes } from "./routes/dashboard.ts";
+import { registerFlowRoutes } from "./routes/flows.ts";
 import { registerInfoRoutes } from "./routes/info.ts";
 import { registerPredictRoutes } from "./routes/predict.ts";
 import { staticFiles } from "./static_files.ts";
@@ -91,6 +92,7 @@ export function createApp(options: CreateAppOptions): App {
   registerAuditRoutes(app, deps, trail.audit);
   registerMonitoringRoutes(app, deps, trail.window!);
   registerDashboardRoutes(app, deps);
+  registerFlowRoutes(app, deps);
   registerDocs(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });

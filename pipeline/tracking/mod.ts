@@ -28,6 +28,7 @@ export {
   type ModelVersion,
   nextVersion,
   productionModel,
+  promoteVersion,
   readRegistry,
   registerModel,
   type Registration,

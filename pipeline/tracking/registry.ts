@@ -214,6 +214,45 @@ export async function registerModel(
   });
 }
 
+/**
+ * Makes a registered version production (archiving the one before), under the lock, provided the
+ * production version is still `expectedProduction` (null: none): a promotion decided against one
+ * champion is never applied over another. Idempotent: a version already in production is left as
+ * it is (`changed: false`), so a retried or resumed promotion does nothing twice.
+ */
+export async function promoteVersion(
+  version: number,
+  options: { expectedProduction: number | null; reason: string; modelsDir?: string },
+): Promise<{ version: ModelVersion; changed: boolean }> {
+  const modelsDir = options.modelsDir ?? DEFAULT_MODELS_DIR;
+  return await withRegistryLock(modelsDir, async () => {
+    const registry = await readRegistry(modelsDir);
+    const target = registry.models.find((m) => m.version === version);
+    if (!target) throw new UserError(`model version ${version} is not in ${registryPath(modelsDir)}`);
+    if (target.stage === "production") return { version: target, changed: false };
+    const current = productionModel(registry);
+    if ((current?.version ?? null) !== options.expectedProduction) {
+      throw new UserError(
+        `production is v${current?.version ?? "none"}, not v${
+          options.expectedProduction ?? "none"
+        } as when v${version} was compared: not promoting over a model it was not compared with`,
+      );
+    }
+    if (target.stage !== "candidate") {
+      throw new UserError(`model version ${version} is ${target.stage}, not a candidate`);
+    }
+    const at = new Date().toISOString();
+    if (current) {
+      current.stage = "archived";
+      registry.history.push({ at, event: "archived", version: current.version, run_id: current.run_id });
+    }
+    target.stage = "production";
+    registry.history.push({ at, event: "promoted", version, run_id: target.run_id, detail: options.reason });
+    await writeJsonAtomic(registryPath(modelsDir), registry);
+    return { version: target, changed: true };
+  });
+}
+
 function fmt(x: number): string {
   return Number.isFinite(x) ? x.toFixed(4) : String(x);
 }
