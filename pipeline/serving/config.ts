@@ -51,6 +51,13 @@ export interface ServerConfig {
   workers: number;
   /** `DRIFT_WINDOW`: the latest decisions `/monitoring` compares with the training data. */
   driftWindow: number;
+  /**
+   * `MODEL_PUBLIC_KEY`: the Ed25519 public key (SPKI, base64 or PEM) models must be signed with;
+   * unset, models are served unsigned as before.
+   */
+  modelPublicKey?: string;
+  /** `MODEL_PUBLIC_KEY_FILE`: the same key read from a PEM file (outside the models folder). */
+  modelPublicKeyFile?: string;
 }
 
 /** Defaults for everything not set. */
@@ -142,6 +149,11 @@ export function configFromEnv(
     throw new ConfigError("AUDIT_PSEUDONYM_KEY must be at least 16 characters long");
   }
   const retention = get("AUDIT_RETENTION_DAYS");
+  const modelPublicKey = get("MODEL_PUBLIC_KEY") || undefined;
+  const modelPublicKeyFile = get("MODEL_PUBLIC_KEY_FILE") || undefined;
+  if (modelPublicKey && modelPublicKeyFile) {
+    throw new ConfigError("set MODEL_PUBLIC_KEY or MODEL_PUBLIC_KEY_FILE, not both");
+  }
   return {
     port: integer("PORT", DEFAULT_CONFIG.port, 0, 65_535),
     hostname: get("HOST") || DEFAULT_CONFIG.hostname,
@@ -166,5 +178,7 @@ export function configFromEnv(
     auditPseudonymKey: pseudonymKey,
     workers: integer("WORKERS", DEFAULT_CONFIG.workers, 1, 64),
     driftWindow: integer("DRIFT_WINDOW", DEFAULT_CONFIG.driftWindow, 1, 1_000_000),
+    modelPublicKey,
+    modelPublicKeyFile,
   };
 }
