@@ -280,19 +280,25 @@ const FIRST_BATCH: readonly Mutant[] = [
   {
     id: "tracking/atomic-in-place",
     file: "pipeline/tracking/atomic.ts",
-    original:
-      'if (typeof data === "string") await Deno.writeTextFile(tmp, data);\n    else await Deno.writeFile(tmp, data);\n    await Deno.rename(tmp, path);',
-    replacement:
-      'if (typeof data === "string") await Deno.writeTextFile(path, data);\n    else await Deno.writeFile(path, data);',
+    original: "await fs.write(tmp, data);\n    await fs.syncFile(tmp);\n    await fs.rename(tmp, path);",
+    replacement: "await fs.write(path, data);",
     why: "a 'simplification' to an in-place write (issue 21)",
     tests: TRACKING,
   },
   {
     id: "tracking/atomic-temp-left",
     file: "pipeline/tracking/atomic.ts",
-    original: "await Deno.remove(tmp).catch(() => {});",
+    original: "await fs.remove(tmp).catch(() => {});",
     replacement: "",
     why: "the failure path forgets its temporary file",
+    tests: TRACKING,
+  },
+  {
+    id: "tracking/atomic-no-fsync",
+    file: "pipeline/tracking/atomic.ts",
+    original: "    await fs.syncFile(tmp);\n",
+    replacement: "",
+    why: "the rename can reach the disk before the data: an empty registry.json after a power cut (issue 17)",
     tests: TRACKING,
   },
   // -- ETL and splits -----------------------------------------------------------------------------
@@ -460,6 +466,22 @@ const FIRST_BATCH: readonly Mutant[] = [
     replacement: "const oldest = 0;",
     why: "the ring buffer's oldest slot taken as slot 0 after it wrapped",
     tests: MONITORING,
+  },
+  {
+    id: "drift/publish-without-k-new",
+    file: "pipeline/serving/routes/monitoring.ts",
+    original: "if (fresh < this.options.minBin) return;",
+    replacement: "",
+    why: "every period republishes, so one decision can be read off the diff (issue 17)",
+    tests: ["tests/serving/monitoring_test.ts"],
+  },
+  {
+    id: "drift/bins-published-below-k",
+    file: "pipeline/serving/routes/monitoring.ts",
+    original: "const suppressed = drift.bins.some((b) => b.count < minBin);",
+    replacement: "const suppressed = drift.bins.every((b) => b.count < minBin);",
+    why: "an attribute with one rare bin still published (issue 17)",
+    tests: ["tests/serving/monitoring_test.ts"],
   },
   {
     id: "fairness/under-25-inclusive",

@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { UsageError } from "../errors.ts";
 import { type Objective, OBJECTIVES } from "../model/objective.ts";
 import { DEFAULT_TRAIN_OPTIONS, formatSummary, train, type TrainOptions } from "../model/train.ts";
+import { readSigningKey } from "../model/signature.ts";
 import type { Study } from "../tune/mod.ts";
 import { runCli } from "./run_cli.ts";
 import { resolveProfile } from "../data/profile.ts";
@@ -31,13 +32,16 @@ export const TRAIN_USAGE = `usage: deno task train [options]
   --reweigh           reweigh training rows (Kamiran & Calders) by the age < 25 × sex cells
   --promote           make the new model production whatever its score
   --no-promote        register the new model as a candidate only
+  --sign-key FILE     sign the registered model with this Ed25519 private key (PKCS#8 PEM, mode 0600;
+                      env MODEL_SIGNING_KEY_FILE); see deno task keygen
   --quiet             print nothing but errors
   --json              print the result as JSON`;
 
 /** Parses the CLI flags into options; throws a {@link UsageError} naming the bad flag. */
 export function parseTrainArgs(
   args: string[],
-): TrainOptions & { quiet: boolean; json: boolean; help: boolean } {
+  env: (name: string) => string | undefined = (name) => Deno.env.get(name),
+): Omit<TrainOptions, "signingKey"> & { signKeyFile?: string; quiet: boolean; json: boolean; help: boolean } {
   let values;
   try {
     ({ values } = parseArgs({
@@ -58,6 +62,7 @@ export function parseTrainArgs(
         reweigh: { type: "boolean" },
         promote: { type: "boolean" },
         "no-promote": { type: "boolean" },
+        "sign-key": { type: "string" },
         quiet: { type: "boolean" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -112,6 +117,7 @@ export function parseTrainArgs(
     dataPath: values.data ?? DEFAULT_TRAIN_OPTIONS.dataPath,
     modelsDir: values["models-dir"] ?? DEFAULT_TRAIN_OPTIONS.modelsDir,
     promote: values.promote ? "always" : values["no-promote"] ? "never" : "auto",
+    signKeyFile: values["sign-key"] || env("MODEL_SIGNING_KEY_FILE") || undefined,
     quiet: values.quiet ?? false,
     json: values.json ?? false,
     help: values.help ?? false,
@@ -143,8 +149,11 @@ export async function main(args: string[]): Promise<number> {
     console.log(TRAIN_USAGE);
     return 0;
   }
+  // Read before hours of training, so a bad key fails at once.
+  const signingKey = options.signKeyFile ? await readSigningKey(options.signKeyFile) : undefined;
   const result = await train({
     ...options,
+    signingKey,
     onTrial: progressBar(options.trials, performance.now(), options.quiet),
   });
   if (options.json) console.log(JSON.stringify(result, null, 2));

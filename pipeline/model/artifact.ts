@@ -109,8 +109,12 @@ export class CreditModel {
     }
   }
 
-  /** Reads an artifact file, checking its sha256 when one is expected. */
-  static async load(path: string, expectedSha256?: string): Promise<{ model: CreditModel; sha256: string }> {
+  /** Reads an artifact file, checking its sha256 (before parsing) when one is expected by `expectedBy`. */
+  static async load(
+    path: string,
+    expectedSha256?: string,
+    expectedBy = "the registry",
+  ): Promise<{ model: CreditModel; sha256: string }> {
     let bytes: Uint8Array;
     try {
       bytes = await Deno.readFile(path);
@@ -120,7 +124,7 @@ export class CreditModel {
     const sha256 = await sha256Hex(bytes);
     if (expectedSha256 && sha256 !== expectedSha256) {
       throw new ModelLoadError(
-        `model ${path} has sha256 ${sha256}, but the registry expects ${expectedSha256}: refusing a modified artifact`,
+        `model ${path} has sha256 ${sha256}, but ${expectedBy} expects ${expectedSha256}: refusing a modified artifact`,
       );
     }
     let artifact: ModelArtifact;

@@ -41,6 +41,7 @@ import {
   sha256File,
 } from "../tracking/mod.ts";
 import type { Study } from "../tune/mod.ts";
+import { type ModelSigningKey, signRun } from "./signature.ts";
 
 export { type ModelConfiguration, replayParams, suggestParams } from "./search_space.ts";
 
@@ -67,6 +68,8 @@ export interface TrainOptions {
   profile: AttributeProfile;
   /** Bias mitigation at training time (`reweigh`: Kamiran–Calders row weights from the protected groups). */
   mitigation: Mitigation;
+  /** When given, the registered artifact is signed with it (`model.json.sig`, see signature.ts). */
+  signingKey?: ModelSigningKey;
   /** Called after each trial, for the progress bar. */
   onTrial?: (study: Study, done: number) => void;
 }
@@ -107,6 +110,8 @@ export interface TrainResult {
   modelVersion: number;
   promoted: boolean;
   promotionReason: string;
+  /** The signature file written, or null when no signing key was given. */
+  signature: string | null;
   stepDurations: Record<string, number>;
   durationMs: number;
 }
@@ -272,9 +277,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         direction: objectiveDirection(options.objective),
         metrics: { ...summary(evaluation.report), pd_brier: evaluation.calibration.test_brier_calibrated },
       }, { promote: options.promote, modelsDir: options.modelsDir }));
+    // Signed once the registry has given the version the signature vouches for. Until then a server
+    // that requires signatures refuses it on reload and keeps serving the model it has.
+    const signingKey = options.signingKey;
+    const signature = signingKey
+      ? await run.step("sign", async () => (await signRun(run.id, signingKey, options.modelsDir)).path)
+      : null;
     await run.setTags({
       model_version: String(registration.version.version),
       stage: registration.version.stage,
+      ...(signingKey ? { signing_key: signingKey.id } : {}),
     });
     await run.finish();
     await run.logArtifact("MODEL_CARD.md", modelCard(run.record));
@@ -290,6 +302,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       modelVersion: registration.version.version,
       promoted: registration.promoted,
       promotionReason: registration.reason,
+      signature,
       stepDurations: Object.fromEntries(run.record.steps.map((s) => [s.name, s.duration_ms ?? 0])),
       durationMs: performance.now() - started,
     };
@@ -332,6 +345,7 @@ export function formatSummary(result: TrainResult): string {
     ...rows.map(([k, a, b]) => `${k.padEnd(16)}${a.padStart(18)}${b.padStart(16)}`),
     "",
     `model v${result.modelVersion}: ${result.promotionReason}`,
+    ...(result.signature ? [`signed: ${result.signature}`] : []),
     `steps: ${
       Object.entries(result.stepDurations).map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`).join(", ")
     }`,

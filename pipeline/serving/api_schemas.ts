@@ -132,6 +132,10 @@ export const ModelInfo = z.object({
   run_id: z.string(),
   sha256: z.string(),
   verified: z.boolean().openapi({ description: "sha256 checked against the registry." }),
+  signed_by: z.string().nullable().openapi({
+    description:
+      "Id of the MODEL_PUBLIC_KEY its Ed25519 signature was verified with; null when no key is configured.",
+  }),
   format_version: z.number().int(),
   schema_version: z.string(),
   created_at: z.string(),

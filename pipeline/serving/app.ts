@@ -44,6 +44,8 @@ export interface CreateAppOptions {
   staticRoot?: URL;
   /** The audit trail decisions are recorded in before they are answered; none by default (the caller closes it). */
   audit?: AuditStore | null;
+  /** The clock of `/monitoring`'s refresh periods (tests pass their own). */
+  clock?: () => number;
 }
 
 /** Builds the application: routes, validation, errors, logging, metrics, docs and static files. */
@@ -74,7 +76,9 @@ export function createApp(options: CreateAppOptions): App {
     c.json(body("not_found", `no route ${c.req.method} ${c.req.path}`, requestIdOf(c)), 404)
   );
 
-  const trail = new DecisionTrail(deps.audit ?? null, new ServedWindow(config.driftWindow), {
+  // The drift window exists only for the private /monitoring route.
+  const window = config.monitoringToken ? new ServedWindow(config.driftWindow) : null;
+  const trail = new DecisionTrail(deps.audit ?? null, window, {
     reviewMargin: config.reviewMargin,
     pseudonyms: new Pseudonymiser(config.auditPseudonymKey),
   });
@@ -90,7 +94,7 @@ export function createApp(options: CreateAppOptions): App {
   registerPredictRoutes(app, deps, trail);
   registerAdminRoutes(app, deps);
   registerAuditRoutes(app, deps, trail.audit);
-  registerMonitoringRoutes(app, deps, trail.window!);
+  registerMonitoringRoutes(app, deps, window, options.clock);
   registerDashboardRoutes(app, deps);
   registerFlowRoutes(app, deps);
   registerDocs(app);

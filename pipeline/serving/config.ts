@@ -51,6 +51,22 @@ export interface ServerConfig {
   workers: number;
   /** `DRIFT_WINDOW`: the latest decisions `/monitoring` compares with the training data. */
   driftWindow: number;
+  /** `MONITORING_TOKEN`: bearer token of `GET /monitoring` (the route is absent when unset). */
+  monitoringToken?: string;
+  /**
+   * `MONITORING_MIN_BIN`: k. Bin counts of an attribute are published only when each of its bins
+   * holds at least k decisions, and a new report only when k decisions arrived since the last.
+   */
+  monitoringMinBin: number;
+  /** `MONITORING_REFRESH_SECONDS`: how often the published report may be recomputed. */
+  monitoringRefreshSeconds: number;
+  /**
+   * `MODEL_PUBLIC_KEY`: the Ed25519 public key (SPKI, base64 or PEM) models must be signed with;
+   * unset, models are served unsigned as before.
+   */
+  modelPublicKey?: string;
+  /** `MODEL_PUBLIC_KEY_FILE`: the same key read from a PEM file (outside the models folder). */
+  modelPublicKeyFile?: string;
 }
 
 /** Defaults for everything not set. */
@@ -69,6 +85,8 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   auditSync: "full",
   workers: 1,
   driftWindow: 10_000,
+  monitoringMinBin: 20,
+  monitoringRefreshSeconds: 60,
 });
 
 /** A setting that cannot be used, naming the variable. */
@@ -131,6 +149,15 @@ export function configFromEnv(
       "AUDIT_TOKEN must differ from ADMIN_TOKEN: one reads personal data, the other swaps models",
     );
   }
+  const monitoringToken = get("MONITORING_TOKEN") || undefined;
+  if (monitoringToken !== undefined && monitoringToken.length < 16) {
+    throw new ConfigError("MONITORING_TOKEN must be at least 16 characters long");
+  }
+  if (monitoringToken && monitoringToken === token) {
+    throw new ConfigError(
+      "MONITORING_TOKEN must differ from ADMIN_TOKEN: one reads drift, the other swaps models",
+    );
+  }
   const auditUrl = get("AUDIT_URL") || undefined;
   if (auditUrl !== undefined && !/^postgres(ql)?:\/\/[^/]/.test(auditUrl)) {
     throw new ConfigError(
@@ -142,6 +169,11 @@ export function configFromEnv(
     throw new ConfigError("AUDIT_PSEUDONYM_KEY must be at least 16 characters long");
   }
   const retention = get("AUDIT_RETENTION_DAYS");
+  const modelPublicKey = get("MODEL_PUBLIC_KEY") || undefined;
+  const modelPublicKeyFile = get("MODEL_PUBLIC_KEY_FILE") || undefined;
+  if (modelPublicKey && modelPublicKeyFile) {
+    throw new ConfigError("set MODEL_PUBLIC_KEY or MODEL_PUBLIC_KEY_FILE, not both");
+  }
   return {
     port: integer("PORT", DEFAULT_CONFIG.port, 0, 65_535),
     hostname: get("HOST") || DEFAULT_CONFIG.hostname,
@@ -166,5 +198,15 @@ export function configFromEnv(
     auditPseudonymKey: pseudonymKey,
     workers: integer("WORKERS", DEFAULT_CONFIG.workers, 1, 64),
     driftWindow: integer("DRIFT_WINDOW", DEFAULT_CONFIG.driftWindow, 1, 1_000_000),
+    monitoringToken,
+    monitoringMinBin: integer("MONITORING_MIN_BIN", DEFAULT_CONFIG.monitoringMinBin, 1, 1_000_000),
+    monitoringRefreshSeconds: integer(
+      "MONITORING_REFRESH_SECONDS",
+      DEFAULT_CONFIG.monitoringRefreshSeconds,
+      1,
+      86_400,
+    ),
+    modelPublicKey,
+    modelPublicKeyFile,
   };
 }

@@ -19,6 +19,7 @@ export class ServedWindow {
   readonly #modelKeys = new Map<string, number>();
   #next = 0;
   #size = 0;
+  #added = 0;
 
   constructor(capacity = 10_000) {
     if (!(Number.isInteger(capacity) && capacity > 0)) {
@@ -34,6 +35,11 @@ export class ServedWindow {
   /** Decisions held. */
   get size(): number {
     return this.#size;
+  }
+
+  /** Decisions ever added (held or since pushed out), so a reader can tell how many are new. */
+  get added(): number {
+    return this.#added;
   }
 
   /** Records one decision: the applicant, its P(bad), the model (run id) that scored it, when. */
@@ -57,6 +63,7 @@ export class ServedWindow {
     this.#times[at] = time;
     this.#next = (at + 1) % this.capacity;
     if (this.#size < this.capacity) this.#size++;
+    this.#added++;
   }
 
   /** The oldest and newest decision times (ms since the epoch), or nulls when empty. */

@@ -21,7 +21,8 @@ Serves the credit-risk API, the applicant form (/) and the runs dashboard (/runs
 
 Other settings come from the environment: REVIEW_MARGIN, ADMIN_TOKEN, BATCH_MAX_ROWS, MAX_BODY_BYTES,
 MAX_BATCH_BODY_BYTES, BATCH_WORKERS, LOG_LEVEL (or LOG=off), AUDIT_PATH, AUDIT_URL, AUDIT_SYNC, AUDIT_TOKEN,
-AUDIT_PSEUDONYM_KEY. See README.md.`;
+AUDIT_PSEUDONYM_KEY, MONITORING_TOKEN, MONITORING_MIN_BIN, MONITORING_REFRESH_SECONDS, MODEL_PUBLIC_KEY (or
+MODEL_PUBLIC_KEY_FILE). See README.md.`;
 
 /** What the flags ask for. */
 export interface ServeFlags {

@@ -2,11 +2,20 @@
  * Holds the model being served and swaps in a newly promoted one without a pause: requests take
  * {@link ModelHolder.current} once and keep that snapshot to the end, while a reload loads and
  * verifies the new artifact beside it and then replaces the reference in one assignment. A
- * reload that fails (missing file, sha256 mismatch, foreign format) leaves the old model serving.
+ * reload that fails (missing file, sha256 mismatch, foreign format, a missing or bad signature
+ * when a public key is configured) leaves the old model serving.
  * @module
  */
 
 import { CreditModel, ModelLoadError } from "../model/artifact.ts";
+import {
+  checkStatement,
+  type ModelPublicKey,
+  SignatureError,
+  type SignedStatement,
+  verifySignatureFile,
+} from "../model/signature.ts";
+import { SCHEMA_VERSION } from "../data/schema.ts";
 import { DEFAULT_MODELS_DIR, type ModelVersion, productionModel, readRegistry } from "../tracking/mod.ts";
 
 /** Where the served model comes from. */
@@ -15,6 +24,8 @@ export interface ModelSource {
   modelsDir?: string;
   /** Serve this artifact instead of the registry's production model (verified when registered). */
   modelPath?: string;
+  /** When set (`MODEL_PUBLIC_KEY`), only artifacts signed with its private key are served. */
+  publicKey?: ModelPublicKey;
 }
 
 /** A loaded model and what identifies it. */
@@ -30,6 +41,8 @@ export interface ServingModel {
   readonly stage: string | null;
   /** Whether the sha256 was checked against the registry. */
   readonly verified: boolean;
+  /** Id of the public key its signature was verified with, or null when no key is configured. */
+  readonly signedBy: string | null;
   readonly loadedAt: string;
 }
 
@@ -45,6 +58,7 @@ export interface ReloadOutcome {
 export class ModelHolder {
   readonly modelsDir: string;
   readonly modelPath: string | undefined;
+  readonly publicKey: ModelPublicKey | undefined;
   #current: ServingModel | null = null;
   #reloading: Promise<unknown> = Promise.resolve();
 
@@ -52,6 +66,7 @@ export class ModelHolder {
   constructor(source: ModelSource = {}) {
     this.modelsDir = source.modelsDir ?? DEFAULT_MODELS_DIR;
     this.modelPath = source.modelPath;
+    this.publicKey = source.publicKey;
   }
 
   /**
@@ -86,7 +101,29 @@ export class ModelHolder {
     if (previous && target.entry && previous.sha256 === target.entry.sha256) {
       return { changed: false, previous, current: previous };
     }
-    const { model, sha256 } = await CreditModel.load(target.path, target.entry?.sha256);
+    let statement: SignedStatement | null = null;
+    if (this.publicKey) {
+      // The signature is checked before the artifact is even parsed.
+      statement = await verifySignatureFile(target.path, this.publicKey);
+      if (target.entry && target.entry.sha256 !== statement.artifact_sha256) {
+        throw new SignatureError(
+          `model ${target.path}: the registry lists sha256 ${target.entry.sha256}, but its signature covers ` +
+            `${statement.artifact_sha256}: refusing a modified artifact`,
+        );
+      }
+    }
+    const { model, sha256 } = statement
+      ? await CreditModel.load(target.path, statement.artifact_sha256, "its signature")
+      : await CreditModel.load(target.path, target.entry?.sha256);
+    if (statement) {
+      checkStatement(target.path, statement, {
+        sha256,
+        runId: model.artifact.run_id,
+        threshold: model.threshold,
+        schemaVersion: model.artifact.schema_version ?? SCHEMA_VERSION,
+        version: target.entry?.version ?? null,
+      });
+    }
     if (previous && previous.sha256 === sha256) return { changed: false, previous, current: previous };
     const current: ServingModel = {
       model,
@@ -96,6 +133,7 @@ export class ModelHolder {
       path: target.path,
       stage: target.entry?.stage ?? null,
       verified: target.entry !== undefined,
+      signedBy: statement ? this.publicKey!.id : null,
       loadedAt: new Date().toISOString(),
     };
     this.#current = current;

@@ -6,6 +6,7 @@
 
 import { createApp, type CreateAppOptions } from "./app.ts";
 import { ModelLoadError } from "../model/artifact.ts";
+import { importPublicKey, type ModelPublicKey, SigningKeyError } from "../model/signature.ts";
 import { AuditError, type AuditStore, openAuditLog } from "./audit/log.ts";
 import { defaultModelsDir, healthcheck, parseServeFlags, SERVE_USAGE } from "./flags.ts";
 import { ConfigError, configFromEnv, DEFAULT_CONFIG, type ServerConfig } from "./config.ts";
@@ -94,6 +95,35 @@ export function startServer(options: CreateAppOptions): RunningServer {
 }
 
 /**
+ * The public key of `MODEL_PUBLIC_KEY` (or `MODEL_PUBLIC_KEY_FILE`), or undefined when neither is
+ * set. A key file inside the models folder is refused: whoever can write a model there could then
+ * also replace the key that vouches for it.
+ */
+export async function modelPublicKey(
+  config: Pick<ServerConfig, "modelPublicKey" | "modelPublicKeyFile" | "modelsDir">,
+): Promise<ModelPublicKey | undefined> {
+  if (config.modelPublicKey) return await importPublicKey(config.modelPublicKey, "MODEL_PUBLIC_KEY");
+  const file = config.modelPublicKeyFile;
+  if (!file) return undefined;
+  let real: string;
+  let text: string;
+  try {
+    real = await Deno.realPath(file);
+    text = await Deno.readTextFile(real);
+  } catch (error) {
+    throw new SigningKeyError(`MODEL_PUBLIC_KEY_FILE ${file} cannot be read: ${(error as Error).message}`);
+  }
+  const models = await Deno.realPath(config.modelsDir).catch(() => null);
+  if (models !== null && (real === models || real.startsWith(`${models}/`))) {
+    throw new SigningKeyError(
+      `MODEL_PUBLIC_KEY_FILE ${file} is inside the models folder ${config.modelsDir}: keep the key ` +
+        `in deployment config, where whoever writes models cannot replace it`,
+    );
+  }
+  return await importPublicKey(text, `MODEL_PUBLIC_KEY_FILE ${file}`);
+}
+
+/**
  * `deno task serve`: loads the model (exit 1 when it is refused), serves, and stops cleanly on
  * SIGINT/SIGTERM. With `WORKERS=N` (N > 1) it runs N replicas on worker threads sharing the port
  * (replicas.ts); each replica runs this same function with `replica` hooks instead of signals.
@@ -121,10 +151,18 @@ export async function serveMain(args: string[] = [], replica?: ReplicaHooks): Pr
   const logger = new Logger(config.logLevel);
   if (!replica && config.workers > 1) return await superviseReplicas(args, config, logger);
   if (replica?.port !== undefined) config = { ...config, port: replica.port };
+  let publicKey: ModelPublicKey | undefined;
+  try {
+    publicKey = await modelPublicKey(config);
+  } catch (error) {
+    if (!(error instanceof SigningKeyError)) throw error;
+    console.error(`serve: ${error.message}`);
+    return 2;
+  }
   let holder: ModelHolder;
   try {
     holder = await ModelHolder.open(
-      { modelsDir: config.modelsDir, modelPath: config.modelPath },
+      { modelsDir: config.modelsDir, modelPath: config.modelPath, publicKey },
       { allowEmpty: config.modelPath === undefined },
     );
   } catch (error) {
@@ -140,6 +178,7 @@ export async function serveMain(args: string[] = [], replica?: ReplicaHooks): Pr
       run_id: serving.runId,
       sha256: serving.sha256,
       verified: serving.verified,
+      signed_by: serving.signedBy,
       path: serving.path,
     });
     if (!serving.verified) logger.warn("the model is not in the registry: its sha256 could not be verified");

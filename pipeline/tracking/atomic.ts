@@ -1,29 +1,62 @@
 /**
- * Atomic file writes: a temporary file in the same folder, then a rename, so a reader sees
- * either the old file or the whole new one, never half of it.
+ * Atomic, durable file writes: a temporary file in the same folder, fsynced, renamed over the
+ * target, then the folder fsynced. The rename makes a reader see either the old file or the whole
+ * new one; the two fsyncs make that still true after a power cut (without the first, the rename can
+ * reach the disk before the data and leave an empty file; without the second, the rename itself can
+ * be lost).
  * @module
  */
 
+/** The file-system calls an atomic write makes, in order; tests swap them to check order and failures. */
+export interface AtomicFs {
+  /** Writes the whole temporary file. */
+  write(path: string, data: string | Uint8Array | ReadableStream<Uint8Array>): Promise<void>;
+  /** fsyncs a file's data and metadata to disk. */
+  syncFile(path: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  /** fsyncs a folder, so an entry renamed into it survives a power cut. */
+  syncDir(path: string): Promise<void>;
+  remove(path: string): Promise<void>;
+}
+
+async function fsync(path: string): Promise<void> {
+  // On Linux, fsync through any descriptor of the file (or folder) flushes it.
+  using file = await Deno.open(path, { read: true });
+  await file.sync();
+}
+
+/** The real calls (each looked up on `Deno` when made). */
+export const DENO_FS: AtomicFs = {
+  write: (path, data) =>
+    typeof data === "string" ? Deno.writeTextFile(path, data) : Deno.writeFile(path, data),
+  syncFile: fsync,
+  rename: (from, to) => Deno.rename(from, to),
+  syncDir: fsync,
+  remove: (path) => Deno.remove(path),
+};
+
 /**
- * Writes `data` to `path` atomically, creating the parent folder when missing; a stream that fails
- * leaves `path` as it was.
+ * Writes `data` to `path` atomically and durably, creating the parent folder when missing; a
+ * failure before the rename leaves `path` as it was and no temporary file.
  */
 export async function writeFileAtomic(
   path: string,
   data: string | Uint8Array | ReadableStream<Uint8Array>,
+  fs: AtomicFs = DENO_FS,
 ): Promise<void> {
   const slash = path.lastIndexOf("/");
-  const dir = slash >= 0 ? path.slice(0, slash) : ".";
+  const dir = slash > 0 ? path.slice(0, slash) : slash === 0 ? "/" : ".";
   await Deno.mkdir(dir, { recursive: true });
   const tmp = `${path}.${crypto.randomUUID()}.tmp`;
   try {
-    if (typeof data === "string") await Deno.writeTextFile(tmp, data);
-    else await Deno.writeFile(tmp, data);
-    await Deno.rename(tmp, path);
+    await fs.write(tmp, data);
+    await fs.syncFile(tmp);
+    await fs.rename(tmp, path);
   } catch (error) {
-    await Deno.remove(tmp).catch(() => {});
+    await fs.remove(tmp).catch(() => {});
     throw error;
   }
+  await fs.syncDir(dir);
 }
 
 /** Writes `value` as pretty JSON to `path` atomically. */

@@ -7,6 +7,8 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { germanApplicants, serveProcess, trainFixtureModel } from "../fixtures.ts";
+import { generateKeyPair, importSigningKey, signRun } from "../../pipeline/model/signature.ts";
+import { sha256Hex } from "../../pipeline/tracking/mod.ts";
 
 const TOKEN = "integrity-test-token-0123456789";
 const applicants = await germanApplicants();
@@ -166,6 +168,38 @@ Deno.test("a tampered artifact is refused on reload (409); the previous model se
       child.kill("SIGKILL");
     } catch { /* already stopped */ }
     await child.stderr.cancel().catch(() => {});
+    await fixture.cleanup();
+  }
+});
+
+Deno.test("under MODEL_PUBLIC_KEY, a re-hashed tampered model is refused at start: exit 1, the signature named", async () => {
+  const fixture = await trainFixtureModel({ nEstimators: 5 });
+  try {
+    const pair = await generateKeyPair();
+    await signRun(fixture.version.run_id, await importSigningKey(pair.privatePem), fixture.modelsDir);
+    const edited = (await Deno.readTextFile(fixture.artifactPath)).replace(
+      '"threshold":0.5',
+      '"threshold":0.999',
+    );
+    await Deno.writeTextFile(fixture.artifactPath, edited);
+    const registryPath = `${fixture.modelsDir}/registry.json`;
+    await Deno.writeTextFile(
+      registryPath,
+      (await Deno.readTextFile(registryPath)).replace(
+        fixture.version.sha256,
+        await sha256Hex(new TextEncoder().encode(edited)),
+      ),
+    );
+    const env = { MODELS_DIR: fixture.modelsDir, AUDIT: "off", MODEL_PUBLIC_KEY: pair.publicBase64 };
+    const { code, stderr } = await serveProcess(env, fixture.modelsDir).output();
+    const text = new TextDecoder().decode(stderr);
+    assert.equal(code, 1, text);
+    assert.match(text, /but its signature covers [0-9a-f]{64}: refusing a modified artifact/);
+    const badKey = await serveProcess({ ...env, MODEL_PUBLIC_KEY: "bm90IGEga2V5" }, fixture.modelsDir)
+      .output();
+    assert.equal(badKey.code, 2);
+    assert.match(new TextDecoder().decode(badKey.stderr), /MODEL_PUBLIC_KEY is not an Ed25519 public key/);
+  } finally {
     await fixture.cleanup();
   }
 });

@@ -160,12 +160,19 @@ Deno.test("GET /monitoring: documented JSON, the window filled by /predict and b
   const holder = await ModelHolder.open({ modelsDir: fixture.modelsDir });
   const dir = await Deno.makeTempDir({ prefix: "credit-monitor-" });
   const audit = await AuditLog.open(`${dir}/audit.sqlite`);
+  const token = "drift-test-monitoring-token";
+  let now = 0;
+  const config = { driftWindow: 500, monitoringToken: token };
+  const monitoring = async (app: ReturnType<typeof createApp>) => {
+    now += 60_000; // a new refresh period
+    return await app.request("/monitoring", { headers: { authorization: `Bearer ${token}` } });
+  };
   try {
-    const app = createApp({ holder, logger: quiet, audit, config: { driftWindow: 500 } });
-    const empty = await (await app.request("/monitoring")).json();
-    assert.equal(empty.window.rows, 0);
-    assert.equal(empty.window.enough_data, false);
-    assert.equal(empty.attributes[0].psi, null);
+    const app = createApp({ holder, logger: quiet, audit, config, clock: () => now });
+    const empty = await (await monitoring(app)).json();
+    assert.equal(empty.published_at, null);
+    assert.equal(empty.window, null);
+    assert.deepEqual(empty.attributes, []);
 
     for (let i = 0; i < 150; i++) {
       await app.request("/predict", {
@@ -180,13 +187,15 @@ Deno.test("GET /monitoring: documented JSON, the window filled by /predict and b
       body: await germanCsv({ rows: 200 }),
     });
     assert.equal(batch.status, 200);
-    const response = await app.request("/monitoring");
+    const response = await monitoring(app);
     assert.equal(response.status, 200);
     const body = await response.json();
     assert.deepEqual(Object.keys(body).sort(), [
       "attributes",
       "bands",
       "model_version",
+      "privacy",
+      "published_at",
       "reference",
       "run_id",
       "score",
@@ -194,6 +203,8 @@ Deno.test("GET /monitoring: documented JSON, the window filled by /predict and b
       "worst",
     ]);
     assert.deepEqual(body.bands, { stable: "psi < 0.1", watch: "0.1 ≤ psi ≤ 0.25", act: "psi > 0.25" });
+    assert.deepEqual(body.privacy, { min_bin: 20, refresh_seconds: 60 });
+    assert.equal(body.published_at, new Date(now).toISOString());
     assert.equal(body.model_version, 1);
     assert.equal(body.reference.origin, "data");
     assert.equal(body.window.rows, 350);
@@ -204,14 +215,15 @@ Deno.test("GET /monitoring: documented JSON, the window filled by /predict and b
     assert.deepEqual(body.attributes.map((d: { name: string }) => d.name), ATTRIBUTES.map((a) => a.name));
     for (const d of [...body.attributes, body.score]) {
       assert.ok(["stable", "watch", "act"].includes(d.band), `${d.name} ${d.band}`);
-      assert.equal(d.bins.reduce((s: number, b: { count: number }) => s + b.count, 0), d.rows);
+      if (d.suppressed) assert.deepEqual(d.bins, []);
+      else assert.equal(d.bins.reduce((s: number, b: { count: number }) => s + b.count, 0), d.rows);
     }
     // Drawn from the reference's own rows: the attributes are stable.
     assert.ok(body.attributes.every((d: { band: string }) => d.band === "stable"));
 
     // A restarted server sees the same window, read back from the trail.
-    const restarted = createApp({ holder, logger: quiet, audit, config: { driftWindow: 500 } });
-    const again = await (await restarted.request("/monitoring")).json();
+    const restarted = createApp({ holder, logger: quiet, audit, config, clock: () => now });
+    const again = await (await monitoring(restarted)).json();
     assert.equal(again.window.rows, 350);
     assert.deepEqual(again.attributes, body.attributes);
   } finally {

@@ -84,6 +84,7 @@ export function registerInfoRoutes(app: App, deps: AppDeps): void {
         run_id: serving.runId,
         sha256: serving.sha256,
         verified: serving.verified,
+        signed_by: serving.signedBy,
         format_version: artifact.format_version,
         schema_version: artifact.schema_version,
         created_at: artifact.created_at,
