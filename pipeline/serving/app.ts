@@ -7,6 +7,7 @@
 
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { ServedWindow } from "./drift_window.ts";
+import type { FreeSpace } from "./batch_disk.ts";
 import { SCHEMA_VERSION } from "../data/schema.ts";
 import { DecisionTrail, Pseudonymiser } from "./audit/log.ts";
 import type { AuditStore } from "./audit/store.ts";
@@ -46,6 +47,8 @@ export interface CreateAppOptions {
   audit?: AuditStore | null;
   /** The clock of `/monitoring`'s refresh periods (tests pass their own). */
   clock?: () => number;
+  /** Free disk space under a folder, for batch admission (default: `statfs`). */
+  freeSpace?: FreeSpace;
 }
 
 /** Builds the application: routes, validation, errors, logging, metrics, docs and static files. */
@@ -60,6 +63,7 @@ export function createApp(options: CreateAppOptions): App {
     extensions: options.extensions ?? DEFAULT_EXTENSIONS,
     staticRoot: options.staticRoot ?? STATIC_ROOT,
     audit: options.audit ?? null,
+    freeSpace: options.freeSpace,
   };
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use("*", observe(deps.logger, deps.metrics));

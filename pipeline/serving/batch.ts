@@ -89,6 +89,14 @@ export class BatchInputError extends Error {
   }
 }
 
+/** A batch with more rows than its cap, refused as soon as the row past the cap is read. */
+export class TooManyRowsError extends Error {
+  constructor(readonly limit: number, readonly setting: string) {
+    super(`the batch has more than ${limit} rows, the cap (${setting})`);
+    this.name = "TooManyRowsError";
+  }
+}
+
 /** A strict batch with invalid rows: nothing was scored. */
 export class StrictBatchError extends Error {
   constructor(readonly result: BatchResult) {

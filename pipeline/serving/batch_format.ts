@@ -20,12 +20,12 @@ export interface BatchHeader {
 }
 
 /** Whether some rejected rows are counted but not described (see {@link BatchResult.errors}). */
-export function errorsTruncated(result: BatchResult): boolean {
+export function errorsTruncated(result: Pick<BatchResult, "errors" | "errorsTotal">): boolean {
   return result.errors.length < result.errorsTotal;
 }
 
 /** Says how much of the error list an answer carries, when it is truncated. */
-export function errorsNote(result: BatchResult): string {
+export function errorsNote(result: Pick<BatchResult, "errors" | "errorsTotal">): string {
   return `${result.errorsTotal} rows were rejected; only the first ${result.errors.length} are listed in detail`;
 }
 
@@ -57,22 +57,63 @@ export function batchToJson(result: BatchResult, header: BatchHeader) {
         : {}),
     });
   }
-  const truncated = errorsTruncated(result);
+  return jsonAnswer(header, { ...result, scored: predictions.length }, predictions);
+}
+
+/** What the JSON answer says about the batch besides its predictions. */
+export interface BatchCounts {
+  readonly rows: number;
+  readonly scored: number;
+  readonly errors: readonly RowError[];
+  readonly errorsTotal: number;
+}
+
+function jsonAnswer<P>(header: BatchHeader, counts: BatchCounts, predictions: P[]) {
+  const truncated = counts.errors.length < counts.errorsTotal;
   return {
     model_version: header.serving.version,
     run_id: header.serving.runId,
     threshold: header.serving.model.threshold,
     review_margin: header.reviewMargin,
     ...(header.requestId === undefined ? {} : { request_id: header.requestId }),
-    rows: result.rows,
-    scored: predictions.length,
-    rejected: result.errorsTotal,
+    rows: counts.rows,
+    scored: counts.scored,
+    rejected: counts.errorsTotal,
     predictions,
-    errors: result.errors,
-    errors_total: result.errorsTotal,
+    errors: counts.errors,
+    errors_total: counts.errorsTotal,
     errors_truncated: truncated,
-    ...(truncated ? { errors_note: errorsNote(result) } : {}),
+    ...(truncated ? { errors_note: errorsNote(counts) } : {}),
   };
+}
+
+/**
+ * The JSON answer's text before its first prediction and after its last, for an answer written
+ * out prediction by prediction ({@link predictionJson}, comma-separated): together byte for byte
+ * `JSON.stringify(batchToJson(…))`.
+ */
+export function jsonAnswerFrame(header: BatchHeader, counts: BatchCounts): { before: string; after: string } {
+  const text = JSON.stringify(jsonAnswer(header, counts, []));
+  // Keys and string values before it are JSON-escaped, so this unescaped key occurs once.
+  const at = text.indexOf('"predictions":[]') + '"predictions":['.length;
+  return { before: text.slice(0, at), after: text.slice(at) };
+}
+
+/** One unexplained prediction of a CSV batch's JSON answer, as `batchToJson` writes it. */
+export function predictionJson(
+  row: number,
+  line: number,
+  id: string | undefined,
+  probability: number,
+  decision: Decision,
+): string {
+  return JSON.stringify({
+    row,
+    line,
+    ...(id === undefined ? {} : { id }),
+    probability_bad: probability,
+    decision,
+  });
 }
 
 /**

@@ -24,10 +24,12 @@ import {
   type RowError,
   scoreMatrix,
   StrictBatchError,
+  TooManyRowsError,
   trimEnd,
 } from "./batch.ts";
 import { csvAnswerHeader, csvAnswerLine, type CsvAnswerShape, omittedErrorNote } from "./batch_format.ts";
 import type { ServingModel } from "./model_holder.ts";
+import type { Decision } from "../model/artifact.ts";
 import type { PredictionPool } from "./predict_pool.ts";
 
 /** How to stream a batch. */
@@ -37,16 +39,49 @@ export interface StreamOptions {
   pool?: PredictionPool | null;
   /** Rows per chunk (default {@link DEFAULT_CHUNK_ROWS}, as in {@link scoreCsv}). */
   chunkRows?: number;
+  /** Characters a chunk's lines may hold before it is cut early (default {@link CHUNK_CHARS}). */
+  chunkChars?: number;
   /** Chunks parsed ahead of the one being written (default 2): what bounds memory. */
   inFlight?: number;
   source?: string;
   maxErrors?: number;
   reviewMargin?: number;
-  /** Refuse the batch (a {@link BatchInputError} naming the cap) past this many data rows. */
+  /** Refuse the batch ({@link TooManyRowsError}) on reading data row `maxRows + 1`. */
   maxRows?: number;
+  /** The setting that sets `maxRows`, named in the refusal (default `BATCH_MAX_CSV_ROWS`). */
+  maxRowsSetting?: string;
+  /**
+   * Called with each chunk once scored, in row order, before its text is yielded; the chunk's text
+   * waits for the returned promise (the audit trail stages the rows: its pace bounds memory).
+   */
+  onScored?: (chunk: ScoredChunk) => Promise<void> | void;
+  /** Yield the CSV answer (default true); false yields nothing, for callers that only want `onScored`. */
+  csv?: boolean;
   /** Called after each chunk is written, with the rows so far. */
   onProgress?: (done: number) => void;
 }
+
+/** One chunk of a streamed batch, scored. */
+export interface ScoredChunk {
+  /** The CSV's header line (trimmed, no byte-order mark). */
+  readonly header: string;
+  /** Batch row (0-based) of the chunk's first line. */
+  readonly firstRow: number;
+  /** The chunk's data lines as read (LF cut, not trimmed). */
+  readonly lines: readonly string[];
+  /** P(bad) per line, NaN where the row was rejected. */
+  readonly probabilities: Float64Array;
+  /** The decision per line, undefined where the row was rejected. */
+  readonly decided: readonly (Decision | undefined)[];
+  /** Pass-through ids per line, or null when the CSV has no `id` column. */
+  readonly ids: readonly (string | undefined)[] | null;
+}
+
+/** A chunk is cut early past this many characters, so long lines cannot make a chunk huge. */
+export const CHUNK_CHARS = 8 * 1024 * 1024;
+
+/** Longest line accepted (characters): a German Credit row is about 100, an absurd one is refused, not buffered. */
+export const MAX_LINE_CHARS = 4_096;
 
 /** What a streamed batch found, filled in as its output is read. */
 export interface StreamSummary {
@@ -86,16 +121,21 @@ export async function* streamCsvScores(
   /** Blank lines after `held`, run-length encoded: rows only if content follows them. */
   const blanks: [string, number][] = [];
   let chunk: string[] = [];
+  let chunkChars = 0;
+  const maxChunkChars = options.chunkChars ?? CHUNK_CHARS;
   let nextRow = 0;
   const queue: { text: Promise<string>; rows: number }[] = [];
 
-  const formatChunk = (
+  const wantCsv = options.csv ?? true;
+  /** The chunk's scores and decisions in line order, handed to `onScored`, then its CSV text. */
+  const finishChunk = async (
     parsed: ParsedChunk,
     p: Float64Array,
     firstRow: number,
-    rows: number,
+    lines: string[],
     detailed: Map<number, RowError>,
-  ): string => {
+  ): Promise<string> => {
+    const rows = lines.length;
     const probabilities = new Float64Array(rows).fill(NaN);
     const ids: (string | undefined)[] | null = shape.ids ? new Array(rows) : null;
     if (parsed.kept) parsed.kept.forEach((r, i) => (probabilities[r - firstRow] = p[i]));
@@ -104,20 +144,23 @@ export async function* streamCsvScores(
       parsed.ids?.forEach((id, i) => (ids[parsed.kept ? parsed.kept[i] - firstRow : i] = id));
       for (const e of parsed.errors) ids[e.row - 1 - firstRow] = e.id;
     }
+    const decided: (Decision | undefined)[] = new Array(rows);
+    for (let i = 0; i < rows; i++) {
+      const probability = probabilities[i];
+      decided[i] = Number.isNaN(probability) ? undefined : serving.model.decide(probability, reviewMargin);
+    }
+    await options.onScored?.({ header: header!, firstRow, lines, probabilities, decided, ids });
+    if (!wantCsv) return "";
     const out: string[] = new Array(rows);
     for (let i = 0; i < rows; i++) {
       const row = firstRow + i + 1;
-      const probability = probabilities[i];
-      const decision = Number.isNaN(probability)
-        ? undefined
-        : serving.model.decide(probability, reviewMargin);
       out[i] = csvAnswerLine(
         shape,
         row,
         row + 1,
         ids?.[i],
-        probability,
-        decision,
+        probabilities[i],
+        decided[i],
         detailed.get(row),
         omitted,
       );
@@ -129,6 +172,7 @@ export async function* streamCsvScores(
     const firstRow = nextRow;
     const lines = chunk;
     chunk = [];
+    chunkChars = 0;
     nextRow += lines.length;
     if (firstRow === 0) {
       columns = splitCsvLine(header!).map((h) => h.trim());
@@ -152,23 +196,24 @@ export async function* streamCsvScores(
     const job = parsed.matrix
       ? scoreMatrix(serving, parsed.matrix, pool)
       : Promise.resolve(new Float64Array(0));
-    const text = job.then((p) => formatChunk(parsed, p, firstRow, lines.length, detailed));
+    const text = job.then((p) => finishChunk(parsed, p, firstRow, lines, detailed));
     text.catch(() => {}); // awaited in order below; a later failure must not go unhandled meanwhile
     queue.push({ text, rows: lines.length });
   };
 
   const addRow = (line: string) => {
     if (nextRow + chunk.length >= maxRows) {
-      throw new BatchInputError([{
-        field: "(body)",
-        message: `the batch has more than ${maxRows} rows, the cap (BATCH_MAX_ROWS)`,
-      }]);
+      throw new TooManyRowsError(maxRows, options.maxRowsSetting ?? "BATCH_MAX_CSV_ROWS");
     }
     chunk.push(line);
-    if (chunk.length === chunkRows) dispatch();
+    chunkChars += line.length;
+    if (chunk.length === chunkRows || chunkChars >= maxChunkChars) dispatch();
   };
 
+  let linesSeen = 0;
   const take = (line: string) => {
+    linesSeen++;
+    if (line.length > MAX_LINE_CHARS) throw lineTooLong(linesSeen);
     const blank = BLANK.test(line);
     if (!blank) sawContent = true;
     if (header === null) {
@@ -189,7 +234,8 @@ export async function* streamCsvScores(
   const drain = async function* (keep: number): AsyncGenerator<string> {
     while (queue.length > keep) {
       const next = queue.shift()!;
-      yield await next.text;
+      const text = await next.text;
+      if (text !== "") yield text;
       written += next.rows;
       options.onProgress?.(written);
     }
@@ -205,6 +251,7 @@ export async function* streamCsvScores(
     }
     const lines = (rest + piece).split("\n");
     rest = lines.pop()!;
+    if (rest.length > MAX_LINE_CHARS) throw lineTooLong(linesSeen + 1);
     for (const line of lines) take(line);
     yield* drain(inFlight);
   }
@@ -232,6 +279,13 @@ export async function* streamCsvScores(
 }
 
 const BLANK = /^\s*$/;
+
+function lineTooLong(line: number): BatchInputError {
+  return new BatchInputError([{
+    field: "(body)",
+    message: `line ${line} is longer than ${MAX_LINE_CHARS} characters; a row of this schema is about 100`,
+  }]);
+}
 
 /** A byte stream decoded as UTF-8 text pieces (a byte-order mark dropped, bad bytes replaced). */
 export function decodeStream(bytes: ReadableStream<Uint8Array>): AsyncIterable<string> {

@@ -62,6 +62,26 @@ export async function readText(c: Context, limit: number): Promise<string> {
 }
 
 /**
+ * The body as a byte stream that errors with 413 once more than `limit` bytes have come (a
+ * declared length over the limit is refused before anything is read).
+ */
+export function limitedBody(c: Context, limit: number): ReadableStream<Uint8Array> {
+  checkDeclaredLength(c, limit);
+  const body = c.req.raw.body;
+  if (body === null) return new ReadableStream({ start: (controller) => controller.close() });
+  let size = 0;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(bytes, controller) {
+        size += bytes.byteLength;
+        if (size > limit) controller.error(tooLarge(limit));
+        else controller.enqueue(bytes);
+      },
+    }),
+  );
+}
+
+/**
  * Route middleware for a JSON body validated downstream by zod-openapi: checks the media type and
  * the size, and hands the text on through Hono's body cache so it is read once.
  */

@@ -19,8 +19,14 @@ export interface ServerConfig {
   modelPath?: string;
   /** `REVIEW_MARGIN`: P(bad) within this distance of the threshold is sent to review (0 = off). */
   reviewMargin: number;
-  /** `BATCH_MAX_ROWS`: rows accepted in one JSON batch. */
+  /** `BATCH_MAX_ROWS`: rows accepted in one JSON batch (refused on reading the row past it). */
   batchMaxRows: number;
+  /** `BATCH_MAX_CSV_ROWS`: rows accepted in one CSV batch (refused on reading the row past it). */
+  batchMaxCsvRows: number;
+  /** `BATCH_MIN_FREE_BYTES`: new batches are refused (503) while the audit folder's disk has less free. */
+  batchMinFreeBytes: number;
+  /** `BATCH_SPOOL_DIR`: where a CSV batch's answer waits until its rows are committed (default: the audit folder). */
+  batchSpoolDir?: string;
   /** `MAX_BODY_BYTES`: body limit of single-record routes. */
   maxBodyBytes: number;
   /** `MAX_BATCH_BODY_BYTES`: body limit of `/predict/batch`. */
@@ -76,6 +82,8 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   modelsDir: DEFAULT_MODELS_DIR,
   reviewMargin: 0,
   batchMaxRows: 10_000,
+  batchMaxCsvRows: 1_000_000,
+  batchMinFreeBytes: 1024 * 1024 * 1024,
   maxBodyBytes: 1024 * 1024,
   maxBatchBodyBytes: 128 * 1024 * 1024,
   logLevel: "info",
@@ -181,6 +189,9 @@ export function configFromEnv(
     modelPath: get("MODEL") || undefined,
     reviewMargin,
     batchMaxRows: integer("BATCH_MAX_ROWS", DEFAULT_CONFIG.batchMaxRows, 1),
+    batchMaxCsvRows: integer("BATCH_MAX_CSV_ROWS", DEFAULT_CONFIG.batchMaxCsvRows, 1),
+    batchMinFreeBytes: integer("BATCH_MIN_FREE_BYTES", DEFAULT_CONFIG.batchMinFreeBytes, 0),
+    batchSpoolDir: get("BATCH_SPOOL_DIR") || undefined,
     maxBodyBytes: integer("MAX_BODY_BYTES", DEFAULT_CONFIG.maxBodyBytes, 1),
     maxBatchBodyBytes: integer("MAX_BATCH_BODY_BYTES", DEFAULT_CONFIG.maxBatchBodyBytes, 1),
     adminToken: token || undefined,

@@ -13,6 +13,7 @@ import type { PredictionPool } from "./predict_pool.ts";
 import type { PredictionExtension } from "./prediction.ts";
 import type { AuditStore } from "./audit/store.ts";
 import { ApiError } from "./errors.ts";
+import type { FreeSpace } from "./batch_disk.ts";
 
 /** Per-request variables. */
 export type AppEnv = { Variables: { requestId: string; correlationId?: string } };
@@ -33,6 +34,8 @@ export interface AppDeps {
   readonly staticRoot: URL;
   /** The audit trail, or null when it is off; `/ready` and `/metrics` report its health. */
   readonly audit?: AuditStore | null;
+  /** Free disk space under a folder, for batch admission (default: `statfs`); tests inject their own. */
+  readonly freeSpace?: FreeSpace;
 }
 
 /** The model serving now, or 503 when none is loaded yet. */

@@ -20,6 +20,7 @@ export type ErrorCode =
   | "payload_too_large"
   | "too_many_rows"
   | "too_many_batches"
+  | "disk_space_low"
   | "validation_error"
   | "not_found"
   | "unauthorized"

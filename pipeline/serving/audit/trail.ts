@@ -10,6 +10,7 @@
 import { setImmediate } from "node:timers";
 import type { Context } from "hono";
 import type { Decision } from "../../model/artifact.ts";
+import type { AttributeContribution } from "../../model/reasons.ts";
 import type { BatchResult } from "../batch.ts";
 import type { ServedWindow } from "../drift_window.ts";
 import { ApiError } from "../errors.ts";
@@ -17,13 +18,33 @@ import type { ServingModel } from "../model_holder.ts";
 import type { Prediction } from "../prediction.ts";
 import { Pseudonymiser } from "./pseudonym.ts";
 import type { DecisionRecord } from "./schema.ts";
-import { type AuditStore, AuditUnavailableError } from "./store.ts";
+import { type AuditStore, AuditUnavailableError, type BatchWriter } from "./store.ts";
 
 /** How the trail reads a batch row's input back: as a record (for the drift window) or as JSON text. */
 export interface BatchInputs {
   record(row: number): unknown;
   /** Row `row` as JSON, its `id` (if any) replaced by `pseudonym(id)`. */
   json(row: number, pseudonym: (id: string) => string): string;
+}
+
+/** A batch recorded as it is scored; see {@link DecisionTrail.openBatch}. */
+export interface BatchRecording {
+  /**
+   * Stages rows `firstRow`… (0-based): their probabilities and decisions (undefined = rejected, not
+   * recorded) and a way to read their inputs back (called afresh for each pass, rows asked in
+   * increasing order, 0 = `firstRow`). Resolves when the trail can take more.
+   */
+  add(
+    firstRow: number,
+    probabilities: Float64Array,
+    decided: readonly (Decision | undefined)[],
+    inputs: () => BatchInputs,
+    reasons?: readonly (readonly AttributeContribution[] | undefined)[],
+  ): Promise<void>;
+  /** Makes every staged row part of the trail in one transaction; `rows` counts all the batch's rows. */
+  commit(rows: number): Promise<void>;
+  /** Drops every staged row. */
+  abort(): Promise<void>;
 }
 
 /** The server's id of a request and the client's own, if it sent a sane one. */
@@ -112,67 +133,135 @@ export class DecisionTrail {
     ids: RequestIds | string,
     inputs: BatchInputs,
   ): Promise<void> {
+    const recording = this.openBatch(serving, ids);
+    try {
+      await recording.add(0, result.probabilities, decided, () => inputs, result.reasons);
+    } catch (error) {
+      await recording.abort();
+      throw error;
+    }
+    await recording.commit(result.rows);
+  }
+
+  /**
+   * A batch recorded piece by piece as it is scored (a streamed upload): {@link BatchRecording.add}
+   * stages each piece's rows, {@link BatchRecording.commit} makes them part of the trail in one
+   * transaction and then feeds the drift window, {@link BatchRecording.abort} drops them all.
+   */
+  openBatch(serving: ServingModel, ids: RequestIds | string): BatchRecording {
     const { audit, window } = this;
-    if (!audit && !window) return;
     const { requestId, correlationId } = typeof ids === "string"
       ? { requestId: ids, correlationId: null }
       : ids;
     const time = new Date().toISOString();
     const now = Date.parse(time);
-    // Without the trail, only the rows the window will keep are worth reading.
-    const first = audit ? 0 : Math.max(0, result.rows - window!.capacity);
-    const windowFrom = window ? Math.max(0, result.rows - window.capacity) : result.rows;
-    // One chunk or less: one group, which the backend commits in one transaction anyway.
-    const writer = audit && result.rows > BATCH_CHUNK_ROWS ? audit.batch() : null;
+    const reviewMargin = this.#reviewMargin;
+    const pseudonym = this.#pseudonyms.pseudonym;
+    // Rows wait here until there are more than one chunk's worth: a small batch is one group,
+    // which the backend commits in one transaction anyway; a larger one is staged.
     let chunk: DecisionRecord[] = [];
+    let writer: BatchWriter | null = null;
     const inFlight: Promise<void>[] = [];
-    try {
-      for (let i = first; i < result.rows; i++) {
-        const decision = decided[i];
-        if (decision === undefined) continue;
-        const probability = result.probabilities[i];
-        if (i >= windowFrom) {
-          window!.add(inputs.record(i) as Record<string, unknown>, probability, serving.runId, now);
-        }
-        if (!audit) continue;
-        chunk.push({
-          requestId,
-          correlationId,
-          row: i + 1,
-          time,
-          modelVersion: serving.version,
-          runId: serving.runId,
-          modelSha256: serving.sha256,
-          threshold: serving.model.threshold,
-          reviewMargin: this.#reviewMargin,
-          inputs: undefined,
-          inputsJson: inputs.json(i, this.#pseudonyms.pseudonym),
-          probability,
-          pd: serving.model.pd(probability),
-          decision,
-          reasons: result.reasons?.[i] ?? null,
-        });
-        if (writer && chunk.length === BATCH_CHUNK_ROWS) {
-          // The backend takes chunk k while chunk k+1 is read; at most a few are in flight.
-          inFlight.push(writer.add(chunk));
-          chunk = [];
-          if (inFlight.length >= BATCH_CHUNKS_IN_FLIGHT) await inFlight.shift();
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-      }
-      if (!audit) return;
-      if (writer) {
-        if (chunk.length > 0) inFlight.push(writer.add(chunk));
-        await Promise.all(inFlight);
-        await writer.commit();
-      } else {
-        await audit.recordAll(chunk);
-      }
-    } catch (error) {
-      await Promise.allSettled(inFlight);
-      await writer?.abort();
+    /** The latest pieces, enough to cover the window's capacity: the window takes a batch's last rows. */
+    const recent: {
+      firstRow: number;
+      probabilities: Float64Array;
+      decided: readonly (Decision | undefined)[];
+      inputs: () => BatchInputs;
+    }[] = [];
+    let failed: unknown = null;
+    const fail = (error: unknown): never => {
+      failed ??= error;
       throw answerable(error);
-    }
+    };
+    return {
+      add: async (firstRow, probabilities, decided, inputs, reasons) => {
+        if (failed) throw answerable(failed);
+        if (window) {
+          recent.push({ firstRow, probabilities, decided, inputs });
+          let kept = recent.reduce((n, r) => n + r.decided.length, 0);
+          while (recent.length > 1 && kept - recent[0].decided.length >= window.capacity) {
+            kept -= recent.shift()!.decided.length;
+          }
+        }
+        if (!audit) return;
+        const rows = inputs();
+        try {
+          for (let i = 0; i < decided.length; i++) {
+            const decision = decided[i];
+            if (decision === undefined) continue;
+            const probability = probabilities[i];
+            chunk.push({
+              requestId,
+              correlationId,
+              row: firstRow + i + 1,
+              time,
+              modelVersion: serving.version,
+              runId: serving.runId,
+              modelSha256: serving.sha256,
+              threshold: serving.model.threshold,
+              reviewMargin,
+              inputs: undefined,
+              inputsJson: rows.json(i, pseudonym),
+              probability,
+              pd: serving.model.pd(probability),
+              decision,
+              reasons: reasons?.[i] ?? null,
+            });
+            if (chunk.length > BATCH_CHUNK_ROWS) {
+              // The backend takes chunk k while chunk k+1 is read; at most a few are in flight.
+              writer ??= audit.batch();
+              const job = writer.add(chunk.slice(0, BATCH_CHUNK_ROWS));
+              job.catch(() => {}); // awaited below or at commit
+              inFlight.push(job);
+              chunk = chunk.slice(BATCH_CHUNK_ROWS);
+              if (inFlight.length >= BATCH_CHUNKS_IN_FLIGHT) await inFlight.shift();
+              await new Promise((resolve) => setImmediate(resolve));
+            }
+          }
+        } catch (error) {
+          fail(error);
+        }
+      },
+      commit: async (rows) => {
+        if (failed) throw answerable(failed);
+        try {
+          if (audit) {
+            if (writer) {
+              if (chunk.length > 0) inFlight.push(writer.add(chunk));
+              await Promise.all(inFlight);
+              await writer.commit();
+            } else {
+              await audit.recordAll(chunk);
+            }
+          }
+        } catch (error) {
+          await Promise.allSettled(inFlight);
+          await writer?.abort();
+          fail(error);
+        }
+        if (!window) return;
+        const from = Math.max(0, rows - window.capacity);
+        for (const piece of recent) {
+          if (piece.firstRow + piece.decided.length <= from) continue;
+          const inputs = piece.inputs();
+          for (let i = Math.max(0, from - piece.firstRow); i < piece.decided.length; i++) {
+            if (piece.decided[i] === undefined) continue;
+            window.add(
+              inputs.record(i) as Record<string, unknown>,
+              piece.probabilities[i],
+              serving.runId,
+              now,
+            );
+          }
+        }
+      },
+      abort: async () => {
+        failed ??= new Error("the batch was abandoned");
+        await Promise.allSettled(inFlight);
+        await writer?.abort();
+      },
+    };
   }
 
   /** Fills the drift window from the trail's newest rows (after a restart). */

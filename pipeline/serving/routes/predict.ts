@@ -6,29 +6,14 @@
  */
 
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import { accepts } from "hono/accepts";
-import type { Decision } from "../../model/artifact.ts";
 import { Applicant, BatchAnswer, ErrorBody, predictionSchema } from "../api_schemas.ts";
-import {
-  BatchInputError,
-  type BatchResult,
-  decisions,
-  type RowError,
-  scoreCsv,
-  scoreRecords,
-  StrictBatchError,
-} from "../batch.ts";
-import { batchToCsv, batchToJson, errorsNote, errorsTruncated } from "../batch_format.ts";
-import { DecisionTrail, requestIds } from "../audit/log.ts";
-import { requireBearer } from "../auth.ts";
-import { jsonBody, readText, requireMediaType } from "../body.ts";
-import { type App, type AppDeps, type AppEnv, requireModel } from "../context.ts";
+import { registerBatchRoute } from "../batch_route.ts";
+import { DecisionTrail } from "../audit/log.ts";
+import { jsonBody } from "../body.ts";
+import { type App, type AppDeps, requireModel } from "../context.ts";
 import type { ServingModel } from "../model_holder.ts";
 import type { Applicant as ApplicantValue } from "../../data/schema.ts";
-import { ApiError, validationError } from "../errors.ts";
 import { predict } from "../prediction.ts";
-import { csvBatchInputs, jsonBatchInputs } from "./audit.ts";
 
 const errors = (statuses: readonly number[]) =>
   Object.fromEntries(
@@ -143,74 +128,7 @@ export function registerPredictRoutes(
     },
   });
 
-  let batchesRunning = 0;
-  app.post("/predict/batch", async (c) => {
-    if (config.batchToken !== undefined) await requireBearer(c, config.batchToken, "batch", "BATCH_TOKEN");
-    if (batchesRunning >= config.batchConcurrency) {
-      c.header("Retry-After", "1");
-      throw new ApiError(
-        429,
-        "too_many_batches",
-        `${config.batchConcurrency} batches are being scored (BATCH_CONCURRENCY); retry shortly`,
-        { limit_batches: config.batchConcurrency },
-      );
-    }
-    batchesRunning++;
-    try {
-      return await scoreBatch(c);
-    } finally {
-      batchesRunning--;
-    }
-  });
-
-  const scoreBatch = async (c: Context<AppEnv>) => {
-    const serving = requireModel(holder);
-    const type = requireMediaType(c, ["application/json", "text/csv"]);
-    const strict = booleanQuery(c, "strict");
-    const explain = booleanQuery(c, "explain");
-    const text = await readText(c, config.maxBatchBodyBytes);
-    let result: BatchResult;
-    let records: unknown[] = [];
-    try {
-      if (type === "text/csv") {
-        result = await scoreCsv(serving, text, { strict, explain, pool: deps.pool, source: "upload" });
-      } else {
-        const parsed = parseJson(text);
-        if (!Array.isArray(parsed)) {
-          throw validationError([{ field: "(body)", message: "expected a JSON array of applicants" }]);
-        }
-        records = parsed;
-        if (records.length > config.batchMaxRows) {
-          throw new ApiError(
-            413,
-            "too_many_rows",
-            `the batch has ${records.length} rows; the limit is ${config.batchMaxRows} (send a CSV for more)`,
-            { limit_rows: config.batchMaxRows },
-          );
-        }
-        result = await scoreRecords(serving, records, { strict, explain, pool: deps.pool });
-      }
-    } catch (error) {
-      if (error instanceof BatchInputError) throw validationError(error.issues, "the batch cannot be read");
-      if (error instanceof StrictBatchError) {
-        throw validationError(flatten(error.result.errors), error.message);
-      }
-      throw error;
-    }
-    const decided = decisions(serving, result, config.reviewMargin);
-    const inputs = type === "text/csv" ? csvBatchInputs(text) : jsonBatchInputs(records);
-    await trail.batch(serving, result, decided, requestIds(c), inputs); // durable before the answer
-    countDecisions(deps, result, decided);
-    c.header("Cache-Control", "no-store");
-    const header = { serving, reviewMargin: config.reviewMargin, requestId: c.get("requestId") };
-    if (prefersCsv(c)) {
-      c.header("Content-Type", "text/csv; charset=utf-8");
-      c.header("X-Errors-Total", String(result.errorsTotal));
-      if (errorsTruncated(result)) c.header("X-Errors-Truncated", errorsNote(result));
-      return c.body(batchToCsv(result, header));
-    }
-    return c.json(batchToJson(result, header));
-  };
+  registerBatchRoute(app, deps, trail, deps.freeSpace);
 }
 
 /**
@@ -239,52 +157,4 @@ function explainOnPool(
     });
     return undefined;
   });
-}
-
-function countDecisions(
-  deps: AppDeps,
-  result: BatchResult,
-  decided: readonly (Decision | undefined)[],
-): void {
-  let approve = 0, decline = 0, review = 0;
-  for (const d of decided) {
-    if (d === "approve") approve++;
-    else if (d === "decline") decline++;
-    else if (d === "review") review++;
-  }
-  deps.metrics.predictions("approve", approve);
-  deps.metrics.predictions("decline", decline);
-  deps.metrics.predictions("review", review);
-  deps.metrics.batchRows(approve + decline + review, result.errorsTotal);
-}
-
-function flatten(errors: readonly RowError[]) {
-  return errors.flatMap((e) =>
-    e.issues.map((issue) => ({ row: e.row, ...(e.line === undefined ? {} : { line: e.line }), ...issue }))
-  );
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ApiError(400, "malformed_json", "the request body is not valid JSON");
-  }
-}
-
-/** A `true`/`false` query parameter (absent = false); anything else is a 422 naming it. */
-function booleanQuery(c: Context, name: string): boolean {
-  const value = c.req.query(name);
-  if (value === undefined || value === "false" || value === "0") return false;
-  if (value === "true" || value === "1" || value === "") return true;
-  throw validationError([{ field: name, message: `expected true or false, got ${JSON.stringify(value)}` }]);
-}
-
-function prefersCsv(c: Context): boolean {
-  if (!c.req.header("accept")) return false;
-  return accepts(c, {
-    header: "Accept",
-    supports: ["application/json", "text/csv"],
-    default: "application/json",
-  }) === "text/csv";
 }
