@@ -211,7 +211,9 @@ Deno.test("dashboard routes", async (t) => {
           assert.ok(response.headers.get("content-type")!.startsWith(type), file);
           await response.body?.cancel();
         }
-        for (const name of ["index.html", "runs.html"]) {
+        const pages = [...Deno.readDirSync(STATIC)].map((e) => e.name).filter((n) => n.endsWith(".html"));
+        assert.ok(pages.length >= 4, pages.join(" "));
+        for (const name of pages) {
           const html = await Deno.readTextFile(new URL(name, STATIC));
           for (const script of html.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script>/g)) {
             assert.match(script[0], /\ssrc="\/[\w.-]+\.js"/, `${name}: a script without src`);
