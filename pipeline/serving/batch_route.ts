@@ -262,7 +262,8 @@ function answerable(error: unknown, type: string): unknown {
     if (error.kind === "malformed") return new ApiError(400, "malformed_json", error.message);
     const issue = { field: error.row ? "(row)" : "(body)", message: error.message };
     const issues = [error.row ? { row: error.row, ...issue } : issue];
-    return validationError(issues, error.message);
+    // The summary names the fields, as every other 422 does; the issue carries the reason.
+    return validationError(issues);
   }
   return error;
 }
