@@ -1,7 +1,7 @@
 // @ts-check
 // The fair-lending page (fairness.html): the production run's `fair_lending` report (written by
 // `deno task fairness`, pipeline/model/fair_lending.ts) as a table, two interval charts drawn as SVG
-// elements (no inline script, no innerHTML), the paired cost differences and the production choice.
+// elements (no inline script, no HTML strings), the paired cost differences and the production choice.
 // `?run=ID` shows another run's report.
 
 import { byId, fetchJson, fixed, h, messageOf, percent, replace, s } from "./common.js";
