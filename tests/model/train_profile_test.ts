@@ -111,6 +111,15 @@ Deno.test("a fair model: recorded profile, protected attributes never reach it, 
       },
     );
 
+    await t.step("GET /model says what the model cannot see", async () => {
+      const info = await (await app.request("/model")).json();
+      assert.deepEqual(info.attribute_profile, { name: "fair", excluded: PROTECTED });
+      assert.ok(
+        info.features.every((f: { sources: string[] }) => f.sources.every((s) => !PROTECTED.includes(s))),
+      );
+      assert.deepEqual(info.attributes.length, 20);
+    });
+
     await t.step("reasons and adverse-action reasons never cite a protected attribute", async () => {
       for (const answer of await predictAll(app, applicants)) {
         for (const r of [...answer.reasons, ...(answer.adverse_action_reasons ?? [])]) {
