@@ -89,7 +89,7 @@ function page(runId, report) {
         h(
           "p",
           { class: "small muted" },
-          `Rule, written before any profile comparison was run: ${report.decision.rule}.`,
+          `Rule: ${report.decision.rule}.`,
         ),
       )
       : h("p", { class: "muted" }, "No fair profile evaluated yet: no production choice to make."),
