@@ -108,6 +108,23 @@ Deno.test("a fair model: recorded profile, protected attributes never reach it, 
         }
         // The scores do move with other attributes: the test would notice a constant model.
         assert.ok(new Set(original.map((a) => a.probability_bad)).size > 10);
+        // The batch path (polars encoding of a table) agrees: same bits for both, and with /predict.
+        const batch = async (rows: Applicant[]) => {
+          const response = await app.request("/predict/batch", {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(rows),
+          });
+          assert.equal(response.status, 200);
+          return ((await response.json()).predictions as { probability_bad: number }[]).map((p) =>
+            p.probability_bad
+          );
+        };
+        const [a, b] = [await batch(applicants), await batch(variants)];
+        a.forEach((p, i) => {
+          assert.ok(Object.is(p, b[i]), `batch row ${i}`);
+          assert.ok(Object.is(p, original[i].probability_bad), `batch row ${i} against /predict`);
+        });
       },
     );
 
