@@ -21,7 +21,7 @@ import { byId, fetchJson, fixed, h, messageOf, percent, replace, s } from "./com
  *   cost_increase: { value: number, met: boolean, over_by: number } }} Target
  * @typedef {{ rule: string, reason: string, chosen: string }} Decision
  * @typedef {{ protocol: string, interval_method: string, variants: Variant[], paired: Paired[],
- *   decision: Decision | null, targets: Target[] }} FairLending
+ *   decision: Decision | null, targets: Target[], evaluated_run?: string }} FairLending
  */
 
 /**
@@ -89,14 +89,18 @@ function page(runId, report) {
         h(
           "p",
           { class: "small muted" },
-          `Rule, written before any profile comparison was run: ${report.decision.rule}.`,
+          `Rule: ${report.decision.rule}.`,
         ),
       )
       : h("p", { class: "muted" }, "No fair profile evaluated yet: no production choice to make."),
     h(
       "p",
       { class: "small muted" },
-      `Run ${runId}. ${report.protocol}. Fairness intervals: ${report.interval_method}.`,
+      `Run ${runId}${
+        report.evaluated_run
+          ? ` (the comparison was measured on the nested evaluations of run ${report.evaluated_run})`
+          : ""
+      }. ${report.protocol}. Fairness intervals: ${report.interval_method}.`,
     ),
     h("h3", {}, "Profiles side by side"),
     variantTable(report.variants),

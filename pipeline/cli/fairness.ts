@@ -3,7 +3,8 @@
  * (`pipeline/model/fair_lending.ts`): every complete nested variant of the run (`nested/`,
  * `nested-fair/`, `nested-fair-reweigh/`) compared with `full` on identical folds, fairness figures
  * with bootstrap intervals, and `models/PROTOCOL.md`'s production rule applied; recorded as the run's
- * metric group `fair_lending` and in its model card. Without `--run`, the production model's run.
+ * metric group `fair_lending` and in its model card (and, with `--also`, in other runs' records and
+ * cards, e.g. the model the decision put in production). Without `--run`, the production model's run.
  * Exit codes: 0 done, 1 failed, 2 bad flags.
  * @module
  */
@@ -18,7 +19,8 @@ import { runCli } from "./run_cli.ts";
 
 /** The usage text of `deno task fairness`. */
 export const FAIRNESS_USAGE =
-  "usage: deno task fairness [--run ID] [--models-dir models] [--resamples 2000] [--seed 20261128] [--json]";
+  "usage: deno task fairness [--run ID] [--also RUN …] [--models-dir models] [--resamples 2000] [--seed 20261128] [--json]\n" +
+  "  --also RUN   record the same comparison in another run too (e.g. the model the decision put in production)";
 
 /** `deno task fairness` with `args`; returns the exit code (errors are mapped by `runCli`). */
 export async function main(args: string[]): Promise<number> {
@@ -28,6 +30,7 @@ export async function main(args: string[]): Promise<number> {
       args,
       options: {
         run: { type: "string" },
+        also: { type: "string", multiple: true },
         "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
         resamples: { type: "string", default: String(DEFAULT_INTERVAL_OPTIONS.resamples) },
         seed: { type: "string", default: String(DEFAULT_INTERVAL_OPTIONS.seed) },
@@ -53,7 +56,11 @@ export async function main(args: string[]): Promise<number> {
   const modelsDir = values["models-dir"]!;
   const runId = values.run ?? productionModel(await readRegistry(modelsDir))?.run_id;
   if (!runId) throw new UserError("no production model in the registry; pass --run ID");
-  const { report } = await recordFairLending(runId, { modelsDir, intervals: { resamples, seed } });
+  const { report } = await recordFairLending(runId, {
+    modelsDir,
+    intervals: { resamples, seed },
+    alsoIn: values.also ?? [],
+  });
   console.log(values.json ? JSON.stringify(report, null, 2) : formatFairLending(runId, report));
   return 0;
 }

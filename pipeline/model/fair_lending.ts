@@ -104,6 +104,8 @@ export interface FairLendingReport {
   decision: ProductionDecision | null;
   targets: TargetCheck[];
   computed_at: string;
+  /** Set on a copy recorded in another run: the run whose nested evaluations were compared. */
+  evaluated_run?: string;
 }
 
 /** Reads every complete nested variant of `runId` and builds the comparison. */

@@ -31,7 +31,13 @@ import { attributeInfluence } from "./reasons.ts";
  */
 export async function recordFairLending(
   runId: string,
-  options: { modelsDir?: string; dataPath?: string; intervals?: IntervalOptions },
+  options: {
+    modelsDir?: string;
+    dataPath?: string;
+    intervals?: IntervalOptions;
+    /** Other runs whose records and cards carry the same comparison (e.g. the model it led to serve). */
+    alsoIn?: readonly string[];
+  },
 ): Promise<{ report: FairLendingReport; run: RunRecord }> {
   const modelsDir = options.modelsDir ?? DEFAULT_MODELS_DIR;
   const run = await readRun(runId, modelsDir);
@@ -77,5 +83,13 @@ export async function recordFairLending(
     metrics,
     artifacts: (record) => ({ "MODEL_CARD.md": modelCard(record) }),
   }, modelsDir);
+  for (const other of options.alsoIn ?? []) {
+    if (other === runId) continue;
+    if (!await readRun(other, modelsDir)) throw new UserError(`no run ${other} under ${modelsDir}/runs`);
+    await amendRun(other, {
+      metrics: { fair_lending: { ...report, evaluated_run: runId } },
+      artifacts: (record) => ({ "MODEL_CARD.md": modelCard(record) }),
+    }, modelsDir);
+  }
   return { report, run: amended };
 }

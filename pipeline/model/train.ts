@@ -1,9 +1,11 @@
 /**
  * `train()`: load → split → encode → search (K-fold CV on the training part only) → threshold on
- * out-of-fold predictions → calibrate → final fit → one evaluation on the held-out test part →
- * plain-forest baseline → write the run → register the model. Each stage is a function of
- * `train_stages.ts` run inside the run step of its name (load, split, features, tune, threshold,
- * calibrate, fit, evaluate, baseline, write, register). The command line is `cli/train.ts`.
+ * out-of-fold predictions → calibrate → final fit → one evaluation on the held-out test part → how
+ * much the model leans on each attribute → plain-forest baseline → write the run → register the
+ * model. Each stage is a function of `train_stages.ts` run inside the run step of its name (load,
+ * split, features, tune, threshold, calibrate, fit, evaluate, explain, baseline, write, register).
+ * The attribute profile (`data/profile.ts`) decides what the encoder sees; with `reweigh` the
+ * training rows carry Kamiran–Calders weights. The command line is `cli/train.ts`.
  * @module
  */
 

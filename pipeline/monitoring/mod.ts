@@ -5,7 +5,8 @@
  * - reference.ts: the training distribution's format (a leaf: the artifact imports its type);
  * - psi.ts: the PSI, its bands, counting rows into a reference's bins, the report;
  * - model_reference.ts: a model's reference, stored or rebuilt from a data file;
- * - fairness.ts: outcomes by group.
+ * - fairness.ts: outcomes by group;
+ * - fairness_intervals.ts: the same figures with seeded percentile-bootstrap 95 % intervals.
  *
  * The server's rolling window lives with the server (`serving/drift_window.ts`), the command line
  * in `cli/drift.ts`. This package imports data/ (schema, etl), model/ (the `CreditModel` type) and
@@ -43,3 +44,15 @@ export {
   type GroupOutcome,
   groupOutcome,
 } from "./fairness.ts";
+export {
+  DEFAULT_INTERVAL_OPTIONS,
+  describeIntervalMethod,
+  type FairnessInput,
+  type FairnessIntervals,
+  fairnessIntervals,
+  fairnessIntervalsOfDecisions,
+  type GroupFigures,
+  type GroupingFigures,
+  type Interval,
+  type IntervalOptions,
+} from "./fairness_intervals.ts";

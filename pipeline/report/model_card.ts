@@ -342,6 +342,12 @@ function fairLendingSection(report: FairLendingReport): string[] {
   const lines = [
     "## Fair lending: the price of fairness (nested CV, identical folds)",
     "",
+    ...(report.evaluated_run
+      ? [
+        `Measured on the nested evaluations recorded in run ${report.evaluated_run}; this run is the model it led to.`,
+        "",
+      ]
+      : []),
     `Each profile evaluated by the nested protocol on the same outer folds (${report.protocol}). Fairness figures from`,
     "the out-of-fold nested decisions (every applicant once per repeat), with bootstrap 95 % intervals.",
     "",

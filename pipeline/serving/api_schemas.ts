@@ -150,6 +150,10 @@ export const ModelInfo = z.object({
   }),
   features: z.array(z.object({ name: z.string(), sources: z.array(z.string()) })),
   attributes: z.array(z.string()),
+  attribute_profile: z.object({ name: z.string(), excluded: z.array(z.string()) }).openapi({
+    description: "What the model cannot see: `excluded` attributes are accepted (for fairness monitoring) " +
+      "but never reach the model. `full` for models trained before profiles existed.",
+  }),
 }).openapi("ModelInfo");
 
 /** `GET /health`. */

@@ -42,6 +42,7 @@ Deno.test("a training run leaves a complete, valid run directory and a registere
     "calibrate",
     "fit",
     "evaluate",
+    "explain",
     "baseline",
     "write",
     "register",

@@ -129,19 +129,30 @@ print(json.dumps({
       },
     );
 
-    await t.step("opset 3: passes the checker; float output (|Δ| ≤ 6e-8), no decision changed", async () => {
-      assert.equal((await exportCode(["--models-dir", dir, "--opset", "3"])).code, 0);
-      const path = `${runDir}/onnx-opset3/model.onnx`;
-      assert.equal(await onnxCheck(path), null);
-      const fallback = await openSession(await Deno.readFile(path));
-      for (const rows of [german, generated]) {
-        const agreement = compareScores(model, projectScores(model, rows), await runScores(fallback, rows));
-        // Only the operator's float output rounds: half an ulp of a float below 1 is 2^-25 ≈ 3e-8.
-        assert.ok(agreement.maxAbsDiffProbability <= 2 ** -25, JSON.stringify(agreement));
-        assert.ok(agreement.maxAbsDiffPd <= 6e-8, JSON.stringify(agreement));
-        assert.equal(agreement.decisionsChanged, 0);
-      }
-    });
+    await t.step(
+      "opset 3: passes the checker; float output (|Δ| ≤ 2^-25, carried by Platt's slope), no decision changed",
+      async () => {
+        assert.equal((await exportCode(["--models-dir", dir, "--opset", "3"])).code, 0);
+        const path = `${runDir}/onnx-opset3/model.onnx`;
+        assert.equal(await onnxCheck(path), null);
+        const fallback = await openSession(await Deno.readFile(path));
+        for (const rows of [german, generated]) {
+          const ours = projectScores(model, rows);
+          const agreement = compareScores(model, ours, await runScores(fallback, rows));
+          // Only the operator's float output rounds: half an ulp of a float below 1 is 2^-25 ≈ 3e-8.
+          assert.ok(agreement.maxAbsDiffProbability <= 2 ** -25, JSON.stringify(agreement));
+          // The PD carries that error through Platt's slope, dPD/dp = a·PD(1 − PD) / (p(1 − p)), plus its
+          // own rounding: a bound from the model's calibrator rather than one fixed for one model.
+          const { a } = model.calibrator;
+          let slope = 0;
+          ours.probability.forEach((p, i) => {
+            slope = Math.max(slope, Math.abs(a) * ours.pd[i] * (1 - ours.pd[i]) / (p * (1 - p)));
+          });
+          assert.ok(agreement.maxAbsDiffPd <= 2 ** -25 * (1 + slope), JSON.stringify({ agreement, slope }));
+          assert.equal(agreement.decisionsChanged, 0);
+        }
+      },
+    );
 
     await t.step(
       "opset 3 with float thresholds: passes the checker; some trees route differently, no decision changed",

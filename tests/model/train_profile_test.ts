@@ -108,8 +108,34 @@ Deno.test("a fair model: recorded profile, protected attributes never reach it, 
         }
         // The scores do move with other attributes: the test would notice a constant model.
         assert.ok(new Set(original.map((a) => a.probability_bad)).size > 10);
+        // The batch path (polars encoding of a table) agrees: same bits for both, and with /predict.
+        const batch = async (rows: Applicant[]) => {
+          const response = await app.request("/predict/batch", {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(rows),
+          });
+          assert.equal(response.status, 200);
+          return ((await response.json()).predictions as { probability_bad: number }[]).map((p) =>
+            p.probability_bad
+          );
+        };
+        const [a, b] = [await batch(applicants), await batch(variants)];
+        a.forEach((p, i) => {
+          assert.ok(Object.is(p, b[i]), `batch row ${i}`);
+          assert.ok(Object.is(p, original[i].probability_bad), `batch row ${i} against /predict`);
+        });
       },
     );
+
+    await t.step("GET /model says what the model cannot see", async () => {
+      const info = await (await app.request("/model")).json();
+      assert.deepEqual(info.attribute_profile, { name: "fair", excluded: PROTECTED });
+      assert.ok(
+        info.features.every((f: { sources: string[] }) => f.sources.every((s) => !PROTECTED.includes(s))),
+      );
+      assert.deepEqual(info.attributes.length, 20);
+    });
 
     await t.step("reasons and adverse-action reasons never cite a protected attribute", async () => {
       for (const answer of await predictAll(app, applicants)) {

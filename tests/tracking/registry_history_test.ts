@@ -41,7 +41,13 @@ function assertMonotone(history: readonly RegistryEvent[]) {
 Deno.test("a registry without history (the committed one) is migrated on read and keeps it at the next registration", async () => {
   const dir = await Deno.makeTempDir({ prefix: "registry_history_" });
   try {
-    await Deno.copyFile(`${MODELS}/registry.json`, registryPath(dir));
+    // The registry as committed before it kept a history: v1 in production, no `history`.
+    const committed = JSON.parse(await Deno.readTextFile(`${MODELS}/registry.json`));
+    const v1 = committed.models.find((m: { version: number }) => m.version === 1);
+    await Deno.writeTextFile(
+      registryPath(dir),
+      JSON.stringify({ format_version: 1, models: [{ ...v1, stage: "production" }] }),
+    );
     const stored = JSON.parse(await Deno.readTextFile(registryPath(dir)));
     assert.equal(stored.history, undefined);
     const migrated = await readRegistry(dir);

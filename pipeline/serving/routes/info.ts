@@ -97,6 +97,10 @@ export function registerInfoRoutes(app: App, deps: AppDeps): void {
         metrics: artifact.metrics,
         features: encoder.columns.map((f) => ({ name: f.name, sources: [...f.sources] })),
         attributes: [...ATTRIBUTE_NAMES],
+        attribute_profile: {
+          name: serving.model.profile.name,
+          excluded: [...serving.model.profile.excluded],
+        },
       }, 200);
     },
   );
