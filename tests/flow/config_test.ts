@@ -7,10 +7,16 @@ import {
   canonicalJson,
   DEFAULT_FLOW_CONFIG,
   DEFAULT_STEP_POLICIES,
+  FLOW_OBJECTIVES,
   loadConfig,
   normaliseConfig,
 } from "../../pipeline/flow/config.ts";
+import { OBJECTIVES } from "../../pipeline/model/objective.ts";
 import { withTempDir } from "../temp.ts";
+
+Deno.test("the config's objectives are the model's", () => {
+  assert.deepEqual([...FLOW_OBJECTIVES], [...OBJECTIVES]);
+});
 
 Deno.test("defaults: the values the README states", () => {
   assert.deepEqual(

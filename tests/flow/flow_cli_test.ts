@@ -149,7 +149,10 @@ for (const step of FLOW_STEPS) {
 Deno.test("SIGKILL in the middle of training: the rerun trains again, validate and drift are kept", async () => {
   const dir = await copyOfBase();
   // Large enough that the search lasts well over the polling interval.
-  const config = await writeConfig(dir, { ...SMALL, train: { ...SMALL.train, trials: 20, search_trees: 60 } });
+  const config = await writeConfig(dir, {
+    ...SMALL,
+    train: { ...SMALL.train, trials: 20, search_trees: 60 },
+  });
   const runsBefore = new Set((await listRuns(dir)).map((r) => r.run_id));
   const child = flowProcess(dir, config);
   const watch = stderrWatcher(child);
