@@ -211,7 +211,7 @@ Deno.test("dashboard routes", async (t) => {
           assert.ok(response.headers.get("content-type")!.startsWith(type), file);
           await response.body?.cancel();
         }
-        for (const name of ["index.html", "runs.html"]) {
+        for (const name of ["index.html", "runs.html", "flows.html"]) {
           const html = await Deno.readTextFile(new URL(name, STATIC));
           for (const script of html.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script>/g)) {
             assert.match(script[0], /\ssrc="\/[\w.-]+\.js"/, `${name}: a script without src`);
