@@ -21,7 +21,7 @@ export function formatFlow(record: FlowRecord): string {
           .join(", ");
       return `  ${s.name.padEnd(9)} ${s.state.padEnd(10)} ${
         String(s.attempts.length).padStart(2)
-      } attempt(s) ${seconds(s.duration_ms).padStart(9)}  ${detail}`;
+      } attempt(s) ${seconds(s.duration_ms).padStart(9)}  ${detail}`.trimEnd();
     }),
   ];
   if (record.outcome) {
