@@ -10,7 +10,12 @@
 
 import { z } from "zod";
 import { UserError } from "../errors.ts";
-import { OBJECTIVES } from "../model/objective.ts";
+
+/**
+ * `model/objective.ts`'s OBJECTIVES, repeated so that reading a configuration (the cached path of
+ * `deno task flow`) does not load the training code; `tests/flow/config_test.ts` checks they agree.
+ */
+export const FLOW_OBJECTIVES = ["cost", "recall", "auc"] as const;
 
 /** The steps of the retraining flow, in the order they run. */
 export const FLOW_STEPS = ["validate", "drift", "train", "compare", "gate", "deploy", "record"] as const;
@@ -80,7 +85,7 @@ export const flowConfigSchema = z.strictObject({
     search_trees: positiveInt.max(5_000).default(100),
     trees: positiveInt.max(5_000).default(300),
     seed: z.number().int().min(0).default(42),
-    objective: z.enum(OBJECTIVES).default("cost"),
+    objective: z.enum(FLOW_OBJECTIVES).default("cost"),
     test_size: z.number().gt(0).lt(1).default(0.2),
     min_accuracy: z.number().min(0).max(1).default(0.7),
     experiment: z.string().min(1).default("german-credit"),

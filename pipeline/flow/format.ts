@@ -17,10 +17,11 @@ export function formatFlow(record: FlowRecord): string {
     ...record.steps.map((s) => {
       const detail = s.error
         ? `error: ${s.error}`
-        : Object.entries(s.summary ?? {}).map(([k, v]) => `${k} ${short(v)}`).join(", ");
+        : Object.entries(s.summary ?? {}).filter(([, v]) => v !== null).map(([k, v]) => `${k} ${short(v)}`)
+          .join(", ");
       return `  ${s.name.padEnd(9)} ${s.state.padEnd(10)} ${
         String(s.attempts.length).padStart(2)
-      } attempt(s) ${seconds(s.duration_ms).padStart(9)}  ${detail}`;
+      } attempt(s) ${seconds(s.duration_ms).padStart(9)}  ${detail}`.trimEnd();
     }),
   ];
   if (record.outcome) {

@@ -156,7 +156,9 @@ async function validate(inputs: StepInputs, c: StepContext): Promise<ValidateOut
   // The data may have changed since the flow key was taken: the key would then name other data.
   const sha = await sha256File(inputs.dataPath);
   if (sha !== inputs.dataSha256) {
-    throw new UserError(`${inputs.dataPath} changed while the flow started (sha256 ${sha.slice(0, 12)}…)`);
+    throw new UserError(
+      `${inputs.dataPath} changed after the flow was keyed on its content (now sha256 ${sha.slice(0, 12)}…)`,
+    );
   }
   const y = table.bad;
   if (!y) throw new UserError(`${inputs.dataPath} has no class column: a flow needs labelled data`);

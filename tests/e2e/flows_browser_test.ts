@@ -4,13 +4,14 @@
  * The Flows page in headless Chromium (Debian's `/usr/bin/chromium` through `puppeteer-core`)
  * against a real server reading a temporary models folder that holds two flows (one promoted, one
  * refused): the table lists both, newest first, with their decisions; opening one shows its seven
- * steps. Any console error, page error (a CSP violation included), failed request or HTTP error
+ * steps; axe-core finds no WCAG 2.1 A/AA violation. Any console error, page error (a CSP violation included), failed request or HTTP error
  * fails the test.
  */
 import assert from "node:assert/strict";
 // First: the schemas built at import time need zod's OpenAPI extension in place.
 import "@hono/zod-openapi";
 import puppeteer from "puppeteer-core";
+import axe from "axe-core";
 import { normaliseConfig } from "../../pipeline/flow/config.ts";
 import { codeVersion } from "../../pipeline/flow/key.ts";
 import { runFlow } from "../../pipeline/flow/retrain.ts";
@@ -94,6 +95,18 @@ Deno.test("the Flows page lists the flows and opens one's steps", async () => {
       ]);
       const text = await page.$eval("#flow-detail", (d) => d.textContent ?? "");
       assert.match(text, /refused: fairness floor: age/);
+      // WCAG 2.1 A/AA by axe-core, with the detail open.
+      await page.evaluate(axe.source);
+      const violations = await page.evaluate(async () => {
+        // deno-lint-ignore no-explicit-any
+        const result = await (globalThis as any).axe.run(document, {
+          runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+        });
+        return (result.violations as { id: string; nodes: { target: string[] }[] }[]).map((v) =>
+          `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`
+        );
+      });
+      assert.deepEqual(violations, []);
       assert.deepEqual(problems, []);
     } finally {
       await browser.close();

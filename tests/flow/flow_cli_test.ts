@@ -148,19 +148,25 @@ for (const step of FLOW_STEPS) {
 
 Deno.test("SIGKILL in the middle of training: the rerun trains again, validate and drift are kept", async () => {
   const dir = await copyOfBase();
-  // Large enough that training is still going when the kill comes.
-  const config = await writeConfig(dir, { ...SMALL, train: { ...SMALL.train, trials: 20, trees: 200 } });
+  // Large enough that the search lasts well over the polling interval.
+  const config = await writeConfig(dir, {
+    ...SMALL,
+    train: { ...SMALL.train, trials: 20, search_trees: 60 },
+  });
   const runsBefore = new Set((await listRuns(dir)).map((r) => r.run_id));
   const child = flowProcess(dir, config);
   const watch = stderrWatcher(child);
   await watch.until(/step train: started/);
-  // The challenger's run exists once training has begun.
+  // Killed once the challenger's run is in its hyperparameter search.
   let killedRun: string | undefined;
-  while (!killedRun) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    killedRun = (await listRuns(dir)).map((r) => r.run_id).find((id) => !runsBefore.has(id));
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const run = (await listRuns(dir)).find((r) => !runsBefore.has(r.run_id));
+    if (run?.steps.some((s) => s.name === "tune" && s.status === "running")) {
+      killedRun = run.run_id;
+      break;
+    }
   }
-  await new Promise((resolve) => setTimeout(resolve, 500));
   child.kill("SIGKILL");
   await child.status;
   await child.stdout.cancel();
