@@ -29,6 +29,7 @@ export type ErrorCode =
   | "shutting_down"
   | "reload_failed"
   | "bad_request"
+  | "request_timeout"
   | "internal_error";
 
 /** The JSON body of every error response. */
