@@ -35,7 +35,7 @@ FROM source AS app
 RUN deno run --allow-read=.,/tmp --allow-write=node_modules,/tmp --allow-run=deno \
       deploy/prune_node_modules.ts serve.ts pipeline \
  && DENO_DIR=/ship/deno-dir deno run --cached-only --node-modules-dir=manual --allow-read=. --allow-env \
-      --allow-ffi --allow-sys serve.ts --help >/dev/null \
+      --allow-ffi=node_modules/.deno --allow-sys serve.ts --help >/dev/null \
  && mkdir -p /ship/app && cp -a deno.json deno.lock serve.ts pipeline static models data /ship/app/
 
 # `--target binary`: deno task compile fetches denort, the runtime it embeds the app into.
@@ -70,8 +70,12 @@ USER credit
 EXPOSE 8000
 VOLUME ["/app/data/audit"]
 # The serve task's flags, plus --cached-only and --node-modules-dir=manual (node_modules as cut down above).
+# FFI only for polars' native addon (the serve task's list: whichever platform's package is installed).
 HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 \
   CMD ["deno", "run", "--cached-only", "--node-modules-dir=manual", "--allow-net=127.0.0.1", "--allow-env", \
-       "--allow-read=.", "--allow-ffi", "--allow-sys", "serve.ts", "--healthcheck"]
+       "--allow-read=.", "--allow-ffi=node_modules/.deno/nodejs-polars-linux-x64-gnu@0.25.2,node_modules/.deno/nodejs-polars-linux-x64-musl@0.25.2,node_modules/.deno/nodejs-polars-linux-arm64-gnu@0.25.2,node_modules/.deno/nodejs-polars-linux-arm64-musl@0.25.2,node_modules/.deno/nodejs-polars-darwin-x64@0.25.2,node_modules/.deno/nodejs-polars-darwin-arm64@0.25.2", \
+       "--allow-sys", "serve.ts", "--healthcheck"]
 ENTRYPOINT ["deno", "run", "--cached-only", "--node-modules-dir=manual", "--unstable-net", "--allow-net", \
-            "--allow-read=.", "--allow-write=data/audit", "--allow-env", "--allow-ffi", "--allow-sys", "serve.ts"]
+            "--allow-read=.", "--allow-write=data/audit", "--allow-env", \
+            "--allow-ffi=node_modules/.deno/nodejs-polars-linux-x64-gnu@0.25.2,node_modules/.deno/nodejs-polars-linux-x64-musl@0.25.2,node_modules/.deno/nodejs-polars-linux-arm64-gnu@0.25.2,node_modules/.deno/nodejs-polars-linux-arm64-musl@0.25.2,node_modules/.deno/nodejs-polars-darwin-x64@0.25.2,node_modules/.deno/nodejs-polars-darwin-arm64@0.25.2", \
+            "--allow-sys", "serve.ts"]

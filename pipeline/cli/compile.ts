@@ -23,8 +23,14 @@ import { runCli } from "./run_cli.ts";
 export const COMPILE_USAGE =
   "usage: deno task compile [--output dist/credit-risk] [--target TRIPLE] [--dry-run]";
 
-/** Permissions baked into the binary: the network, reading, and writing its audit trail (`AUDIT_DB`). */
+/**
+ * Permissions baked into the binary: the network, reading, and writing its audit trail (`AUDIT_DB`).
+ * Reads and FFI stay unscoped: the binary unpacks itself (and polars' addon) into a folder the
+ * runtime picks beside the executable on first start, unknown when compiling. `--unstable-net` lets
+ * `WORKERS=N` replicas share the port behind the client guard.
+ */
 export const BINARY_PERMISSIONS = [
+  "--unstable-net",
   "--allow-net",
   "--allow-env",
   "--allow-read",

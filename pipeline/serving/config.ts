@@ -53,6 +53,16 @@ export interface ServerConfig {
   auditRetentionDays?: number;
   /** `AUDIT_PSEUDONYM_KEY`: key of the batch row ids' pseudonyms (unset: a random key per process). */
   auditPseudonymKey?: string;
+  /** `CLIENT_GUARD` (on, off): the TCP front that enforces the deadlines and the cap below (client_guard.ts). */
+  clientGuard: boolean;
+  /** `HEADER_TIMEOUT_SECONDS`: a request's headers must arrive within this of connecting or of the last answer. */
+  headerTimeoutSeconds: number;
+  /** `BODY_TIMEOUT_SECONDS`: the longest wait for each piece of a request body, and for each write of an answer. */
+  bodyTimeoutSeconds: number;
+  /** `MAX_CONNECTIONS`: client connections open at once; more are answered 503 and closed. */
+  maxConnections: number;
+  /** `SHUTDOWN_TIMEOUT_SECONDS`: how long a shutdown waits for requests in flight before closing them. */
+  shutdownTimeoutSeconds: number;
   /** `WORKERS`: server processes sharing the port (each a replica with its own model copy). */
   workers: number;
   /** `DRIFT_WINDOW`: the latest decisions `/monitoring` compares with the training data. */
@@ -92,6 +102,11 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   auditPath: "data/audit/audit.sqlite",
   auditSync: "full",
   workers: 1,
+  clientGuard: true,
+  headerTimeoutSeconds: 10,
+  bodyTimeoutSeconds: 30,
+  maxConnections: 1000,
+  shutdownTimeoutSeconds: 10,
   driftWindow: 10_000,
   monitoringMinBin: 20,
   monitoringRefreshSeconds: 60,
@@ -157,6 +172,8 @@ export function configFromEnv(
       "AUDIT_TOKEN must differ from ADMIN_TOKEN: one reads personal data, the other swaps models",
     );
   }
+  const guard = (get("CLIENT_GUARD") || "on").toLowerCase();
+  if (!["on", "off"].includes(guard)) throw new ConfigError(`CLIENT_GUARD must be on or off, got ${guard}`);
   const monitoringToken = get("MONITORING_TOKEN") || undefined;
   if (monitoringToken !== undefined && monitoringToken.length < 16) {
     throw new ConfigError("MONITORING_TOKEN must be at least 16 characters long");
@@ -208,6 +225,16 @@ export function configFromEnv(
       : integer("AUDIT_RETENTION_DAYS", 0, 1, 100 * 366),
     auditPseudonymKey: pseudonymKey,
     workers: integer("WORKERS", DEFAULT_CONFIG.workers, 1, 64),
+    clientGuard: guard === "on",
+    headerTimeoutSeconds: integer("HEADER_TIMEOUT_SECONDS", DEFAULT_CONFIG.headerTimeoutSeconds, 1, 3600),
+    bodyTimeoutSeconds: integer("BODY_TIMEOUT_SECONDS", DEFAULT_CONFIG.bodyTimeoutSeconds, 1, 3600),
+    maxConnections: integer("MAX_CONNECTIONS", DEFAULT_CONFIG.maxConnections, 1, 1_000_000),
+    shutdownTimeoutSeconds: integer(
+      "SHUTDOWN_TIMEOUT_SECONDS",
+      DEFAULT_CONFIG.shutdownTimeoutSeconds,
+      0,
+      3600,
+    ),
     driftWindow: integer("DRIFT_WINDOW", DEFAULT_CONFIG.driftWindow, 1, 1_000_000),
     monitoringToken,
     monitoringMinBin: integer("MONITORING_MIN_BIN", DEFAULT_CONFIG.monitoringMinBin, 1, 1_000_000),

@@ -30,6 +30,7 @@ export type ErrorCode =
   | "shutting_down"
   | "reload_failed"
   | "bad_request"
+  | "request_timeout"
   | "internal_error";
 
 /** The JSON body of every error response. */

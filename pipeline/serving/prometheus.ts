@@ -56,6 +56,8 @@ export class ServerMetrics {
   readonly #predictions = new Map<string, number>();
   readonly #batchRows = { scored: 0, rejected: 0 };
   readonly #reloads = { swapped: 0, unchanged: 0, failed: 0 };
+  readonly #connectionsClosed = new Map<string, number>();
+  #openConnections: (() => number) | null = null;
 
   /**
    * Counts one finished request; `route` is the matched pattern, not the raw path, and a method
@@ -98,6 +100,16 @@ export class ServerMetrics {
     this.#reloads[outcome]++;
   }
 
+  /** Counts a client connection the server closed (a deadline, the cap, a shutdown), by a fixed reason. */
+  connectionClosed(reason: string): void {
+    this.#connectionsClosed.set(reason, (this.#connectionsClosed.get(reason) ?? 0) + 1);
+  }
+
+  /** Where the open client connections are counted (the client guard), for a gauge. */
+  countConnections(open: () => number): void {
+    this.#openConnections = open;
+  }
+
   /** The exposition text, with the model gauges taken from `serving`. */
   render(serving: ServingModel | null): string {
     const out: string[] = [];
@@ -138,6 +150,15 @@ export class ServerMetrics {
     help("model_reloads_total", "counter", "Model reloads by outcome.");
     for (const [outcome, n] of Object.entries(this.#reloads)) {
       out.push(`model_reloads_total{outcome="${outcome}"} ${n}`);
+    }
+
+    help("http_connections_closed_total", "counter", "Client connections closed by the server, by reason.");
+    for (const [reason, n] of this.#connectionsClosed) {
+      out.push(`http_connections_closed_total{reason="${reason}"} ${n}`);
+    }
+    if (this.#openConnections) {
+      help("http_connections_open", "gauge", "Client connections open now.");
+      out.push(`http_connections_open ${this.#openConnections()}`);
     }
 
     help("model_loaded", "gauge", "1 when a model is loaded and predictions are served.");

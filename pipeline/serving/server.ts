@@ -11,7 +11,9 @@ import { AuditError, type AuditStore, openAuditLog } from "./audit/log.ts";
 import { defaultModelsDir, healthcheck, parseServeFlags, SERVE_USAGE } from "./flags.ts";
 import { ConfigError, configFromEnv, DEFAULT_CONFIG, type ServerConfig } from "./config.ts";
 import type { App } from "./context.ts";
-import { body } from "./errors.ts";
+import { ApiError, body } from "./errors.ts";
+import { ClientGuard } from "./client_guard.ts";
+import { ServerMetrics } from "./prometheus.ts";
 import { Logger } from "./log.ts";
 import { ModelHolder } from "./model_holder.ts";
 import { PredictionPool } from "./predict_pool.ts";
@@ -22,28 +24,34 @@ export interface RunningServer {
   readonly url: URL;
   readonly server: Deno.HttpServer<Deno.NetAddr>;
   readonly app: App;
+  /** The TCP front enforcing the slow-client deadlines and the connection cap, or null when off. */
+  readonly guard: ClientGuard | null;
   /** Requests being handled now (bodies still arriving included). */
   readonly inFlight: () => number;
   /**
    * Drains, then stops: requests in flight finish (their bodies may still be arriving), new ones
-   * are answered 503 with `Connection: close`, then the socket closes and the workers stop.
+   * are answered 503 with `Connection: close`; after `SHUTDOWN_TIMEOUT_SECONDS` the connections
+   * still open are closed; then the socket closes and the workers stop.
    */
   shutdown(): Promise<void>;
 }
 
-/** How long a shutdown waits for requests in flight before closing anyway. */
-export const DRAIN_TIMEOUT_MS = 30_000;
+/** The default of how long a shutdown waits for requests in flight (`SHUTDOWN_TIMEOUT_SECONDS`). */
+export const DRAIN_TIMEOUT_MS = DEFAULT_CONFIG.shutdownTimeoutSeconds * 1000;
 
 /** Serves the app on `config.hostname:config.port` (port 0 picks a free one). */
 export function startServer(options: CreateAppOptions): RunningServer {
   const config: ServerConfig = { ...DEFAULT_CONFIG, modelsDir: options.holder.modelsDir, ...options.config };
   const logger = options.logger ?? new Logger(config.logLevel);
+  const metrics = options.metrics ?? new ServerMetrics();
   const pool = options.pool !== undefined
     ? options.pool
     : config.batchWorkers > 0
     ? new PredictionPool(config.batchWorkers).warm()
     : null;
-  const app = createApp({ ...options, config, logger, pool });
+  const app = createApp({ ...options, config, logger, metrics, pool });
+  const bodyTimeoutMs = config.bodyTimeoutSeconds * 1000;
+  let guard: ClientGuard | null = null;
   let inFlight = 0;
   let draining = false;
   let drained: (() => void) | undefined;
@@ -56,42 +64,169 @@ export function startServer(options: CreateAppOptions): RunningServer {
       });
     }
     inFlight++;
+    const port = info.remoteAddr.port;
+    let finished = false;
+    const finish = () => {
+      if (!finished) guard?.requestFinished(port);
+      finished = true;
+    };
+    guard?.requestStarted(port);
+    let stalled = false;
     try {
-      return await app.fetch(request, { info });
+      const timed = request.body === null ? request : withBodyDeadline(request, bodyTimeoutMs, () => {
+        stalled = true;
+        guard?.drop(port);
+      });
+      let response = await app.fetch(timed, { info });
+      // Whatever the app made of a body cut short (a parse error), the answer is the timeout.
+      if (stalled) response = stalledAnswer(response, bodyTimeoutMs);
+      if (!guard || response.body === null) {
+        finish();
+        return response;
+      }
+      // The next request's header deadline starts when this answer has been produced, not before.
+      return new Response(onEnd(response.body, finish), response);
+    } catch (error) {
+      finish();
+      throw error;
     } finally {
       if (--inFlight === 0) drained?.();
     }
   };
   const server = Deno.serve({
-    port: config.port,
-    hostname: config.hostname,
+    // Behind the guard the HTTP server listens on loopback only, on a port of its own.
+    port: config.clientGuard ? 0 : config.port,
+    hostname: config.clientGuard ? "127.0.0.1" : config.hostname,
     // Replicas started by `WORKERS=N` share the port; the kernel spreads connections among them.
-    reusePort: config.workers > 1,
+    reusePort: !config.clientGuard && config.workers > 1,
     onListen: () => {},
     onError: (error) => {
       logger.error("unhandled server error", { error });
       return Response.json(body("internal_error", "the server failed", ""), { status: 500 });
     },
   }, handler);
-  const host = server.addr.hostname.includes(":") ? `[${server.addr.hostname}]` : server.addr.hostname;
-  const url = new URL(`http://${host}:${server.addr.port}/`);
-  logger.info("listening", { url: url.href, model_version: options.holder.current?.version ?? null });
+  if (config.clientGuard) {
+    guard = ClientGuard.listen({
+      hostname: config.hostname,
+      port: config.port,
+      reusePort: config.workers > 1,
+      upstream: { hostname: "127.0.0.1", port: server.addr.port },
+      headerTimeoutMs: config.headerTimeoutSeconds * 1000,
+      sendTimeoutMs: bodyTimeoutMs,
+      maxConnections: config.maxConnections,
+      onClose: (reason) => metrics.connectionClosed(reason),
+    });
+    const counted = guard;
+    metrics.countConnections(() => counted.connections);
+  }
+  const address = guard?.addr ?? server.addr;
+  const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
+  const url = new URL(`http://${host}:${address.port}/`);
+  logger.info("listening", {
+    url: url.href,
+    model_version: options.holder.current?.version ?? null,
+    client_guard: guard !== null,
+  });
   let stopping: Promise<void> | undefined;
   const shutdown = async () => {
-    draining = true;
-    if (inFlight > 0) {
+    const deadline = performance.now() + config.shutdownTimeoutSeconds * 1000;
+    const until = (work: Promise<unknown>) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => (drained = resolve)),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_TIMEOUT_MS))),
-      ]);
-      clearTimeout(timer);
-    }
-    await server.shutdown();
+      return Promise.race([
+        work,
+        new Promise<void>((resolve) =>
+          timer = setTimeout(resolve, Math.max(0, deadline - performance.now()))
+        ),
+      ]).finally(() => clearTimeout(timer));
+    };
+    draining = true;
+    await guard?.stopAccepting();
+    if (inFlight > 0) await until(new Promise<void>((resolve) => (drained = resolve)));
+    // Deno's shutdown sends the answers under way and closes each connection after its answer;
+    // what is still open at the deadline (a stalled upload) is closed rather than waited for.
+    const closing = server.shutdown();
+    await until(closing);
+    // The relays pass on the last answers and end as the server closes its side of each.
+    if (guard) await until(guard.allClosed());
+    await guard?.close();
+    await closing;
     pool?.close();
     logger.info("stopped");
   };
-  return { url, server, app, inFlight: () => inFlight, shutdown: () => stopping ??= shutdown() };
+  return { url, server, app, guard, inFlight: () => inFlight, shutdown: () => stopping ??= shutdown() };
+}
+
+/** The 408 that replaces the app's answer to a request whose body stalled. */
+function stalledAnswer(answered: Response, ms: number): Response {
+  answered.body?.cancel().catch(() => {});
+  const requestId = answered.headers.get("X-Request-Id") ?? "";
+  const headers = new Headers(answered.headers);
+  headers.delete("content-length");
+  headers.set("Connection", "close");
+  return Response.json(
+    body("request_timeout", `the request body stalled: no data for ${ms / 1000} s`, requestId),
+    { status: 408, headers },
+  );
+}
+
+/** Thrown into a request body that stalled: the handler answers 408. */
+function bodyTimeout(ms: number): ApiError {
+  return new ApiError(408, "request_timeout", `the request body stalled for ${ms / 1000} s`);
+}
+
+/**
+ * The request with a body whose every read must complete within `ms` (pulled on demand, so the
+ * time the app spends between reads does not count). On a stall, `stalled` runs (the guard drops
+ * the connection) and the read fails with 408.
+ */
+function withBodyDeadline(request: Request, ms: number, stalled: () => void): Request {
+  const reader = request.body!.getReader();
+  const timed = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<never>((_, reject) =>
+        timer = setTimeout(() => reject(bodyTimeout(ms)), ms)
+      );
+      try {
+        const { done, value } = await Promise.race([reader.read(), deadline]);
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        if (error instanceof ApiError) {
+          stalled();
+          reader.cancel(error).catch(() => {});
+        }
+        controller.error(error);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  }, { highWaterMark: 0 });
+  return new Request(request, { body: timed, duplex: "half" } as RequestInit);
+}
+
+/** `body`, calling `done` once when it has been read to its end, failed or been cancelled. */
+function onEnd(body: ReadableStream<Uint8Array>, done: () => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = await reader.read();
+        if (next.done) {
+          done();
+          controller.close();
+        } else controller.enqueue(next.value);
+      } catch (error) {
+        done();
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      done();
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
 }
 
 /**
