@@ -21,6 +21,7 @@ import type { Decision } from "../model/artifact.ts";
 import { type Applicant, ATTRIBUTES, type FieldIssue, validateApplicant } from "../data/schema.ts";
 import type { ServingModel } from "./model_holder.ts";
 import type { PredictionPool } from "./predict_pool.ts";
+import { encodeCleanChunk } from "./batch_fast.ts";
 
 /** One rejected input row. */
 export interface RowError {
@@ -362,18 +363,28 @@ export interface ParsedChunk {
 }
 
 /**
- * Parses `rows` CSV lines (`slice`, joined by LF; batch rows from `firstRow`, 0-based) under
- * `header`, setting rejected rows aside.
+ * Parses `rows` CSV lines (`text` joined by LF, or the lines; batch rows from `firstRow`, 0-based)
+ * under `header`, setting rejected rows aside. A plainly valid chunk is encoded without the ETL
+ * (`batch_fast.ts`; `fast: false` turns that off).
  */
 export function parseChunk(
   serving: ServingModel,
   header: string,
   columns: readonly string[],
-  slice: string,
+  text: string | readonly string[],
   firstRow: number,
   rows: number,
   source: string,
+  options: { fast?: boolean } = {},
 ): ParsedChunk {
+  if (options.fast ?? true) {
+    const lines = typeof text === "string" ? text.split("\n") : text;
+    const fast = lines.length === rows
+      ? encodeCleanChunk(serving.model.encoder, header, columns, lines)
+      : null;
+    if (fast) return { kept: null, matrix: fast.matrix, ids: fast.ids, errors: [] };
+  }
+  const slice = typeof text === "string" ? text : text.join("\n");
   try {
     const table = parseOrHeaderError(header, slice, source);
     // The ETL drops blank lines at the end of a text: a count that differs means one was there.

@@ -178,7 +178,7 @@ export async function* streamCsvScores(
       columns = splitCsvLine(header!).map((h) => h.trim());
       shape = { lines: true, ids: columns.indexOf(ID_COLUMN) >= 0, reasons: false };
     }
-    const parsed = parseChunk(serving, header!, columns, lines.join("\n"), firstRow, lines.length, source);
+    const parsed = parseChunk(serving, header!, columns, lines, firstRow, lines.length, source);
     parsed.errors.sort((a, b) => a.row - b.row);
     const detailed = new Map<number, RowError>();
     for (const e of parsed.errors) {

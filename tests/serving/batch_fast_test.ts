@@ -1,0 +1,102 @@
+/**
+ * The fast path of batch CSV parsing against the ETL it bypasses: on every chunk it accepts, the
+ * matrix and ids are exactly those of the ETL + `transformFrame`; it refuses (null) whatever the
+ * ETL would reject or treat specially, so those chunks keep the ETL's behaviour. Random chunks mix
+ * valid rows with near misses: boundary numbers, padded cells, quotes, codes of other attributes.
+ */
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { parseChunk } from "../../pipeline/serving/batch.ts";
+import { encodeCleanChunk } from "../../pipeline/serving/batch_fast.ts";
+import { ATTRIBUTES } from "../../pipeline/data/schema.ts";
+import { ModelHolder } from "../../pipeline/serving/model_holder.ts";
+import { germanCsv, trainFixtureModel } from "../fixtures.ts";
+import { afterAllTests } from "../temp.ts";
+
+const fixture = await trainFixtureModel({ nEstimators: 5 });
+afterAllTests(() => fixture.cleanup());
+const holder = await ModelHolder.open({ modelsDir: fixture.modelsDir });
+const serving = holder.current!;
+const encoder = serving.model.encoder;
+
+/** The ETL's verdict: the chunk parsed whole with the fast path off. */
+function viaEtl(header: string, lines: string[]) {
+  const columns = header.split(",").map((c) => c.trim());
+  return parseChunk(serving, header, columns, lines.join("\n"), 0, lines.length, "test", { fast: false });
+}
+
+function check(header: string, lines: string[]): "fast" | "etl" {
+  const columns = header.split(",").map((c) => c.trim());
+  const fast = encodeCleanChunk(encoder, header, columns, lines);
+  if (!fast) return "etl";
+  const etl = viaEtl(header, lines);
+  assert.equal(
+    etl.errors.length,
+    0,
+    `the fast path accepted what the ETL rejects: ${JSON.stringify(etl.errors[0])}`,
+  );
+  assert.equal(etl.kept, null);
+  assert.deepEqual(fast.matrix.data, etl.matrix!.data);
+  assert.deepEqual(fast.ids, etl.ids);
+  return "fast";
+}
+
+Deno.test("german.data: the fast path takes it, with the ETL's matrix and ids", async () => {
+  const [header, ...lines] = (await germanCsv({ ids: true })).trimEnd().split("\n");
+  assert.equal(check(header, lines), "fast");
+  const plain = (await germanCsv()).trimEnd().split("\n");
+  assert.equal(check(plain[0], plain.slice(1)), "fast");
+  // A reordered header is fine; CRLF line ends are trimmed as the ETL trims them.
+  const columns = header.split(",");
+  const order = columns.map((_, i) => i).reverse();
+  const reordered = lines.map((l) => order.map((i) => l.split(",")[i]).join(",") + "\r");
+  assert.equal(check(order.map((i) => columns[i]).join(","), reordered), "fast");
+});
+
+Deno.test("chunks the fast path must leave to the ETL", async () => {
+  const [header, ...lines] = (await germanCsv({ ids: true })).trimEnd().split("\n");
+  const some = lines.slice(0, 5);
+  const variants: [string, string[]][] = [
+    [header + ",class", some.map((l) => l + ",1")],
+    [header.replace("id,", "identifier,"), some],
+    [header, [...some.slice(0, 4), ""]],
+    [header, [...some.slice(0, 4), some[4].replace(/^([^,]*)/, '"$1"')]],
+    [header, [...some.slice(0, 4), some[4].replace(/^/, " ")]],
+    [header, [...some.slice(0, 4), some[4].replace(/,A201$/, ", A201")]],
+    [header, [...some.slice(0, 4), some[4] + ",extra"]],
+  ];
+  variants.forEach(([h, ls], i) => assert.equal(check(h, ls), "etl", `variant ${i}`));
+});
+
+Deno.test("random chunks: whatever the fast path accepts, the ETL accepts with the same numbers", async () => {
+  const [header, ...lines] = (await germanCsv({ ids: true })).trimEnd().split("\n");
+  const columns = header.split(",");
+  const cellOf = (name: string): fc.Arbitrary<string> => {
+    const a = ATTRIBUTES.find((x) => x.name === name);
+    if (!a) return fc.oneof(fc.string({ maxLength: 6 }), fc.constant("x y"), fc.constant(""));
+    if (a.kind === "numeric") {
+      return fc.oneof(
+        fc.integer({ min: a.min, max: a.max }).map(String),
+        fc.constantFrom(a.min - 1, a.max + 1, a.min, a.max).map(String),
+        fc.constantFrom("007", "1.0", "+5", " 12", "1e2", "-0", ""),
+      );
+    }
+    const others = ATTRIBUTES.flatMap((x) => x.kind === "numeric" ? [] : x.codes.map((c) => c.code));
+    return fc.oneof(
+      { weight: 8, arbitrary: fc.constantFrom(...a.codes.map((c) => c.code)) },
+      { weight: 1, arbitrary: fc.constantFrom(...others) },
+    );
+  };
+  const row = fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom(...lines) },
+    { weight: 2, arbitrary: fc.tuple(...columns.map(cellOf)).map((cells) => cells.join(",")) },
+  );
+  let fast = 0;
+  fc.assert(
+    fc.property(fc.array(row, { minLength: 1, maxLength: 4 }), (chunk) => {
+      if (check(header, chunk) === "fast") fast++;
+    }),
+    { numRuns: 400 },
+  );
+  assert.ok(fast > 50, `only ${fast} of 400 chunks took the fast path`);
+});
