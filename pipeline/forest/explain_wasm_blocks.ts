@@ -73,6 +73,15 @@ import {
   VISIT,
 } from "./explain_wasm_context.ts";
 
+/** Up to this many tied players, setState and shares are unrolled for every set of them. */
+const SPECIALIZED_BITS = 4;
+
+function popcount(x: number): number {
+  let n = 0;
+  for (let r = x; r !== 0; r &= r - 1) n++;
+  return n;
+}
+
 /** BLOCK_SPLIT, CONTRADICT, ENTANGLE, END_JOINED, SET_STATE and SHARES for P pairs of points. */
 export function blockFunctions(L: Layout, P: number, first: number) {
   const {
@@ -245,122 +254,248 @@ export function blockFunctions(L: Layout, P: number, first: number) {
   // setState(from, to, tied, mask, inside, outside): h in slot `to`, for every subset U of `tied`, is
   // h in `from` times `inside` where U holds all of `mask`, else times `outside`; with it, the
   // slot's sums of h by size (all subsets, and per tied player those holding it) and H at the points.
-  const setState = fn([I32, I32, I32, I32, F64, F64], (f) => {
-    const [from, to, tied, mask, inside, outside] = [0, 1, 2, 3, 4, 5];
-    const [n, r, U, fromH, toH, sums, size, rest, bit, at, basis] = Array.from(
-      { length: 11 },
-      () => f.local(I32),
-    );
-    const h = f.local(F64), c = f.local(V128);
-    const accs = Array.from({ length: P }, () => f.local(V128));
-    const ROW = 8 * (L.nBits + 1);
-    return [
-      set(n, popcnt(get(tied))),
-      set(sums, add(mul(get(to), i32(ROW * (L.nBits + 1))), i32(L.sums))),
-      set(r, i32(0)),
-      whileLoop(
-        lt(get(r), add(get(n), i32(1))),
-        fstore(add(get(sums), shl(get(r), i32(3))), f64(0)),
+  const setState = L.nBits <= SPECIALIZED_BITS ? specializedSetState() : genericSetState();
+
+  // setState unrolled for every possible set of tied players: the sums by subset size live in
+  // locals rather than memory, so adding to them is not a chain of stores and reloads.
+  function specializedSetState() {
+    return fn([I32, I32, I32, I32, F64, F64], (f) => {
+      const [from, to, tied, mask, inside, outside] = [0, 1, 2, 3, 4, 5];
+      const [fromH, toH, sums, basis, at] = Array.from({ length: 5 }, () => f.local(I32));
+      const h = f.local(F64), c = f.local(V128);
+      const nBits = L.nBits;
+      const ROW = 8 * (nBits + 1);
+      // bySize[r] and perBit[b][r] as F64 locals.
+      const bySize = Array.from({ length: nBits + 1 }, () => f.local(F64));
+      const perBit = Array.from(
+        { length: nBits },
+        () => Array.from({ length: nBits + 1 }, () => f.local(F64)),
+      );
+      const accs = Array.from({ length: P }, () => f.local(V128));
+      const cases: Code[] = [];
+      for (let T = 0; T < 1 << nBits; T++) {
+        const n = popcount(T);
+        const bits = Array.from({ length: nBits }, (_, b) => b).filter((b) => (T >> b) & 1);
+        const body: Code[] = [];
+        for (let r = 0; r <= n; r++) body.push(set(bySize[r], f64(0)));
+        for (const b of bits) for (let r = 0; r <= n; r++) body.push(set(perBit[b][r], f64(0)));
+        // Subsets in forSubsets' order (largest first), so the sums add in the same order.
+        for (let U = T;; U = (U - 1) & T) {
+          const r = popcount(U);
+          body.push(
+            set(
+              h,
+              fmul(
+                fload(get(fromH), 8 * U + L.h),
+                choose(eq(and(i32(U), get(mask)), get(mask)), get(inside), get(outside)),
+              ),
+            ),
+            fstore(get(toH), get(h), 8 * U + L.h),
+            set(bySize[r], fadd(get(bySize[r]), get(h))),
+          );
+          for (const b of bits) {
+            if ((U >> b) & 1) body.push(set(perBit[b][r], fadd(get(perBit[b][r]), get(h))));
+          }
+          if (U === 0) break;
+        }
+        for (let r = 0; r <= n; r++) body.push(fstore(get(sums), get(bySize[r]), 8 * r));
+        for (const b of bits) {
+          for (let r = 0; r <= n; r++) body.push(fstore(get(sums), get(perBit[b][r]), (b + 1) * ROW + 8 * r));
+        }
+        body.push(set(basis, add(gget(G_BERNSTEIN), i32(n * (nBits + 1) * VB))));
+        body.push(...accs.map((acc) => set(acc, zero)));
+        for (let r = 0; r <= n; r++) {
+          body.push(
+            set(c, splat(get(bySize[r]))),
+            ...accs.map((acc, j) =>
+              set(acc, vadd(get(acc), vmul(get(c), vload(get(basis), r * VB + 16 * j))))
+            ),
+          );
+        }
+        cases.push(when(eq(get(tied), i32(T)), ...body));
+      }
+      return [
+        set(sums, add(mul(get(to), i32(ROW * (nBits + 1))), i32(L.sums))),
+        set(fromH, shl(get(from), i32(H_SHIFT))),
+        set(toH, shl(get(to), i32(H_SHIFT))),
+        ...cases,
+        store(shl(get(to), i32(2)), get(tied), L.tied),
+        set(at, mul(get(to), i32(VB))),
+        ...accs.map((acc, j) => vstore(get(at), get(acc), L.hAtPoints + 16 * j)),
+      ];
+    });
+  }
+
+  function genericSetState() {
+    return fn([I32, I32, I32, I32, F64, F64], (f) => {
+      const [from, to, tied, mask, inside, outside] = [0, 1, 2, 3, 4, 5];
+      const [n, r, U, fromH, toH, sums, size, rest, bit, at, basis] = Array.from(
+        { length: 11 },
+        () => f.local(I32),
+      );
+      const h = f.local(F64), c = f.local(V128);
+      const accs = Array.from({ length: P }, () => f.local(V128));
+      const ROW = 8 * (L.nBits + 1);
+      return [
+        set(n, popcnt(get(tied))),
+        set(sums, add(mul(get(to), i32(ROW * (L.nBits + 1))), i32(L.sums))),
+        set(r, i32(0)),
+        whileLoop(
+          lt(get(r), add(get(n), i32(1))),
+          fstore(add(get(sums), shl(get(r), i32(3))), f64(0)),
+          forBits(
+            rest,
+            bit,
+            get(tied),
+            fstore(
+              add(add(get(sums), shl(get(r), i32(3))), mul(add(ctz(get(bit)), i32(1)), i32(ROW))),
+              f64(0),
+            ),
+          ),
+          set(r, add(get(r), i32(1))),
+        ),
+        set(fromH, shl(get(from), i32(H_SHIFT))),
+        set(toH, shl(get(to), i32(H_SHIFT))),
+        forSubsets(
+          U,
+          get(tied),
+          set(
+            h,
+            fmul(
+              fload(add(get(fromH), shl(get(U), i32(3))), L.h),
+              choose(eq(and(get(U), get(mask)), get(mask)), get(inside), get(outside)),
+            ),
+          ),
+          fstore(add(get(toH), shl(get(U), i32(3))), get(h), L.h),
+          set(size, add(get(sums), shl(popcnt(get(U)), i32(3)))),
+          fstore(get(size), fadd(fload(get(size)), get(h))),
+          forBits(
+            rest,
+            bit,
+            get(U),
+            set(at, add(get(size), mul(add(ctz(get(bit)), i32(1)), i32(ROW)))),
+            fstore(get(at), fadd(fload(get(at)), get(h))),
+          ),
+        ),
+        store(shl(get(to), i32(2)), get(tied), L.tied),
+        set(basis, add(gget(G_BERNSTEIN), mul(mul(get(n), i32(L.nBits + 1)), i32(VB)))),
+        ...accs.map((acc) => set(acc, zero)),
+        set(r, i32(0)),
+        whileLoop(
+          lt(get(r), add(get(n), i32(1))),
+          set(c, splat(fload(add(get(sums), shl(get(r), i32(3)))))),
+          ...accs.map((acc, j) => set(acc, vadd(get(acc), vmul(get(c), vload(get(basis), 16 * j))))),
+          set(basis, add(get(basis), i32(VB))),
+          set(r, add(get(r), i32(1))),
+        ),
+        set(at, mul(get(to), i32(VB))),
+        ...accs.map((acc, j) => vstore(get(at), get(acc), L.hAtPoints + 16 * j)),
+      ];
+    });
+  }
+
+  // blockShares(slot, tied, freeAt): player b gains Σ_s T_b[s] (μ[s − 1] + μ[s]) − Σ_s T[s] μ[s],
+  // μ being the moments of S free at `freeAt` (Σ_{U ∌ b} (h(U ∪ b) − h(U)) μ[|U|] regrouped by size).
+  const shares = L.nBits <= SPECIALIZED_BITS ? specializedShares() : genericShares();
+
+  // shares unrolled for every possible set of tied players, the moments in locals.
+  function specializedShares() {
+    return fn([I32, I32, I32], (f) => {
+      const [child, tied, freeAt] = [0, 1, 2];
+      const [basis, sums] = Array.from({ length: 2 }, () => f.local(I32));
+      const common = f.local(F64), gain = f.local(F64), acc = f.local(V128);
+      const nBits = L.nBits;
+      const ROW = 8 * (nBits + 1);
+      const moments = Array.from({ length: nBits + 1 }, () => f.local(F64));
+      const cases: Code[] = [];
+      for (let T = 0; T < 1 << nBits; T++) {
+        const n = popcount(T);
+        const body: Code[] = [set(basis, add(gget(G_MOMENTS), i32(n * (nBits + 1) * VB)))];
+        for (let j = 0; j < n; j++) {
+          body.push(
+            ...dot(acc, (o) => vmul(vload(get(basis), j * VB + o), vload(get(freeAt), L.free + o))),
+            set(moments[j], lanes(acc)),
+          );
+        }
+        body.push(set(moments[n], f64(0)), set(common, f64(0)));
+        for (let j = 0; j < n; j++) {
+          body.push(set(common, fadd(get(common), fmul(fload(get(sums), 8 * j), get(moments[j])))));
+        }
+        for (let b = 0; b < nBits; b++) {
+          if (((T >> b) & 1) === 0) continue;
+          body.push(set(gain, f64(0)));
+          for (let j = 1; j <= n; j++) {
+            body.push(
+              set(
+                gain,
+                fadd(
+                  get(gain),
+                  fmul(fload(get(sums), (b + 1) * ROW + 8 * j), fadd(get(moments[j - 1]), get(moments[j]))),
+                ),
+              ),
+            );
+          }
+          body.push(addToPhi(load(i32(0), L.tiedPlayers + 4 * b), fsub(get(gain), get(common))));
+        }
+        cases.push(when(eq(get(tied), i32(T)), ...body));
+      }
+      return [set(sums, add(mul(get(child), i32(ROW * (nBits + 1))), i32(L.sums))), ...cases];
+    });
+  }
+
+  function genericShares() {
+    return fn([I32, I32, I32], (f) => {
+      const [child, tied, freeAt] = [0, 1, 2];
+      const [n, j, basis, sums, rest, bit, row] = Array.from({ length: 7 }, () => f.local(I32));
+      const common = f.local(F64), gain = f.local(F64), acc = f.local(V128);
+      const ROW = 8 * (L.nBits + 1);
+      const moment = (k: Code) => fload(shl(k, i32(3)), L.moments);
+      return [
+        set(n, popcnt(get(tied))),
+        set(basis, add(gget(G_MOMENTS), mul(mul(get(n), i32(L.nBits + 1)), i32(VB)))),
+        set(j, i32(0)),
+        whileLoop(
+          lt(get(j), get(n)),
+          ...dot(acc, (o) => vmul(vload(get(basis), o), vload(get(freeAt), L.free + o))),
+          fstore(shl(get(j), i32(3)), lanes(acc), L.moments),
+          set(basis, add(get(basis), i32(VB))),
+          set(j, add(get(j), i32(1))),
+        ),
+        fstore(shl(get(n), i32(3)), f64(0), L.moments),
+        set(sums, add(mul(get(child), i32(ROW * (L.nBits + 1))), i32(L.sums))),
+        set(common, f64(0)),
+        set(j, i32(0)),
+        whileLoop(
+          lt(get(j), get(n)),
+          set(common, fadd(get(common), fmul(fload(add(get(sums), shl(get(j), i32(3)))), moment(get(j))))),
+          set(j, add(get(j), i32(1))),
+        ),
         forBits(
           rest,
           bit,
           get(tied),
-          fstore(add(add(get(sums), shl(get(r), i32(3))), mul(add(ctz(get(bit)), i32(1)), i32(ROW))), f64(0)),
-        ),
-        set(r, add(get(r), i32(1))),
-      ),
-      set(fromH, shl(get(from), i32(H_SHIFT))),
-      set(toH, shl(get(to), i32(H_SHIFT))),
-      forSubsets(
-        U,
-        get(tied),
-        set(
-          h,
-          fmul(
-            fload(add(get(fromH), shl(get(U), i32(3))), L.h),
-            choose(eq(and(get(U), get(mask)), get(mask)), get(inside), get(outside)),
-          ),
-        ),
-        fstore(add(get(toH), shl(get(U), i32(3))), get(h), L.h),
-        set(size, add(get(sums), shl(popcnt(get(U)), i32(3)))),
-        fstore(get(size), fadd(fload(get(size)), get(h))),
-        forBits(
-          rest,
-          bit,
-          get(U),
-          set(at, add(get(size), mul(add(ctz(get(bit)), i32(1)), i32(ROW)))),
-          fstore(get(at), fadd(fload(get(at)), get(h))),
-        ),
-      ),
-      store(shl(get(to), i32(2)), get(tied), L.tied),
-      set(basis, add(gget(G_BERNSTEIN), mul(mul(get(n), i32(L.nBits + 1)), i32(VB)))),
-      ...accs.map((acc) => set(acc, zero)),
-      set(r, i32(0)),
-      whileLoop(
-        lt(get(r), add(get(n), i32(1))),
-        set(c, splat(fload(add(get(sums), shl(get(r), i32(3)))))),
-        ...accs.map((acc, j) => set(acc, vadd(get(acc), vmul(get(c), vload(get(basis), 16 * j))))),
-        set(basis, add(get(basis), i32(VB))),
-        set(r, add(get(r), i32(1))),
-      ),
-      set(at, mul(get(to), i32(VB))),
-      ...accs.map((acc, j) => vstore(get(at), get(acc), L.hAtPoints + 16 * j)),
-    ];
-  });
-
-  // blockShares(slot, tied, freeAt): player b gains Σ_s T_b[s] (μ[s − 1] + μ[s]) − Σ_s T[s] μ[s],
-  // μ being the moments of S free at `freeAt` (Σ_{U ∌ b} (h(U ∪ b) − h(U)) μ[|U|] regrouped by size).
-  const shares = fn([I32, I32, I32], (f) => {
-    const [child, tied, freeAt] = [0, 1, 2];
-    const [n, j, basis, sums, rest, bit, row] = Array.from({ length: 7 }, () => f.local(I32));
-    const common = f.local(F64), gain = f.local(F64), acc = f.local(V128);
-    const ROW = 8 * (L.nBits + 1);
-    const moment = (k: Code) => fload(shl(k, i32(3)), L.moments);
-    return [
-      set(n, popcnt(get(tied))),
-      set(basis, add(gget(G_MOMENTS), mul(mul(get(n), i32(L.nBits + 1)), i32(VB)))),
-      set(j, i32(0)),
-      whileLoop(
-        lt(get(j), get(n)),
-        ...dot(acc, (o) => vmul(vload(get(basis), o), vload(get(freeAt), L.free + o))),
-        fstore(shl(get(j), i32(3)), lanes(acc), L.moments),
-        set(basis, add(get(basis), i32(VB))),
-        set(j, add(get(j), i32(1))),
-      ),
-      fstore(shl(get(n), i32(3)), f64(0), L.moments),
-      set(sums, add(mul(get(child), i32(ROW * (L.nBits + 1))), i32(L.sums))),
-      set(common, f64(0)),
-      set(j, i32(0)),
-      whileLoop(
-        lt(get(j), get(n)),
-        set(common, fadd(get(common), fmul(fload(add(get(sums), shl(get(j), i32(3)))), moment(get(j))))),
-        set(j, add(get(j), i32(1))),
-      ),
-      forBits(
-        rest,
-        bit,
-        get(tied),
-        set(row, add(get(sums), mul(add(ctz(get(bit)), i32(1)), i32(ROW)))),
-        set(gain, f64(0)),
-        set(j, i32(1)),
-        whileLoop(
-          lt(get(j), add(get(n), i32(1))),
-          set(
-            gain,
-            fadd(
-              get(gain),
-              fmul(
-                fload(add(get(row), shl(get(j), i32(3)))),
-                fadd(moment(sub(get(j), i32(1))), moment(get(j))),
+          set(row, add(get(sums), mul(add(ctz(get(bit)), i32(1)), i32(ROW)))),
+          set(gain, f64(0)),
+          set(j, i32(1)),
+          whileLoop(
+            lt(get(j), add(get(n), i32(1))),
+            set(
+              gain,
+              fadd(
+                get(gain),
+                fmul(
+                  fload(add(get(row), shl(get(j), i32(3)))),
+                  fadd(moment(sub(get(j), i32(1))), moment(get(j))),
+                ),
               ),
             ),
+            set(j, add(get(j), i32(1))),
           ),
-          set(j, add(get(j), i32(1))),
+          addToPhi(load(shl(ctz(get(bit)), i32(2)), L.tiedPlayers), fsub(get(gain), get(common))),
         ),
-        addToPhi(load(shl(ctz(get(bit)), i32(2)), L.tiedPlayers), fsub(get(gain), get(common))),
-      ),
-    ];
-  });
+      ];
+    });
+  }
 
   return { blockSplit, contradict, entangle, endJoined, setState, shares };
 }

@@ -252,6 +252,42 @@ Deno.test("a block of several tied players: a column of all of them, pairs, and 
   }
 });
 
+Deno.test("blocks of 1–7 tied players, on both sides of the kernel's unrolled block code (≤ 4 tied), equal brute force", () => {
+  // The WebAssembly kernel unrolls a block state's sums and shares for every set of tied players
+  // when at most 4 players are tied (German Credit ties 4) and loops otherwise: a wrong unrolled
+  // subset, size or bit would show here on the first side, a broken loop on the second.
+  for (let nTied = 1; nTied <= 7; nTied++) {
+    const tied = Array.from({ length: nTied }, (_, p) => p);
+    const ofColumn = [
+      ...tied.map((p) => [p]),
+      ...(nTied > 1 ? [tied, tied.slice(0, 2), tied.slice(1)] : []),
+      [nTied],
+      [nTied + 1],
+    ];
+    const players = { count: nTied + 2, ofColumn };
+    const rng = new Random(100 + nTied);
+    for (let trial = 0; trial < 12; trial++) {
+      const trees = Array.from({ length: 2 }, () =>
+        randomTree({
+          seed: rng.int(2 ** 31),
+          depth: 3 + (trial % 5),
+          nColumns: ofColumn.length,
+          bushiness: 0.7,
+          emptyChild: trial % 4 === 0 ? 0.2 : 0,
+        }, 80));
+      const forest = { trees, nFeaturesIn: ofColumn.length };
+      const explainers = KERNELS.map((kernel) => new TreeShapExplainer(forest, players, { kernel }));
+      for (let k = 0; k < 2; k++) {
+        const x = Array.from({ length: ofColumn.length }, () => rng.int(5));
+        const expected = bruteForce(trees, x, players);
+        for (const e of explainers) {
+          assertClose(e.shapValues(x), expected, 1e-12, `${e.kernel}, ${nTied} tied, trial ${trial}`);
+        }
+      }
+    }
+  }
+});
+
 Deno.test("the production model: every attribute of all 1,000 applicants equals the reference algorithm", async () => {
   const holder = await ModelHolder.open({ modelsDir: new URL("../../models", import.meta.url).pathname });
   const model = holder.current!.model;
