@@ -58,9 +58,16 @@ Deno.test("the service's ExecStart, expanded as systemd does, runs the flow and 
 
   await withTempDir("flow-systemd-", async (work) => {
     // The deployment's layout: the code, and a models/ folder of its own.
-    for (const name of ["deno.json", "deno.lock", "pipeline", "static", "node_modules", "serve.ts"]) {
+    for (const name of ["deno.json", "deno.lock", "pipeline", "static", "serve.ts"]) {
       await Deno.symlink(`${ROOT}${name}`, `${work}/${name}`);
     }
+    // node_modules must really sit in the folder: Deno checks the scoped --allow-ffi against the
+    // addon's resolved path, as it would find it in a deployment. Hard links copy it in a second.
+    const linked = await new Deno.Command("cp", {
+      args: ["-al", `${ROOT}node_modules`, `${work}/node_modules`],
+    })
+      .output();
+    assert.equal(linked.code, 0, new TextDecoder().decode(linked.stderr));
     await Deno.mkdir(`${work}/models`);
     await Deno.mkdir(`${work}/data/incoming`, { recursive: true });
     await Deno.copyFile(`${ROOT}data/german.data`, `${work}/data/incoming/german.data`);
