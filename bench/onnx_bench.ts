@@ -44,7 +44,7 @@ import type { Applicant } from "../pipeline/data/schema.ts";
 
 const RESULTS_PATH = "bench/results/onnx.json";
 const GENERATED_ROWS = 100_000;
-/** The seed tests/export/export_test.ts uses for its first 20,000 applicants. */
+/** The seed tests/e2e/export_test.ts uses for its first 20,000 applicants. */
 const SAMPLE_SEED = 16;
 const PASSES = 5;
 

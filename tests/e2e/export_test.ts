@@ -14,7 +14,7 @@ import { ATTRIBUTES, isCategorical } from "../../pipeline/data/schema.ts";
 import { productionModel, readRegistry } from "../../pipeline/tracking/mod.ts";
 import { compareScores, projectScores, sampleApplicants } from "../../pipeline/export/mod.ts";
 import { germanApplicants } from "../fixtures.ts";
-import { onnxCheck, openSession, python, runScores } from "./runtime.ts";
+import { onnxCheck, openSession, python, runScores } from "../export/runtime.ts";
 
 /** Generated applicants checked here (the benchmark checks 100,000 from the same seed). */
 const GENERATED_ROWS = 20_000;
