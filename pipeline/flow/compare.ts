@@ -121,7 +121,10 @@ export async function pairedCv(
         seed: options.seed + i,
       };
       // Everything fitted (encoder levels, threshold, forest) sees the fold's training part only.
-      const encoder = FeatureEncoder.fit(trainFrame, { engineered: config.engineered });
+      const encoder = FeatureEncoder.fit(trainFrame, {
+        engineered: config.engineered,
+        excluded: config.profile.excluded,
+      });
       const X = encoder.transformFrame(table.frame);
       const XTrain = takeRows(X, train);
       const oof = await outOfFoldProbabilities(XTrain, yTrain, inner, forest);

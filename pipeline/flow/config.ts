@@ -89,6 +89,11 @@ export const flowConfigSchema = z.strictObject({
     test_size: z.number().gt(0).lt(1).default(0.2),
     min_accuracy: z.number().min(0).max(1).default(0.7),
     experiment: z.string().min(1).default("german-credit"),
+    /**
+     * What the challenger may see: `champion` (default) keeps the production model's attribute
+     * profile, so a retrain never brings back attributes the production choice excluded.
+     */
+    profile: z.enum(["champion", "full", "fair"]).default("champion"),
   }).prefault({}),
   /**
    * The paired comparison on the new data: repeated stratified K-fold, both models refitted with

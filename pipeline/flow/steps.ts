@@ -5,6 +5,7 @@
  * @module
  */
 
+import { describeProfile, FULL_PROFILE, resolveProfile } from "../data/profile.ts";
 import { loadCreditTable, toApplicants } from "../data/etl.ts";
 import { SCHEMA_VERSION } from "../data/schema.ts";
 import { UserError } from "../errors.ts";
@@ -245,8 +246,13 @@ function driftSummary(output: unknown): Record<string, unknown> {
 
 async function trainChallenger(inputs: StepInputs, c: StepContext): Promise<TrainOutput> {
   const t = inputs.config.train;
+  const profile = t.profile === "champion"
+    ? (await loadProduction(inputs.modelsDir))?.model.profile ?? FULL_PROFILE
+    : resolveProfile({ profile: t.profile });
+  c.log(`challenger profile: ${describeProfile(profile)}`);
   const result = await train({
     ...DEFAULT_TRAIN_OPTIONS,
+    profile,
     dataPath: inputs.dataPath,
     modelsDir: inputs.modelsDir,
     experiment: t.experiment,

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { type AttributeProfile, FULL_PROFILE, profileFromRecord } from "../data/profile.ts";
 import { loadCreditTable, selectRows } from "../data/etl.ts";
 import { UserError } from "../errors.ts";
 import { FeatureEncoder } from "../features/encoder.ts";
@@ -51,6 +52,8 @@ export interface RunConfiguration {
   engineered: boolean;
   objective: Objective;
   minAccuracy: number;
+  /** What the run's model could see: refits must not see more (`data/profile.ts`). */
+  profile: AttributeProfile;
 }
 
 /**
@@ -68,8 +71,25 @@ export function runConfiguration(run: RunRecord): RunConfiguration {
   } catch (error) {
     throw new UserError(`run ${run.run_id}: ${(error as Error).message}`, { cause: error });
   }
+  if (run.params.mitigation !== undefined && run.params.mitigation !== "none") {
+    // A refit without the row weights would estimate another model than the one the run made.
+    throw new UserError(
+      `run ${run.run_id} was trained with mitigation ${JSON.stringify(run.params.mitigation)}, which ` +
+        "repeated CV does not replay; use deno task evaluate --nested with the same flags",
+    );
+  }
+  let profile: AttributeProfile;
+  try {
+    profile = run.params.attribute_profile === undefined ? FULL_PROFILE : profileFromRecord({
+      name: run.params.attribute_profile,
+      excluded: run.params.excluded_attributes ?? [],
+    });
+  } catch (error) {
+    throw new UserError(`run ${run.run_id}: ${(error as Error).message}`, { cause: error });
+  }
   const trees = run.params.trees;
   return {
+    profile,
     forest: { ...replayed.forest, ...(typeof trees === "number" ? { nEstimators: trees } : {}) },
     engineered: replayed.engineered,
     objective: (run.params.objective as Objective) ?? "cost",
@@ -106,7 +126,10 @@ export async function repeatedCv(
   for (let i = 0; i < outer.length; i++) {
     const { train, test } = outer[i];
     // Everything fitted — encoder levels, inner folds, threshold, forest — sees the training part only.
-    const encoder = FeatureEncoder.fit(selectRows(table.frame, train), { engineered: config.engineered });
+    const encoder = FeatureEncoder.fit(selectRows(table.frame, train), {
+      engineered: config.engineered,
+      excluded: config.profile.excluded,
+    });
     const X = encoder.transformFrame(table.frame);
     const XTrain = takeRows(X, train);
     const yTrain = takeValues(y, train);

@@ -160,3 +160,36 @@ Deno.test("the flow key changes with the data, the config and the code, and not 
   assert.notEqual((await flowKey("d", data, small({ gate: { margin: 0.02 } }), "code-1")).key, base.key);
   assert.notEqual((await flowKey("d", data, small(), "code-2")).key, base.key);
 });
+
+Deno.test("a fair champion: the challenger keeps its profile unless the config names another", async () => {
+  await withTempDir("flow-retrain-fair-", async (modelsDir) => {
+    // The first flow promotes a challenger trained under an explicit fair profile.
+    const first = await runFlow({
+      dataPath: DATA,
+      config: small({ train: { ...SMALL.train, profile: "fair" } }),
+      modelsDir,
+      codeVersion: CODE,
+    });
+    assert.equal(first.record.outcome?.decision, "promoted");
+    const profileOf = async (runId: string) => {
+      const run = JSON.parse(await Deno.readTextFile(`${modelsDir}/runs/${runId}/run.json`));
+      return [run.params.attribute_profile, run.params.excluded_attributes];
+    };
+    const fair = ["fair", ["personal_status", "age", "foreign_worker"]];
+    assert.deepEqual(await profileOf(first.record.outcome!.challenger!.run_id), fair);
+    // The default ("champion") follows the production model: no protected attribute comes back.
+    const second = await runFlow({ dataPath: DATA, config: small(), modelsDir, codeVersion: CODE });
+    assert.deepEqual(await profileOf(second.record.outcome!.challenger!.run_id), fair);
+    // An equal challenger of the same profile and seeds: the paired comparison finds no difference.
+    const compared = await readStepOutput(second.record.flow_id, "compare", modelsDir);
+    assert.ok(compared.found);
+    assert.equal((compared.output as CompareOutput).result!.differences.cost.mean, 0);
+    const third = await runFlow({
+      dataPath: DATA,
+      config: small({ train: { ...SMALL.train, profile: "full" } }),
+      modelsDir,
+      codeVersion: CODE,
+    });
+    assert.deepEqual(await profileOf(third.record.outcome!.challenger!.run_id), ["full", []]);
+  });
+});

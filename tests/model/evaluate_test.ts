@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { moduleTempDir } from "../temp.ts";
-import { runConfiguration } from "../../pipeline/model/evaluate.ts";
+import { repeatedCv, runConfiguration } from "../../pipeline/model/evaluate.ts";
 import { main as evaluateMain } from "../../pipeline/cli/evaluate.ts";
 import { cliExitCode } from "../../pipeline/cli/run_cli.ts";
 import { readRun, runFilePath, writeRunFile } from "../../pipeline/tracking/mod.ts";
@@ -135,4 +135,41 @@ Deno.test("evaluate adds repeated_cv to a copy of the committed run and leaves t
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("repeated CV of a fair run refits without the protected attributes: scrambling them changes nothing", async () => {
+  const fairRun = (await readRun("20261128-204234-b9d3e7", MODELS))!;
+  const fair = runConfiguration(fairRun);
+  assert.deepEqual([...fair.profile.excluded], ["personal_status", "age", "foreign_worker"]);
+  assert.equal(runConfiguration((await readRun(COMMITTED, MODELS))!).profile.excluded.length, 0);
+
+  // The same applicants with personal_status (column 9), age (13) and foreign_worker (20) rotated
+  // among rows: a refit that saw any of them would score differently.
+  const dir = await moduleTempDir("evaluate_test_fair_");
+  const lines = (await Deno.readTextFile(new URL("../../data/german.data", import.meta.url)))
+    .trimEnd().split("\n").map((line) => line.split(" "));
+  const scrambled = lines.map((fields, i) => {
+    const donor = lines[(i * 7 + 3) % lines.length];
+    const out = [...fields];
+    for (const column of [8, 12, 19]) out[column] = donor[column];
+    return out.join(" ");
+  });
+  await Deno.writeTextFile(`${dir}/scrambled.data`, scrambled.join("\n") + "\n");
+  const options = { repeats: 1, folds: 3, innerFolds: 2, seed: 5 };
+  const small = (c: typeof fair) => ({ ...c, forest: { ...c.forest, nEstimators: 15 } });
+  const original = await repeatedCv(small(fair), { ...options, dataPath: "data/german.data" });
+  const onScrambled = await repeatedCv(small(fair), { ...options, dataPath: `${dir}/scrambled.data` });
+  assert.deepEqual(onScrambled.cost.values, original.cost.values);
+  assert.deepEqual(onScrambled.roc_auc.values, original.roc_auc.values);
+  // The control: the same configuration allowed to see every attribute does notice.
+  const full = { ...small(fair), profile: { name: "full" as const, excluded: [] } };
+  const fullOriginal = await repeatedCv(full, { ...options, dataPath: "data/german.data" });
+  const fullScrambled = await repeatedCv(full, { ...options, dataPath: `${dir}/scrambled.data` });
+  assert.notDeepEqual(fullScrambled.roc_auc.values, fullOriginal.roc_auc.values);
+});
+
+Deno.test("a run trained with reweighing is not replayed by repeated CV, and says which evaluation does", async () => {
+  const run = (await readRun(COMMITTED, MODELS))!;
+  const reweighed = { ...run, params: { ...run.params, mitigation: "reweigh" } };
+  assert.throws(() => runConfiguration(reweighed), /mitigation "reweigh".*evaluate --nested/);
 });
