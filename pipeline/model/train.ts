@@ -278,6 +278,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         objective_value: choice.cvValue,
         direction: objectiveDirection(options.objective),
         metrics: { ...summary(evaluation.report), pd_brier: evaluation.calibration.test_brier_calibrated },
+        attribute_profile: options.profile.name,
       }, { promote: options.promote, modelsDir: options.modelsDir }));
     // Signed once the registry has given the version the signature vouches for. Until then a server
     // that requires signatures refuses it on reload and keeps serving the model it has.

@@ -12,7 +12,7 @@
 import { z } from "zod";
 import { UserError } from "../errors.ts";
 import { writeJsonAtomic } from "./atomic.ts";
-import { DEFAULT_MODELS_DIR } from "./run_files.ts";
+import { DEFAULT_MODELS_DIR, readRun } from "./run_files.ts";
 
 const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "an ISO time");
 
@@ -30,6 +30,7 @@ export const registrySchema = z.object({
     objective_value: z.number(),
     direction: z.enum(["minimize", "maximize"]),
     metrics: z.record(z.string(), z.number()),
+    attribute_profile: z.string().optional(),
   })),
   history: z.array(z.object({
     at: isoTime,
@@ -64,6 +65,8 @@ export interface ModelVersion {
   objective_value: number;
   direction: "minimize" | "maximize";
   metrics: Record<string, number>;
+  /** The attribute profile the model was trained under (`full`, `fair`, `custom`); absent: its run says. */
+  attribute_profile?: string;
 }
 
 /** The content of `models/registry.json`. */
@@ -178,6 +181,14 @@ export async function registerModel(
     } else if (!champion) {
       promoted = true;
       reason = "no production model yet";
+    } else if (
+      (entry.attribute_profile ?? "full") !== (await profileOf(champion, modelsDir))
+    ) {
+      // Which attributes the production model may see is a fair-lending decision, not a score race.
+      promoted = false;
+      reason =
+        `champion v${champion.version} was trained under profile ${await profileOf(champion, modelsDir)}, ` +
+        `this model under ${entry.attribute_profile ?? "full"}; a profile change needs --promote`;
     } else if (champion.objective !== entry.objective) {
       promoted = false;
       reason =
@@ -270,4 +281,11 @@ export async function withRegistryLock<T>(modelsDir: string, work: () => Promise
   } finally {
     file.close();
   }
+}
+
+/** A registered model's attribute profile: its entry's, else its run's, else `full` (before profiles). */
+async function profileOf(version: ModelVersion, modelsDir: string): Promise<string> {
+  if (version.attribute_profile) return version.attribute_profile;
+  const profile = (await readRun(version.run_id, modelsDir))?.params.attribute_profile;
+  return typeof profile === "string" ? profile : "full";
 }

@@ -114,3 +114,83 @@ Deno.test("a challenger on another objective is never compared, whatever its num
     assert.equal(await productionRun(dir), "cost-champion");
   });
 });
+
+Deno.test("auto promotion never changes the attribute profile: a better full model stays candidate under a fair champion", async () => {
+  await withTempDir("promotion-profile-", async (dir) => {
+    const registerAs = async (name: string, value: number, profile?: string) => {
+      await Deno.mkdir(`${dir}/runs/${name}`, { recursive: true });
+      await Deno.writeTextFile(`${dir}/runs/${name}/model.json`, JSON.stringify({ name }));
+      return await registerModel({
+        run_id: name,
+        artifact: `runs/${name}/model.json`,
+        objective: "cost",
+        objective_value: value,
+        direction: "minimize",
+        metrics: { cost: value },
+        ...(profile ? { attribute_profile: profile } : {}),
+      }, { modelsDir: dir });
+    };
+    assert.equal((await registerAs("fair-champion", 0.55, "fair")).promoted, true);
+    const full = await registerAs("full-challenger", 0.50, "full");
+    assert.equal(full.promoted, false);
+    assert.match(full.reason, /profile fair, this model under full; a profile change needs --promote/);
+    // An entry without a profile (registered before profiles) counts as full: also refused.
+    assert.equal((await registerAs("unmarked", 0.40)).promoted, false);
+    assert.equal(await productionRun(dir), "fair-champion");
+    // Same profile, cheaper: the usual champion/challenger rule applies.
+    assert.equal((await registerAs("fair-challenger", 0.54, "fair")).promoted, true);
+    assert.equal(await productionRun(dir), "fair-challenger");
+    // The profile is kept in the registry file (not dropped by its schema on the next read).
+    const stored = (await readRegistry(dir)).models.find((m) => m.run_id === "fair-challenger");
+    assert.equal(stored?.attribute_profile, "fair");
+  });
+});
+
+Deno.test("a champion registered without a profile takes the one its run recorded", async () => {
+  await withTempDir("promotion-run-profile-", async (dir) => {
+    const id = "20200101-000000-fairrun";
+    await Deno.mkdir(`${dir}/runs/${id}`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/runs/${id}/model.json`, "{}");
+    await Deno.writeTextFile(
+      `${dir}/runs/${id}/run.json`,
+      JSON.stringify({
+        run_id: id,
+        experiment: "german-credit",
+        status: "finished",
+        start_time: "2020-01-01T00:00:00.000Z",
+        pid: 1,
+        heartbeat_at: "2020-01-01T00:00:10.000Z",
+        params: {
+          attribute_profile: "fair",
+          excluded_attributes: ["personal_status", "age", "foreign_worker"],
+        },
+        metrics: {},
+        tags: {},
+        steps: [],
+        artifacts: [],
+      }),
+    );
+    const entry = {
+      objective: "cost",
+      direction: "minimize" as const,
+      metrics: {},
+    };
+    await registerModel({ ...entry, run_id: id, artifact: `runs/${id}/model.json`, objective_value: 0.55 }, {
+      modelsDir: dir,
+    });
+    await Deno.mkdir(`${dir}/runs/full`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/runs/full/model.json`, "[]");
+    const challenger = await registerModel(
+      {
+        ...entry,
+        run_id: "full",
+        artifact: "runs/full/model.json",
+        objective_value: 0.5,
+        attribute_profile: "full",
+      },
+      { modelsDir: dir },
+    );
+    assert.equal(challenger.promoted, false);
+    assert.match(challenger.reason, /profile fair/);
+  });
+});
