@@ -21,6 +21,7 @@ import type { FairnessComparison } from "../../pipeline/monitoring/fairness.ts";
 import { Random } from "../../pipeline/random.ts";
 import { readRegistry, sha256File } from "../../pipeline/tracking/mod.ts";
 import { withTempDir } from "../temp.ts";
+import { slow } from "../scope.ts";
 
 const DATA = new URL("../../data/german.data", import.meta.url).pathname;
 const GATE = normaliseConfig({}).gate; // margin 0.01, no floor, drop 0.05
@@ -125,78 +126,90 @@ Deno.test("artifact check: refused only when the difference minus 1.645 SE excee
   assert.equal(passed(gateChecks(withArtifact(0.09, 0.05), GATE))["held-out artifact"], true);
 });
 
-Deno.test("a challenger trained on shuffled labels is refused on the true data and stays a candidate", async () => {
-  await withTempDir("flow-gate-", async (modelsDir) => {
-    const small = {
-      train: { trials: 3, folds: 3, search_repeats: 1, search_trees: 20, trees: 40 },
-      compare: { repeats: 1, folds: 3, inner_folds: 2 },
-    };
-    const config = normaliseConfig(small);
-    await runFlow({ dataPath: DATA, config, modelsDir, codeVersion: await codeVersion() });
-
-    // The same applicants with their labels permuted (seeded), line for line.
-    const lines = (await Deno.readTextFile(DATA)).trimEnd().split("\n");
-    const labels = lines.map((l) => l.trim().split(/\s+/).at(-1)!);
-    const random = new Random(5);
-    for (let i = labels.length - 1; i > 0; i--) {
-      const j = Math.floor(random.next() * (i + 1));
-      [labels[i], labels[j]] = [labels[j], labels[i]];
-    }
-    const shuffled = `${modelsDir}/shuffled.data`;
-    await Deno.writeTextFile(
-      shuffled,
-      lines.map((l, i) => l.replace(/\S+\s*$/, labels[i])).join("\n") + "\n",
-    );
-    const t = config.train;
-    const trained = await train({
-      ...DEFAULT_TRAIN_OPTIONS,
-      dataPath: shuffled,
-      modelsDir,
-      trials: t.trials,
-      folds: t.folds,
-      searchRepeats: t.search_repeats,
-      searchTrees: t.search_trees,
-      trees: t.trees,
-      promote: "never",
-    });
-
-    // The flow's compare and gate steps, on the true data, with this challenger as the train step's output.
-    const outputs: Record<string, unknown> = {
-      train: {
-        run_id: trained.runId,
-        version: trained.modelVersion,
-        objective: "cost",
-        cv_value: trained.cv.value,
-        threshold: trained.threshold,
-        test: {},
-        duration_ms: 0,
-      } satisfies TrainOutput,
-    };
-    const steps = retrainingSteps({ dataPath: DATA, dataSha256: await sha256File(DATA), config, modelsDir });
-    const run = async (step: FlowStep) => {
-      const context: StepContext = {
-        flowId: "20261128-000000-000000000000",
-        modelsDir,
-        attempt: 1,
-        signal: new AbortController().signal,
-        output: <T>(name: string) => outputs[name] as T,
-        log: () => {},
+Deno.test(
+  "a challenger trained on shuffled labels is refused on the true data and stays a candidate",
+  slow,
+  async () => {
+    await withTempDir("flow-gate-", async (modelsDir) => {
+      const small = {
+        train: { trials: 3, folds: 3, search_repeats: 1, search_trees: 20, trees: 40 },
+        compare: { repeats: 1, folds: 3, inner_folds: 2 },
       };
-      outputs[step.name] = await step.run(context);
-    };
-    await run(steps.find((s) => s.name === "compare")!);
-    await run(steps.find((s) => s.name === "gate")!);
-    const artifact = (outputs.compare as CompareOutput).artifact!;
-    assert.ok(artifact.challenger_auc < 0.6, `challenger AUC ${artifact.challenger_auc}`);
-    assert.ok(artifact.champion_auc > 0.7, `champion AUC ${artifact.champion_auc}`);
-    const gate = outputs.gate as GateOutput;
-    assert.equal(gate.decision, "kept_challenger");
-    assert.equal(gate.checks.find((c) => c.name === "held-out artifact")?.passed, false);
-    assert.match(
-      gate.reason,
-      /^refused: .*held-out artifact: cost of the fitted artifacts on 200 held-out rows/,
-    );
-    const registry = await readRegistry(modelsDir);
-    assert.deepEqual(registry.models.map((m) => [m.version, m.stage]), [[1, "production"], [2, "candidate"]]);
-  });
-});
+      const config = normaliseConfig(small);
+      await runFlow({ dataPath: DATA, config, modelsDir, codeVersion: await codeVersion() });
+
+      // The same applicants with their labels permuted (seeded), line for line.
+      const lines = (await Deno.readTextFile(DATA)).trimEnd().split("\n");
+      const labels = lines.map((l) => l.trim().split(/\s+/).at(-1)!);
+      const random = new Random(5);
+      for (let i = labels.length - 1; i > 0; i--) {
+        const j = Math.floor(random.next() * (i + 1));
+        [labels[i], labels[j]] = [labels[j], labels[i]];
+      }
+      const shuffled = `${modelsDir}/shuffled.data`;
+      await Deno.writeTextFile(
+        shuffled,
+        lines.map((l, i) => l.replace(/\S+\s*$/, labels[i])).join("\n") + "\n",
+      );
+      const t = config.train;
+      const trained = await train({
+        ...DEFAULT_TRAIN_OPTIONS,
+        dataPath: shuffled,
+        modelsDir,
+        trials: t.trials,
+        folds: t.folds,
+        searchRepeats: t.search_repeats,
+        searchTrees: t.search_trees,
+        trees: t.trees,
+        promote: "never",
+      });
+
+      // The flow's compare and gate steps, on the true data, with this challenger as the train step's output.
+      const outputs: Record<string, unknown> = {
+        train: {
+          run_id: trained.runId,
+          version: trained.modelVersion,
+          objective: "cost",
+          cv_value: trained.cv.value,
+          threshold: trained.threshold,
+          test: {},
+          duration_ms: 0,
+        } satisfies TrainOutput,
+      };
+      const steps = retrainingSteps({
+        dataPath: DATA,
+        dataSha256: await sha256File(DATA),
+        config,
+        modelsDir,
+      });
+      const run = async (step: FlowStep) => {
+        const context: StepContext = {
+          flowId: "20261128-000000-000000000000",
+          modelsDir,
+          attempt: 1,
+          signal: new AbortController().signal,
+          output: <T>(name: string) => outputs[name] as T,
+          log: () => {},
+        };
+        outputs[step.name] = await step.run(context);
+      };
+      await run(steps.find((s) => s.name === "compare")!);
+      await run(steps.find((s) => s.name === "gate")!);
+      const artifact = (outputs.compare as CompareOutput).artifact!;
+      assert.ok(artifact.challenger_auc < 0.6, `challenger AUC ${artifact.challenger_auc}`);
+      assert.ok(artifact.champion_auc > 0.7, `champion AUC ${artifact.champion_auc}`);
+      const gate = outputs.gate as GateOutput;
+      assert.equal(gate.decision, "kept_challenger");
+      assert.equal(gate.checks.find((c) => c.name === "held-out artifact")?.passed, false);
+      assert.match(
+        gate.reason,
+        /^refused: .*held-out artifact: cost of the fitted artifacts on 200 held-out rows/,
+      );
+      const registry = await readRegistry(modelsDir);
+      assert.deepEqual(registry.models.map((m) => [m.version, m.stage]), [[1, "production"], [
+        2,
+        "candidate",
+      ]]);
+    });
+  },
+);

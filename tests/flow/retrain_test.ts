@@ -13,6 +13,7 @@ import type { CompareOutput } from "../../pipeline/flow/steps.ts";
 import { readStepOutput } from "../../pipeline/flow/record.ts";
 import { listRuns, readRegistry } from "../../pipeline/tracking/mod.ts";
 import { withTempDir } from "../temp.ts";
+import { slow } from "../scope.ts";
 
 const DATA = new URL("../../data/german.data", import.meta.url).pathname;
 const SMALL = {
@@ -22,101 +23,115 @@ const SMALL = {
 const small = (extra: Record<string, unknown> = {}) => normaliseConfig({ ...SMALL, ...extra });
 const CODE = await codeVersion();
 
-Deno.test("no champion: promoted; a re-run returns the recorded outcome; --force runs again and promotes the equal challenger", async () => {
-  await withTempDir("flow-retrain-", async (modelsDir) => {
-    const first = await runFlow({ dataPath: DATA, config: small(), modelsDir, codeVersion: CODE });
-    assert.equal(first.mode, "new");
-    assert.equal(first.record.status, "succeeded");
-    assert.equal(first.record.outcome?.decision, "promoted");
-    assert.equal(first.record.outcome?.reason, "no production model yet");
-    assert.equal(first.record.outcome?.challenger?.version, 1);
-    assert.deepEqual(first.record.steps.map((s) => [s.name, s.state, s.attempts.length]), [
-      ["validate", "completed", 1],
-      ["drift", "completed", 1],
-      ["train", "completed", 1],
-      ["compare", "completed", 1],
-      ["gate", "completed", 1],
-      ["deploy", "completed", 1],
-      ["record", "completed", 1],
-    ]);
-    assert.equal(first.record.links.runs.challenger, first.record.outcome?.challenger?.run_id);
+Deno.test(
+  "no champion: promoted; a re-run returns the recorded outcome; --force runs again and promotes the equal challenger",
+  slow,
+  async () => {
+    await withTempDir("flow-retrain-", async (modelsDir) => {
+      const first = await runFlow({ dataPath: DATA, config: small(), modelsDir, codeVersion: CODE });
+      assert.equal(first.mode, "new");
+      assert.equal(first.record.status, "succeeded");
+      assert.equal(first.record.outcome?.decision, "promoted");
+      assert.equal(first.record.outcome?.reason, "no production model yet");
+      assert.equal(first.record.outcome?.challenger?.version, 1);
+      assert.deepEqual(first.record.steps.map((s) => [s.name, s.state, s.attempts.length]), [
+        ["validate", "completed", 1],
+        ["drift", "completed", 1],
+        ["train", "completed", 1],
+        ["compare", "completed", 1],
+        ["gate", "completed", 1],
+        ["deploy", "completed", 1],
+        ["record", "completed", 1],
+      ]);
+      assert.equal(first.record.links.runs.challenger, first.record.outcome?.challenger?.run_id);
 
-    const registryBefore = await Deno.readTextFile(`${modelsDir}/registry.json`);
-    const runsBefore = (await listRuns(modelsDir)).length;
-    const again = await runFlow({ dataPath: DATA, config: small(), modelsDir, codeVersion: CODE });
-    assert.equal(again.mode, "cached");
-    assert.equal(again.record.flow_id, first.record.flow_id);
-    assert.equal(await Deno.readTextFile(`${modelsDir}/registry.json`), registryBefore);
-    assert.equal((await listRuns(modelsDir)).length, runsBefore);
+      const registryBefore = await Deno.readTextFile(`${modelsDir}/registry.json`);
+      const runsBefore = (await listRuns(modelsDir)).length;
+      const again = await runFlow({ dataPath: DATA, config: small(), modelsDir, codeVersion: CODE });
+      assert.equal(again.mode, "cached");
+      assert.equal(again.record.flow_id, first.record.flow_id);
+      assert.equal(await Deno.readTextFile(`${modelsDir}/registry.json`), registryBefore);
+      assert.equal((await listRuns(modelsDir)).length, runsBefore);
 
-    const forced = await runFlow({
-      dataPath: DATA,
-      config: small(),
-      modelsDir,
-      codeVersion: CODE,
-      force: true,
+      const forced = await runFlow({
+        dataPath: DATA,
+        config: small(),
+        modelsDir,
+        codeVersion: CODE,
+        force: true,
+      });
+      assert.equal(forced.mode, "new");
+      assert.notEqual(forced.record.flow_id, first.record.flow_id);
+      assert.equal(forced.record.key, first.record.key);
+      // The same configuration trained on the same data with the same seeds: identical per-fold
+      // results, so every paired difference is exactly 0.
+      const compared = await readStepOutput(forced.record.flow_id, "compare", modelsDir);
+      assert.ok(compared.found);
+      const result = (compared.output as CompareOutput).result!;
+      assert.deepEqual(result.challenger.values.cost, result.champion.values.cost);
+      assert.equal(result.differences.cost.mean, 0);
+      // The same fit, too: the two artifacts decide alike on the challenger's held-out rows.
+      assert.equal((compared.output as CompareOutput).artifact!.difference, 0);
+      assert.equal(forced.record.outcome?.decision, "promoted");
+      assert.equal(forced.record.outcome?.champion?.version, 1);
+      assert.equal(forced.record.outcome?.production_version, 2);
+      const registry = await readRegistry(modelsDir);
+      assert.deepEqual(registry.models.map((m) => [m.version, m.stage]), [[1, "archived"], [
+        2,
+        "production",
+      ]]);
+      const promoted = registry.history.filter((e) => e.event === "promoted").at(-1)!;
+      assert.equal(promoted.version, 2);
+      assert.match(promoted.detail!, new RegExp(`^flow ${forced.record.flow_id}: passed every check`));
+
+      const { flows } = await listFlows(modelsDir);
+      assert.deepEqual(flows.map((f) => f.flow_id), [forced.record.flow_id, first.record.flow_id]);
     });
-    assert.equal(forced.mode, "new");
-    assert.notEqual(forced.record.flow_id, first.record.flow_id);
-    assert.equal(forced.record.key, first.record.key);
-    // The same configuration trained on the same data with the same seeds: identical per-fold
-    // results, so every paired difference is exactly 0.
-    const compared = await readStepOutput(forced.record.flow_id, "compare", modelsDir);
-    assert.ok(compared.found);
-    const result = (compared.output as CompareOutput).result!;
-    assert.deepEqual(result.challenger.values.cost, result.champion.values.cost);
-    assert.equal(result.differences.cost.mean, 0);
-    // The same fit, too: the two artifacts decide alike on the challenger's held-out rows.
-    assert.equal((compared.output as CompareOutput).artifact!.difference, 0);
-    assert.equal(forced.record.outcome?.decision, "promoted");
-    assert.equal(forced.record.outcome?.champion?.version, 1);
-    assert.equal(forced.record.outcome?.production_version, 2);
-    const registry = await readRegistry(modelsDir);
-    assert.deepEqual(registry.models.map((m) => [m.version, m.stage]), [[1, "archived"], [2, "production"]]);
-    const promoted = registry.history.filter((e) => e.event === "promoted").at(-1)!;
-    assert.equal(promoted.version, 2);
-    assert.match(promoted.detail!, new RegExp(`^flow ${forced.record.flow_id}: passed every check`));
+  },
+);
 
-    const { flows } = await listFlows(modelsDir);
-    assert.deepEqual(flows.map((f) => f.flow_id), [forced.record.flow_id, first.record.flow_id]);
-  });
-});
-
-Deno.test("the gate refuses a worse challenger (one tree, one trial): it stays a candidate, the flow says why", async () => {
-  await withTempDir("flow-retrain-", async (modelsDir) => {
-    await runFlow({ dataPath: DATA, config: small(), modelsDir, codeVersion: CODE });
-    const worse = normaliseConfig({
-      ...SMALL,
-      train: { ...SMALL.train, trials: 1, trees: 1, search_trees: 1 },
+Deno.test(
+  "the gate refuses a worse challenger (one tree, one trial): it stays a candidate, the flow says why",
+  slow,
+  async () => {
+    await withTempDir("flow-retrain-", async (modelsDir) => {
+      await runFlow({ dataPath: DATA, config: small(), modelsDir, codeVersion: CODE });
+      const worse = normaliseConfig({
+        ...SMALL,
+        train: { ...SMALL.train, trials: 1, trees: 1, search_trees: 1 },
+      });
+      const flow = await runFlow({ dataPath: DATA, config: worse, modelsDir, codeVersion: CODE });
+      assert.equal(flow.record.status, "succeeded");
+      assert.equal(flow.record.outcome?.decision, "kept_challenger");
+      assert.match(
+        flow.record.outcome!.reason,
+        /^refused: performance: cost challenger 0\.\d{4} vs champion 0\.\d{4}/,
+      );
+      const compared = (await readStepOutput(flow.record.flow_id, "compare", modelsDir)) as {
+        found: true;
+        output: CompareOutput;
+      };
+      const d = compared.output.result!.differences.cost;
+      // The refusal follows from the recorded numbers: challenger − champion beyond the margin.
+      assert.ok(d.mean > 0.01, `difference ${d.mean}`);
+      const r = compared.output.result!;
+      const byHand = r.challenger.values.cost.reduce((s, v, i) =>
+        s + v.value - r.champion.values.cost[i].value, 0) /
+        r.challenger.values.cost.length;
+      assert.ok(Math.abs(byHand - d.mean) < 1e-12);
+      const registry = await readRegistry(modelsDir);
+      assert.deepEqual(registry.models.map((m) => [m.version, m.stage]), [[1, "production"], [
+        2,
+        "candidate",
+      ]]);
+      assert.equal(flow.record.outcome?.production_version, 1);
+      const deploy = flow.record.steps.find((s) => s.name === "deploy")!;
+      assert.equal(deploy.summary?.skipped, "nothing promoted");
     });
-    const flow = await runFlow({ dataPath: DATA, config: worse, modelsDir, codeVersion: CODE });
-    assert.equal(flow.record.status, "succeeded");
-    assert.equal(flow.record.outcome?.decision, "kept_challenger");
-    assert.match(
-      flow.record.outcome!.reason,
-      /^refused: performance: cost challenger 0\.\d{4} vs champion 0\.\d{4}/,
-    );
-    const compared = (await readStepOutput(flow.record.flow_id, "compare", modelsDir)) as {
-      found: true;
-      output: CompareOutput;
-    };
-    const d = compared.output.result!.differences.cost;
-    // The refusal follows from the recorded numbers: challenger − champion beyond the margin.
-    assert.ok(d.mean > 0.01, `difference ${d.mean}`);
-    const r = compared.output.result!;
-    const byHand = r.challenger.values.cost.reduce((s, v, i) =>
-      s + v.value - r.champion.values.cost[i].value, 0) /
-      r.challenger.values.cost.length;
-    assert.ok(Math.abs(byHand - d.mean) < 1e-12);
-    const registry = await readRegistry(modelsDir);
-    assert.deepEqual(registry.models.map((m) => [m.version, m.stage]), [[1, "production"], [2, "candidate"]]);
-    assert.equal(flow.record.outcome?.production_version, 1);
-    const deploy = flow.record.steps.find((s) => s.name === "deploy")!;
-    assert.equal(deploy.summary?.skipped, "nothing promoted");
-  });
-});
+  },
+);
 
-Deno.test("the fairness floor refuses a challenger equal in cost", async () => {
+Deno.test("the fairness floor refuses a challenger equal in cost", slow, async () => {
   await withTempDir("flow-retrain-", async (modelsDir) => {
     await runFlow({ dataPath: DATA, config: small(), modelsDir, codeVersion: CODE });
     const strict = small({ gate: { min_disparate_impact: 0.99 } });
@@ -128,7 +143,7 @@ Deno.test("the fairness floor refuses a challenger equal in cost", async () => {
   });
 });
 
-Deno.test("bad data stops the flow at validate, naming the line; nothing is trained", async () => {
+Deno.test("bad data stops the flow at validate, naming the line; nothing is trained", slow, async () => {
   await withTempDir("flow-retrain-", async (modelsDir) => {
     const lines = (await Deno.readTextFile(DATA)).split("\n");
     lines[2] = lines[2].replace(/^A1\d/, "A19");
@@ -148,48 +163,56 @@ Deno.test("bad data stops the flow at validate, naming the line; nothing is trai
   });
 });
 
-Deno.test("the flow key changes with the data, the config and the code, and not with the config's key order", async () => {
-  const data = new TextEncoder().encode("some bytes");
-  const base = await flowKey("d", data, small(), "code-1");
-  const reordered = normaliseConfig({ compare: SMALL.compare, train: SMALL.train });
-  assert.equal((await flowKey("d", data, reordered, "code-1")).key, base.key);
-  assert.notEqual(
-    (await flowKey("d", new TextEncoder().encode("some bytez"), small(), "code-1")).key,
-    base.key,
-  );
-  assert.notEqual((await flowKey("d", data, small({ gate: { margin: 0.02 } }), "code-1")).key, base.key);
-  assert.notEqual((await flowKey("d", data, small(), "code-2")).key, base.key);
-});
+Deno.test(
+  "the flow key changes with the data, the config and the code, and not with the config's key order",
+  slow,
+  async () => {
+    const data = new TextEncoder().encode("some bytes");
+    const base = await flowKey("d", data, small(), "code-1");
+    const reordered = normaliseConfig({ compare: SMALL.compare, train: SMALL.train });
+    assert.equal((await flowKey("d", data, reordered, "code-1")).key, base.key);
+    assert.notEqual(
+      (await flowKey("d", new TextEncoder().encode("some bytez"), small(), "code-1")).key,
+      base.key,
+    );
+    assert.notEqual((await flowKey("d", data, small({ gate: { margin: 0.02 } }), "code-1")).key, base.key);
+    assert.notEqual((await flowKey("d", data, small(), "code-2")).key, base.key);
+  },
+);
 
-Deno.test("a fair champion: the challenger keeps its profile unless the config names another", async () => {
-  await withTempDir("flow-retrain-fair-", async (modelsDir) => {
-    // The first flow promotes a challenger trained under an explicit fair profile.
-    const first = await runFlow({
-      dataPath: DATA,
-      config: small({ train: { ...SMALL.train, profile: "fair" } }),
-      modelsDir,
-      codeVersion: CODE,
+Deno.test(
+  "a fair champion: the challenger keeps its profile unless the config names another",
+  slow,
+  async () => {
+    await withTempDir("flow-retrain-fair-", async (modelsDir) => {
+      // The first flow promotes a challenger trained under an explicit fair profile.
+      const first = await runFlow({
+        dataPath: DATA,
+        config: small({ train: { ...SMALL.train, profile: "fair" } }),
+        modelsDir,
+        codeVersion: CODE,
+      });
+      assert.equal(first.record.outcome?.decision, "promoted");
+      const profileOf = async (runId: string) => {
+        const run = JSON.parse(await Deno.readTextFile(`${modelsDir}/runs/${runId}/run.json`));
+        return [run.params.attribute_profile, run.params.excluded_attributes];
+      };
+      const fair = ["fair", ["personal_status", "age", "foreign_worker"]];
+      assert.deepEqual(await profileOf(first.record.outcome!.challenger!.run_id), fair);
+      // The default ("champion") follows the production model: no protected attribute comes back.
+      const second = await runFlow({ dataPath: DATA, config: small(), modelsDir, codeVersion: CODE });
+      assert.deepEqual(await profileOf(second.record.outcome!.challenger!.run_id), fair);
+      // An equal challenger of the same profile and seeds: the paired comparison finds no difference.
+      const compared = await readStepOutput(second.record.flow_id, "compare", modelsDir);
+      assert.ok(compared.found);
+      assert.equal((compared.output as CompareOutput).result!.differences.cost.mean, 0);
+      const third = await runFlow({
+        dataPath: DATA,
+        config: small({ train: { ...SMALL.train, profile: "full" } }),
+        modelsDir,
+        codeVersion: CODE,
+      });
+      assert.deepEqual(await profileOf(third.record.outcome!.challenger!.run_id), ["full", []]);
     });
-    assert.equal(first.record.outcome?.decision, "promoted");
-    const profileOf = async (runId: string) => {
-      const run = JSON.parse(await Deno.readTextFile(`${modelsDir}/runs/${runId}/run.json`));
-      return [run.params.attribute_profile, run.params.excluded_attributes];
-    };
-    const fair = ["fair", ["personal_status", "age", "foreign_worker"]];
-    assert.deepEqual(await profileOf(first.record.outcome!.challenger!.run_id), fair);
-    // The default ("champion") follows the production model: no protected attribute comes back.
-    const second = await runFlow({ dataPath: DATA, config: small(), modelsDir, codeVersion: CODE });
-    assert.deepEqual(await profileOf(second.record.outcome!.challenger!.run_id), fair);
-    // An equal challenger of the same profile and seeds: the paired comparison finds no difference.
-    const compared = await readStepOutput(second.record.flow_id, "compare", modelsDir);
-    assert.ok(compared.found);
-    assert.equal((compared.output as CompareOutput).result!.differences.cost.mean, 0);
-    const third = await runFlow({
-      dataPath: DATA,
-      config: small({ train: { ...SMALL.train, profile: "full" } }),
-      modelsDir,
-      codeVersion: CODE,
-    });
-    assert.deepEqual(await profileOf(third.record.outcome!.challenger!.run_id), ["full", []]);
-  });
-});
+  },
+);

@@ -15,6 +15,7 @@ import {
 } from "../../pipeline/model/nested.ts";
 import { recordNestedEvaluation } from "../../pipeline/model/nested_run.ts";
 import { parseCsv, readNestedFolds, readNestedRecord, runFilePath } from "../../pipeline/tracking/mod.ts";
+import { slow } from "../scope.ts";
 
 /** Small settings: 2 × 3 outer folds, few trials and trees. */
 const SMALL: NestedOptions = {
@@ -76,59 +77,63 @@ Deno.test("no outer test row reaches any fit, search, calibration or threshold c
   }
 });
 
-Deno.test("folds.csv partitions every repeat into stratified folds; predictions.csv scores each row once per repeat", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "nested_test_" });
-  try {
-    await Deno.mkdir(`${dir}/runs/${COMMITTED}`, { recursive: true });
-    await Deno.copyFile(`${MODELS}/runs/${COMMITTED}/run.json`, `${dir}/runs/${COMMITTED}/run.json`);
-    const options = { ...SMALL, workers: 2 };
-    const record = await recordNestedEvaluation(options, { runId: COMMITTED, modelsDir: dir });
-    assert.equal(record.complete, true);
-    assert.equal((await readNestedRecord(COMMITTED, dir))!.complete, true);
+Deno.test(
+  "folds.csv partitions every repeat into stratified folds; predictions.csv scores each row once per repeat",
+  slow,
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "nested_test_" });
+    try {
+      await Deno.mkdir(`${dir}/runs/${COMMITTED}`, { recursive: true });
+      await Deno.copyFile(`${MODELS}/runs/${COMMITTED}/run.json`, `${dir}/runs/${COMMITTED}/run.json`);
+      const options = { ...SMALL, workers: 2 };
+      const record = await recordNestedEvaluation(options, { runId: COMMITTED, modelsDir: dir });
+      assert.equal(record.complete, true);
+      assert.equal((await readNestedRecord(COMMITTED, dir))!.complete, true);
 
-    // Labels read straight from the data file's last field (2 = bad), not through the project's loader.
-    const lines = (await Deno.readTextFile("data/german.data")).split("\n").filter((l) => l.trim() !== "");
-    const bad = lines.map((l) => l.trim().split(/\s+/).at(-1) === "2" ? 1 : 0);
-    const totalBad = bad.reduce((a: number, b) => a + b, 0);
+      // Labels read straight from the data file's last field (2 = bad), not through the project's loader.
+      const lines = (await Deno.readTextFile("data/german.data")).split("\n").filter((l) => l.trim() !== "");
+      const bad = lines.map((l) => l.trim().split(/\s+/).at(-1) === "2" ? 1 : 0);
+      const totalBad = bad.reduce((a: number, b) => a + b, 0);
 
-    const folds = (await readNestedFolds(COMMITTED, dir))!;
-    for (let repeat = 0; repeat < options.repeats; repeat++) {
-      const rows = folds.filter((f) => f.repeat === repeat);
-      // A partition: every data line exactly once.
-      assert.deepEqual(rows.map((f) => f.row).sort((a, b) => a - b), lines.map((_, i) => i));
-      for (let fold = 0; fold < options.folds; fold++) {
-        const inFold = rows.filter((f) => f.fold === fold);
-        const nBad = inFold.filter((f) => bad[f.row] === 1).length;
-        // Stratified: 1000 rows (300 bad) into 3 folds gives 333 or 334 rows, 100 bad each.
-        assert.ok(Math.abs(inFold.length - lines.length / options.folds) < 1, `fold size ${inFold.length}`);
-        assert.ok(Math.abs(nBad - totalBad / options.folds) < 1, `bad rows ${nBad}`);
+      const folds = (await readNestedFolds(COMMITTED, dir))!;
+      for (let repeat = 0; repeat < options.repeats; repeat++) {
+        const rows = folds.filter((f) => f.repeat === repeat);
+        // A partition: every data line exactly once.
+        assert.deepEqual(rows.map((f) => f.row).sort((a, b) => a - b), lines.map((_, i) => i));
+        for (let fold = 0; fold < options.folds; fold++) {
+          const inFold = rows.filter((f) => f.fold === fold);
+          const nBad = inFold.filter((f) => bad[f.row] === 1).length;
+          // Stratified: 1000 rows (300 bad) into 3 folds gives 333 or 334 rows, 100 bad each.
+          assert.ok(Math.abs(inFold.length - lines.length / options.folds) < 1, `fold size ${inFold.length}`);
+          assert.ok(Math.abs(nBad - totalBad / options.folds) < 1, `bad rows ${nBad}`);
+        }
       }
-    }
 
-    const predictions = parseCsv(
-      await Deno.readTextFile(runFilePath(COMMITTED, "nested/predictions.csv", dir)),
-    );
-    assert.deepEqual(Object.keys(predictions[0]), [
-      "repeat",
-      "fold",
-      "row",
-      "label",
-      "probability",
-      "pd",
-      "threshold",
-      "decision",
-    ]);
-    for (let repeat = 0; repeat < options.repeats; repeat++) {
-      const rows = predictions.filter((p) => Number(p.repeat) === repeat);
-      assert.deepEqual(rows.map((p) => Number(p.row)).sort((a, b) => a - b), lines.map((_, i) => i));
-      for (const p of rows) {
-        assert.equal(Number(p.label), bad[Number(p.row)]);
-        const fold = folds.find((f) => f.repeat === repeat && f.row === Number(p.row))!;
-        assert.equal(Number(p.fold), fold.fold);
-        assert.equal(p.decision, Number(p.probability) >= Number(p.threshold) ? "decline" : "approve");
+      const predictions = parseCsv(
+        await Deno.readTextFile(runFilePath(COMMITTED, "nested/predictions.csv", dir)),
+      );
+      assert.deepEqual(Object.keys(predictions[0]), [
+        "repeat",
+        "fold",
+        "row",
+        "label",
+        "probability",
+        "pd",
+        "threshold",
+        "decision",
+      ]);
+      for (let repeat = 0; repeat < options.repeats; repeat++) {
+        const rows = predictions.filter((p) => Number(p.repeat) === repeat);
+        assert.deepEqual(rows.map((p) => Number(p.row)).sort((a, b) => a - b), lines.map((_, i) => i));
+        for (const p of rows) {
+          assert.equal(Number(p.label), bad[Number(p.row)]);
+          const fold = folds.find((f) => f.repeat === repeat && f.row === Number(p.row))!;
+          assert.equal(Number(p.fold), fold.fold);
+          assert.equal(p.decision, Number(p.probability) >= Number(p.threshold) ? "decline" : "approve");
+        }
       }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  },
+);

@@ -26,6 +26,7 @@ import { AuditLog } from "../../pipeline/serving/audit/log.ts";
 import { Logger } from "../../pipeline/serving/log.ts";
 import { ModelHolder } from "../../pipeline/serving/model_holder.ts";
 import { germanApplicants, germanCsv, trainFixtureModel } from "../fixtures.ts";
+import { slow } from "../scope.ts";
 
 const quiet = new Logger("off");
 const applicants = await germanApplicants();
@@ -156,81 +157,85 @@ Deno.test("the stored reference is used when valid; an older artifact falls back
   assert.equal(storedReference(malformed), null);
 });
 
-Deno.test("GET /monitoring: documented JSON, the window filled by /predict and batches, seeded from the trail", async () => {
-  const holder = await ModelHolder.open({ modelsDir: fixture.modelsDir });
-  const dir = await Deno.makeTempDir({ prefix: "credit-monitor-" });
-  const audit = await AuditLog.open(`${dir}/audit.sqlite`);
-  const token = "drift-test-monitoring-token";
-  let now = 0;
-  const config = { driftWindow: 500, monitoringToken: token };
-  const monitoring = async (app: ReturnType<typeof createApp>) => {
-    now += 60_000; // a new refresh period
-    return await app.request("/monitoring", { headers: { authorization: `Bearer ${token}` } });
-  };
-  try {
-    const app = createApp({ holder, logger: quiet, audit, config, clock: () => now });
-    const empty = await (await monitoring(app)).json();
-    assert.equal(empty.published_at, null);
-    assert.equal(empty.window, null);
-    assert.deepEqual(empty.attributes, []);
+Deno.test(
+  "GET /monitoring: documented JSON, the window filled by /predict and batches, seeded from the trail",
+  slow,
+  async () => {
+    const holder = await ModelHolder.open({ modelsDir: fixture.modelsDir });
+    const dir = await Deno.makeTempDir({ prefix: "credit-monitor-" });
+    const audit = await AuditLog.open(`${dir}/audit.sqlite`);
+    const token = "drift-test-monitoring-token";
+    let now = 0;
+    const config = { driftWindow: 500, monitoringToken: token };
+    const monitoring = async (app: ReturnType<typeof createApp>) => {
+      now += 60_000; // a new refresh period
+      return await app.request("/monitoring", { headers: { authorization: `Bearer ${token}` } });
+    };
+    try {
+      const app = createApp({ holder, logger: quiet, audit, config, clock: () => now });
+      const empty = await (await monitoring(app)).json();
+      assert.equal(empty.published_at, null);
+      assert.equal(empty.window, null);
+      assert.deepEqual(empty.attributes, []);
 
-    for (let i = 0; i < 150; i++) {
-      await app.request("/predict", {
+      for (let i = 0; i < 150; i++) {
+        await app.request("/predict", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(applicants[i]),
+        });
+      }
+      const batch = await app.request("/predict/batch", {
         method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(applicants[i]),
+        headers: { "content-type": "text/csv" },
+        body: await germanCsv({ rows: 200 }),
       });
-    }
-    const batch = await app.request("/predict/batch", {
-      method: "POST",
-      headers: { "content-type": "text/csv" },
-      body: await germanCsv({ rows: 200 }),
-    });
-    assert.equal(batch.status, 200);
-    const response = await monitoring(app);
-    assert.equal(response.status, 200);
-    const body = await response.json();
-    assert.deepEqual(Object.keys(body).sort(), [
-      "attributes",
-      "bands",
-      "model_version",
-      "privacy",
-      "published_at",
-      "reference",
-      "run_id",
-      "score",
-      "window",
-      "worst",
-    ]);
-    assert.deepEqual(body.bands, { stable: "psi < 0.1", watch: "0.1 ≤ psi ≤ 0.25", act: "psi > 0.25" });
-    assert.deepEqual(body.privacy, { min_bin: 20, refresh_seconds: 60 });
-    assert.equal(body.published_at, new Date(now).toISOString());
-    assert.equal(body.model_version, 1);
-    assert.equal(body.reference.origin, "data");
-    assert.equal(body.window.rows, 350);
-    assert.equal(body.window.score_rows, 350);
-    assert.equal(body.window.capacity, 500);
-    assert.equal(body.window.enough_data, true);
-    assert.ok(Date.parse(body.window.from) <= Date.parse(body.window.to));
-    assert.deepEqual(body.attributes.map((d: { name: string }) => d.name), ATTRIBUTES.map((a) => a.name));
-    for (const d of [...body.attributes, body.score]) {
-      assert.ok(["stable", "watch", "act"].includes(d.band), `${d.name} ${d.band}`);
-      if (d.suppressed) assert.deepEqual(d.bins, []);
-      else assert.equal(d.bins.reduce((s: number, b: { count: number }) => s + b.count, 0), d.rows);
-    }
-    // Drawn from the reference's own rows: the attributes are stable.
-    assert.ok(body.attributes.every((d: { band: string }) => d.band === "stable"));
+      assert.equal(batch.status, 200);
+      const response = await monitoring(app);
+      assert.equal(response.status, 200);
+      const body = await response.json();
+      assert.deepEqual(Object.keys(body).sort(), [
+        "attributes",
+        "bands",
+        "model_version",
+        "privacy",
+        "published_at",
+        "reference",
+        "run_id",
+        "score",
+        "window",
+        "worst",
+      ]);
+      assert.deepEqual(body.bands, { stable: "psi < 0.1", watch: "0.1 ≤ psi ≤ 0.25", act: "psi > 0.25" });
+      assert.deepEqual(body.privacy, { min_bin: 20, refresh_seconds: 60 });
+      assert.equal(body.published_at, new Date(now).toISOString());
+      assert.equal(body.model_version, 1);
+      assert.equal(body.reference.origin, "data");
+      assert.equal(body.window.rows, 350);
+      assert.equal(body.window.score_rows, 350);
+      assert.equal(body.window.capacity, 500);
+      assert.equal(body.window.enough_data, true);
+      assert.ok(Date.parse(body.window.from) <= Date.parse(body.window.to));
+      assert.deepEqual(body.attributes.map((d: { name: string }) => d.name), ATTRIBUTES.map((a) => a.name));
+      for (const d of [...body.attributes, body.score]) {
+        assert.ok(["stable", "watch", "act"].includes(d.band), `${d.name} ${d.band}`);
+        if (d.suppressed) assert.deepEqual(d.bins, []);
+        else assert.equal(d.bins.reduce((s: number, b: { count: number }) => s + b.count, 0), d.rows);
+      }
+      // Drawn from the reference's own rows: the attributes are stable.
+      assert.ok(body.attributes.every((d: { band: string }) => d.band === "stable"));
 
-    // A restarted server sees the same window, read back from the trail.
-    const restarted = createApp({ holder, logger: quiet, audit, config, clock: () => now });
-    const again = await (await monitoring(restarted)).json();
-    assert.equal(again.window.rows, 350);
-    assert.deepEqual(again.attributes, body.attributes);
-  } finally {
-    await audit.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+      // A restarted server sees the same window, read back from the trail.
+      const restarted = createApp({ holder, logger: quiet, audit, config, clock: () => now });
+      const again = await (await monitoring(restarted)).json();
+      assert.equal(again.window.rows, 350);
+      assert.deepEqual(again.attributes, body.attributes);
+    } finally {
+      await audit.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
 
 Deno.test("deno task drift INPUT.csv prints a table (exit 0); --json; 1 for unreadable input, 2 for usage", async () => {
   const dir = await Deno.makeTempDir({ prefix: "credit-drift-" });

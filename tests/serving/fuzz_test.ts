@@ -17,6 +17,7 @@ import { ModelHolder } from "../../pipeline/serving/model_holder.ts";
 import { germanApplicants, trainFixtureModel } from "../fixtures.ts";
 import { documentedValid } from "../documented_schema.ts";
 import { afterAllTests, moduleTempDir } from "../temp.ts";
+import { slow } from "../scope.ts";
 
 const fixture = await trainFixtureModel({ nEstimators: 10 });
 const holder = await ModelHolder.open({ modelsDir: fixture.modelsDir });
@@ -344,32 +345,36 @@ Deno.test("POST /predict/batch (JSON): arrays of mutated applicants and junk are
   );
 });
 
-Deno.test("POST /predict/batch (CSV): formula cells are refused or passed through neutralised, never a 500", async () => {
-  await fc.assert(
-    fc.asyncProperty(hostileCsv, fc.boolean(), async (csv, asCsv) => {
-      const response = await send("/predict/batch", {
-        method: "POST",
-        headers: { "content-type": "text/csv", ...(asCsv ? { accept: "text/csv" } : {}) },
-        body: csv,
-      });
-      if (!asCsv || response.status !== 200) {
-        const body = await expectHandled(response);
-        if (response.status === 200) decisionsAnswered += body.scored as number;
-        return;
-      }
-      assert.match(response.headers.get("content-type")!, /^text\/csv/);
-      const text = await response.text();
-      for (const cell of csvCells(text)) {
-        assert.ok(!/^[=+\-@\t\r]/.test(cell), `formula cell ${JSON.stringify(cell)} in\n${text}`);
-      }
-      decisionsAnswered += text.trimEnd().split("\n").slice(1).filter((l) =>
-        /,(approve|decline|review),/.test(l)
-      )
-        .length;
-    }),
-    { numRuns: 50 },
-  );
-});
+Deno.test(
+  "POST /predict/batch (CSV): formula cells are refused or passed through neutralised, never a 500",
+  slow,
+  async () => {
+    await fc.assert(
+      fc.asyncProperty(hostileCsv, fc.boolean(), async (csv, asCsv) => {
+        const response = await send("/predict/batch", {
+          method: "POST",
+          headers: { "content-type": "text/csv", ...(asCsv ? { accept: "text/csv" } : {}) },
+          body: csv,
+        });
+        if (!asCsv || response.status !== 200) {
+          const body = await expectHandled(response);
+          if (response.status === 200) decisionsAnswered += body.scored as number;
+          return;
+        }
+        assert.match(response.headers.get("content-type")!, /^text\/csv/);
+        const text = await response.text();
+        for (const cell of csvCells(text)) {
+          assert.ok(!/^[=+\-@\t\r]/.test(cell), `formula cell ${JSON.stringify(cell)} in\n${text}`);
+        }
+        decisionsAnswered += text.trimEnd().split("\n").slice(1).filter((l) =>
+          /,(approve|decline|review),/.test(l)
+        )
+          .length;
+      }),
+      { numRuns: 50 },
+    );
+  },
+);
 
 /**
  * The cells of a CSV answer, read by the project's reader; an independent reader of RFC 4180 must

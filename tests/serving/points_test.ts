@@ -14,6 +14,7 @@ import { adverseActionReasons, formatPoints, pointsFromContributions } from "../
 import { topContributions } from "../../pipeline/model/reasons.ts";
 import { type Applicant, ATTRIBUTES } from "../../pipeline/data/schema.ts";
 import { germanApplicants } from "../fixtures.ts";
+import { slow } from "../scope.ts";
 
 const holder = await ModelHolder.open({ modelsDir: new URL("../../models", import.meta.url).pathname });
 const serving = holder.current!;
@@ -95,7 +96,7 @@ Deno.test("adverse-action sentences in English and Spanish", () => {
   assert.equal(formatPoints(7.6), "+8");
 });
 
-Deno.test("explanations on the worker pool are bit-identical to the main thread's", async () => {
+Deno.test("explanations on the worker pool are bit-identical to the main thread's", slow, async () => {
   const pool = new PredictionPool(2);
   try {
     const matrix = model.encoder.transformRecords(applicants);
