@@ -1,6 +1,6 @@
 /**
  * `deno task bench:score`: `deno task score` on a large CSV, as a process (start-up included),
- * measured with GNU time (`/usr/bin/time -v`): wall time and peak resident memory.
+ * measured with GNU time (`/usr/bin/time -v`): wall time, CPU time and peak resident memory.
  *
  * Trains a production-like 300-tree model into a temporary folder (tests/fixtures.ts), writes
  * `--rows` rows (default 1,000,000) drawn with replacement from german.data (seeded, an `id`
@@ -31,26 +31,31 @@ try {
   const input = `${work}/batch.csv`;
   const bytes = await writeResampledCsv(input, rows);
   console.error(`${rows.toLocaleString("en")} rows, ${(bytes / 1e6).toFixed(1)} MB`);
-  const results: { seconds: number; peak_rss_mb: number; cpu_percent: number; loadavg_before: string }[] = [];
+  const results: {
+    seconds: number;
+    cpu_seconds: number;
+    peak_rss_mb: number;
+    cpu_percent: number;
+    loadavg_before: string;
+  }[] = [];
   for (let r = 0; r < runs; r++) {
     const load = Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
     const { code, stderr } = await new Deno.Command("/usr/bin/time", {
+      // `deno task score` itself, so the task's flags (V8's young generation) are measured too;
+      // GNU time reports the largest peak RSS among the processes it waited for.
       args: [
         "-v",
         Deno.execPath(),
-        "run",
-        "--allow-read",
-        "--allow-write",
-        "--allow-env",
-        "--allow-ffi",
-        "--allow-sys",
-        new URL("../pipeline/cli/score.ts", import.meta.url).pathname,
+        "task",
+        "--quiet",
+        "score",
         input,
         "-o",
         `${work}/scores.csv`,
         "--models-dir",
         fixture.modelsDir,
       ],
+      cwd: new URL("..", import.meta.url).pathname,
       stdout: "null",
       stderr: "piped",
     }).output();
@@ -60,14 +65,22 @@ try {
     const seconds = Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]);
     const rssMb = Number(text.match(/Maximum resident set size \(kbytes\): (\d+)/)![1]) / 1024;
     const cpu = text.match(/Percent of CPU this job got: (\d+)%/)![1];
-    results.push({ seconds, peak_rss_mb: Math.round(rssMb), cpu_percent: Number(cpu), loadavg_before: load });
+    const cpuSeconds = Number(text.match(/User time \(seconds\): ([\d.]+)/)![1]) +
+      Number(text.match(/System time \(seconds\): ([\d.]+)/)![1]);
+    results.push({
+      seconds,
+      cpu_seconds: cpuSeconds,
+      peak_rss_mb: Math.round(rssMb),
+      cpu_percent: Number(cpu),
+      loadavg_before: load,
+    });
     console.error(
-      `run ${r + 1}: ${seconds.toFixed(2)} s wall, ${
+      `run ${r + 1}: ${seconds.toFixed(2)} s wall, ${cpuSeconds.toFixed(2)} s CPU, ${
         rssMb.toFixed(0)
       } MB peak RSS, ${cpu}% CPU, load ${load}`,
     );
   }
-  const median = (key: "seconds" | "peak_rss_mb") =>
+  const median = (key: "seconds" | "cpu_seconds" | "peak_rss_mb") =>
     quantile(results.map((x) => x[key]).sort((a, b) => a - b), 0.5);
   const summary = {
     command: "deno task bench:score",
@@ -77,11 +90,15 @@ try {
     cores: navigator.hardwareConcurrency,
     runs: results,
     median_seconds: median("seconds"),
+    median_cpu_seconds: median("cpu_seconds"),
     median_peak_rss_mb: median("peak_rss_mb"),
   };
   console.log(
     `score ${rows.toLocaleString("en")} rows: median ${summary.median_seconds.toFixed(2)} s wall, ` +
-      `${summary.median_peak_rss_mb} MB peak RSS (${runs} runs)`,
+      `${
+        summary.median_cpu_seconds.toFixed(2)
+      } s CPU, ${summary.median_peak_rss_mb} MB peak RSS (${runs} runs, ` +
+      `load average ${Deno.loadavg().map((x) => x.toFixed(2)).join(" ")} after)`,
   );
   await writeJsonAtomic(new URL("results/score.json", import.meta.url).pathname, summary);
 } finally {

@@ -6,7 +6,8 @@
  * answer whole.
  *
  * Options: `--strict` (any invalid row fails the run and nothing is written), `--json`,
- * `--model PATH`, `--models-dir DIR`, `--review-margin X`, `--workers N` (0 = main thread only).
+ * `--model PATH`, `--models-dir DIR`, `--review-margin X`, `--workers N` (0 = main thread only;
+ * default: the cores but one, as the main thread parses).
  * `MODEL`, `MODELS_DIR` and `REVIEW_MARGIN` are read as the server reads them.
  * Exit status: 0 scored (rejected rows are listed on stderr and in the output), 1 refused, 2 usage.
  * @module
@@ -84,7 +85,8 @@ export async function runScore(
       if (name === "MODEL") return values.model ?? env(name);
       if (name === "MODELS_DIR") return values["models-dir"] ?? env(name);
       if (name === "REVIEW_MARGIN") return values["review-margin"] ?? env(name);
-      if (name === "BATCH_WORKERS") return values.workers ?? env(name);
+      // The main thread parses while the workers score: one worker per remaining core.
+      if (name === "BATCH_WORKERS") return values.workers ?? env(name) ?? String(defaultWorkers());
       return ["LOG", "LOG_LEVEL"].includes(name) ? undefined : env(name);
     });
   } catch (error) {
@@ -200,6 +202,11 @@ export async function runScore(
       describeErrors(summary),
   );
   return 0;
+}
+
+/** Workers by default: the cores but one (the main thread parses), at least one. */
+function defaultWorkers(): number {
+  return Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 1) - 1));
 }
 
 function describeErrors(result: Pick<BatchResult, "errors" | "errorsTotal">, shown = 10): string {

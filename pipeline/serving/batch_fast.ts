@@ -37,21 +37,28 @@ const layouts = new Map<string, Layout | null>();
 // deno-lint-ignore no-control-regex
 const UNUSUAL = /["\x00-\x1f\x7f\u0085]/;
 const PADDED = /^\s|\s$/;
-const CODES: readonly (ReadonlySet<string> | null)[] = ATTRIBUTES.map((a) =>
-  a.kind === "numeric" ? null : new Set(a.codes.map((c) => c.code))
+const CODE_LISTS: readonly (readonly string[] | null)[] = ATTRIBUTES.map((a) =>
+  a.kind === "numeric" ? null : a.codes.map((c) => c.code)
 );
+
+/** The schema code spelled at `line[start, end)`, or null. */
+function codeAt(line: string, start: number, end: number, codes: readonly string[]): string | null {
+  const length = end - start;
+  for (const code of codes) if (code.length === length && line.startsWith(code, start)) return code;
+  return null;
+}
 
 const NAMES = ATTRIBUTES.map((a) => a.name);
 const MIN = ATTRIBUTES.map((a) => a.kind === "numeric" ? a.min : NaN);
 const MAX = ATTRIBUTES.map((a) => a.kind === "numeric" ? a.max : NaN);
 
-/** The value of 1–9 decimal digits without a leading zero (or "0"); NaN for anything else. */
-function plainInteger(cell: string): number {
-  const n = cell.length;
-  if (n === 0 || n > 9 || (n > 1 && cell.charCodeAt(0) === 48)) return NaN;
+/** The value of `line[start, end)` as 1–9 decimal digits without a leading zero (or "0"); NaN otherwise. */
+function plainInteger(line: string, start: number, end: number): number {
+  const n = end - start;
+  if (n === 0 || n > 9 || (n > 1 && line.charCodeAt(start) === 48)) return NaN;
   let value = 0;
-  for (let i = 0; i < n; i++) {
-    const digit = cell.charCodeAt(i) - 48;
+  for (let i = start; i < end; i++) {
+    const digit = line.charCodeAt(i) - 48;
     if (digit < 0 || digit > 9) return NaN;
     value = value * 10 + digit;
   }
@@ -95,35 +102,45 @@ export function encodeCleanChunk(
   const data = new Float64Array(lines.length * cols);
   const ids: string[] | null = idColumn >= 0 ? new Array(lines.length) : null;
   const record: Record<string, string | number> = {};
+  const row = new Float64Array(cols);
+  const width = slots.length;
   for (let r = 0; r < lines.length; r++) {
     let line = lines[r];
     // Trailing white space goes, as the ETL trims each line; anything unusual goes to the ETL.
     const last = line.charCodeAt(line.length - 1);
     if (!(last > 32 && last < 127)) line = line.replace(/\s+$/, "");
     if (line === "") return null;
-    const cells = line.split(",");
-    if (cells.length !== slots.length) return null;
-    // A code must match exactly and a number be plain digits, so quotes, padding and control
-    // characters can only pass in the id, which is checked for them.
-    for (let c = 0; c < cells.length; c++) {
-      const cell = cells[c];
+    // Cells are read in place (no string per cell): a code must equal one of the schema's codes
+    // and a number be plain digits, so quotes, padding and control characters can only pass in
+    // the id, which is checked for them.
+    let start = 0;
+    for (let c = 0; c < width; c++) {
+      let end = line.indexOf(",", start);
+      if (end < 0) {
+        if (c !== width - 1) return null; // too few fields
+        end = line.length;
+      } else if (c === width - 1) return null; // too many fields
       const slot = slots[c];
       if (slot < 0) {
-        if (UNUSUAL.test(cell) || PADDED.test(cell)) return null;
-        ids![r] = cell;
-        continue;
-      }
-      const codes = CODES[slot];
-      if (codes) {
-        if (!codes.has(cell)) return null;
-        record[NAMES[slot]] = cell;
+        const id = line.slice(start, end);
+        if (UNUSUAL.test(id) || PADDED.test(id)) return null;
+        ids![r] = id;
       } else {
-        const value = plainInteger(cell);
-        if (!(value >= MIN[slot] && value <= MAX[slot])) return null; // NaN too
-        record[NAMES[slot]] = value;
+        const codes = CODE_LISTS[slot];
+        if (codes) {
+          const code = codeAt(line, start, end, codes);
+          if (code === null) return null;
+          record[NAMES[slot]] = code;
+        } else {
+          const value = plainInteger(line, start, end);
+          if (!(value >= MIN[slot] && value <= MAX[slot])) return null; // NaN too
+          record[NAMES[slot]] = value;
+        }
       }
+      start = end + 1;
     }
-    encoder.transformOne(record as unknown as Applicant, data.subarray(r * cols, (r + 1) * cols));
+    encoder.transformOne(record as unknown as Applicant, row);
+    data.set(row, r * cols);
   }
   return { matrix: { data, rows: lines.length, cols }, ids };
 }

@@ -16,7 +16,6 @@ import { ID_COLUMN } from "../data/etl.ts";
 import {
   BatchInputError,
   type BatchResult,
-  DEFAULT_CHUNK_ROWS,
   MAX_ERROR_DETAILS,
   parseChunk,
   type ParsedChunk,
@@ -37,7 +36,7 @@ export interface StreamOptions {
   /** Reject the whole batch when any row is invalid: the output then throws {@link StrictBatchError}. */
   strict?: boolean;
   pool?: PredictionPool | null;
-  /** Rows per chunk (default {@link DEFAULT_CHUNK_ROWS}, as in {@link scoreCsv}). */
+  /** Rows per chunk (default {@link STREAM_CHUNK_ROWS}). */
   chunkRows?: number;
   /** Characters a chunk's lines may hold before it is cut early (default {@link CHUNK_CHARS}). */
   chunkChars?: number;
@@ -77,6 +76,12 @@ export interface ScoredChunk {
   readonly ids: readonly (string | undefined)[] | null;
 }
 
+/**
+ * Rows per streamed chunk: an eighth of the whole-text scorer's, since every chunk in flight is
+ * resident (its lines, features and answer); smaller chunks cost per-chunk overhead, not bytes.
+ */
+export const STREAM_CHUNK_ROWS = 8_192;
+
 /** A chunk is cut early past this many characters, so long lines cannot make a chunk huge. */
 export const CHUNK_CHARS = 8 * 1024 * 1024;
 
@@ -105,7 +110,7 @@ export async function* streamCsvScores(
   options: StreamOptions = {},
 ): AsyncGenerator<string> {
   const source = options.source ?? "input";
-  const chunkRows = options.chunkRows ?? DEFAULT_CHUNK_ROWS;
+  const chunkRows = options.chunkRows ?? STREAM_CHUNK_ROWS;
   const maxErrors = options.maxErrors ?? MAX_ERROR_DETAILS;
   const maxRows = options.maxRows ?? Infinity;
   const inFlight = Math.max(1, options.inFlight ?? 2);
