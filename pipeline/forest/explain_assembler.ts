@@ -104,6 +104,9 @@ export const vadd = simdBinary(240);
 export const vsub = simdBinary(241);
 export const vmul = simdBinary(242);
 export const vdiv = simdBinary(243);
+export const vor = simdBinary(80);
+/** 1 if any bit of the vector is set (so −0 counts as set), else 0. */
+export const anyTrue = (a: Code): Code => a.concat(simd(83));
 /** The sum of a pair's two lanes (the pair is read from `local` twice). */
 export const lanes = (local: number): Code => get(local).concat(simd(33), 0, get(local), simd(33), 1, 0xa0);
 
