@@ -10,7 +10,12 @@
  * explanation (≤ 3 ms at the very least).
  *
  * The machine is shared: the load average is recorded before and after, and CPU time beside wall
- * time (CPU time is what the explanation cost; wall time also counts waiting for a core).
+ * time (CPU time is what the explanation cost; wall time also counts waiting for a core), both over
+ * all explanations and as the median over rounds of 50 (less moved by a burst of load); the verdict
+ * against the targets is on that median. For the production model it also prints where the time
+ * goes: the forest's shape (attributes per path, share of leaves under an engineered column,
+ * quadrature points per tree, the size of Fast TreeSHAP v2's per-leaf subset tables) and the same
+ * kernel with every column its own player (no tied attributes, so no block states).
  *
  * Run: `deno run --allow-read=. --allow-write=bench/results --allow-ffi --allow-env --allow-sys bench/explain_bench.ts`
  * @module
@@ -23,7 +28,9 @@ import { AttributeExplainer, attributePlayers } from "../pipeline/model/reasons.
 import { FeatureEncoder } from "../pipeline/features/encoder.ts";
 import {
   BalancedRandomForest,
+  type FlatTree,
   type ForestOptions,
+  TREE_LEAF,
   treeDepth,
   TreeShapExplainer,
 } from "../pipeline/forest/mod.ts";
@@ -38,6 +45,8 @@ const FLOOR_MS = 3;
 /** Rows timed for the previous algorithm on the fitted forests (all 1,000 on the production model). */
 const REFERENCE_ROWS = 300;
 const NEW_PASSES = 3;
+/** Explanations per round for the CPU-time median. */
+const ROUND_ROWS = 50;
 
 interface Case {
   name: string;
@@ -52,8 +61,10 @@ interface Timing {
   medianMs: number;
   p99Ms: number;
   meanMs: number;
-  /** CPU time per explanation (user + system). */
+  /** CPU time per explanation (user + system), over all the timed explanations. */
   cpuMs: number;
+  /** Median over rounds of {@link ROUND_ROWS} explanations of the CPU time per explanation: less moved by bursts of load. */
+  cpuMedianMs: number;
   maxLocalAccuracyError: number;
 }
 
@@ -105,6 +116,14 @@ for (const c of cases) {
     reference.shapValues(row(i), slow);
     return reference.baseValue + sum(slow) - probabilities[i];
   });
+  // Where the time goes: the same kernel with every column its own player has no tied players (no
+  // block states), so the difference is the cost of engineered columns' ties.
+  const columnsAsPlayers = new TreeShapExplainer(c.forest);
+  const columnPhi = new Float64Array(columnsAsPlayers.nPlayers);
+  const untied = time(rows.rows, 1, (i) => {
+    columnsAsPlayers.shapValues(row(i), columnPhi);
+    return columnsAsPlayers.baseValue + sum(columnPhi) - probabilities[i];
+  });
   let maxDifference = 0;
   for (let i = 0; i < c.referenceRows; i++) {
     reference.shapValues(row(i), slow);
@@ -128,6 +147,8 @@ for (const c of cases) {
     quadrature_kernel: "wasm",
     quadrature_typescript_kernel: typescript,
     quadrature_api_path: apiPath,
+    quadrature_columns_as_players: untied,
+    structure: structureOf(c.forest.trees, attributePlayers(c.encoder).ofColumn),
     reference: before,
     speedup_median: before.medianMs / now.medianMs,
     max_difference: maxDifference,
@@ -152,11 +173,20 @@ for (const r of results) {
       `  quadrature (new):          ${show(r.quadrature)}${verdict(r.quadrature)}\n` +
       `  quadrature, TypeScript:    ${show(r.quadrature_typescript_kernel)}\n` +
       `  quadrature, API path:      ${show(r.quadrature_api_path)}\n` +
+      `  same, columns as players:  ${show(r.quadrature_columns_as_players)} (no tied attributes)\n` +
       `  reference (old):           ${show(r.reference)}\n` +
       `  speed-up ${r.speedup_median.toFixed(1)}× (medians); largest difference ${
         r.max_difference.toExponential(1)
       }; ` +
-      `batch ${Math.round(r.batch_rows_per_second_one_thread)} rows/s on one thread`,
+      `batch ${Math.round(r.batch_rows_per_second_one_thread)} rows/s on one thread\n` +
+      `  structure: ${r.structure.nodes} nodes, ${r.structure.leaves} leaves; attributes per root-to-leaf path ` +
+      `mean ${r.structure.meanAttributesPerPath.toFixed(1)}, max ${r.structure.maxAttributesPerPath}; ` +
+      `${
+        (100 * r.structure.tiedLeafShare).toFixed(0)
+      } % of leaves under an engineered (multi-attribute) split; ` +
+      `quadrature points per tree ${JSON.stringify(r.structure.pointsPerTree)}; ` +
+      `per-leaf subset tables (Fast TreeSHAP v2) would hold ${r.structure.subsetTableEntries} doubles ` +
+      `(${(r.structure.subsetTableEntries * 8 / 2 ** 20).toFixed(0)} MiB)`,
   );
 }
 
@@ -177,24 +207,34 @@ console.log(`wrote ${RESULTS_PATH}`);
 function time(rows: number, passes: number, explain: (i: number) => number): Timing {
   for (let i = 0; i < Math.min(rows, 100); i++) explain(i);
   const samples: number[] = [];
+  const rounds: number[] = [];
   let maxError = 0;
   const cpu = process.cpuUsage();
+  let round = process.cpuUsage();
   for (let pass = 0; pass < passes; pass++) {
     for (let i = 0; i < rows; i++) {
       const start = performance.now();
       const error = Math.abs(explain(i));
       samples.push(performance.now() - start);
       if (error > maxError) maxError = error;
+      if (samples.length % ROUND_ROWS === 0) {
+        const used = process.cpuUsage(round);
+        rounds.push((used.user + used.system) / 1000 / ROUND_ROWS);
+        round = process.cpuUsage();
+      }
     }
   }
   const used = process.cpuUsage(cpu);
   samples.sort((a, b) => a - b);
+  rounds.sort((a, b) => a - b);
+  const cpuMs = (used.user + used.system) / 1000 / samples.length;
   return {
     rows,
     medianMs: quantile(samples, 0.5),
     p99Ms: quantile(samples, 0.99),
     meanMs: mean(samples),
-    cpuMs: (used.user + used.system) / 1000 / samples.length,
+    cpuMs,
+    cpuMedianMs: rounds.length > 0 ? quantile(rounds, 0.5) : cpuMs,
     maxLocalAccuracyError: maxError,
   };
 }
@@ -211,13 +251,71 @@ async function productionCase(): Promise<Case | null> {
   };
 }
 
+/** Judged on the CPU time (median of rounds): wall time on a shared machine also counts waiting for a core. */
 function verdict(t: Timing): string {
-  return t.medianMs <= TARGET_MS ? "" : t.medianMs <= FLOOR_MS ? "  (over the 1 ms target)" : "  (over 3 ms)";
+  const ms = t.cpuMedianMs;
+  return ms <= TARGET_MS
+    ? "  (CPU within 1 ms)"
+    : ms <= FLOOR_MS
+    ? "  (CPU within 3 ms, over the 1 ms target)"
+    : "  (CPU over 3 ms)";
 }
 
 function show(t: Timing): string {
-  return `${t.medianMs.toFixed(2)} / ${t.p99Ms.toFixed(2)} ms (cpu ${t.cpuMs.toFixed(2)} ms), ` +
+  return `${t.medianMs.toFixed(2)} / ${t.p99Ms.toFixed(2)} ms (cpu ${
+    t.cpuMs.toFixed(2)
+  } ms, median of rounds ${t.cpuMedianMs.toFixed(2)} ms), ` +
     `local accuracy ≤ ${t.maxLocalAccuracyError.toExponential(1)}`;
+}
+
+/**
+ * The forest's shape as the explainer sees it: nodes, leaves, distinct attributes per root-to-leaf
+ * path, the share of leaves with an engineered (multi-attribute) column on their path, the number
+ * of quadrature points per tree (⌈most attributes on a path / 2⌉) and the size Σ 2^d of
+ * per-leaf tables over subsets of a leaf's d path attributes.
+ */
+function structureOf(trees: readonly FlatTree[], ofColumn: readonly (readonly number[])[]) {
+  let nodes = 0, leaves = 0, attributes = 0, most = 0, tiedLeaves = 0, subsetTableEntries = 0;
+  const pointsPerTree: Record<number, number> = {};
+  for (const tree of trees) {
+    nodes += tree.nodeCount;
+    const seen = new Map<number, number>();
+    let treeMost = 0;
+    const walk = (node: number, distinct: number, tied: boolean): void => {
+      if (tree.childrenLeft[node] === TREE_LEAF) {
+        leaves++;
+        attributes += distinct;
+        treeMost = Math.max(treeMost, distinct);
+        subsetTableEntries += 2 ** distinct;
+        if (tied) tiedLeaves++;
+        return;
+      }
+      const owners = ofColumn[tree.feature[node]];
+      let added = 0;
+      for (const p of owners) {
+        const n = seen.get(p) ?? 0;
+        if (n === 0) added++;
+        seen.set(p, n + 1);
+      }
+      for (const child of [tree.childrenLeft[node], tree.childrenRight[node]]) {
+        walk(child, distinct + added, tied || owners.length > 1);
+      }
+      for (const p of owners) seen.set(p, seen.get(p)! - 1);
+    };
+    walk(0, 0, false);
+    most = Math.max(most, treeMost);
+    const k = Math.max(1, Math.ceil(treeMost / 2));
+    pointsPerTree[k] = (pointsPerTree[k] ?? 0) + 1;
+  }
+  return {
+    nodes,
+    leaves,
+    meanAttributesPerPath: attributes / leaves,
+    maxAttributesPerPath: most,
+    tiedLeafShare: tiedLeaves / leaves,
+    pointsPerTree,
+    subsetTableEntries,
+  };
 }
 
 function sum(xs: ArrayLike<number>): number {

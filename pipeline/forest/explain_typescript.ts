@@ -430,6 +430,10 @@ export class TypeScriptExplainKernel {
   #blockShares(slot: number, tied: number, freeAt: number): void {
     const k = this.#k, stride = this.#stride, nBits = this.#blockBits;
     const popcount = this.#popcount, free = this.#sFree, moments = this.#moments;
+    // No leaf directly under the state (S free = 0): no shares.
+    let mass = false;
+    for (let i = 0; i < k; i++) if (free[freeAt + i] !== 0) mass = true;
+    if (!mass) return;
     const n = popcount[tied];
     const basis = this.#points.moments, basisAt = n * (nBits + 1) * stride;
     for (let j = 0; j < n; j++) {
