@@ -192,13 +192,15 @@ async function streamCsv(
       c.header("Content-Type", "text/csv; charset=utf-8");
       c.header("X-Errors-Total", String(summary.errorsTotal));
       if (errorsTruncated(summary)) c.header("X-Errors-Truncated", errorsNote(summary));
+      const answer = await spool.readable();
       sent = true;
-      return c.body(await spool.readable());
+      return c.body(answer);
     }
     const frame = jsonAnswerFrame(header, { ...summary, scored });
     c.header("Content-Type", "application/json");
+    const answer = await spool.readable();
     sent = true;
-    return c.body(concatenate(frame.before, await spool.readable(), frame.after));
+    return c.body(concatenate(frame.before, answer, frame.after));
   } catch (error) {
     await recording.abort();
     throw answerable(error, "text/csv");

@@ -70,11 +70,23 @@ Deno.test("batch scoring refuses non-finite features", async () => {
   bad.data[3] = NaN;
   const encoder = serving.model.encoder;
   const original = encoder.transformFrame;
-  encoder.transformFrame = () => bad;
+  const originalOne = encoder.transformOne;
+  // Both encoding paths, each on its own: the record path clean chunks take, then the polars
+  // table path (a padded cell sends the chunk through the ETL, which strips it).
+  encoder.transformOne = (applicant, out) => {
+    const row = originalOne.call(encoder, applicant, out);
+    row[3] = NaN;
+    return row;
+  };
   try {
     await assert.rejects(scoreCsv(serving, await germanCsv({ rows: 1 })), /non-finite/);
+    encoder.transformOne = originalOne;
+    encoder.transformFrame = () => bad;
+    const padded = (await germanCsv({ rows: 1 })).replace(/\n([^,]*),/, "\n $1,");
+    await assert.rejects(scoreCsv(serving, padded), /non-finite/);
   } finally {
     encoder.transformFrame = original;
+    encoder.transformOne = originalOne;
   }
 });
 
