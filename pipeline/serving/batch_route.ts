@@ -262,8 +262,8 @@ function answerable(error: unknown, type: string): unknown {
   }
   if (error instanceof JsonBatchError) {
     if (error.kind === "malformed") return new ApiError(400, "malformed_json", error.message);
-    const issue = { field: error.row ? "(row)" : "(body)", message: error.message };
-    const issues = [error.row ? { row: error.row, ...issue } : issue];
+    if (!error.row) return validationError([{ field: "(body)", message: error.message }]);
+    const issues = [{ row: error.row, field: "(row)", message: error.message }];
     return validationError(issues, error.message);
   }
   return error;
