@@ -192,13 +192,15 @@ async function streamCsv(
       c.header("Content-Type", "text/csv; charset=utf-8");
       c.header("X-Errors-Total", String(summary.errorsTotal));
       if (errorsTruncated(summary)) c.header("X-Errors-Truncated", errorsNote(summary));
+      const answer = await spool.readable();
       sent = true;
-      return c.body(await spool.readable());
+      return c.body(answer);
     }
     const frame = jsonAnswerFrame(header, { ...summary, scored });
     c.header("Content-Type", "application/json");
+    const answer = await spool.readable();
     sent = true;
-    return c.body(concatenate(frame.before, await spool.readable(), frame.after));
+    return c.body(concatenate(frame.before, answer, frame.after));
   } catch (error) {
     await recording.abort();
     throw answerable(error, "text/csv");
@@ -260,10 +262,9 @@ function answerable(error: unknown, type: string): unknown {
   }
   if (error instanceof JsonBatchError) {
     if (error.kind === "malformed") return new ApiError(400, "malformed_json", error.message);
-    const issue = { field: error.row ? "(row)" : "(body)", message: error.message };
-    const issues = [error.row ? { row: error.row, ...issue } : issue];
-    // The summary names the fields, as every other 422 does; the issue carries the reason.
-    return validationError(issues);
+    if (!error.row) return validationError([{ field: "(body)", message: error.message }]);
+    const issues = [{ row: error.row, field: "(row)", message: error.message }];
+    return validationError(issues, error.message);
   }
   return error;
 }

@@ -8,6 +8,9 @@
  * | `model_holder.ts` | the served model, verified on load, swapped atomically on reload |
  * | `prediction.ts` | one applicant's answer, and the extension point for added fields |
  * | `batch.ts`, `batch_format.ts` | CSV/JSON batches with per-row errors; JSON and CSV output |
+ * | `batch_stream.ts`, `batch_fast.ts` | CSV batches streamed chunk by chunk; clean chunks encoded without polars |
+ * | `batch_route.ts`, `batch_json.ts` | `POST /predict/batch`: admission, caps while reading, the JSON array splitter |
+ * | `batch_spool.ts`, `batch_disk.ts` | the answer held on disk until committed; free-space admission |
  * | `predict_pool.ts` | the forest's batch scoring and the explanations (TreeSHAP) on worker threads |
  * | `body.ts`, `errors.ts` | body limits and media types; one error shape, 422 hook |
  * | `auth.ts` | bearer-token checks of the admin and audit routes |

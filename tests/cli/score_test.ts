@@ -66,14 +66,27 @@ Deno.test("a worker's packed forest gives the forest's probabilities bit for bit
 });
 
 Deno.test("batch scoring refuses non-finite features", async () => {
-  // Whichever encoder path built the matrix (the ETL's or the clean-chunk fast path), scoring is the gate.
-  for (const value of [NaN, Infinity, -Infinity]) {
-    const bad = { data: X.data.slice(0, 2 * X.cols), rows: 2, cols: X.cols };
-    bad.data[X.cols + 3] = value;
-    await assert.rejects(
-      async () => await scoreMatrix(serving, bad, null),
-      new RegExp(`row 1 has a non-finite feature ${value}`),
-    );
+  const bad = { data: X.data.slice(0, X.cols), rows: 1, cols: X.cols };
+  bad.data[3] = NaN;
+  const encoder = serving.model.encoder;
+  const original = encoder.transformFrame;
+  const originalOne = encoder.transformOne;
+  // Both encoding paths, each on its own: the record path clean chunks take, then the polars
+  // table path (a padded cell sends the chunk through the ETL, which strips it).
+  encoder.transformOne = (applicant, out) => {
+    const row = originalOne.call(encoder, applicant, out);
+    row[3] = NaN;
+    return row;
+  };
+  try {
+    await assert.rejects(scoreCsv(serving, await germanCsv({ rows: 1 })), /non-finite/);
+    encoder.transformOne = originalOne;
+    encoder.transformFrame = () => bad;
+    const padded = (await germanCsv({ rows: 1 })).replace(/\n([^,]*),/, "\n $1,");
+    await assert.rejects(scoreCsv(serving, padded), /non-finite/);
+  } finally {
+    encoder.transformFrame = original;
+    encoder.transformOne = originalOne;
   }
 });
 
@@ -204,4 +217,15 @@ Deno.test("deno run pipeline/cli/score.ts as a process: CSV on stdout, progress 
 Deno.test.afterAll(async () => {
   await Deno.remove(work, { recursive: true });
   await fixture.cleanup();
+});
+
+Deno.test("scoreMatrix refuses NaN and both infinities, naming the row", async () => {
+  for (const value of [NaN, Infinity, -Infinity]) {
+    const bad = { data: X.data.slice(0, 2 * X.cols), rows: 2, cols: X.cols };
+    bad.data[X.cols + 3] = value;
+    await assert.rejects(
+      async () => await scoreMatrix(serving, bad, null),
+      new RegExp(`row 1 has a non-finite feature ${value}`),
+    );
+  }
 });
