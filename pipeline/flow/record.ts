@@ -166,6 +166,8 @@ export async function listFlows(
       problems.push((error as Error).message);
     }
   }
+  // Ids carry the time to the second only: two flows begun within one second sort by their start.
+  flows.sort((a, b) => b.created_at.localeCompare(a.created_at) || b.flow_id.localeCompare(a.flow_id));
   return { flows, problems };
 }
 
