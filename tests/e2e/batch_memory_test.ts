@@ -15,7 +15,7 @@
  */
 import assert from "node:assert/strict";
 import { germanCsv, serveProcess, trainFixtureModel } from "../fixtures.ts";
-import { listeningUrl } from "./audit_backends.ts";
+import { listeningUrl } from "../serving/audit_backends.ts";
 import { afterAllTests, moduleTempDir } from "../temp.ts";
 
 /** Peak RSS the server may reach while scoring the 128 MiB batch. */
