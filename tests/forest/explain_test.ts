@@ -22,6 +22,7 @@ import { ModelHolder } from "../../pipeline/serving/model_holder.ts";
 import { ATTRIBUTES } from "../../pipeline/data/schema.ts";
 import { Random } from "../../pipeline/random.ts";
 import { germanCredit } from "../fixtures.ts";
+import { slow } from "../scope.ts";
 
 const AGREEMENT = 1e-10;
 /** Both ways of computing: the WebAssembly kernel (production) and its TypeScript twin (the fallback). */
@@ -288,33 +289,41 @@ Deno.test("blocks of 1–7 tied players, on both sides of the kernel's unrolled 
   }
 });
 
-Deno.test("the production model: every attribute of all 1,000 applicants equals the reference algorithm", async () => {
-  const holder = await ModelHolder.open({ modelsDir: new URL("../../models", import.meta.url).pathname });
-  const model = holder.current!.model;
-  const table = await germanCredit();
-  const X = model.encoder.transformFrame(table.frame);
-  assert.equal(X.rows, 1000);
-  const reference = new ReferenceTreeShapExplainer(model.forest, attributePlayers(model.encoder));
-  // Production explains through the model's AttributeExplainer, on the WebAssembly kernel.
-  const explainer = model.explainer;
-  assert.equal(new TreeShapExplainer(model.forest, attributePlayers(model.encoder)).kernel, "wasm");
-  const twin = new TreeShapExplainer(model.forest, attributePlayers(model.encoder), { kernel: "typescript" });
-  const other = new Float64Array(ATTRIBUTES.length);
-  assert.ok(Math.abs(explainer.baseValue - reference.baseValue) <= 1e-15);
-  const fast = new Float64Array(ATTRIBUTES.length), slow = new Float64Array(ATTRIBUTES.length);
-  let worst = 0;
-  for (let r = 0; r < X.rows; r++) {
-    const row = X.data.subarray(r * X.cols, (r + 1) * X.cols);
-    explainer.contributionsOfRow(row, fast);
-    reference.shapValues(row, slow);
-    for (let a = 0; a < fast.length; a++) worst = Math.max(worst, Math.abs(fast[a] - slow[a]));
-    assertClose(fast, slow, AGREEMENT, `applicant ${r}`);
-    if (r % 10 === 0) assertClose(twin.shapValues(row, other), slow, AGREEMENT, `applicant ${r}, TypeScript`);
-    const p = model.forest.predictProbaOne(row);
-    assert.ok(Math.abs(explainer.baseValue + sum(fast) - p) <= AGREEMENT, `applicant ${r}: local accuracy`);
-  }
-  assert.ok(worst <= AGREEMENT, `largest difference ${worst}`);
-});
+Deno.test(
+  "the production model: every attribute of all 1,000 applicants equals the reference algorithm",
+  slow,
+  async () => {
+    const holder = await ModelHolder.open({ modelsDir: new URL("../../models", import.meta.url).pathname });
+    const model = holder.current!.model;
+    const table = await germanCredit();
+    const X = model.encoder.transformFrame(table.frame);
+    assert.equal(X.rows, 1000);
+    const reference = new ReferenceTreeShapExplainer(model.forest, attributePlayers(model.encoder));
+    // Production explains through the model's AttributeExplainer, on the WebAssembly kernel.
+    const explainer = model.explainer;
+    assert.equal(new TreeShapExplainer(model.forest, attributePlayers(model.encoder)).kernel, "wasm");
+    const twin = new TreeShapExplainer(model.forest, attributePlayers(model.encoder), {
+      kernel: "typescript",
+    });
+    const other = new Float64Array(ATTRIBUTES.length);
+    assert.ok(Math.abs(explainer.baseValue - reference.baseValue) <= 1e-15);
+    const fast = new Float64Array(ATTRIBUTES.length), slow = new Float64Array(ATTRIBUTES.length);
+    let worst = 0;
+    for (let r = 0; r < X.rows; r++) {
+      const row = X.data.subarray(r * X.cols, (r + 1) * X.cols);
+      explainer.contributionsOfRow(row, fast);
+      reference.shapValues(row, slow);
+      for (let a = 0; a < fast.length; a++) worst = Math.max(worst, Math.abs(fast[a] - slow[a]));
+      assertClose(fast, slow, AGREEMENT, `applicant ${r}`);
+      if (r % 10 === 0) {
+        assertClose(twin.shapValues(row, other), slow, AGREEMENT, `applicant ${r}, TypeScript`);
+      }
+      const p = model.forest.predictProbaOne(row);
+      assert.ok(Math.abs(explainer.baseValue + sum(fast) - p) <= AGREEMENT, `applicant ${r}: local accuracy`);
+    }
+    assert.ok(worst <= AGREEMENT, `largest difference ${worst}`);
+  },
+);
 
 Deno.test("edge cases: a lone leaf, splits without cover, a row on the threshold, one player split many times", () => {
   const leaf: FlatTree = {

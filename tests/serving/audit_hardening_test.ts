@@ -22,6 +22,7 @@ import { Logger } from "../../pipeline/serving/log.ts";
 import { ModelHolder } from "../../pipeline/serving/model_holder.ts";
 import { germanApplicants, germanCsv, trainFixtureModel } from "../fixtures.ts";
 import { type Backend, BACKENDS, cleanupBackends } from "./audit_backends.ts";
+import { slow } from "../scope.ts";
 
 const quiet = new Logger("off");
 const fixture = await trainFixtureModel({ nEstimators: 10 });
@@ -50,8 +51,8 @@ function eachBackend(name: string, fn: (backend: Backend) => Promise<void>) {
   }
 }
 
-const sqliteTest = (name: string, fn: () => Promise<void>) =>
-  Deno.test({ name: `[sqlite] ${name}`, sanitizeResources: false, sanitizeOps: false, fn });
+const sqliteTest = (name: string, fn: () => Promise<void>, options: { ignore?: boolean } = {}) =>
+  Deno.test({ name: `[sqlite] ${name}`, sanitizeResources: false, sanitizeOps: false, ...options, fn });
 
 sqliteTest(
   "synchronous = FULL by default (NORMAL on request), WAL, bounded journal: as SQLite reports them",
@@ -101,6 +102,7 @@ sqliteTest(
       await audit.close();
     }
   },
+  slow,
 );
 
 sqliteTest(
@@ -160,6 +162,7 @@ sqliteTest(
       await audit.close();
     }
   },
+  slow,
 );
 
 sqliteTest(

@@ -13,6 +13,7 @@ import { Logger } from "../../pipeline/serving/log.ts";
 import { ModelHolder } from "../../pipeline/serving/model_holder.ts";
 import { germanApplicants, germanCsv, parseCsv, serveProcess, trainFixtureModel } from "../fixtures.ts";
 import { type Backend, BACKENDS, cleanupBackends } from "./audit_backends.ts";
+import { slow } from "../scope.ts";
 
 const TOKEN = "audit-test-token-0123456789";
 const PSEUDONYM_KEY = "pseudonym-key-for-the-tests-0123";
@@ -44,11 +45,12 @@ async function expectedPseudonym(id: string): Promise<string> {
 function eachBackend(
   name: string,
   fn: (backend: Backend, openTrail: () => Promise<AuditStore>) => Promise<void>,
+  options: { ignore?: boolean } = {},
 ) {
   for (const backend of BACKENDS) {
     Deno.test({
       name: `[${backend.name}] ${name}`,
-      ignore: backend.ignore,
+      ignore: backend.ignore || options.ignore === true,
       sanitizeResources: false,
       sanitizeOps: false,
       fn: () => fn(backend, backend.open),
@@ -413,6 +415,7 @@ eachBackend(
       await Deno.remove(dir, { recursive: true });
     }
   },
+  slow,
 );
 
 Deno.test("deno run serve.ts refuses to start when the trail cannot be opened (exit 1, clear message)", async () => {

@@ -12,6 +12,7 @@ import { ATTRIBUTES } from "../../pipeline/data/schema.ts";
 import { ModelHolder } from "../../pipeline/serving/model_holder.ts";
 import { germanCsv, trainFixtureModel } from "../fixtures.ts";
 import { afterAllTests } from "../temp.ts";
+import { slow } from "../scope.ts";
 
 const fixture = await trainFixtureModel({ nEstimators: 5 });
 afterAllTests(() => fixture.cleanup());
@@ -68,35 +69,39 @@ Deno.test("chunks the fast path must leave to the ETL", async () => {
   variants.forEach(([h, ls], i) => assert.equal(check(h, ls), "etl", `variant ${i}`));
 });
 
-Deno.test("random chunks: whatever the fast path accepts, the ETL accepts with the same numbers", async () => {
-  const [header, ...lines] = (await germanCsv({ ids: true })).trimEnd().split("\n");
-  const columns = header.split(",");
-  const cellOf = (name: string): fc.Arbitrary<string> => {
-    const a = ATTRIBUTES.find((x) => x.name === name);
-    if (!a) return fc.oneof(fc.string({ maxLength: 6 }), fc.constant("x y"), fc.constant(""));
-    if (a.kind === "numeric") {
+Deno.test(
+  "random chunks: whatever the fast path accepts, the ETL accepts with the same numbers",
+  slow,
+  async () => {
+    const [header, ...lines] = (await germanCsv({ ids: true })).trimEnd().split("\n");
+    const columns = header.split(",");
+    const cellOf = (name: string): fc.Arbitrary<string> => {
+      const a = ATTRIBUTES.find((x) => x.name === name);
+      if (!a) return fc.oneof(fc.string({ maxLength: 6 }), fc.constant("x y"), fc.constant(""));
+      if (a.kind === "numeric") {
+        return fc.oneof(
+          fc.integer({ min: a.min, max: a.max }).map(String),
+          fc.constantFrom(a.min - 1, a.max + 1, a.min, a.max).map(String),
+          fc.constantFrom("007", "1.0", "+5", " 12", "1e2", "-0", ""),
+        );
+      }
+      const others = ATTRIBUTES.flatMap((x) => x.kind === "numeric" ? [] : x.codes.map((c) => c.code));
       return fc.oneof(
-        fc.integer({ min: a.min, max: a.max }).map(String),
-        fc.constantFrom(a.min - 1, a.max + 1, a.min, a.max).map(String),
-        fc.constantFrom("007", "1.0", "+5", " 12", "1e2", "-0", ""),
+        { weight: 8, arbitrary: fc.constantFrom(...a.codes.map((c) => c.code)) },
+        { weight: 1, arbitrary: fc.constantFrom(...others) },
       );
-    }
-    const others = ATTRIBUTES.flatMap((x) => x.kind === "numeric" ? [] : x.codes.map((c) => c.code));
-    return fc.oneof(
-      { weight: 8, arbitrary: fc.constantFrom(...a.codes.map((c) => c.code)) },
-      { weight: 1, arbitrary: fc.constantFrom(...others) },
+    };
+    const row = fc.oneof(
+      { weight: 3, arbitrary: fc.constantFrom(...lines) },
+      { weight: 2, arbitrary: fc.tuple(...columns.map(cellOf)).map((cells) => cells.join(",")) },
     );
-  };
-  const row = fc.oneof(
-    { weight: 3, arbitrary: fc.constantFrom(...lines) },
-    { weight: 2, arbitrary: fc.tuple(...columns.map(cellOf)).map((cells) => cells.join(",")) },
-  );
-  let fast = 0;
-  fc.assert(
-    fc.property(fc.array(row, { minLength: 1, maxLength: 4 }), (chunk) => {
-      if (check(header, chunk) === "fast") fast++;
-    }),
-    { numRuns: 400 },
-  );
-  assert.ok(fast > 50, `only ${fast} of 400 chunks took the fast path`);
-});
+    let fast = 0;
+    fc.assert(
+      fc.property(fc.array(row, { minLength: 1, maxLength: 4 }), (chunk) => {
+        if (check(header, chunk) === "fast") fast++;
+      }),
+      { numRuns: 400 },
+    );
+    assert.ok(fast > 50, `only ${fast} of 400 chunks took the fast path`);
+  },
+);

@@ -10,6 +10,7 @@ import { streamCsvScores, type StreamSummary } from "../../pipeline/serving/batc
 import { ModelHolder } from "../../pipeline/serving/model_holder.ts";
 import { PredictionPool } from "../../pipeline/serving/predict_pool.ts";
 import { germanCsv, trainFixtureModel } from "../fixtures.ts";
+import { slow } from "../scope.ts";
 
 const fixture = await trainFixtureModel();
 const holder = await ModelHolder.open({ modelsDir: fixture.modelsDir });
@@ -82,27 +83,31 @@ Deno.test("the streamed answer equals the whole-text answer byte for byte: germa
   assert.equal((await streamed(text, {})).summary.errorsTotal, 6);
 });
 
-Deno.test("the streamed answer equals the whole-text answer on 50,000 generated rows, on the worker pool", async () => {
-  const lines = clean.trimEnd().split("\n");
-  const header = lines[0];
-  const rows: string[] = [];
-  let seed = 7;
-  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
-  for (let i = 0; i < 50_000; i++) {
-    const source = lines[1 + Math.floor(next() * 1000)].replace(/^applicant-\d+/, `a${i}`);
-    rows.push(i % 4999 === 17 ? source.replace(/,A20(\d)$/, ",A29$1") : source);
-  }
-  const text = header + "\n" + rows.join("\n") + "\n";
-  const expected = await old(text, { chunkRows: 8192 });
-  const pool = new PredictionPool(2);
-  try {
-    const got = await streamed(text, { chunkRows: 8192, pool, sizes: [100_003] });
-    assert.equal(got.out, expected.out);
-    assert.equal(got.summary.errorsTotal, 10);
-  } finally {
-    pool.close();
-  }
-});
+Deno.test(
+  "the streamed answer equals the whole-text answer on 50,000 generated rows, on the worker pool",
+  slow,
+  async () => {
+    const lines = clean.trimEnd().split("\n");
+    const header = lines[0];
+    const rows: string[] = [];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let i = 0; i < 50_000; i++) {
+      const source = lines[1 + Math.floor(next() * 1000)].replace(/^applicant-\d+/, `a${i}`);
+      rows.push(i % 4999 === 17 ? source.replace(/,A20(\d)$/, ",A29$1") : source);
+    }
+    const text = header + "\n" + rows.join("\n") + "\n";
+    const expected = await old(text, { chunkRows: 8192 });
+    const pool = new PredictionPool(2);
+    try {
+      const got = await streamed(text, { chunkRows: 8192, pool, sizes: [100_003] });
+      assert.equal(got.out, expected.out);
+      assert.equal(got.summary.errorsTotal, 10);
+    } finally {
+      pool.close();
+    }
+  },
+);
 
 Deno.test("streaming refuses what the whole-text scorer refuses, and strict mode throws at the end", async () => {
   for (const text of ["", "  \n\n", clean.split("\n")[0] + "\n\n", clean.replace("purpose", "porpoise")]) {
