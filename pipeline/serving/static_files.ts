@@ -7,6 +7,7 @@
  */
 
 import type { Context } from "hono";
+import { accepts } from "hono/accepts";
 import { ApiError } from "./errors.ts";
 
 /** The policy of every page served: scripts, styles and data from this origin only. */
@@ -113,6 +114,20 @@ export async function serveFile(c: Context, url: URL, info?: Deno.FileInfo): Pro
   });
   if (c.req.header("if-none-match") === etag) return new Response(null, { status: 304, headers });
   return new Response(await Deno.readFile(url), { status: 200, headers });
+}
+
+/**
+ * The page `name` under `root` when the client asks for HTML (a browser's navigation), else null:
+ * one URL serves a page to browsers and JSON to everyone else.
+ */
+export async function htmlPageFor(c: Context, root: URL, name: string): Promise<Response | null> {
+  const wantsHtml = accepts(c, {
+    header: "Accept",
+    supports: ["application/json", "text/html"],
+    default: "application/json",
+  }) === "text/html";
+  const page = wantsHtml ? await hasStaticFile(root, name) : null;
+  return page ? await serveFile(c, page) : null;
 }
 
 /** Whether `name` exists as a file under `root`. */

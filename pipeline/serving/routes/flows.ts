@@ -7,12 +7,11 @@
  */
 
 import { createRoute, z } from "@hono/zod-openapi";
-import { accepts } from "hono/accepts";
 import { isFlowId, listFlows, readFlowRecord } from "../../flow/record.ts";
 import { ErrorBody } from "../api_schemas.ts";
 import type { App, AppDeps } from "../context.ts";
 import { ApiError } from "../errors.ts";
-import { hasStaticFile, serveFile } from "../static_files.ts";
+import { htmlPageFor } from "../static_files.ts";
 
 const FlowRecordBody = z.record(z.string(), z.unknown()).openapi("FlowRecord");
 
@@ -39,13 +38,8 @@ export function registerFlowRoutes(app: App, deps: AppDeps): void {
     }),
     // deno-lint-ignore no-explicit-any
     async (c): Promise<any> => {
-      const wantsHtml = accepts(c, {
-        header: "Accept",
-        supports: ["application/json", "text/html"],
-        default: "application/json",
-      }) === "text/html";
-      const page = wantsHtml ? await hasStaticFile(deps.staticRoot, "flows.html") : null;
-      if (page) return serveFile(c, page);
+      const page = await htmlPageFor(c, deps.staticRoot, "flows.html");
+      if (page) return page;
       c.header("Cache-Control", "no-cache");
       return c.json(await listFlows(config.modelsDir), 200);
     },

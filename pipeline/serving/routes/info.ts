@@ -5,13 +5,12 @@
  */
 
 import { createRoute, z } from "@hono/zod-openapi";
-import { accepts } from "hono/accepts";
 import { ATTRIBUTE_NAMES, schemaDocument } from "../../data/schema.ts";
 import { listRuns, readRun } from "../../tracking/mod.ts";
 import { ErrorBody, Health, ModelInfo, Readiness, RunRecord } from "../api_schemas.ts";
 import { type App, type AppDeps, requireModel } from "../context.ts";
 import { ApiError } from "../errors.ts";
-import { hasStaticFile, serveFile } from "../static_files.ts";
+import { htmlPageFor } from "../static_files.ts";
 import { renderAuditMetrics } from "../audit/metrics.ts";
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -129,13 +128,8 @@ export function registerInfoRoutes(app: App, deps: AppDeps): void {
     }),
     // deno-lint-ignore no-explicit-any
     async (c): Promise<any> => {
-      const wantsHtml = accepts(c, {
-        header: "Accept",
-        supports: ["application/json", "text/html"],
-        default: "application/json",
-      }) === "text/html";
-      const page = wantsHtml ? await hasStaticFile(deps.staticRoot, "runs.html") : null;
-      if (page) return serveFile(c, page);
+      const page = await htmlPageFor(c, deps.staticRoot, "runs.html");
+      if (page) return page;
       return c.json(await listRuns(config.modelsDir), 200);
     },
   );
