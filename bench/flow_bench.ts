@@ -29,10 +29,19 @@ const TASK = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks.flow 
 async function workspace(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "credit-flow-bench-" });
   // `ln` rather than Deno.symlink, which would need unscoped write permission.
-  const names = ["deno.json", "deno.lock", "pipeline", "node_modules", "data", "static", "serve.ts"];
+  const names = ["deno.json", "deno.lock", "pipeline", "data", "static", "serve.ts"];
   const link = await new Deno.Command("ln", { args: ["-s", ...names.map((n) => `${ROOT}${n}`), dir] })
     .output();
   if (link.code !== 0) throw new Error(`ln failed: ${new TextDecoder().decode(link.stderr)}`);
+  // Hard links, not a symbolic link: the task's scoped --allow-ffi is checked against the addon's
+  // resolved path, which must lie under this folder's node_modules as in a deployment.
+  const modules = await new Deno.Command("cp", {
+    args: ["-al", `${ROOT}node_modules`, `${dir}/node_modules`],
+  })
+    .output();
+  if (modules.code !== 0) {
+    throw new Error(`cp -al node_modules failed: ${new TextDecoder().decode(modules.stderr)}`);
+  }
   const copy = await new Deno.Command("cp", { args: ["-r", `${ROOT}models`, `${dir}/models`] }).output();
   if (copy.code !== 0) throw new Error("could not copy models/");
   await Deno.remove(`${dir}/models/registry.lock`).catch(() => {});
