@@ -670,6 +670,32 @@ const SECOND_BATCH: readonly Mutant[] = [
     why: "operator precedence in the record path's copy of the formula",
     tests: FEATURES,
   },
+  // -- hardening (issue 17) -------------------------------------------------------------------------
+  {
+    id: "guard/dribbled-bytes-extend-header-deadline",
+    file: "pipeline/serving/client_guard.ts",
+    original: "const n = await from.read(buffer);",
+    replacement:
+      "const n = await from.read(buffer);\n        if (!toClient) relay.idleSince = performance.now();",
+    why: "an idle timeout instead of a header deadline: slowloris keeps the connection by dribbling",
+    tests: ["tests/serving/client_guard_test.ts"],
+  },
+  {
+    id: "signature/version-unchecked",
+    file: "pipeline/model/signature.ts",
+    original: "if (statement.model_version !== null && statement.model_version !== actual.version) {",
+    replacement: "if (false) {",
+    why: "a signed artifact re-registered under another version would pass as that version",
+    tests: ["tests/model/signature_test.ts", "tests/serving/model_holder_test.ts"],
+  },
+  {
+    id: "signature/registry-hash-unchecked",
+    file: "pipeline/serving/model_holder.ts",
+    original: "if (target.entry && target.entry.sha256 !== statement.artifact_sha256) {",
+    replacement: "if (false) {",
+    why: "the registry and the signature disagreeing goes unreported",
+    tests: ["tests/serving/model_holder_test.ts"],
+  },
 ];
 
 /** Every mutant: the first batch, then the second. */

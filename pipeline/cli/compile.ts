@@ -17,6 +17,7 @@ import {
   RUN_RECORD_FILE,
   runFilePath,
 } from "../tracking/mod.ts";
+import { signaturePath } from "../model/signature.ts";
 import { runCli } from "./run_cli.ts";
 
 /** The usage text of `deno task compile`. */
@@ -47,10 +48,14 @@ export async function embeddedPaths(modelsDir = DEFAULT_MODELS_DIR): Promise<str
       `${registryPath(modelsDir)} has no production model to embed: run \`deno task train\` first`,
     );
   }
+  // Its signature too, when it has one, so the binary can run with MODEL_PUBLIC_KEY.
+  const signature = signaturePath(`${modelsDir}/${production.artifact}`);
+  const signed = await Deno.stat(signature).then(() => true, () => false);
   return [
     "static",
     registryPath(modelsDir),
     `${modelsDir}/${production.artifact}`,
+    ...(signed ? [signature] : []),
     runFilePath(production.run_id, RUN_RECORD_FILE, modelsDir),
     "pipeline/serving/predict_worker.ts",
     "pipeline/serving/audit/worker.ts",
