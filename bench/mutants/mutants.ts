@@ -678,7 +678,7 @@ const SECOND_BATCH: readonly Mutant[] = [
     replacement:
       "const n = await from.read(buffer);\n        if (!toClient) relay.idleSince = performance.now();",
     why: "an idle timeout instead of a header deadline: slowloris keeps the connection by dribbling",
-    tests: ["tests/serving/client_guard_test.ts"],
+    tests: ["tests/e2e/client_guard_test.ts"],
   },
   {
     id: "signature/version-unchecked",
