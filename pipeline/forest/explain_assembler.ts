@@ -6,6 +6,8 @@
  * @module
  */
 
+import { sleb, uleb } from "./leb128.ts";
+
 /** Bytes of an expression or of a sequence of statements. */
 export type Code = number[];
 
@@ -22,30 +24,6 @@ export class Func {
   local(type: number): number {
     this.locals.push(type);
     return this.params.length + this.locals.length - 1;
-  }
-}
-
-export function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
   }
 }
 
