@@ -11,9 +11,9 @@
 
 import { parseArgs } from "node:util";
 import { writeJsonAtomic } from "../pipeline/tracking/atomic.ts";
-import { Random } from "../pipeline/random.ts";
+import { writeResampledCsv } from "./resampled_csv.ts";
 import { quantile } from "../pipeline/stats.ts";
-import { germanCsv, trainFixtureModel } from "../tests/fixtures.ts";
+import { trainFixtureModel } from "../tests/fixtures.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -103,29 +103,4 @@ try {
   await writeJsonAtomic(new URL("results/score.json", import.meta.url).pathname, summary);
 } finally {
   await Deno.remove(work, { recursive: true });
-}
-
-/** Writes `n` rows drawn with replacement from german.data (seeded), with an id column. */
-async function writeResampledCsv(path: string, n: number): Promise<number> {
-  const lines = (await germanCsv()).trimEnd().split("\n");
-  const body = lines.slice(1);
-  const random = new Random(20_240_601);
-  const file = await Deno.open(path, { write: true, create: true, truncate: true });
-  const encoder = new TextEncoder();
-  let bytes = 0;
-  const write = async (text: string) => {
-    const data = encoder.encode(text);
-    bytes += data.length;
-    for (let written = 0; written < data.length;) written += await file.write(data.subarray(written));
-  };
-  await write(`id,${lines[0]}\n`);
-  for (let start = 0; start < n; start += 50_000) {
-    const chunk: string[] = [];
-    for (let i = start; i < Math.min(n, start + 50_000); i++) {
-      chunk.push(`r${i + 1},${body[random.int(body.length)]}`);
-    }
-    await write(chunk.join("\n") + "\n");
-  }
-  file.close();
-  return bytes;
 }

@@ -21,8 +21,8 @@
 
 import { parseArgs } from "node:util";
 import { writeJsonAtomic } from "../pipeline/tracking/atomic.ts";
-import { Random } from "../pipeline/random.ts";
-import { germanApplicants, germanCsv, trainFixtureModel } from "../tests/fixtures.ts";
+import { writeResampledCsv } from "./resampled_csv.ts";
+import { germanApplicants, trainFixtureModel } from "../tests/fixtures.ts";
 import {
   formatTable,
   freePort,
@@ -246,33 +246,6 @@ async function runDenoClient(
     requests_per_s: Math.round(latencies.length / elapsed),
     latency_ms: { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: latencies[latencies.length - 1] },
   };
-}
-
-/** Writes `n` rows drawn with replacement from german.data (seeded), with an id column. */
-async function writeResampledCsv(path: string, n: number): Promise<number> {
-  const lines = (await germanCsv()).trimEnd().split("\n");
-  const header = lines[0];
-  const body = lines.slice(1);
-  const random = new Random(20_240_601);
-  const file = await Deno.open(path, { write: true, create: true, truncate: true });
-  const encoder = new TextEncoder();
-  let bytes = 0;
-  const write = async (text: string) => {
-    const data = encoder.encode(text);
-    bytes += data.length;
-    for (let written = 0; written < data.length;) written += await file.write(data.subarray(written));
-  };
-  await write(`id,${header}\n`);
-  const BLOCK = 50_000;
-  for (let start = 0; start < n; start += BLOCK) {
-    const chunk: string[] = [];
-    for (let i = start; i < Math.min(n, start + BLOCK); i++) {
-      chunk.push(`r${i + 1},${body[random.int(body.length)]}`);
-    }
-    await write(chunk.join("\n") + "\n");
-  }
-  file.close();
-  return bytes;
 }
 
 async function runCli(input: string, output: string, modelsDir: string) {
