@@ -11,6 +11,7 @@ import { UserError } from "../errors.ts";
 import type { FlowConfig } from "./config.ts";
 import { type EngineHooks, runSteps } from "./engine.ts";
 import { codeVersion, flowKey } from "./key.ts";
+import { productionModel, readRegistry } from "../tracking/registry.ts";
 import { acquireFlowLock } from "./lock.ts";
 import {
   FLOW_FORMAT_VERSION,
@@ -53,7 +54,9 @@ export async function runFlow(options: FlowOptions): Promise<FlowResult> {
   const key = await flowKey(options.dataPath, data, config, options.codeVersion ?? await codeVersion());
   if (!options.force) {
     const done = await latestFlowWithKey(key.key, modelsDir);
-    if (done?.status === "succeeded") return { record: done, mode: "cached" };
+    if (done?.status === "succeeded" && await stillCurrent(done, modelsDir)) {
+      return { record: done, mode: "cached" };
+    }
   }
   const started = new Date();
   const provisionalId = newFlowId(key.key, started);
@@ -61,10 +64,18 @@ export async function runFlow(options: FlowOptions): Promise<FlowResult> {
   try {
     // Looked up again under the lock: another flow may have finished or begun this one meanwhile.
     const latest = await latestFlowWithKey(key.key, modelsDir);
-    if (!options.force && latest?.status === "succeeded") return { record: latest, mode: "cached" };
+    if (!options.force && latest?.status === "succeeded") {
+      if (await stillCurrent(latest, modelsDir)) return { record: latest, mode: "cached" };
+      options.hooks?.log?.(
+        `flow ${latest.flow_id} decided against production v${
+          latest.outcome?.production_version ?? "none"
+        }, ` +
+          `which is no longer in production: running anew`,
+      );
+    }
     let record: FlowRecord;
     let mode: FlowResult["mode"];
-    if (!options.force && latest) {
+    if (!options.force && latest && latest.status !== "succeeded") {
       record = latest;
       mode = "resumed";
       record.status = "running";
@@ -131,6 +142,16 @@ export async function runFlow(options: FlowOptions): Promise<FlowResult> {
   } finally {
     lock.release();
   }
+}
+
+/**
+ * Whether a succeeded flow's decision still stands: the production version is the one it left.
+ * The key covers data, settings and code but not the champion, which another flow or a person
+ * may have changed since; the decision was taken against the champion of its day.
+ */
+async function stillCurrent(record: FlowRecord, modelsDir: string): Promise<boolean> {
+  const production = productionModel(await readRegistry(modelsDir))?.version ?? null;
+  return (record.outcome?.production_version ?? null) === production;
 }
 
 /** The id, or the id with `-2`, `-3`, … when a flow of the same second and key exists (a forced re-run). */

@@ -86,6 +86,19 @@ Deno.test(
 
       const { flows } = await listFlows(modelsDir);
       assert.deepEqual(flows.map((f) => f.flow_id), [forced.record.flow_id, first.record.flow_id]);
+
+      // Someone rolls production back to v1: the recorded decision (v2 in production) no longer
+      // stands, so the same key runs anew instead of answering with a stale outcome.
+      const rolledBack = await readRegistry(modelsDir);
+      for (const m of rolledBack.models) m.stage = m.version === 1 ? "production" : "archived";
+      await Deno.writeTextFile(`${modelsDir}/registry.json`, JSON.stringify(rolledBack));
+      const afterRollback = await runFlow({ dataPath: DATA, config: small(), modelsDir, codeVersion: CODE });
+      assert.equal(afterRollback.mode, "new");
+      assert.notEqual(afterRollback.record.flow_id, forced.record.flow_id);
+      assert.equal(afterRollback.record.outcome?.champion?.version, 1);
+      const stillCached = await runFlow({ dataPath: DATA, config: small(), modelsDir, codeVersion: CODE });
+      assert.equal(stillCached.mode, "cached");
+      assert.equal(stillCached.record.flow_id, afterRollback.record.flow_id);
     });
   },
 );
