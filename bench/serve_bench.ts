@@ -1,7 +1,11 @@
 /**
  * `deno task bench:serve`: the prediction service under load, on loopback only.
  *
- * 1. Trains a production-like 300-tree model into a temporary models folder (tests/fixtures.ts).
+ * 1. Serves the registry's production model from `models/` (`--model production`, the default when
+ *    there is one; copied read-only into a temporary models folder) or trains a 300-tree model with
+ *    default hyperparameters into one (`--model fixture`, tests/fixtures.ts; the fallback on CI).
+ *    The fixture's trees are grown to purity, so each explanation costs several times the
+ *    production model's: the table names the model and its leaves.
  * 2. Starts `serve.ts` as its own process on a free 127.0.0.1 port (logs off), with the audit
  *    trail on as in production (`AUDIT_PATH` in the temporary folder, the only place it may write).
  * 3. `/predict` at 8 connections with Debian's `wrk` (a Lua script rotating 200 real applicants,
@@ -15,7 +19,9 @@
  *    batch may have explained), explained on the server's worker pool; rows per second.
  *
  * Prints a table and writes `bench/results/serve.json`. Options: `--duration S` (default 15),
- * `--rows N` (default 1,000,000), `--trees N` (default 300), `--skip-batch`.
+ * `--rows N` (default 1,000,000), `--trees N` (fixture only, default 300), `--skip-batch`,
+ * `--model production|fixture` (default: production when `models/` has one), `--pool N` (the
+ * server's prediction workers, `BATCH_WORKERS`; default one per core).
  * @module
  */
 
@@ -23,6 +29,8 @@ import { parseArgs } from "node:util";
 import { writeJsonAtomic } from "../pipeline/tracking/atomic.ts";
 import { writeResampledCsv } from "./resampled_csv.ts";
 import { germanApplicants, trainFixtureModel } from "../tests/fixtures.ts";
+import { CreditModel } from "../pipeline/model/artifact.ts";
+import { productionModel, readRegistry } from "../pipeline/tracking/mod.ts";
 import {
   formatTable,
   freePort,
@@ -63,6 +71,8 @@ const { values } = parseArgs({
     trees: { type: "string", default: "300" },
     "skip-batch": { type: "boolean", default: false },
     "audit-sync": { type: "string", default: "full,normal" },
+    model: { type: "string" },
+    pool: { type: "string" },
   },
 });
 const duration = Number(values.duration);
@@ -73,13 +83,21 @@ if (syncs.length === 0 || !syncs.every((s) => s === "full" || s === "normal")) {
   throw new Error(`--audit-sync takes full, normal or both (comma-separated), got ${values["audit-sync"]}`);
 }
 
+const REPO_MODELS = new URL("../models/", import.meta.url).pathname.replace(/\/$/, "");
+const wanted = values.model ?? (await hasProductionModel(REPO_MODELS) ? "production" : "fixture");
+if (wanted !== "production" && wanted !== "fixture") {
+  throw new Error(`--model takes production or fixture, got ${wanted}`);
+}
+
 // Other work on the machine skews every figure: record how busy it was.
 const loadAverage = Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
 const work = await Deno.makeTempDir({ prefix: "credit-bench-" });
 let server: Deno.ChildProcess | undefined;
 try {
-  console.error(`training a ${trees}-tree model …`);
-  const fixture = await trainFixtureModel({ nEstimators: trees, modelsDir: `${work}/models` });
+  const served = wanted === "production"
+    ? await copyProductionModel(REPO_MODELS, `${work}/models`)
+    : await trainedFixture(`${work}/models`, trees);
+  console.error(`serving ${served.description}`);
   const port = freePort();
   const base = new URL(`http://127.0.0.1:${port}/`);
   const start = async (sync: string) => {
@@ -97,10 +115,11 @@ try {
       env: {
         PORT: String(port),
         HOST: "127.0.0.1",
-        MODELS_DIR: fixture.modelsDir,
+        MODELS_DIR: served.modelsDir,
         LOG: "off",
         AUDIT_PATH: `${work}/audit-${sync}.sqlite`,
         AUDIT_SYNC: sync,
+        ...(values.pool === undefined ? {} : { BATCH_WORKERS: values.pool }),
       },
       stdout: "null",
       stderr: "inherit",
@@ -151,7 +170,7 @@ try {
     const csvPath = `${work}/batch.csv`;
     const bytes = await writeResampledCsv(csvPath, rows);
     console.error(`batch: ${rows.toLocaleString("en")} rows (${(bytes / 1e6).toFixed(1)} MB) via the CLI …`);
-    cli = await runCli(csvPath, `${work}/scores.csv`, fixture.modelsDir);
+    cli = await runCli(csvPath, `${work}/scores.csv`, served.modelsDir);
     console.error(`batch: the same via POST /predict/batch …`);
     http = await runHttpBatch(base, csvPath);
   }
@@ -163,8 +182,15 @@ try {
       deno: Deno.version.deno,
       load_average_at_start: loadAverage,
     },
-    model: { trees, features: fixture.model.encoder.nFeatures },
+    model: {
+      source: wanted,
+      description: served.description,
+      trees: served.model.forest.trees.length,
+      leaves: countLeaves(served.model),
+      features: served.model.encoder.nFeatures,
+    },
     audit: "on",
+    pool_workers: values.pool === undefined ? "default (one per core)" : Number(values.pool),
     predict: loads,
     /** Throughput with default reasons over throughput with `explain=false`, same run. */
     explain_ratio: ratio,
@@ -195,6 +221,56 @@ try {
     await server.status;
   }
   await Deno.remove(work, { recursive: true });
+}
+
+/** What the benchmark serves: a models folder with a production model, and that model loaded. */
+interface Served {
+  modelsDir: string;
+  model: CreditModel;
+  description: string;
+}
+
+async function hasProductionModel(modelsDir: string): Promise<boolean> {
+  try {
+    return productionModel(await readRegistry(modelsDir)) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/** The registry and the production run's folder copied into `to`, so serving never touches `models/`. */
+async function copyProductionModel(from: string, to: string): Promise<Served> {
+  const entry = productionModel(await readRegistry(from));
+  if (!entry) throw new Error(`${from}/registry.json has no production model (use --model fixture)`);
+  const runDir = entry.artifact.replace(/\/[^/]*$/, "");
+  await Deno.mkdir(`${to}/${runDir}`, { recursive: true });
+  await Deno.copyFile(`${from}/registry.json`, `${to}/registry.json`);
+  for await (const file of Deno.readDir(`${from}/${runDir}`)) {
+    if (file.isFile) await Deno.copyFile(`${from}/${runDir}/${file.name}`, `${to}/${runDir}/${file.name}`);
+  }
+  const model = CreditModel.fromArtifact(JSON.parse(await Deno.readTextFile(`${to}/${entry.artifact}`)));
+  return {
+    modelsDir: to,
+    model,
+    description:
+      `production model v${entry.version} (run ${entry.run_id}, ${model.forest.trees.length} trees, ` +
+      `${countLeaves(model).toLocaleString("en")} leaves)`,
+  };
+}
+
+async function trainedFixture(modelsDir: string, trees: number): Promise<Served> {
+  console.error(`training a ${trees}-tree model …`);
+  const fixture = await trainFixtureModel({ nEstimators: trees, modelsDir });
+  return {
+    modelsDir: fixture.modelsDir,
+    model: fixture.model,
+    description: `fixture model (tests/fixtures.ts, default hyperparameters, ${trees} trees, ` +
+      `${countLeaves(fixture.model).toLocaleString("en")} leaves)`,
+  };
+}
+
+function countLeaves(model: CreditModel): number {
+  return model.forest.trees.reduce((n, tree) => n + (tree.nodeCount + 1) / 2, 0);
 }
 
 async function loadWithWrk(
@@ -304,6 +380,7 @@ function table(r: {
   explain_batch: { rows: number; seconds: number; rows_per_s: number };
   batch: { rows: number; cli_s: number; http_s: number } | null;
   machine: { load_average_at_start: string };
+  model: { description: string };
 }): string {
   const mark = (ok: boolean) => (ok ? "✓" : "✗");
   const loadRows = [
@@ -350,5 +427,7 @@ function table(r: {
       ],
     ]);
   }
-  return `${out}\n(${r.predict[0].tool}; load average at start ${r.machine.load_average_at_start})`;
+  return `${out}\n(${r.model.description}; ${
+    r.predict[0].tool
+  }; load average at start ${r.machine.load_average_at_start})`;
 }
