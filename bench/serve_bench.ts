@@ -18,8 +18,9 @@
  * 5. Batch explanations: `POST /predict/batch?explain=true` with 10,000 resampled rows (the most a
  *    batch may have explained), explained on the server's worker pool; rows per second.
  *
- * Prints a table and writes `bench/results/serve.json`. Options: `--duration S` (default 15),
- * `--rows N` (default 1,000,000), `--trees N` (fixture only, default 300), `--skip-batch`,
+ * Beside each figure, the server process's CPU time (all threads) per request or row, which depends
+ * far less than throughput on how busy the machine is. Prints a table and writes
+ * `bench/results/serve.json`. Options: `--duration S` (default 15), `--rows N` (default 1,000,000), `--trees N` (fixture only, default 300), `--skip-batch`,
  * `--model production|fixture` (default: production when `models/` has one), `--pool N` (the
  * server's prediction workers, `BATCH_WORKERS`; default one per core).
  * @module
@@ -61,6 +62,8 @@ interface PredictLoad extends LoadResult {
   variant: string;
   path: string;
   audit_sync: string;
+  /** Server CPU time (all threads) per request, ms. */
+  server_cpu_ms_per_request: number | null;
 }
 
 const { values } = parseArgs({
@@ -140,9 +143,16 @@ try {
     for (const [k, { name, path, every_sync }] of VARIANTS.entries()) {
       if (!every_sync && sync !== syncs[0]) continue;
       console.error(`POST ${path} (AUDIT_SYNC=${sync}): ${duration} s at ${CONNECTIONS} connections …`);
+      const measured = async <T extends { requests: number }>(run: () => Promise<T>) => {
+        const before = serverCpuMs(server!.pid);
+        const result = await run();
+        const after = serverCpuMs(server!.pid);
+        const cpu = before === null || after === null ? null : (after - before) / result.requests;
+        return { ...result, server_cpu_ms_per_request: cpu };
+      };
       const load = withWrk
-        ? await loadWithWrk(base, applicants, path, duration, `${work}/predict-${sync}-${k}.lua`)
-        : await runDenoClient(base, applicants, path, duration);
+        ? await loadWithWrk(base, applicants, path, duration, `${work}/predict-${sync}-${k}.lua`, measured)
+        : await measured(() => runDenoClient(base, applicants, path, duration));
       loads.push({ variant: `${name}, AUDIT_SYNC=${sync}`, path, audit_sync: sync, ...load });
     }
     if (sync !== syncs[syncs.length - 1]) await stop();
@@ -155,11 +165,16 @@ try {
       EXPLAIN_BATCH_ROWS.toLocaleString("en")
     } rows via POST /predict/batch?explain=true …`,
   );
+  const cpuBefore = serverCpuMs(server!.pid);
   const explained = await runHttpBatch(base, explainCsv, "explain=true");
+  const cpuAfter = serverCpuMs(server!.pid);
   const explainBatch = {
     rows: explained.rows,
     seconds: explained.seconds,
     rows_per_s: explained.rows / explained.seconds,
+    server_cpu_ms_per_row: cpuBefore === null || cpuAfter === null
+      ? null
+      : (cpuAfter - cpuBefore) / explained.rows,
   };
   const [plain, withReasons] = loads;
   const ratio = withReasons.requests_per_s / plain.requests_per_s;
@@ -273,16 +288,36 @@ function countLeaves(model: CreditModel): number {
   return model.forest.trees.reduce((n, tree) => n + (tree.nodeCount + 1) / 2, 0);
 }
 
-async function loadWithWrk(
+async function loadWithWrk<T>(
   base: URL,
   applicants: unknown[],
   path: string,
   seconds: number,
   file: string,
-): Promise<LoadResult> {
+  measured: (run: () => Promise<LoadResult>) => Promise<T>,
+): Promise<T> {
   const script = await writePredictScript(file, applicants, path);
   await runWrk({ base, script, seconds: 3, connections: CONNECTIONS }); // warm-up: JIT, connection set-up
-  return await runWrk({ base, script, seconds, connections: CONNECTIONS });
+  return await measured(() => runWrk({ base, script, seconds, connections: CONNECTIONS }));
+}
+
+/**
+ * CPU time the server process has used, all its threads (HTTP, prediction workers, audit writer),
+ * in ms; null where /proc is not there. Per request it does not depend on how busy the machine
+ * is, as throughput does: the figure to compare runs made under different loads.
+ */
+function serverCpuMs(pid: number): number | null {
+  try {
+    // Deno reads another process's /proc files only with --allow-all: cat does it.
+    const { stdout, success } = new Deno.Command("cat", { args: [`/proc/${pid}/stat`], stderr: "null" })
+      .outputSync();
+    if (!success) return null;
+    const fields = new TextDecoder().decode(stdout).split(") ")[1].split(" ");
+    // utime and stime (fields 14 and 15), in clock ticks of 1/100 s (Linux's USER_HZ).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
 }
 
 async function runDenoClient(
@@ -377,14 +412,14 @@ async function countLines(path: string): Promise<number> {
 function table(r: {
   predict: PredictLoad[];
   explain_ratio: number;
-  explain_batch: { rows: number; seconds: number; rows_per_s: number };
+  explain_batch: { rows: number; seconds: number; rows_per_s: number; server_cpu_ms_per_row: number | null };
   batch: { rows: number; cli_s: number; http_s: number } | null;
   machine: { load_average_at_start: string };
   model: { description: string };
 }): string {
   const mark = (ok: boolean) => (ok ? "✓" : "✗");
   const loadRows = [
-    ["POST /predict (audit on)", "throughput", "p50", "p90", "p99", "errors"],
+    ["POST /predict (audit on)", "throughput", "p50", "p90", "p99", "errors", "server CPU"],
     ...r.predict.map((p) => [
       p.variant,
       `${p.requests_per_s.toLocaleString("en")} req/s ${mark(p.requests_per_s >= TARGETS.requests_per_s)}`,
@@ -392,6 +427,7 @@ function table(r: {
       `${p.latency_ms.p90.toFixed(2)} ms`,
       `${p.latency_ms.p99.toFixed(2)} ms ${mark(p.latency_ms.p99 <= TARGETS.p99_ms)}`,
       `${p.errors} of ${p.requests.toLocaleString("en")} ${mark(p.errors === 0)}`,
+      p.server_cpu_ms_per_request === null ? "n/a" : `${p.server_cpu_ms_per_request.toFixed(3)} ms/req`,
     ]),
   ];
   let out = formatTable(loadRows) +
@@ -408,7 +444,10 @@ function table(r: {
       Math.round(r.explain_batch.rows_per_s).toLocaleString("en")
     } rows/s ` +
     `(target ≥ ${EXPLAIN_TARGETS.batch_rows_per_s.toLocaleString("en")}) ` +
-    mark(r.explain_batch.rows_per_s >= EXPLAIN_TARGETS.batch_rows_per_s);
+    mark(r.explain_batch.rows_per_s >= EXPLAIN_TARGETS.batch_rows_per_s) +
+    (r.explain_batch.server_cpu_ms_per_row === null
+      ? ""
+      : `, server CPU ${r.explain_batch.server_cpu_ms_per_row.toFixed(3)} ms/row`);
   if (r.batch) {
     const n = r.batch.rows.toLocaleString("en");
     out += "\n\n" + formatTable([
