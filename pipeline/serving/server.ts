@@ -203,7 +203,15 @@ function withBodyDeadline(request: Request, ms: number, stalled: () => void): Re
     },
     cancel: (reason) => reader.cancel(reason),
   }, { highWaterMark: 0 });
-  return new Request(request, { body: timed, duplex: "half" } as RequestInit);
+  // Built from the URL, not from `request`: a Request copied from another follows its abort
+  // signal, and Deno then aborts that signal with a new DOMException (a stack trace captured)
+  // after every answer: ~20 µs a request, measured. No route reads the signal.
+  return new Request(request.url, {
+    method: request.method,
+    headers: request.headers,
+    body: timed,
+    duplex: "half",
+  } as RequestInit);
 }
 
 /** `body`, calling `done` once when it has been read to its end, failed or been cancelled. */
