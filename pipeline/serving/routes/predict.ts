@@ -66,12 +66,18 @@ export function registerPredictRoutes(
   app.openapi(predictRoute, async (c) => {
     const serving = requireModel(holder);
     const applicant = c.req.valid("json");
+    // Each c.req.query() parses the URL again: the extensions ask for the same few names.
+    const queried = new Map<string, string | undefined>();
+    const query = (name: string) => {
+      if (!queried.has(name)) queried.set(name, c.req.query(name));
+      return queried.get(name);
+    };
     const answer = predict(serving, applicant, {
       reviewMargin: config.reviewMargin,
       requestId: c.get("requestId"),
       extensions,
-      query: (name) => c.req.query(name),
-      contributions: await explainOnPool(deps, serving, applicant, c.req.query("explain")),
+      query,
+      contributions: await explainOnPool(deps, serving, applicant, query("explain")),
     });
     await trail.predicted(answer, applicant, serving, c.get("correlationId") ?? null); // durable before the answer
     metrics.predictions(answer.decision);
