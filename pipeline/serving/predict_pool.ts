@@ -298,10 +298,12 @@ export function defaultPoolSize(): number {
 /** Explanations of fewer rows are gathered with the others of their turn (see {@link PredictionPool.explain}). */
 const EXPLAIN_MIN_ROWS_PER_WORKER = 16;
 /**
- * Rows per message of a large explanation: about 0.1 s of work on the production model (~0.8 ms a
- * row), a message's cost (~50 µs) is lost in it, and a `/predict` behind it waits no longer.
+ * Rows per message of a large explanation: about 25 ms of work on the production model (~0.8 ms a
+ * row). A `/predict` explanation sent meanwhile waits behind at most the chunks in flight on its
+ * worker (measured with 128 rows and two in flight: p90 0.57 s during a 10,000-row batch on a
+ * loaded machine), while a message's own cost (~50 µs) stays a fraction of a percent.
  */
-const EXPLAIN_CHUNK_ROWS = 128;
+const EXPLAIN_CHUNK_ROWS = 32;
 /** Chunks of one large explanation queued on each worker at once: one running, one waiting. */
 const EXPLAIN_CHUNKS_IN_FLIGHT = 2;
 
