@@ -22,7 +22,8 @@
  * far less than throughput on how busy the machine is. Prints a table and writes
  * `bench/results/serve.json`. Options: `--duration S` (default 15), `--rows N` (default 1,000,000), `--trees N` (fixture only, default 300), `--skip-batch`,
  * `--model production|fixture` (default: production when `models/` has one), `--pool N` (the
- * server's prediction workers, `BATCH_WORKERS`; default one per core).
+ * server's prediction workers, `BATCH_WORKERS`; default one per core), `--workers N` (replicas,
+ * `WORKERS`; default 1), `--connections N` (default 8).
  * @module
  */
 
@@ -44,7 +45,6 @@ import {
 
 const ROOT = new URL("../", import.meta.url);
 const RESULTS = new URL("./results/serve.json", import.meta.url);
-const CONNECTIONS = 8;
 /** Run by name so `--allow-run=wrk,deno` covers it (the executable may be a symbolic link). */
 const DENO = "deno";
 const TARGETS = { requests_per_s: 5000, p99_ms: 10, batch_s: 8 };
@@ -76,11 +76,18 @@ const { values } = parseArgs({
     "audit-sync": { type: "string", default: "full,normal" },
     model: { type: "string" },
     pool: { type: "string" },
+    connections: { type: "string", default: "8" },
+    workers: { type: "string", default: "1" },
   },
 });
 const duration = Number(values.duration);
 const rows = Number(values.rows);
 const trees = Number(values.trees);
+/** wrk's connections (issue 15 measures at 8, issue 16's replicas at 16). */
+const CONNECTIONS = Number(values.connections);
+if (!(Number.isInteger(CONNECTIONS) && CONNECTIONS >= 1)) {
+  throw new Error(`--connections takes a positive integer, got ${values.connections}`);
+}
 const syncs = values["audit-sync"].split(",").map((s) => s.trim());
 if (syncs.length === 0 || !syncs.every((s) => s === "full" || s === "normal")) {
   throw new Error(`--audit-sync takes full, normal or both (comma-separated), got ${values["audit-sync"]}`);
@@ -113,6 +120,7 @@ try {
         "--allow-env",
         "--allow-ffi",
         "--allow-sys",
+        "--unstable-net", // replicas (WORKERS > 1) share the port
         new URL("serve.ts", ROOT).pathname,
       ],
       env: {
@@ -123,6 +131,7 @@ try {
         AUDIT_PATH: `${work}/audit-${sync}.sqlite`,
         AUDIT_SYNC: sync,
         ...(values.pool === undefined ? {} : { BATCH_WORKERS: values.pool }),
+        WORKERS: values.workers,
       },
       stdout: "null",
       stderr: "inherit",
@@ -206,6 +215,7 @@ try {
     },
     audit: "on",
     pool_workers: values.pool === undefined ? "default (one per core)" : Number(values.pool),
+    replicas: Number(values.workers),
     predict: loads,
     /** Throughput with default reasons over throughput with `explain=false`, same run. */
     explain_ratio: ratio,
