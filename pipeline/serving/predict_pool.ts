@@ -202,6 +202,11 @@ export class PredictionPool {
       let running = 0;
       let failed = false;
       const pump = () => {
+        if (this.#closed && !failed) {
+          // A closed pool must not start workers again for the rest of a batch.
+          failed = true;
+          reject(new Error("the prediction pool is closed"));
+        }
         while (!failed && running < limit && next < rows) {
           const from = next;
           const count = Math.min(chunk, rows - from);

@@ -209,3 +209,17 @@ Deno.test(
     }
   },
 );
+
+Deno.test("closing the pool in the middle of a large explanation rejects it", slow, async () => {
+  // The chunks still to send must not restart workers on a closed pool, nor leave the caller waiting.
+  const pool = new PredictionPool(2);
+  const matrix = model.encoder.transformRecords(applicants);
+  const source = { forest: model.forest, players: model.players };
+  const first = await pool.explain(serving.sha256, source, model.encodeOne(applicants[0]), 1); // workers ready
+  assert.equal(first.length, 20);
+  const pending = pool.explain(serving.sha256, source, matrix.data, matrix.rows);
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  pool.close();
+  await assert.rejects(pending, /closed/);
+  await assert.rejects(pool.explain(serving.sha256, source, model.encodeOne(applicants[1]), 1), /closed/);
+});
