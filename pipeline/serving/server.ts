@@ -10,7 +10,7 @@ import { importPublicKey, type ModelPublicKey, SigningKeyError } from "../model/
 import { AuditError, type AuditStore, openAuditLog } from "./audit/log.ts";
 import { defaultModelsDir, healthcheck, parseServeFlags, SERVE_USAGE } from "./flags.ts";
 import { ConfigError, configFromEnv, DEFAULT_CONFIG, type ServerConfig } from "./config.ts";
-import type { App } from "./context.ts";
+import { type App, inMemoryAnswers } from "./context.ts";
 import { ApiError, body } from "./errors.ts";
 import { ClientGuard } from "./client_guard.ts";
 import { ServerMetrics } from "./prometheus.ts";
@@ -80,7 +80,7 @@ export function startServer(options: CreateAppOptions): RunningServer {
       let response = await app.fetch(timed, { info });
       // Whatever the app made of a body cut short (a parse error), the answer is the timeout.
       if (stalled) response = stalledAnswer(response, bodyTimeoutMs);
-      if (!guard || response.body === null) {
+      if (!guard || inMemoryAnswers.has(response) || response.body === null) {
         finish();
         return response;
       }

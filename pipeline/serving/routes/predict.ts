@@ -10,7 +10,7 @@ import { Applicant, BatchAnswer, ErrorBody, predictionSchema } from "../api_sche
 import { registerBatchRoute } from "../batch_route.ts";
 import { DecisionTrail } from "../audit/log.ts";
 import { jsonBody } from "../body.ts";
-import { type App, type AppDeps, requireModel } from "../context.ts";
+import { type App, type AppDeps, inMemoryAnswers, requireModel } from "../context.ts";
 import type { ServingModel } from "../model_holder.ts";
 import type { Applicant as ApplicantValue } from "../../data/schema.ts";
 import { predict } from "../prediction.ts";
@@ -83,7 +83,9 @@ export function registerPredictRoutes(
     metrics.predictions(answer.decision);
     c.header("Cache-Control", "no-store");
     // deno-lint-ignore no-explicit-any
-    return c.json(answer as any, 200);
+    const response = c.json(answer as any, 200);
+    inMemoryAnswers.add(response);
+    return response;
   });
 
   app.openAPIRegistry.registerPath({
