@@ -16,7 +16,8 @@
  * 4. A 1,000,000-row CSV resampled from german.data, scored end to end by `pipeline/cli/score.ts` (a
  *    process, start-up included) and by `POST /predict/batch` (upload to last byte of the CSV answer).
  * 5. Batch explanations: `POST /predict/batch?explain=true` with 10,000 resampled rows (the most a
- *    batch may have explained), explained on the server's worker pool; rows per second.
+ *    batch may have explained), explained on the server's worker pool; rows per second. Then the
+ *    same batch again while `/predict` (with reasons) is under load: its latency meanwhile.
  *
  * Beside each figure, the server process's CPU time (all threads) per request or row, which depends
  * far less than throughput on how busy the machine is. Prints a table and writes
@@ -178,6 +179,8 @@ try {
   const explained = await runHttpBatch(base, explainCsv, "explain=true");
   const cpuAfter = serverCpuMs(server!.pid);
   const explainBatch = {
+    /** The server left running is the last `--audit-sync` setting's. */
+    audit_sync: syncs[syncs.length - 1],
     rows: explained.rows,
     seconds: explained.seconds,
     rows_per_s: explained.rows / explained.seconds,
@@ -185,6 +188,17 @@ try {
       ? null
       : (cpuAfter - cpuBefore) / explained.rows,
   };
+  // /predict with its reasons while an explained batch holds the workers: the pool sends the batch in
+  // chunks, so a decision waits behind a chunk, not the batch (wrk's 2 s timeout counts as an error).
+  let mixed: { load: LoadResult; batch_s: number } | null = null;
+  if (withWrk) {
+    console.error(`POST /predict (reasons) for ${duration} s while a batch of explanations runs …`);
+    const script = await writePredictScript(`${work}/mixed.lua`, applicants, "/predict");
+    const load = runWrk({ base, script, seconds: duration, connections: CONNECTIONS });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const during = await runHttpBatch(base, explainCsv, "explain=true");
+    mixed = { load: await load, batch_s: during.seconds };
+  }
   const [plain, withReasons] = loads;
   const ratio = withReasons.requests_per_s / plain.requests_per_s;
 
@@ -220,6 +234,8 @@ try {
     /** Throughput with default reasons over throughput with `explain=false`, same run. */
     explain_ratio: ratio,
     explain_batch: explainBatch,
+    /** `/predict` with reasons while a 10,000-row explained batch runs (started 1 s in). */
+    predict_during_explained_batch: mixed,
     explain_targets: EXPLAIN_TARGETS,
     batch: cli && http ? { rows, cli_s: cli.seconds, http_s: http.seconds, upload_bytes: http.bytes } : null,
     targets: TARGETS,
@@ -422,7 +438,14 @@ async function countLines(path: string): Promise<number> {
 function table(r: {
   predict: PredictLoad[];
   explain_ratio: number;
-  explain_batch: { rows: number; seconds: number; rows_per_s: number; server_cpu_ms_per_row: number | null };
+  explain_batch: {
+    audit_sync: string;
+    rows: number;
+    seconds: number;
+    rows_per_s: number;
+    server_cpu_ms_per_row: number | null;
+  };
+  predict_during_explained_batch: { load: LoadResult; batch_s: number } | null;
   batch: { rows: number; cli_s: number; http_s: number } | null;
   machine: { load_average_at_start: string };
   model: { description: string };
@@ -449,7 +472,8 @@ function table(r: {
     `issue 15 target with reasons ≥ ${EXPLAIN_TARGETS.requests_per_s.toLocaleString("en")} req/s ` +
     `${mark(reasons.requests_per_s >= EXPLAIN_TARGETS.requests_per_s)}, p99 ≤ ${EXPLAIN_TARGETS.p99_ms} ms ` +
     `${mark(reasons.latency_ms.p99 <= EXPLAIN_TARGETS.p99_ms)}`;
-  out += `\nbatch explanations (worker pool): ${r.explain_batch.rows.toLocaleString("en")} rows in ` +
+  out += `\nbatch explanations (worker pool, AUDIT_SYNC=${r.explain_batch.audit_sync}): ` +
+    `${r.explain_batch.rows.toLocaleString("en")} rows in ` +
     `${r.explain_batch.seconds.toFixed(2)} s = ${
       Math.round(r.explain_batch.rows_per_s).toLocaleString("en")
     } rows/s ` +
@@ -458,6 +482,16 @@ function table(r: {
     (r.explain_batch.server_cpu_ms_per_row === null
       ? ""
       : `, server CPU ${r.explain_batch.server_cpu_ms_per_row.toFixed(3)} ms/row`);
+  const mixed = r.predict_during_explained_batch;
+  if (mixed) {
+    out += `\n/predict with reasons during an explained batch of ${
+      EXPLAIN_BATCH_ROWS.toLocaleString("en")
+    } rows: ${mixed.load.requests_per_s.toLocaleString("en")} req/s, p99 ${
+      mixed.load.latency_ms.p99.toFixed(0)
+    } ms, max ${mixed.load.latency_ms.max.toFixed(0)} ms, ${mixed.load.errors} errors; the batch took ${
+      mixed.batch_s.toFixed(2)
+    } s`;
+  }
   if (r.batch) {
     const n = r.batch.rows.toLocaleString("en");
     out += "\n\n" + formatTable([

@@ -168,7 +168,7 @@ export class PredictionPool {
    * Explains `rows` rows in chunks of at most {@link EXPLAIN_CHUNK_ROWS} (fewer rows are shared
    * among the workers, at least {@link EXPLAIN_MIN_ROWS_PER_WORKER} each), each to the least busy
    * worker, at most {@link EXPLAIN_CHUNKS_IN_FLIGHT} per worker at a time: both cores work on a
-   * large batch, and a `/predict` arriving meanwhile waits for a chunk or two, not the whole batch.
+   * large batch, and a `/predict` arriving meanwhile waits for a chunk, not the whole batch.
    * `owned`: `data` may be handed to the worker as it is (a single chunk).
    */
   #explainNow(
@@ -303,14 +303,16 @@ export function defaultPoolSize(): number {
 /** Explanations of fewer rows are gathered with the others of their turn (see {@link PredictionPool.explain}). */
 const EXPLAIN_MIN_ROWS_PER_WORKER = 16;
 /**
- * Rows per message of a large explanation: about 25 ms of work on the production model (~0.8 ms a
- * row). A `/predict` explanation sent meanwhile waits behind at most the chunks in flight on its
- * worker (measured with 128 rows and two in flight: p90 0.57 s during a 10,000-row batch on a
- * loaded machine), while a message's own cost (~50 µs) stays a fraction of a percent.
+ * Rows per message of a large explanation: about 13 ms of work on the production model (~0.8 ms a
+ * row), so a `/predict` explanation sent meanwhile waits behind one chunk on its worker, while a
+ * message's own cost (~50 µs) stays under 1 %. `deno task bench:serve` measures `/predict` during an
+ * explained batch (load 7.5–8.5, one run each): 128 rows, two in flight: p90 0.57 s (by hand); 32
+ * rows, two in flight: 71 req/s, p99 469 ms; 16 rows, two: 127 req/s, p99 262 ms; 16 rows, one:
+ * 190 req/s, p99 213 ms, and the batch no slower.
  */
-const EXPLAIN_CHUNK_ROWS = 32;
-/** Chunks of one large explanation queued on each worker at once: one running, one waiting. */
-const EXPLAIN_CHUNKS_IN_FLIGHT = 2;
+const EXPLAIN_CHUNK_ROWS = 16;
+/** Chunks of one large explanation on each worker at once: the next is sent when one comes back. */
+const EXPLAIN_CHUNKS_IN_FLIGHT = 1;
 
 /**
  * Notes that a worker is sent `key`; true when it had not been yet. Mirrors the worker's bounded
