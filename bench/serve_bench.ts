@@ -1,7 +1,11 @@
 /**
  * `deno task bench:serve`: the prediction service under load, on loopback only.
  *
- * 1. Trains a production-like 300-tree model into a temporary models folder (tests/fixtures.ts).
+ * 1. Serves the registry's production model from `models/` (`--model production`, the default when
+ *    there is one; copied read-only into a temporary models folder) or trains a 300-tree model with
+ *    default hyperparameters into one (`--model fixture`, tests/fixtures.ts; the fallback on CI).
+ *    The fixture's trees are grown to purity, so each explanation costs several times the
+ *    production model's: the table names the model and its leaves.
  * 2. Starts `serve.ts` as its own process on a free 127.0.0.1 port (logs off), with the audit
  *    trail on as in production (`AUDIT_PATH` in the temporary folder, the only place it may write).
  * 3. `/predict` at 8 connections with Debian's `wrk` (a Lua script rotating 200 real applicants,
@@ -12,10 +16,15 @@
  * 4. A 1,000,000-row CSV resampled from german.data, scored end to end by `pipeline/cli/score.ts` (a
  *    process, start-up included) and by `POST /predict/batch` (upload to last byte of the CSV answer).
  * 5. Batch explanations: `POST /predict/batch?explain=true` with 10,000 resampled rows (the most a
- *    batch may have explained), explained on the server's worker pool; rows per second.
+ *    batch may have explained), explained on the server's worker pool; rows per second. Then the
+ *    same batch again while `/predict` (with reasons) is under load: its latency meanwhile.
  *
- * Prints a table and writes `bench/results/serve.json`. Options: `--duration S` (default 15),
- * `--rows N` (default 1,000,000), `--trees N` (default 300), `--skip-batch`.
+ * Beside each figure, the server process's CPU time (all threads) per request or row, which depends
+ * far less than throughput on how busy the machine is. Prints a table and writes
+ * `bench/results/serve.json`. Options: `--duration S` (default 15), `--rows N` (default 1,000,000), `--trees N` (fixture only, default 300), `--skip-batch`,
+ * `--model production|fixture` (default: production when `models/` has one), `--pool N` (the
+ * server's prediction workers, `BATCH_WORKERS`; default one per core), `--workers N` (replicas,
+ * `WORKERS`; default 1), `--connections N` (default 8).
  * @module
  */
 
@@ -23,6 +32,8 @@ import { parseArgs } from "node:util";
 import { writeJsonAtomic } from "../pipeline/tracking/atomic.ts";
 import { writeResampledCsv } from "./resampled_csv.ts";
 import { germanApplicants, trainFixtureModel } from "../tests/fixtures.ts";
+import { CreditModel } from "../pipeline/model/artifact.ts";
+import { productionModel, readRegistry } from "../pipeline/tracking/mod.ts";
 import {
   formatTable,
   freePort,
@@ -35,7 +46,6 @@ import {
 
 const ROOT = new URL("../", import.meta.url);
 const RESULTS = new URL("./results/serve.json", import.meta.url);
-const CONNECTIONS = 8;
 /** Run by name so `--allow-run=wrk,deno` covers it (the executable may be a symbolic link). */
 const DENO = "deno";
 const TARGETS = { requests_per_s: 5000, p99_ms: 10, batch_s: 8 };
@@ -53,6 +63,8 @@ interface PredictLoad extends LoadResult {
   variant: string;
   path: string;
   audit_sync: string;
+  /** Server CPU time (all threads) per request, ms. */
+  server_cpu_ms_per_request: number | null;
 }
 
 const { values } = parseArgs({
@@ -63,14 +75,29 @@ const { values } = parseArgs({
     trees: { type: "string", default: "300" },
     "skip-batch": { type: "boolean", default: false },
     "audit-sync": { type: "string", default: "full,normal" },
+    model: { type: "string" },
+    pool: { type: "string" },
+    connections: { type: "string", default: "8" },
+    workers: { type: "string", default: "1" },
   },
 });
 const duration = Number(values.duration);
 const rows = Number(values.rows);
 const trees = Number(values.trees);
+/** wrk's connections (issue 15 measures at 8, issue 16's replicas at 16). */
+const CONNECTIONS = Number(values.connections);
+if (!(Number.isInteger(CONNECTIONS) && CONNECTIONS >= 1)) {
+  throw new Error(`--connections takes a positive integer, got ${values.connections}`);
+}
 const syncs = values["audit-sync"].split(",").map((s) => s.trim());
 if (syncs.length === 0 || !syncs.every((s) => s === "full" || s === "normal")) {
   throw new Error(`--audit-sync takes full, normal or both (comma-separated), got ${values["audit-sync"]}`);
+}
+
+const REPO_MODELS = new URL("../models/", import.meta.url).pathname.replace(/\/$/, "");
+const wanted = values.model ?? (await hasProductionModel(REPO_MODELS) ? "production" : "fixture");
+if (wanted !== "production" && wanted !== "fixture") {
+  throw new Error(`--model takes production or fixture, got ${wanted}`);
 }
 
 // Other work on the machine skews every figure: record how busy it was.
@@ -78,8 +105,10 @@ const loadAverage = Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
 const work = await Deno.makeTempDir({ prefix: "credit-bench-" });
 let server: Deno.ChildProcess | undefined;
 try {
-  console.error(`training a ${trees}-tree model …`);
-  const fixture = await trainFixtureModel({ nEstimators: trees, modelsDir: `${work}/models` });
+  const served = wanted === "production"
+    ? await copyProductionModel(REPO_MODELS, `${work}/models`)
+    : await trainedFixture(`${work}/models`, trees);
+  console.error(`serving ${served.description}`);
   const port = freePort();
   const base = new URL(`http://127.0.0.1:${port}/`);
   const start = async (sync: string) => {
@@ -92,15 +121,18 @@ try {
         "--allow-env",
         "--allow-ffi",
         "--allow-sys",
+        "--unstable-net", // replicas (WORKERS > 1) share the port
         new URL("serve.ts", ROOT).pathname,
       ],
       env: {
         PORT: String(port),
         HOST: "127.0.0.1",
-        MODELS_DIR: fixture.modelsDir,
+        MODELS_DIR: served.modelsDir,
         LOG: "off",
         AUDIT_PATH: `${work}/audit-${sync}.sqlite`,
         AUDIT_SYNC: sync,
+        ...(values.pool === undefined ? {} : { BATCH_WORKERS: values.pool }),
+        WORKERS: values.workers,
       },
       stdout: "null",
       stderr: "inherit",
@@ -121,9 +153,16 @@ try {
     for (const [k, { name, path, every_sync }] of VARIANTS.entries()) {
       if (!every_sync && sync !== syncs[0]) continue;
       console.error(`POST ${path} (AUDIT_SYNC=${sync}): ${duration} s at ${CONNECTIONS} connections …`);
+      const measured = async <T extends { requests: number }>(run: () => Promise<T>) => {
+        const before = serverCpuMs(server!.pid);
+        const result = await run();
+        const after = serverCpuMs(server!.pid);
+        const cpu = before === null || after === null ? null : (after - before) / result.requests;
+        return { ...result, server_cpu_ms_per_request: cpu };
+      };
       const load = withWrk
-        ? await loadWithWrk(base, applicants, path, duration, `${work}/predict-${sync}-${k}.lua`)
-        : await runDenoClient(base, applicants, path, duration);
+        ? await loadWithWrk(base, applicants, path, duration, `${work}/predict-${sync}-${k}.lua`, measured)
+        : await measured(() => runDenoClient(base, applicants, path, duration));
       loads.push({ variant: `${name}, AUDIT_SYNC=${sync}`, path, audit_sync: sync, ...load });
     }
     if (sync !== syncs[syncs.length - 1]) await stop();
@@ -136,12 +175,30 @@ try {
       EXPLAIN_BATCH_ROWS.toLocaleString("en")
     } rows via POST /predict/batch?explain=true …`,
   );
+  const cpuBefore = serverCpuMs(server!.pid);
   const explained = await runHttpBatch(base, explainCsv, "explain=true");
+  const cpuAfter = serverCpuMs(server!.pid);
   const explainBatch = {
+    /** The server left running is the last `--audit-sync` setting's. */
+    audit_sync: syncs[syncs.length - 1],
     rows: explained.rows,
     seconds: explained.seconds,
     rows_per_s: explained.rows / explained.seconds,
+    server_cpu_ms_per_row: cpuBefore === null || cpuAfter === null
+      ? null
+      : (cpuAfter - cpuBefore) / explained.rows,
   };
+  // /predict with its reasons while an explained batch holds the workers: the pool sends the batch in
+  // chunks, so a decision waits behind a chunk, not the batch (wrk's 2 s timeout counts as an error).
+  let mixed: { load: LoadResult; batch_s: number } | null = null;
+  if (withWrk) {
+    console.error(`POST /predict (reasons) for ${duration} s while a batch of explanations runs …`);
+    const script = await writePredictScript(`${work}/mixed.lua`, applicants, "/predict");
+    const load = runWrk({ base, script, seconds: duration, connections: CONNECTIONS });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const during = await runHttpBatch(base, explainCsv, "explain=true");
+    mixed = { load: await load, batch_s: during.seconds };
+  }
   const [plain, withReasons] = loads;
   const ratio = withReasons.requests_per_s / plain.requests_per_s;
 
@@ -151,7 +208,7 @@ try {
     const csvPath = `${work}/batch.csv`;
     const bytes = await writeResampledCsv(csvPath, rows);
     console.error(`batch: ${rows.toLocaleString("en")} rows (${(bytes / 1e6).toFixed(1)} MB) via the CLI …`);
-    cli = await runCli(csvPath, `${work}/scores.csv`, fixture.modelsDir);
+    cli = await runCli(csvPath, `${work}/scores.csv`, served.modelsDir);
     console.error(`batch: the same via POST /predict/batch …`);
     http = await runHttpBatch(base, csvPath);
   }
@@ -163,12 +220,22 @@ try {
       deno: Deno.version.deno,
       load_average_at_start: loadAverage,
     },
-    model: { trees, features: fixture.model.encoder.nFeatures },
+    model: {
+      source: wanted,
+      description: served.description,
+      trees: served.model.forest.trees.length,
+      leaves: countLeaves(served.model),
+      features: served.model.encoder.nFeatures,
+    },
     audit: "on",
+    pool_workers: values.pool === undefined ? "default (one per core)" : Number(values.pool),
+    replicas: Number(values.workers),
     predict: loads,
     /** Throughput with default reasons over throughput with `explain=false`, same run. */
     explain_ratio: ratio,
     explain_batch: explainBatch,
+    /** `/predict` with reasons while a 10,000-row explained batch runs (started 1 s in). */
+    predict_during_explained_batch: mixed,
     explain_targets: EXPLAIN_TARGETS,
     batch: cli && http ? { rows, cli_s: cli.seconds, http_s: http.seconds, upload_bytes: http.bytes } : null,
     targets: TARGETS,
@@ -197,16 +264,86 @@ try {
   await Deno.remove(work, { recursive: true });
 }
 
-async function loadWithWrk(
+/** What the benchmark serves: a models folder with a production model, and that model loaded. */
+interface Served {
+  modelsDir: string;
+  model: CreditModel;
+  description: string;
+}
+
+async function hasProductionModel(modelsDir: string): Promise<boolean> {
+  try {
+    return productionModel(await readRegistry(modelsDir)) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/** The registry and the production run's folder copied into `to`, so serving never touches `models/`. */
+async function copyProductionModel(from: string, to: string): Promise<Served> {
+  const entry = productionModel(await readRegistry(from));
+  if (!entry) throw new Error(`${from}/registry.json has no production model (use --model fixture)`);
+  const runDir = entry.artifact.replace(/\/[^/]*$/, "");
+  await Deno.mkdir(`${to}/${runDir}`, { recursive: true });
+  await Deno.copyFile(`${from}/registry.json`, `${to}/registry.json`);
+  for await (const file of Deno.readDir(`${from}/${runDir}`)) {
+    if (file.isFile) await Deno.copyFile(`${from}/${runDir}/${file.name}`, `${to}/${runDir}/${file.name}`);
+  }
+  const model = CreditModel.fromArtifact(JSON.parse(await Deno.readTextFile(`${to}/${entry.artifact}`)));
+  return {
+    modelsDir: to,
+    model,
+    description:
+      `production model v${entry.version} (run ${entry.run_id}, ${model.forest.trees.length} trees, ` +
+      `${countLeaves(model).toLocaleString("en")} leaves)`,
+  };
+}
+
+async function trainedFixture(modelsDir: string, trees: number): Promise<Served> {
+  console.error(`training a ${trees}-tree model …`);
+  const fixture = await trainFixtureModel({ nEstimators: trees, modelsDir });
+  return {
+    modelsDir: fixture.modelsDir,
+    model: fixture.model,
+    description: `fixture model (tests/fixtures.ts, default hyperparameters, ${trees} trees, ` +
+      `${countLeaves(fixture.model).toLocaleString("en")} leaves)`,
+  };
+}
+
+function countLeaves(model: CreditModel): number {
+  return model.forest.trees.reduce((n, tree) => n + (tree.nodeCount + 1) / 2, 0);
+}
+
+async function loadWithWrk<T>(
   base: URL,
   applicants: unknown[],
   path: string,
   seconds: number,
   file: string,
-): Promise<LoadResult> {
+  measured: (run: () => Promise<LoadResult>) => Promise<T>,
+): Promise<T> {
   const script = await writePredictScript(file, applicants, path);
   await runWrk({ base, script, seconds: 3, connections: CONNECTIONS }); // warm-up: JIT, connection set-up
-  return await runWrk({ base, script, seconds, connections: CONNECTIONS });
+  return await measured(() => runWrk({ base, script, seconds, connections: CONNECTIONS }));
+}
+
+/**
+ * CPU time the server process has used, all its threads (HTTP, prediction workers, audit writer),
+ * in ms; null where /proc is not there. Per request it does not depend on how busy the machine
+ * is, as throughput does: the figure to compare runs made under different loads.
+ */
+function serverCpuMs(pid: number): number | null {
+  try {
+    // Deno reads another process's /proc files only with --allow-all: cat does it.
+    const { stdout, success } = new Deno.Command("cat", { args: [`/proc/${pid}/stat`], stderr: "null" })
+      .outputSync();
+    if (!success) return null;
+    const fields = new TextDecoder().decode(stdout).split(") ")[1].split(" ");
+    // utime and stime (fields 14 and 15), in clock ticks of 1/100 s (Linux's USER_HZ).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
 }
 
 async function runDenoClient(
@@ -301,13 +438,21 @@ async function countLines(path: string): Promise<number> {
 function table(r: {
   predict: PredictLoad[];
   explain_ratio: number;
-  explain_batch: { rows: number; seconds: number; rows_per_s: number };
+  explain_batch: {
+    audit_sync: string;
+    rows: number;
+    seconds: number;
+    rows_per_s: number;
+    server_cpu_ms_per_row: number | null;
+  };
+  predict_during_explained_batch: { load: LoadResult; batch_s: number } | null;
   batch: { rows: number; cli_s: number; http_s: number } | null;
   machine: { load_average_at_start: string };
+  model: { description: string };
 }): string {
   const mark = (ok: boolean) => (ok ? "✓" : "✗");
   const loadRows = [
-    ["POST /predict (audit on)", "throughput", "p50", "p90", "p99", "errors"],
+    ["POST /predict (audit on)", "throughput", "p50", "p90", "p99", "errors", "server CPU"],
     ...r.predict.map((p) => [
       p.variant,
       `${p.requests_per_s.toLocaleString("en")} req/s ${mark(p.requests_per_s >= TARGETS.requests_per_s)}`,
@@ -315,6 +460,7 @@ function table(r: {
       `${p.latency_ms.p90.toFixed(2)} ms`,
       `${p.latency_ms.p99.toFixed(2)} ms ${mark(p.latency_ms.p99 <= TARGETS.p99_ms)}`,
       `${p.errors} of ${p.requests.toLocaleString("en")} ${mark(p.errors === 0)}`,
+      p.server_cpu_ms_per_request === null ? "n/a" : `${p.server_cpu_ms_per_request.toFixed(3)} ms/req`,
     ]),
   ];
   let out = formatTable(loadRows) +
@@ -326,12 +472,26 @@ function table(r: {
     `issue 15 target with reasons ≥ ${EXPLAIN_TARGETS.requests_per_s.toLocaleString("en")} req/s ` +
     `${mark(reasons.requests_per_s >= EXPLAIN_TARGETS.requests_per_s)}, p99 ≤ ${EXPLAIN_TARGETS.p99_ms} ms ` +
     `${mark(reasons.latency_ms.p99 <= EXPLAIN_TARGETS.p99_ms)}`;
-  out += `\nbatch explanations (worker pool): ${r.explain_batch.rows.toLocaleString("en")} rows in ` +
+  out += `\nbatch explanations (worker pool, AUDIT_SYNC=${r.explain_batch.audit_sync}): ` +
+    `${r.explain_batch.rows.toLocaleString("en")} rows in ` +
     `${r.explain_batch.seconds.toFixed(2)} s = ${
       Math.round(r.explain_batch.rows_per_s).toLocaleString("en")
     } rows/s ` +
     `(target ≥ ${EXPLAIN_TARGETS.batch_rows_per_s.toLocaleString("en")}) ` +
-    mark(r.explain_batch.rows_per_s >= EXPLAIN_TARGETS.batch_rows_per_s);
+    mark(r.explain_batch.rows_per_s >= EXPLAIN_TARGETS.batch_rows_per_s) +
+    (r.explain_batch.server_cpu_ms_per_row === null
+      ? ""
+      : `, server CPU ${r.explain_batch.server_cpu_ms_per_row.toFixed(3)} ms/row`);
+  const mixed = r.predict_during_explained_batch;
+  if (mixed) {
+    out += `\n/predict with reasons during an explained batch of ${
+      EXPLAIN_BATCH_ROWS.toLocaleString("en")
+    } rows: ${mixed.load.requests_per_s.toLocaleString("en")} req/s, p99 ${
+      mixed.load.latency_ms.p99.toFixed(0)
+    } ms, max ${mixed.load.latency_ms.max.toFixed(0)} ms, ${mixed.load.errors} errors; the batch took ${
+      mixed.batch_s.toFixed(2)
+    } s`;
+  }
   if (r.batch) {
     const n = r.batch.rows.toLocaleString("en");
     out += "\n\n" + formatTable([
@@ -350,5 +510,7 @@ function table(r: {
       ],
     ]);
   }
-  return `${out}\n(${r.predict[0].tool}; load average at start ${r.machine.load_average_at_start})`;
+  return `${out}\n(${r.model.description}; ${
+    r.predict[0].tool
+  }; load average at start ${r.machine.load_average_at_start})`;
 }

@@ -46,3 +46,11 @@ export function requireModel(holder: ModelHolder): ServingModel {
   }
   return serving;
 }
+
+/**
+ * Answers whose whole body is already in memory (a `/predict` decision): the server counts them
+ * as produced at once. Any other answer may still be streaming, so the client guard's idle
+ * deadline starts only once its body has been read to the end, which costs a stream wrapper
+ * around the body (and Deno's fast path for in-memory bodies) on every answer.
+ */
+export const inMemoryAnswers: WeakSet<Response> = new WeakSet();

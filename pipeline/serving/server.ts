@@ -10,7 +10,7 @@ import { importPublicKey, type ModelPublicKey, SigningKeyError } from "../model/
 import { AuditError, type AuditStore, openAuditLog } from "./audit/log.ts";
 import { defaultModelsDir, healthcheck, parseServeFlags, SERVE_USAGE } from "./flags.ts";
 import { ConfigError, configFromEnv, DEFAULT_CONFIG, type ServerConfig } from "./config.ts";
-import type { App } from "./context.ts";
+import { type App, inMemoryAnswers } from "./context.ts";
 import { ApiError, body } from "./errors.ts";
 import { ClientGuard } from "./client_guard.ts";
 import { ServerMetrics } from "./prometheus.ts";
@@ -80,7 +80,7 @@ export function startServer(options: CreateAppOptions): RunningServer {
       let response = await app.fetch(timed, { info });
       // Whatever the app made of a body cut short (a parse error), the answer is the timeout.
       if (stalled) response = stalledAnswer(response, bodyTimeoutMs);
-      if (!guard || response.body === null) {
+      if (!guard || inMemoryAnswers.has(response) || response.body === null) {
         finish();
         return response;
       }
@@ -203,7 +203,15 @@ function withBodyDeadline(request: Request, ms: number, stalled: () => void): Re
     },
     cancel: (reason) => reader.cancel(reason),
   }, { highWaterMark: 0 });
-  return new Request(request, { body: timed, duplex: "half" } as RequestInit);
+  // Built from the URL, not from `request`: a Request copied from another follows its abort
+  // signal, and Deno then aborts that signal with a new DOMException (a stack trace captured)
+  // after every answer: ~20 µs a request, measured. No route reads the signal.
+  return new Request(request.url, {
+    method: request.method,
+    headers: request.headers,
+    body: timed,
+    duplex: "half",
+  } as RequestInit);
 }
 
 /** `body`, calling `done` once when it has been read to its end, failed or been cancelled. */

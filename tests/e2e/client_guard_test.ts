@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { serveProcess, trainFixtureModel } from "../fixtures.ts";
 import { afterAllTests } from "../temp.ts";
+import { EXAMPLE_APPLICANT } from "../../pipeline/data/schema.ts";
 
 const fixture = await trainFixtureModel({ nEstimators: 5 });
 afterAllTests(() => fixture.cleanup());
@@ -177,6 +178,32 @@ Deno.test("well-behaved clients are not cut: keep-alive after an answer, a slow 
       "read whole and validated",
     );
     conn.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("a /predict decision behind the guard has a Content-Length, and the idle deadline starts after it", async () => {
+  // The decision's body is in memory, so the server counts it as produced at once instead of
+  // streaming it through a wrapper: if it then never told the guard the request had finished,
+  // the connection would stay open past the 1 s header deadline (read until closed below).
+  const server = await spawnServer(DEADLINES);
+  try {
+    const conn = await connect(server.port);
+    const body = encoder.encode(JSON.stringify(EXAMPLE_APPLICANT));
+    await conn.write(encoder.encode(
+      `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+    ));
+    await conn.write(body);
+    const { seconds, received } = await untilClosed(conn, 5000);
+    const head = received.slice(0, received.indexOf("\r\n\r\n")).toLowerCase();
+    assert.match(head, /^http\/1\.1 200/);
+    const length = Number(head.match(/\r\ncontent-length: (\d+)/)?.[1]);
+    assert.ok(!/transfer-encoding: chunked/.test(head), head);
+    const answer = received.slice(received.indexOf("\r\n\r\n") + 4);
+    assert.equal(encoder.encode(answer).length, length);
+    assert.ok("probability_bad" in JSON.parse(answer));
+    assert.ok(seconds >= 0.9, `closed after ${seconds} s, before the deadline`);
   } finally {
     await server.stop();
   }

@@ -156,3 +156,70 @@ Deno.test("explanations on the worker pool are bit-identical to the main thread'
     pool.close();
   }
 });
+
+Deno.test("single rows explained in one turn on the pool each get their own row's values", slow, async () => {
+  // They are gathered and sent as one message per worker: a wrong offset when the answer is cut
+  // back into requests, or rows of two models mixed, would hand an applicant another's reasons.
+  const pool = new PredictionPool(2);
+  try {
+    const source = { forest: model.forest, players: model.players };
+    const picks = Array.from({ length: 41 }, (_, k) => (k * 37) % applicants.length);
+    const answers = await Promise.all(picks.map((r, k) =>
+      // Two keys (as during a model swap) and a request of 3 rows among the single ones.
+      k === 5
+        ? pool.explain("b", source, model.encoder.transformRecords(applicants.slice(r, r + 3)).data, 3)
+        : pool.explain(k % 2 ? "a" : "b", source, model.encodeOne(applicants[r]), 1)
+    ));
+    picks.forEach((r, k) => {
+      const expected = k === 5
+        ? [0, 1, 2].flatMap((d) => Array.from(explained[r + d].contributions))
+        : Array.from(explained[r].contributions);
+      assert.deepEqual(Array.from(answers[k]), expected, `request ${k} (row ${r})`);
+    });
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test(
+  "a large explanation sent in chunks comes back in row order, and the caller keeps its rows",
+  slow,
+  async () => {
+    const pool = new PredictionPool(2);
+    try {
+      // 1,000 rows: chunks of 16 on two workers, answered out of order; a chunk written back at the
+      // wrong offset, or rows taken from the caller's buffer, fails here.
+      const matrix = model.encoder.transformRecords(applicants);
+      const before = matrix.data.slice();
+      const source = { forest: model.forest, players: model.players };
+      const [all, single] = await Promise.all([
+        pool.explain(serving.sha256, source, matrix.data, matrix.rows),
+        pool.explain(serving.sha256, source, model.encodeOne(applicants[999]), 1),
+      ]);
+      assert.deepEqual(matrix.data, before);
+      for (const r of [0, 15, 16, 500, 999]) {
+        assert.deepEqual(
+          Array.from(all.subarray(r * 20, (r + 1) * 20)),
+          Array.from(explained[r].contributions),
+        );
+      }
+      assert.deepEqual(Array.from(single), Array.from(explained[999].contributions));
+    } finally {
+      pool.close();
+    }
+  },
+);
+
+Deno.test("closing the pool in the middle of a large explanation rejects it", slow, async () => {
+  // The chunks still to send must not restart workers on a closed pool, nor leave the caller waiting.
+  const pool = new PredictionPool(2);
+  const matrix = model.encoder.transformRecords(applicants);
+  const source = { forest: model.forest, players: model.players };
+  const first = await pool.explain(serving.sha256, source, model.encodeOne(applicants[0]), 1); // workers ready
+  assert.equal(first.length, 20);
+  const pending = pool.explain(serving.sha256, source, matrix.data, matrix.rows);
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  pool.close();
+  await assert.rejects(pending, /closed/);
+  await assert.rejects(pool.explain(serving.sha256, source, model.encodeOne(applicants[1]), 1), /closed/);
+});

@@ -10,7 +10,7 @@ import { Applicant, BatchAnswer, ErrorBody, predictionSchema } from "../api_sche
 import { registerBatchRoute } from "../batch_route.ts";
 import { DecisionTrail } from "../audit/log.ts";
 import { jsonBody } from "../body.ts";
-import { type App, type AppDeps, requireModel } from "../context.ts";
+import { type App, type AppDeps, inMemoryAnswers, requireModel } from "../context.ts";
 import type { ServingModel } from "../model_holder.ts";
 import type { Applicant as ApplicantValue } from "../../data/schema.ts";
 import { predict } from "../prediction.ts";
@@ -66,18 +66,26 @@ export function registerPredictRoutes(
   app.openapi(predictRoute, async (c) => {
     const serving = requireModel(holder);
     const applicant = c.req.valid("json");
+    // Each c.req.query() parses the URL again: the extensions ask for the same few names.
+    const queried = new Map<string, string | undefined>();
+    const query = (name: string) => {
+      if (!queried.has(name)) queried.set(name, c.req.query(name));
+      return queried.get(name);
+    };
     const answer = predict(serving, applicant, {
       reviewMargin: config.reviewMargin,
       requestId: c.get("requestId"),
       extensions,
-      query: (name) => c.req.query(name),
-      contributions: await explainOnPool(deps, serving, applicant, c.req.query("explain")),
+      query,
+      contributions: await explainOnPool(deps, serving, applicant, query("explain")),
     });
     await trail.predicted(answer, applicant, serving, c.get("correlationId") ?? null); // durable before the answer
     metrics.predictions(answer.decision);
     c.header("Cache-Control", "no-store");
     // deno-lint-ignore no-explicit-any
-    return c.json(answer as any, 200);
+    const response = c.json(answer as any, 200);
+    inMemoryAnswers.add(response);
+    return response;
   });
 
   app.openAPIRegistry.registerPath({
