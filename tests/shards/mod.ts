@@ -56,7 +56,6 @@ export const WEIGHTS: Readonly<Record<string, number>> = {
   "serving/model_holder_test.ts": 700,
   "model/calibration_test.ts": 700,
   "serving/batch_fast_test.ts": 700,
-  "model/nested_kill_test.ts": 700,
   "serving/monitoring_test.ts": 600,
   "tune/tune_test.ts": 500,
   "serving/paths_test.ts": 500,
