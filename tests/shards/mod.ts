@@ -27,31 +27,30 @@ export const TEST_FILE = /^(?:.*[._])?test\.(?:ts|tsx|mts|js|mjs|jsx)$/;
 export const EXCLUDED = ["e2e"];
 
 /**
- * CPU milliseconds per file in one shared isolate (imports excluded), measured with
- * `TEST_SCOPE=unit deno test` on 2026-11-28; files not listed count {@link DEFAULT_WEIGHT}. Only the
- * balance depends on them: a stale figure makes a shard finish later, never drops a test.
+ * Milliseconds a file's tests take, as `TEST_SCOPE=unit deno test --no-check FILE…` reports them
+ * (loading excluded), measured on 2026-11-28 at a load average of 4–6; files not listed count
+ * {@link DEFAULT_WEIGHT}. Only the balance depends on them: a stale figure makes one shard finish
+ * later, never drops a test.
  */
 export const WEIGHTS: Readonly<Record<string, number>> = {
-  "serving/dashboard_test.ts": 7100,
   "serving/batch_route_test.ts": 4300,
   "serving/audit_test.ts": 3500,
   "serving/audit_hardening_test.ts": 3500,
   "serving/fuzz_test.ts": 3400,
   "serving/serve_test.ts": 2300,
   "forest/explain_test.ts": 2300,
-  "monitoring/drift_test.ts": 2300,
-  "cli/score_test.ts": 2200,
-  "data/etl_test.ts": 1900,
+  "serving/dashboard_test.ts": 2100,
   "model/evaluate_test.ts": 1600,
   "model/train_profile_test.ts": 1500,
   "export/onnx_proto_test.ts": 1500,
+  "cli/score_test.ts": 1400,
   "model/reasons_test.ts": 1300,
   "report/charts_test.ts": 1200,
+  "monitoring/drift_test.ts": 1200,
   "serving/batch_stream_test.ts": 1100,
   "forest/forest_test.ts": 1000,
   "model/nested_test.ts": 1000,
   "serving/flows_test.ts": 1000,
-  "serving/audit_postgres_test.ts": 900,
   "cli/sign_test.ts": 900,
   "serving/model_holder_test.ts": 700,
   "model/calibration_test.ts": 700,
@@ -60,7 +59,13 @@ export const WEIGHTS: Readonly<Record<string, number>> = {
   "tune/tune_test.ts": 500,
   "serving/paths_test.ts": 500,
   "data/csv_test.ts": 400,
+  "data/etl_test.ts": 400,
   "export/stages_test.ts": 400,
+  "model/fair_lending_test.ts": 400,
+  "report/jupyter_test.ts": 400,
+  "serving/batch_json_test.ts": 300,
+  "features/encoder_test.ts": 300,
+  "data/schema_test.ts": 300,
 };
 
 /** Weight of a file missing from {@link WEIGHTS}. */
