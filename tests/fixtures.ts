@@ -88,19 +88,15 @@ export async function trainFixtureModel(options: FixtureOptions = {}): Promise<M
   const created = options.modelsDir === undefined;
   const modelsDir = options.modelsDir ?? await Deno.makeTempDir({ prefix: "credit-models-" });
   try {
-    const table = await germanCredit();
-    const encoder = FeatureEncoder.fit(table.frame);
-    const X = encoder.transformFrame(table.frame);
     const params = { nEstimators: options.nEstimators ?? 40, seed: options.seed ?? 1 };
-    const forest = new BalancedRandomForest(params).fit(X, table.bad!);
     const threshold = options.threshold ?? 0.5;
-    const probabilities = forest.predictProba(X);
+    const fit: FittedFixture = JSON.parse(await fittedFixture(params, threshold));
 
     const run = await Run.start({ experiment: "fixture", modelsDir, tags: { source: "tests/fixtures.ts" } });
     await run.logParams(params);
     const metrics = {
       protocol: "fixture: fitted and measured on the same 1,000 rows (in-sample, for tests only)",
-      test: inSampleMetrics(probabilities, table.bad!, threshold),
+      test: fit.test,
     };
     await run.logMetrics("test", metrics.test);
     const artifact: ModelArtifact = {
@@ -110,11 +106,11 @@ export async function trainFixtureModel(options: FixtureOptions = {}): Promise<M
       created_at: new Date().toISOString(),
       objective: "cost",
       threshold,
-      calibrator: PlattCalibrator.fit(table.bad!, probabilities).toJSON(),
+      calibrator: fit.calibrator,
       score_scale: DEFAULT_SCORE_SCALE,
       params,
-      encoder: encoder.toJSON(),
-      forest: forest.toJSON(),
+      encoder: fit.encoder,
+      forest: fit.forest,
       metrics,
     };
     const artifactPath = await run.logArtifact("model.json", JSON.stringify(artifact));
@@ -140,6 +136,45 @@ export async function trainFixtureModel(options: FixtureOptions = {}): Promise<M
     if (created) await Deno.remove(modelsDir, { recursive: true }).catch(() => {});
     throw error;
   }
+}
+
+/** What {@link trainFixtureModel} fits: the same for the same options, whatever the models folder. */
+interface FittedFixture {
+  encoder: ModelArtifact["encoder"];
+  forest: ModelArtifact["forest"];
+  calibrator: ModelArtifact["calibrator"];
+  test: ReturnType<typeof inSampleMetrics>;
+}
+
+/**
+ * Fits are cached per options for the life of the isolate, as JSON text so that no caller can change
+ * another's artifact: a `deno task test:unit` shard holds some fifteen test files asking for a few
+ * distinct settings. Each call still writes and registers its own run in its own folder.
+ */
+const fits = new Map<string, Promise<string>>();
+
+function fittedFixture(params: { nEstimators: number; seed: number }, threshold: number): Promise<string> {
+  const key = JSON.stringify([params.nEstimators, params.seed, threshold]);
+  let fit = fits.get(key);
+  if (fit === undefined) {
+    fit = (async () => {
+      const table = await germanCredit();
+      const encoder = FeatureEncoder.fit(table.frame);
+      const X = encoder.transformFrame(table.frame);
+      const forest = new BalancedRandomForest(params).fit(X, table.bad!);
+      const probabilities = forest.predictProba(X);
+      const fitted: FittedFixture = {
+        encoder: encoder.toJSON(),
+        forest: forest.toJSON(),
+        calibrator: PlattCalibrator.fit(table.bad!, probabilities).toJSON(),
+        test: inSampleMetrics(probabilities, table.bad!, threshold),
+      };
+      return JSON.stringify(fitted);
+    })();
+    fits.set(key, fit);
+    fit.catch(() => fits.delete(key));
+  }
+  return fit;
 }
 
 /** Accuracy, recall on bad risks and the 5:1 cost at `threshold`, on the rows the model was fitted on. */

@@ -1,8 +1,9 @@
 /**
  * Test scopes. `deno task test` runs everything; `deno task test:unit` sets `TEST_SCOPE=unit` and
  * skips the tests marked {@link slow}: whole-data oracles, nested evaluations and trainings that
- * take seconds of CPU each. They are reported as ignored there, never silently dropped, and CI runs
- * them through `deno task test`.
+ * take seconds of CPU each, and tests that start a `deno` process (a CLI entry point or `serve.ts`
+ * under its task's permissions: 0.5–1 s each) beside in-process tests of the same code. They are
+ * reported as ignored there, never silently dropped, and CI runs them through `deno task test`.
  * @module
  */
 

@@ -24,8 +24,8 @@ export async function withTempDir<T>(prefix: string, work: (dir: string) => Prom
   }
 }
 
-// Registered when this module loads (each test module runs in its own isolate, so once per test
-// module): a hook registered from inside a running test would never run.
+// Registered when this module loads, once per isolate (per test module under `deno task test`, per
+// shard under `deno task test:unit`): a hook registered from inside a running test would never run.
 const teardowns: (() => unknown)[] = [];
 Deno.test.afterAll(async () => {
   for (const teardown of teardowns.splice(0).reverse()) await teardown();

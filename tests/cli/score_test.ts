@@ -10,6 +10,7 @@ import { scoreCsv, scoreMatrix } from "../../pipeline/serving/batch.ts";
 import { ModelHolder } from "../../pipeline/serving/model_holder.ts";
 import { PredictionPool } from "../../pipeline/serving/predict_pool.ts";
 import { germanCredit, germanCsv, parseCsv, trainFixtureModel } from "../fixtures.ts";
+import { slow } from "../scope.ts";
 
 const fixture = await trainFixtureModel();
 const holder = await ModelHolder.open({ modelsDir: fixture.modelsDir });
@@ -189,29 +190,33 @@ Deno.test("deno task score: rejected rows are listed; --strict writes nothing an
   assert.equal(noModel, 1);
 });
 
-Deno.test("deno run pipeline/cli/score.ts as a process: CSV on stdout, progress on stderr", async () => {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-ffi",
-      "--allow-sys",
-      new URL("../../pipeline/cli/score.ts", import.meta.url).pathname,
-      csvPath,
-      "--models-dir",
-      fixture.modelsDir,
-    ],
-    env: { NO_COLOR: "1" },
-  }).output();
-  const err = new TextDecoder().decode(stderr);
-  assert.equal(code, 0, err);
-  const rows = parseCsv(new TextDecoder().decode(stdout));
-  assert.equal(rows.length, 1000);
-  assert.equal(Number(rows[999].probability_bad), expected[999]);
-  assert.match(err, /100% 1,000\/1,000 rows/);
-});
+Deno.test(
+  "deno run pipeline/cli/score.ts as a process: CSV on stdout, progress on stderr",
+  slow,
+  async () => {
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-ffi",
+        "--allow-sys",
+        new URL("../../pipeline/cli/score.ts", import.meta.url).pathname,
+        csvPath,
+        "--models-dir",
+        fixture.modelsDir,
+      ],
+      env: { NO_COLOR: "1" },
+    }).output();
+    const err = new TextDecoder().decode(stderr);
+    assert.equal(code, 0, err);
+    const rows = parseCsv(new TextDecoder().decode(stdout));
+    assert.equal(rows.length, 1000);
+    assert.equal(Number(rows[999].probability_bad), expected[999]);
+    assert.match(err, /100% 1,000\/1,000 rows/);
+  },
+);
 
 // Teardown, not a test: temporary folders are removed.
 Deno.test.afterAll(async () => {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { moduleTempDir } from "../temp.ts";
+import { slow } from "../scope.ts";
 import { DataError, loadCreditTable, parseCreditText, toApplicants } from "../../pipeline/data/etl.ts";
 import { ATTRIBUTES } from "../../pipeline/data/schema.ts";
 
@@ -155,48 +156,52 @@ Deno.test("a CSV row with an empty value reports it as missing with its line", (
   ]]);
 });
 
-Deno.test("the etl command writes parquet, prints its summary, and fails on a broken file naming the line", async () => {
-  const dir = await moduleTempDir("etl-test-");
-  const out = `${dir}/credit.parquet`;
-  const ok = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      `--allow-write=${dir}`,
-      "--allow-ffi",
-      "--allow-env",
-      "--allow-sys",
-      "pipeline/cli/etl.ts",
-      "--out",
-      out,
-    ],
-  }).output();
-  const stdout = new TextDecoder().decode(ok.stdout);
-  assert.equal(ok.code, 0, new TextDecoder().decode(ok.stderr));
-  assert.match(stdout, /rows: 1000\nclass balance: 700 good \(70\.0 %\), 300 bad \(30\.0 %\)/);
-  assert.ok((await Deno.stat(out)).size > 1000);
-  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["credit.parquet"]);
+Deno.test(
+  "the etl command writes parquet, prints its summary, and fails on a broken file naming the line",
+  slow,
+  async () => {
+    const dir = await moduleTempDir("etl-test-");
+    const out = `${dir}/credit.parquet`;
+    const ok = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        `--allow-write=${dir}`,
+        "--allow-ffi",
+        "--allow-env",
+        "--allow-sys",
+        "pipeline/cli/etl.ts",
+        "--out",
+        out,
+      ],
+    }).output();
+    const stdout = new TextDecoder().decode(ok.stdout);
+    assert.equal(ok.code, 0, new TextDecoder().decode(ok.stderr));
+    assert.match(stdout, /rows: 1000\nclass balance: 700 good \(70\.0 %\), 300 bad \(30\.0 %\)/);
+    assert.ok((await Deno.stat(out)).size > 1000);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["credit.parquet"]);
 
-  const broken = `${dir}/broken.data`;
-  await Deno.writeTextFile(broken, withField(3, 6, "A79"));
-  const failed = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      `--allow-write=${dir}`,
-      "--allow-ffi",
-      "--allow-env",
-      "--allow-sys",
-      "pipeline/cli/etl.ts",
-      "--data",
-      broken,
-      "--out",
-      out,
-    ],
-  }).output();
-  const stderr = new TextDecoder().decode(failed.stderr);
-  assert.equal(failed.code, 1);
-  assert.match(stderr, /line 4, column employment: unknown code/);
-  assert.doesNotMatch(stderr, / {4}at /);
-  await Deno.remove(dir, { recursive: true });
-});
+    const broken = `${dir}/broken.data`;
+    await Deno.writeTextFile(broken, withField(3, 6, "A79"));
+    const failed = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        `--allow-write=${dir}`,
+        "--allow-ffi",
+        "--allow-env",
+        "--allow-sys",
+        "pipeline/cli/etl.ts",
+        "--data",
+        broken,
+        "--out",
+        out,
+      ],
+    }).output();
+    const stderr = new TextDecoder().decode(failed.stderr);
+    assert.equal(failed.code, 1);
+    assert.match(stderr, /line 4, column employment: unknown code/);
+    assert.doesNotMatch(stderr, / {4}at /);
+    await Deno.remove(dir, { recursive: true });
+  },
+);

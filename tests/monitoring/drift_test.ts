@@ -237,13 +237,18 @@ Deno.test(
   },
 );
 
+/** 300 applicants with `checking_status` all "A14", as a CSV file for the drift command. */
+async function writeShiftedInput(path: string): Promise<void> {
+  const shiftedRows = applicants.slice(0, 300).map((a): Applicant => ({ ...a, checking_status: "A14" }));
+  const header = ATTRIBUTES.map((a) => a.name).join(",");
+  const csv = [header, ...shiftedRows.map((a) => ATTRIBUTES.map((x) => a[x.name]).join(","))].join("\n");
+  await Deno.writeTextFile(path, csv + "\n");
+}
+
 Deno.test("deno task drift INPUT.csv prints a table (exit 0); --json; 1 for unreadable input, 2 for usage", async () => {
   const dir = await Deno.makeTempDir({ prefix: "credit-drift-" });
   try {
-    const shiftedRows = applicants.slice(0, 300).map((a): Applicant => ({ ...a, checking_status: "A14" }));
-    const header = ATTRIBUTES.map((a) => a.name).join(",");
-    const csv = [header, ...shiftedRows.map((a) => ATTRIBUTES.map((x) => a[x.name]).join(","))].join("\n");
-    await Deno.writeTextFile(`${dir}/input.csv`, csv + "\n");
+    await writeShiftedInput(`${dir}/input.csv`);
     const out: string[] = [];
     const err: string[] = [];
     const run = (args: string[]) => {
@@ -269,27 +274,39 @@ Deno.test("deno task drift INPUT.csv prints a table (exit 0); --json; 1 for unre
     assert.equal(await run([]), 2);
     assert.equal(await run(["a.csv", "b.csv"]), 2);
     assert.equal(await run(["--bogus"]), 2);
-
-    // The task's own permissions are enough (no write, no network).
-    const task = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        "--allow-ffi",
-        "--allow-env",
-        "--allow-sys",
-        new URL("../../pipeline/cli/drift.ts", import.meta.url).pathname,
-        ...args,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(task.code, 0, new TextDecoder().decode(task.stderr));
-    assert.match(new TextDecoder().decode(task.stdout), /checking_status\s+categorical/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test(
+  "pipeline/cli/drift.ts as a process: the task's own permissions are enough (no write, no network)",
+  slow,
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "credit-drift-" });
+    try {
+      await writeShiftedInput(`${dir}/input.csv`);
+      const args = [`${dir}/input.csv`, "--models-dir", fixture.modelsDir];
+      const task = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--allow-read",
+          "--allow-ffi",
+          "--allow-env",
+          "--allow-sys",
+          new URL("../../pipeline/cli/drift.ts", import.meta.url).pathname,
+          ...args,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(task.code, 0, new TextDecoder().decode(task.stderr));
+      assert.match(new TextDecoder().decode(task.stdout), /checking_status\s+categorical/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
 
 // Teardown, not a test: the fixture's models folder.
 Deno.test.afterAll(async () => {

@@ -12,6 +12,7 @@ import { Logger } from "../../pipeline/serving/log.ts";
 import { ModelHolder } from "../../pipeline/serving/model_holder.ts";
 import { germanApplicants, serveProcess, trainFixtureModel } from "../fixtures.ts";
 import { cleanupBackends, freshDatabase, PG_URL, TcpRelay } from "./audit_backends.ts";
+import { slow } from "../scope.ts";
 
 const quiet = new Logger("off");
 const fixture = await trainFixtureModel({ nEstimators: 10 });
@@ -35,7 +36,7 @@ const pgTest = (name: string, fn: () => Promise<void>) =>
     fn,
   });
 
-Deno.test("[postgres] an unreachable database at start: AuditError naming the host; serve.ts exits 1 without a stack", async () => {
+Deno.test("[postgres] an unreachable database at start: AuditError naming the host, without the password", async () => {
   const port = closedPort();
   const url = `postgres://audit:secret-password@127.0.0.1:${port}/audit`;
   await assert.rejects(() => PostgresAuditLog.open(url), (error: Error) => {
@@ -44,25 +45,34 @@ Deno.test("[postgres] an unreachable database at start: AuditError naming the ho
     assert.doesNotMatch(error.message, /secret-password/);
     return true;
   });
-  const dir = await Deno.makeTempDir({ prefix: "credit-pg-down-" });
-  try {
-    const { code, stderr } = await serveProcess(
-      { MODELS_DIR: fixture.modelsDir, AUDIT_URL: url, LOG: "off" },
-      dir,
-    )
-      .output();
-    const text = new TextDecoder().decode(stderr);
-    assert.equal(code, 1);
-    assert.match(
-      text,
-      new RegExp(`^serve: cannot open the audit trail on PostgreSQL at 127\\.0\\.0\\.1:${port}/audit`),
-    );
-    assert.doesNotMatch(text, /\n\s+at /, "no stack trace");
-    assert.doesNotMatch(text, /secret-password/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 });
+
+Deno.test(
+  "[postgres] an unreachable database at start: serve.ts exits 1 naming the host, without a stack",
+  slow,
+  async () => {
+    const port = closedPort();
+    const url = `postgres://audit:secret-password@127.0.0.1:${port}/audit`;
+    const dir = await Deno.makeTempDir({ prefix: "credit-pg-down-" });
+    try {
+      const { code, stderr } = await serveProcess(
+        { MODELS_DIR: fixture.modelsDir, AUDIT_URL: url, LOG: "off" },
+        dir,
+      )
+        .output();
+      const text = new TextDecoder().decode(stderr);
+      assert.equal(code, 1);
+      assert.match(
+        text,
+        new RegExp(`^serve: cannot open the audit trail on PostgreSQL at 127\\.0\\.0\\.1:${port}/audit`),
+      );
+      assert.doesNotMatch(text, /\n\s+at /, "no stack trace");
+      assert.doesNotMatch(text, /secret-password/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
 
 pgTest(
   "the database goes away: /predict 503 with Retry-After, /ready 503 naming it; both recover when it is back",

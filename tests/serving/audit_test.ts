@@ -418,25 +418,29 @@ eachBackend(
   slow,
 );
 
-Deno.test("deno run serve.ts refuses to start when the trail cannot be opened (exit 1, clear message)", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "credit-noaudit-" });
-  try {
-    await Deno.writeTextFile(`${dir}/file`, "");
-    const child = serveProcess({
-      MODELS_DIR: fixture.modelsDir,
-      AUDIT_DB: `${dir}/file/audit.sqlite`,
-      LOG: "off",
-    }, dir);
-    const { code, stderr } = await child.output();
-    assert.equal(code, 1);
-    assert.match(
-      new TextDecoder().decode(stderr),
-      /serve: cannot open the audit trail .*file\/audit\.sqlite.*AUDIT=off/,
-    );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+Deno.test(
+  "deno run serve.ts refuses to start when the trail cannot be opened (exit 1, clear message)",
+  slow,
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "credit-noaudit-" });
+    try {
+      await Deno.writeTextFile(`${dir}/file`, "");
+      const child = serveProcess({
+        MODELS_DIR: fixture.modelsDir,
+        AUDIT_DB: `${dir}/file/audit.sqlite`,
+        LOG: "off",
+      }, dir);
+      const { code, stderr } = await child.output();
+      assert.equal(code, 1);
+      assert.match(
+        new TextDecoder().decode(stderr),
+        /serve: cannot open the audit trail .*file\/audit\.sqlite.*AUDIT=off/,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
 
 // Teardown, not a test: temporary trails and models.
 Deno.test.afterAll(async () => {

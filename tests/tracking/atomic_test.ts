@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { type AtomicFs, DENO_FS, writeFileAtomic, writeJsonAtomic } from "../../pipeline/tracking/atomic.ts";
 import { withTempDir } from "../temp.ts";
+import { slow } from "../scope.ts";
 
 const ATOMIC = new URL("../../pipeline/tracking/atomic.ts", import.meta.url).href;
 
@@ -77,34 +78,38 @@ Deno.test("a write that dies half-way (disk full) leaves the old file intact and
   });
 });
 
-Deno.test("a process SIGKILLed between its write and its rename leaves the old file whole", async () => {
-  await withTempDir("atomic-kill-", async (dir) => {
-    const path = `${dir}/registry.json`;
-    const old = JSON.stringify({ format_version: 1, models: [] });
-    await Deno.writeTextFile(path, old);
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "eval",
-        `import { writeJsonAtomic } from ${JSON.stringify(ATOMIC)};
+Deno.test(
+  "a process SIGKILLed between its write and its rename leaves the old file whole",
+  slow,
+  async () => {
+    await withTempDir("atomic-kill-", async (dir) => {
+      const path = `${dir}/registry.json`;
+      const old = JSON.stringify({ format_version: 1, models: [] });
+      await Deno.writeTextFile(path, old);
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "eval",
+          `import { writeJsonAtomic } from ${JSON.stringify(ATOMIC)};
          Deno.rename = () => { Deno.kill(Deno.pid, "SIGKILL"); return new Promise(() => {}); };
          await writeJsonAtomic(${JSON.stringify(path)}, { format_version: 1, models: [{ version: 1 }] });`,
-      ],
-      stdout: "null",
-      stderr: "piped",
+        ],
+        stdout: "null",
+        stderr: "piped",
+      });
+      const status = await child.output();
+      assert.equal(status.signal, "SIGKILL", new TextDecoder().decode(status.stderr));
+      assert.equal(await Deno.readTextFile(path), old, "the target still holds the old content");
+      // The new content exists only under a temporary name no reader opens, and it is complete.
+      const others = listing(dir).filter((name) => name !== "registry.json");
+      assert.equal(others.length, 1);
+      assert.match(others[0], /^registry\.json\.[0-9a-f-]{36}\.tmp$/);
+      assert.deepEqual(JSON.parse(await Deno.readTextFile(`${dir}/${others[0]}`)), {
+        format_version: 1,
+        models: [{ version: 1 }],
+      });
     });
-    const status = await child.output();
-    assert.equal(status.signal, "SIGKILL", new TextDecoder().decode(status.stderr));
-    assert.equal(await Deno.readTextFile(path), old, "the target still holds the old content");
-    // The new content exists only under a temporary name no reader opens, and it is complete.
-    const others = listing(dir).filter((name) => name !== "registry.json");
-    assert.equal(others.length, 1);
-    assert.match(others[0], /^registry\.json\.[0-9a-f-]{36}\.tmp$/);
-    assert.deepEqual(JSON.parse(await Deno.readTextFile(`${dir}/${others[0]}`)), {
-      format_version: 1,
-      models: [{ version: 1 }],
-    });
-  });
-});
+  },
+);
 
 Deno.test("concurrent writers: the file ends as one writer's whole content, with no temporary left", async () => {
   await withTempDir("atomic-concurrent-", async (dir) => {

@@ -4,11 +4,11 @@
  * the start says `complete: false`, and no predictions file pretends to cover every fold.
  */
 import assert from "node:assert/strict";
-import { readNestedRecord, runFilePath } from "../../pipeline/tracking/mod.ts";
+import { readNestedRecord, runFilePath } from "../../../pipeline/tracking/mod.ts";
 
 const COMMITTED = "20261126-185337-9124a5";
-const MODELS = new URL("../../models", import.meta.url).pathname;
-const CLI = new URL("../../pipeline/cli/evaluate.ts", import.meta.url).pathname;
+const MODELS = new URL("../../../models", import.meta.url).pathname;
+const CLI = new URL("../../../pipeline/cli/evaluate.ts", import.meta.url).pathname;
 
 async function exists(path: string): Promise<boolean> {
   return await Deno.stat(path).then(() => true, () => false);
