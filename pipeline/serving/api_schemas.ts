@@ -8,8 +8,15 @@ import { z } from "@hono/zod-openapi";
 import { applicantSchema, ATTRIBUTE_NAMES, EXAMPLE_APPLICANT } from "../data/schema.ts";
 import type { PredictionExtension } from "./prediction_extension.ts";
 
-/** One applicant (request of `/predict`, item of a JSON batch). */
-export const Applicant = applicantSchema.openapi("Applicant", { example: EXAMPLE_APPLICANT });
+/**
+ * One applicant (request of `/predict`, item of a JSON batch). Wrapped in a schema built here:
+ * zod gives a schema its `.openapi` method when it is built, so the schema module's own object
+ * lacks it whenever that module loads before `@hono/zod-openapi` (the same fields, rules and
+ * strictness either way).
+ */
+export const Applicant = z.strictObject(applicantSchema.shape).openapi("Applicant", {
+  example: EXAMPLE_APPLICANT,
+});
 
 /** One field's problem. */
 export const FieldIssue = z.object({

@@ -12,12 +12,6 @@
  * @module
  */
 
-// The API's zod schemas extend zod with `.openapi()` when `@hono/zod-openapi` is evaluated; a schema
-// built before that (pipeline/data/schema.ts, reached first by some test files) lacks the method and
-// pipeline/serving/api_schemas.ts then throws on load. Each file alone happens to load them in a
-// working order; here the extension goes first.
-import "@hono/zod-openapi";
-
 const TESTS = new URL("../", import.meta.url);
 
 /** What `deno test` picks up in a folder: `test.ts`, `*_test.ts`, `*.test.ts` (and js/tsx/…). */

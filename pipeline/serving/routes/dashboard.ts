@@ -298,12 +298,15 @@ export function registerDashboardRoutes(app: App, deps: AppDeps): void {
     }
   }
 
-  async function renderChart(run: RunRecord, name: string): Promise<{ svg: string; etag: string } | null> {
+  async function renderChart(
+    run: RunRecord,
+    name: string,
+  ): Promise<{ svg: string; etag: string; cached: boolean } | null> {
     const definition = RUN_CHARTS[name];
     const key = `${run.run_id}/${name}`;
     const stamp = await stampOf(run.run_id, definition.files);
     const hit = cache.get(key);
-    if (hit?.stamp === stamp) return await hit.svg;
+    if (hit?.stamp === stamp) return { ...await hit.svg, cached: true };
     const spec = specOf(name, await inputsOf(run, definition.files));
     if (!spec) return null;
     const svg = (async () => {
@@ -317,7 +320,7 @@ export function registerDashboardRoutes(app: App, deps: AppDeps): void {
     cache.set(key, { stamp, svg });
     if (cache.size > CHART_CACHE_SIZE) cache.delete(cache.keys().next().value!);
     try {
-      return await svg;
+      return { ...await svg, cached: false };
     } catch (error) {
       cache.delete(key);
       throw error;
@@ -424,6 +427,8 @@ export function registerDashboardRoutes(app: App, deps: AppDeps): void {
         ETag: rendered.etag,
         "Content-Security-Policy": SVG_CSP,
         "X-Content-Type-Options": "nosniff",
+        // Whether this answer was drawn now or reused: the cache is observable, not inferred from timing.
+        "X-Cache": rendered.cached ? "hit" : "miss",
       });
       if (c.req.header("if-none-match") === rendered.etag) {
         return new Response(null, { status: 304, headers });
