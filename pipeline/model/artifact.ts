@@ -217,9 +217,14 @@ export class CreditModel {
 
   /** The decision for P(bad); within `reviewMargin` of the threshold the case goes to a person. */
   decide(probability: number, reviewMargin = 0): Decision {
-    if (reviewMargin > 0 && Math.abs(probability - this.threshold) < reviewMargin) return "review";
-    return probability >= this.threshold ? "decline" : "approve";
+    return decideAt(probability, this.threshold, reviewMargin);
   }
+}
+
+/** The decision rule on its own (for threads that hold no model): review within `reviewMargin` of `threshold`. */
+export function decideAt(probability: number, threshold: number, reviewMargin = 0): Decision {
+  if (reviewMargin > 0 && Math.abs(probability - threshold) < reviewMargin) return "review";
+  return probability >= threshold ? "decline" : "approve";
 }
 
 /** A model that cannot be loaded, with the reason. */

@@ -25,8 +25,8 @@ export interface FastChunk {
   readonly ids: string[] | null;
 }
 
-/** How to read each column of a header the fast path accepts. */
-interface Layout {
+/** How to read each column of a header the fast path accepts (plain data: it is posted to workers). */
+export interface Layout {
   /** Per column: the attribute's index in `ATTRIBUTES`, or -1 for the id column. */
   readonly slots: readonly number[];
   readonly idColumn: number;
@@ -65,7 +65,13 @@ function plainInteger(line: string, start: number, end: number): number {
   return value;
 }
 
-function layoutOf(columns: readonly string[]): Layout | null {
+/** The layout under `header` for {@link encodeCleanBytes}, or null when its chunks must go through the ETL. */
+export function headerLayout(header: string, columns: readonly string[]): Layout | null {
+  return UNUSUAL.test(header) ? null : layoutOf(columns);
+}
+
+/** The layout of a header the fast path accepts (the attributes once each, plus an optional `id`), or null. */
+export function layoutOf(columns: readonly string[]): Layout | null {
   const key = columns.join(",");
   let layout = layouts.get(key);
   if (layout !== undefined) return layout;
@@ -143,4 +149,112 @@ export function encodeCleanChunk(
     data.set(row, r * cols);
   }
   return { matrix: { data, rows: lines.length, cols }, ids };
+}
+
+/** Per attribute: its codes by {@link codeKey}, or null for a numeric attribute. */
+const CODE_KEYS: readonly (Map<number, string> | null)[] = CODE_LISTS.map((codes) => {
+  if (!codes) return null;
+  const keys = new Map<number, string>();
+  const bytes = new TextEncoder();
+  for (const code of codes) {
+    const encoded = bytes.encode(code);
+    const key = codeKey(encoded, 0, encoded.length);
+    if (key >= 0) keys.set(key, code);
+  }
+  return keys;
+});
+
+/** `bytes[start, end)` as a number (1–6 ASCII bytes; distinct lengths give distinct keys), or -1. */
+function codeKey(bytes: Uint8Array, start: number, end: number): number {
+  if (end - start > 6 || end === start) return -1;
+  let key = 1;
+  for (let i = start; i < end; i++) {
+    const c = bytes[i];
+    if (c >= 0x80) return -1;
+    key = key * 128 + c;
+  }
+  return key;
+}
+
+/** {@link plainInteger} on bytes. */
+function plainIntegerBytes(bytes: Uint8Array, start: number, end: number): number {
+  const n = end - start;
+  if (n === 0 || n > 9 || (n > 1 && bytes[start] === 48)) return NaN;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = bytes[i] - 48;
+    if (digit < 0 || digit > 9) return NaN;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+const idDecoder = new TextDecoder();
+
+/**
+ * {@link encodeCleanChunk} on the UTF-8 bytes of `rows` LF-ended lines, under the same rules (and,
+ * on bytes, ids must be ASCII too): the matrix and ids when every line is plainly valid, else null.
+ */
+export function encodeCleanBytes(
+  encoder: FeatureEncoder,
+  layout: Layout,
+  bytes: Uint8Array,
+  rows: number,
+): FastChunk | null {
+  if (rows === 0) return null;
+  const { slots, idColumn } = layout;
+  const cols = encoder.nFeatures;
+  const data = new Float64Array(rows * cols);
+  const ids: string[] | null = idColumn >= 0 ? new Array(rows) : null;
+  const record: Record<string, string | number> = {};
+  const row = new Float64Array(cols);
+  const width = slots.length;
+  const n = bytes.length;
+  let i = 0;
+  for (let r = 0; r < rows; r++) {
+    // One pass over the line: cells end at a comma, the line at LF (or the end of the chunk).
+    let start = i;
+    let c = 0;
+    for (;;) {
+      while (i < n && bytes[i] !== 44 && bytes[i] !== 10) i++;
+      const last = i >= n || bytes[i] === 10;
+      let end = i;
+      // Trailing white space goes, as the ETL trims each line.
+      if (last) {
+        while (end > start && (bytes[end - 1] === 32 || (bytes[end - 1] >= 9 && bytes[end - 1] <= 13))) {
+          end--;
+        }
+      }
+      if (c === width) return null; // too many fields
+      const slot = slots[c];
+      if (slot < 0) {
+        for (let k = start; k < end; k++) {
+          const b = bytes[k];
+          if (b < 0x20 || b >= 0x7f || b === 34) return null; // control, non-ASCII, quote
+        }
+        if (end > start && (bytes[start] === 32 || bytes[end - 1] === 32)) return null; // padded
+        ids![r] = idDecoder.decode(bytes.subarray(start, end));
+      } else {
+        const keys = CODE_KEYS[slot];
+        if (keys) {
+          const code = keys.get(codeKey(bytes, start, end));
+          if (code === undefined) return null;
+          record[NAMES[slot]] = code;
+        } else {
+          const value = plainIntegerBytes(bytes, start, end);
+          if (!(value >= MIN[slot] && value <= MAX[slot])) return null; // NaN too
+          record[NAMES[slot]] = value;
+        }
+      }
+      c++;
+      i++; // past the comma or LF
+      start = i;
+      if (last) break;
+    }
+    if (c !== width) return null; // too few fields (a blank line too)
+    encoder.transformOne(record as unknown as Applicant, row);
+    const at = r * cols;
+    for (let k = 0; k < cols; k++) data[at + k] = row[k];
+  }
+  return { matrix: { data, rows, cols }, ids };
 }

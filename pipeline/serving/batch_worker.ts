@@ -1,0 +1,89 @@
+/**
+ * Worker side of {@link BatchWorkers}: a whole chunk of a streamed CSV batch, from its bytes to the
+ * bytes of its CSV answer. It parses and encodes the lines by the fast path's rules
+ * (`encodeCleanBytes`), scores them with the forest's packed predictor, decides and formats each
+ * row as `csvAnswerLine` would. A chunk with anything unusual (a bad value, a quote, a blank line,
+ * non-ASCII) is handed back untouched: the main thread then parses it the slow way, with every
+ * message exactly as before.
+ * @module
+ */
+
+import { csvCell } from "../data/csv.ts";
+import { FeatureEncoder } from "../features/encoder.ts";
+import { PackedPredictor } from "../forest/mod.ts";
+import { decideAt } from "../model/artifact.ts";
+import { encodeCleanBytes } from "./batch_fast.ts";
+import { type BatchJob, type BatchReply, type BatchSetup, DECISIONS } from "./batch_workers.ts";
+
+const scope = globalThis as unknown as {
+  onmessage: ((event: MessageEvent<BatchJob>) => void) | null;
+  postMessage(message: BatchReply, transfer?: Transferable[]): void;
+};
+
+interface Prepared {
+  readonly setup: BatchSetup;
+  readonly encoder: FeatureEncoder;
+  readonly predictor: PackedPredictor;
+}
+
+/** The setups kept, by key; two cover a model swap in progress. */
+const KEPT = 2;
+const prepared = new Map<string, Prepared>();
+const encoder = new TextEncoder();
+
+scope.onmessage = (event) => {
+  const job = event.data;
+  try {
+    if (job.setup) {
+      prepared.delete(job.key);
+      prepared.set(job.key, {
+        setup: job.setup,
+        encoder: FeatureEncoder.fromJSON(job.setup.encoder),
+        predictor: new PackedPredictor(job.setup.forest),
+      });
+      while (prepared.size > KEPT) prepared.delete(prepared.keys().next().value!);
+    }
+    const ready = prepared.get(job.key);
+    if (!ready) throw new Error(`batch worker has no setup ${job.key}`);
+    const { setup, predictor } = ready;
+    const fast = setup.layout ? encodeCleanBytes(ready.encoder, setup.layout, job.bytes, job.rows) : null;
+    if (!fast || !finite(fast.matrix.data)) {
+      scope.postMessage({ id: job.id, bytes: job.bytes }, [job.bytes.buffer as ArrayBuffer]);
+      return;
+    }
+    const rows = job.rows;
+    const probabilities = new Float64Array(rows);
+    predictor.predictInto(fast.matrix.data, rows, probabilities);
+    const decisions = new Uint8Array(rows);
+    const { threshold, reviewMargin } = setup;
+    const ids = fast.ids;
+    let text = "";
+    for (let i = 0; i < rows; i++) {
+      const p = probabilities[i];
+      const decision = decideAt(p, threshold, reviewMargin);
+      decisions[i] = DECISIONS.indexOf(decision);
+      const row = job.firstRow + i + 1;
+      // csvAnswerLine's text for a scored row (shape: lines, ids when the CSV has them).
+      text += ids
+        ? `${row},${row + 1},${csvCell(ids[i])},${p},${decision},\n`
+        : `${row},${row + 1},${p},${decision},\n`;
+    }
+    const csv = encoder.encode(text);
+    const reply: BatchReply = {
+      id: job.id,
+      csv,
+      probabilities,
+      decisions,
+      ids: job.detail ? ids : null,
+    };
+    scope.postMessage(reply, [csv.buffer as ArrayBuffer, probabilities.buffer, decisions.buffer]);
+  } catch (error) {
+    scope.postMessage({ id: job.id, error: (error as Error).message ?? String(error) });
+  }
+};
+
+/** Whether every feature is finite (the main thread refuses a non-finite one with its own message). */
+function finite(data: Float64Array): boolean {
+  for (let i = 0; i < data.length; i++) if (data[i] - data[i] !== 0) return false;
+  return true;
+}
