@@ -161,8 +161,9 @@ export async function runScore(
         workers,
         source: input,
         reviewMargin: config.reviewMargin,
+        // The last line is held until the input ends: 100 % is shown only by the final update.
         onProgress: (done) =>
-          bar.update(done, Math.max(done, Math.round(done * size / Math.max(1, bytesRead)))),
+          bar.update(done, Math.max(done + 1, Math.round(done * size / Math.max(1, bytesRead)))),
       });
       if (values.out) {
         await writeFileAtomic(values.out, ReadableStream.from(pieces));
