@@ -214,11 +214,12 @@ function defaultWorkers(): number {
 /** Bytes read from this size of block: fewer, larger pieces than the file's stream gives. */
 const READ_BYTES = 1 << 20;
 
-/** The file's bytes in pieces, each counted by `onRead`; the file is closed at the end. */
+/** The file's bytes in pieces (one buffer, refilled), each counted by `onRead`; the file is closed at the end. */
 async function* readPieces(file: Deno.FsFile, onRead: (bytes: number) => void): AsyncGenerator<Uint8Array> {
   try {
+    // One buffer for every read: the consumer copies what it keeps before asking for more.
+    const buffer = new Uint8Array(READ_BYTES);
     for (;;) {
-      const buffer = new Uint8Array(READ_BYTES);
       let filled = 0;
       while (filled < buffer.length) {
         const n = await file.read(buffer.subarray(filled));

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { decideAt, type Decision } from "./decision.ts";
 import { PlattCalibrator, type PlattJSON } from "./calibration.ts";
 import type { DriftReference } from "../monitoring/reference.ts";
 import { type PointsExplanation, pointsFromContributions } from "./points.ts";
@@ -25,8 +26,7 @@ import { sha256Hex } from "../tracking/mod.ts";
 /** Format version of the artifact; a loader refuses any other. */
 export const MODEL_FORMAT_VERSION = 1;
 
-/** What the model decides for an applicant. */
-export type Decision = "approve" | "decline" | "review";
+export type { Decision } from "./decision.ts";
 
 /** The artifact's JSON form. */
 export interface ModelArtifact {
@@ -219,12 +219,6 @@ export class CreditModel {
   decide(probability: number, reviewMargin = 0): Decision {
     return decideAt(probability, this.threshold, reviewMargin);
   }
-}
-
-/** The decision rule on its own (for threads that hold no model): review within `reviewMargin` of `threshold`. */
-export function decideAt(probability: number, threshold: number, reviewMargin = 0): Decision {
-  if (reviewMargin > 0 && Math.abs(probability - threshold) < reviewMargin) return "review";
-  return probability >= threshold ? "decline" : "approve";
 }
 
 /** A model that cannot be loaded, with the reason. */

@@ -194,17 +194,22 @@ const idDecoder = new TextDecoder();
 /**
  * {@link encodeCleanChunk} on the UTF-8 bytes of `rows` LF-ended lines, under the same rules (and,
  * on bytes, ids must be ASCII too): the matrix and ids when every line is plainly valid, else null.
+ * The matrix is written into `scratch` when it is large enough.
  */
 export function encodeCleanBytes(
   encoder: FeatureEncoder,
   layout: Layout,
   bytes: Uint8Array,
   rows: number,
+  scratch?: Float64Array,
 ): FastChunk | null {
   if (rows === 0) return null;
   const { slots, idColumn } = layout;
   const cols = encoder.nFeatures;
-  const data = new Float64Array(rows * cols);
+  // The matrix may be written into the caller's scratch array (a worker reuses one for every chunk).
+  const data = scratch && scratch.length >= rows * cols
+    ? scratch.subarray(0, rows * cols)
+    : new Float64Array(rows * cols);
   const ids: string[] | null = idColumn >= 0 ? new Array(rows) : null;
   const record: Record<string, string | number> = {};
   const row = new Float64Array(cols);

@@ -41,6 +41,8 @@ export interface LineChunk {
 export interface LineSplitterOptions {
   /** Bytes gathered before a chunk is cut (default {@link CHUNK_BYTES}). */
   chunkBytes?: number;
+  /** Where chunks' bytes are allocated (default: new arrays); a pool lets chunk buffers be reused. */
+  allocate?: (bytes: number) => Uint8Array;
   /** Refuse the batch ({@link TooManyRowsError}) past this many data rows. */
   maxRows?: number;
   /** The setting that sets `maxRows`, named in the refusal. */
@@ -60,10 +62,10 @@ export class LineSplitter {
   readonly #chunkBytes: number;
   readonly #maxRows: number;
   readonly #maxRowsSetting: string;
-  #pieces: Uint8Array[] = [];
-  #pending = 0;
-  /** Bytes after the last LF seen. */
-  #carry: Uint8Array = new Uint8Array(0);
+  readonly #allocate: (bytes: number) => Uint8Array;
+  /** Input not cut yet (the bytes after the last LF cut, then the pieces pushed since), reused. */
+  #work = new Uint8Array(0);
+  #length = 0;
   /** The last content line (with its LF), held until it is known not to end the input. */
   #held: Uint8Array | null = null;
   /** Blank lines after `#held`. */
@@ -75,22 +77,28 @@ export class LineSplitter {
     this.#chunkBytes = Math.max(1, options.chunkBytes ?? CHUNK_BYTES);
     this.#maxRows = options.maxRows ?? Infinity;
     this.#maxRowsSetting = options.maxRowsSetting ?? "BATCH_MAX_CSV_ROWS";
+    this.#allocate = options.allocate ?? ((bytes) => new Uint8Array(bytes));
   }
 
-  /** Takes the next piece of input; returns the chunks it completed. */
+  /** Takes the next piece of input (copied: the caller may reuse it); returns the chunks it completed. */
   push(piece: Uint8Array): LineChunk[] {
     if (piece.length === 0) return [];
-    this.#pieces.push(piece);
-    this.#pending += piece.length;
-    if (this.#pending < this.#chunkBytes) return [];
+    if (this.#length + piece.length > this.#work.length) {
+      const grown = new Uint8Array(Math.max(this.#length + piece.length, 2 * this.#chunkBytes));
+      grown.set(this.#work.subarray(0, this.#length));
+      this.#work = grown;
+    }
+    this.#work.set(piece, this.#length);
+    this.#length += piece.length;
+    if (this.#length < this.#chunkBytes) return [];
     return this.#cut(false);
   }
 
   /** Ends the input; returns the last chunks. Throws {@link BatchInputError} for an empty CSV. */
   end(): LineChunk[] {
     const out = this.#cut(true);
-    const last = this.#carry;
-    this.#carry = new Uint8Array(0);
+    const last = this.#work.subarray(0, this.#length);
+    this.#length = 0;
     checkLength(last, 0, last.length, this.#linesSeen() + 1);
     let final: { bytes: Uint8Array; rows: number } | null = null;
     if (this.header === null) {
@@ -99,7 +107,7 @@ export class LineSplitter {
       this.#sawContent = true;
       // The held line and the blank lines after it are rows before this last one.
       const held = this.#held ?? new Uint8Array(0);
-      const bytes = new Uint8Array(held.length + this.#blanks + last.length);
+      const bytes = this.#allocate(held.length + this.#blanks + last.length);
       bytes.set(held, 0);
       bytes.fill(LF, held.length, held.length + this.#blanks);
       bytes.set(last, held.length + this.#blanks);
@@ -135,12 +143,9 @@ export class LineSplitter {
   }
 
   #cut(ending: boolean): LineChunk[] {
-    let data = this.#gather();
+    let data = this.#work.subarray(0, this.#length);
     if (!this.#bomsChecked) {
-      if (data.length < 6 && !ending) {
-        this.#carry = data;
-        return [];
-      }
+      if (data.length < 6 && !ending) return [];
       this.#bomsChecked = true;
       let skip = 0;
       while (skip < 6 && data[skip] === 0xef && data[skip + 1] === 0xbb && data[skip + 2] === 0xbf) skip += 3;
@@ -152,7 +157,7 @@ export class LineSplitter {
       if (newline < 0) {
         // The header is not complete yet: refuse it early if it is already too long.
         checkPartial(data, 1);
-        this.#carry = data;
+        this.#keep(data);
         return [];
       }
       this.#takeHeader(data, 0, newline);
@@ -160,27 +165,19 @@ export class LineSplitter {
     }
     const last = data.lastIndexOf(LF);
     const chunks = last < start ? [] : this.#lines(data, start, last + 1);
-    this.#carry = data.slice(Math.max(start, last + 1));
-    checkPartial(this.#carry, this.#linesSeen() + 1);
+    this.#keep(data.subarray(Math.max(start, last + 1)));
+    checkPartial(this.#work.subarray(0, this.#length), this.#linesSeen() + 1);
     return chunks;
   }
 
-  /** Joins the pieces gathered (and the carry) into one array. */
-  #gather(): Uint8Array {
-    const pieces = this.#pieces;
-    this.#pieces = [];
-    this.#pending = 0;
-    const carry = this.#carry;
-    if (pieces.length === 0) return carry;
-    if (pieces.length === 1 && carry.length === 0) return pieces[0];
-    const out = new Uint8Array(carry.length + pieces.reduce((n, p) => n + p.length, 0));
-    out.set(carry, 0);
-    let at = carry.length;
-    for (const p of pieces) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+  /** Keeps `rest` (a view of the work buffer) as the start of the work buffer. */
+  #keep(rest: Uint8Array): void {
+    this.#work.copyWithin(
+      0,
+      rest.byteOffset - this.#work.byteOffset,
+      rest.byteOffset - this.#work.byteOffset + rest.length,
+    );
+    this.#length = rest.length;
   }
 
   /** Whole lines `data[start, end)` (end just past an LF): cut into a chunk, holding back the last content line. */
@@ -223,10 +220,11 @@ export class LineSplitter {
       this.#checkRows(rows);
       let bytes: Uint8Array;
       if (prefix === 0) {
-        bytes = data.subarray(start, heldStart);
+        bytes = this.#allocate(heldStart - start);
+        bytes.set(data.subarray(start, heldStart));
       } else {
         const heldBytes = this.#held?.length ?? 0;
-        bytes = new Uint8Array(heldBytes + this.#blanks + (heldStart - start));
+        bytes = this.#allocate(heldBytes + this.#blanks + (heldStart - start));
         if (this.#held) bytes.set(this.#held, 0);
         bytes.fill(LF, heldBytes, heldBytes + this.#blanks);
         bytes.set(data.subarray(start, heldStart), heldBytes + this.#blanks);

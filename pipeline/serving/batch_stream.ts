@@ -115,8 +115,23 @@ export async function* streamCsvBytes(
   const omitted = omittedErrorNote(maxErrors);
   const wantCsv = options.csv ?? true;
   const detail = options.onScored !== undefined;
+  const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
+  // Chunk buffers go to the workers and come back: reused, not left for the collector to free late.
+  const spare: Uint8Array[] = [];
+  const allocate = (size: number): Uint8Array => {
+    for (let i = 0; i < spare.length; i++) {
+      if (spare[i].length >= size) return spare.splice(i, 1)[0].subarray(0, size);
+    }
+    return new Uint8Array(Math.max(size, 2 * chunkBytes)).subarray(0, size);
+  };
+  const release = (bytes: Uint8Array | undefined) => {
+    if (bytes && bytes.buffer.byteLength >= chunkBytes && spare.length < inFlight + 2) {
+      spare.push(new Uint8Array(bytes.buffer as ArrayBuffer));
+    }
+  };
   const splitter = new LineSplitter({
-    chunkBytes: options.chunkBytes ?? CHUNK_BYTES,
+    allocate,
+    chunkBytes,
     maxRows: options.maxRows,
     maxRowsSetting: options.maxRowsSetting,
   });
@@ -167,12 +182,12 @@ export async function* streamCsvBytes(
     if (reply && reply.csv) {
       if (options.onScored) {
         const decided: Decision[] = new Array(rows);
-        for (let i = 0; i < rows; i++) decided[i] = DECISIONS[reply.decisions[i]];
+        for (let i = 0; i < rows; i++) decided[i] = DECISIONS[reply.decisions![i]];
         await options.onScored({
           header,
           firstRow: chunk.firstRow,
           lines: chunkLines(chunk),
-          probabilities: reply.probabilities,
+          probabilities: reply.probabilities!,
           decided,
           ids: shape.ids ? reply.ids : null,
         });
@@ -243,6 +258,8 @@ export async function* streamCsvBytes(
       // A chunk handed back comes with its bytes (they were transferred to the worker).
       const chunk = reply?.bytes ? { ...next.chunk, bytes: reply.bytes } : next.chunk;
       const bytes = await finish(chunk, reply);
+      release(reply?.input);
+      release(chunk.bytes);
       if (bytes && !failedStrict) {
         if (!headerWritten) {
           headerWritten = true;

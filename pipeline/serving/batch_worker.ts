@@ -10,8 +10,8 @@
 
 import { csvCell } from "../data/csv.ts";
 import { FeatureEncoder } from "../features/encoder.ts";
-import { PackedPredictor } from "../forest/mod.ts";
-import { decideAt } from "../model/artifact.ts";
+import { PackedPredictor } from "../forest/packed_predictor.ts";
+import { decideAt } from "../model/decision.ts";
 import { encodeCleanBytes } from "./batch_fast.ts";
 import { type BatchJob, type BatchReply, type BatchSetup, DECISIONS } from "./batch_workers.ts";
 
@@ -30,6 +30,9 @@ interface Prepared {
 const KEPT = 2;
 const prepared = new Map<string, Prepared>();
 const encoder = new TextEncoder();
+/** Scratch arrays reused for every chunk: a fresh matrix per chunk is garbage the collector frees late. */
+let matrix = new Float64Array(0);
+let scores = new Float64Array(0);
 
 scope.onmessage = (event) => {
   const job = event.data;
@@ -46,22 +49,26 @@ scope.onmessage = (event) => {
     const ready = prepared.get(job.key);
     if (!ready) throw new Error(`batch worker has no setup ${job.key}`);
     const { setup, predictor } = ready;
-    const fast = setup.layout ? encodeCleanBytes(ready.encoder, setup.layout, job.bytes, job.rows) : null;
+    const rows = job.rows;
+    const cells = rows * ready.encoder.nFeatures;
+    if (matrix.length < cells) matrix = new Float64Array(Math.max(cells, 2 * matrix.length));
+    const fast = setup.layout ? encodeCleanBytes(ready.encoder, setup.layout, job.bytes, rows, matrix) : null;
     if (!fast || !finite(fast.matrix.data)) {
       scope.postMessage({ id: job.id, bytes: job.bytes }, [job.bytes.buffer as ArrayBuffer]);
       return;
     }
-    const rows = job.rows;
-    const probabilities = new Float64Array(rows);
+    // Probabilities and decisions go back only to callers that record rows; the CSV always does.
+    if (scores.length < rows) scores = new Float64Array(Math.max(rows, 2 * scores.length));
+    const probabilities = job.detail ? new Float64Array(rows) : scores.subarray(0, rows);
     predictor.predictInto(fast.matrix.data, rows, probabilities);
-    const decisions = new Uint8Array(rows);
+    const decisions = new Uint8Array(job.detail ? rows : 0);
     const { threshold, reviewMargin } = setup;
     const ids = fast.ids;
     let text = "";
     for (let i = 0; i < rows; i++) {
       const p = probabilities[i];
       const decision = decideAt(p, threshold, reviewMargin);
-      decisions[i] = DECISIONS.indexOf(decision);
+      if (job.detail) decisions[i] = DECISIONS.indexOf(decision);
       const row = job.firstRow + i + 1;
       // csvAnswerLine's text for a scored row (shape: lines, ids when the CSV has them).
       text += ids
@@ -69,14 +76,21 @@ scope.onmessage = (event) => {
         : `${row},${row + 1},${p},${decision},\n`;
     }
     const csv = encoder.encode(text);
-    const reply: BatchReply = {
-      id: job.id,
-      csv,
-      probabilities,
-      decisions,
-      ids: job.detail ? ids : null,
-    };
-    scope.postMessage(reply, [csv.buffer as ArrayBuffer, probabilities.buffer, decisions.buffer]);
+    if (!job.detail) {
+      const input = job.bytes;
+      scope.postMessage({ id: job.id, csv, input, probabilities: null, decisions: null, ids: null }, [
+        csv.buffer as ArrayBuffer,
+        input.buffer as ArrayBuffer,
+      ]);
+      return;
+    }
+    const reply: BatchReply = { id: job.id, csv, input: job.bytes, probabilities, decisions, ids };
+    scope.postMessage(reply, [
+      csv.buffer as ArrayBuffer,
+      job.bytes.buffer as ArrayBuffer,
+      probabilities.buffer as ArrayBuffer,
+      decisions.buffer,
+    ]);
   } catch (error) {
     scope.postMessage({ id: job.id, error: (error as Error).message ?? String(error) });
   }

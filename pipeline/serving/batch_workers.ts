@@ -36,20 +36,25 @@ export interface BatchJob {
   detail: boolean;
 }
 
-/** A scored chunk: its CSV answer lines, P(bad) and decision code per row (see {@link DECISIONS}). */
+/**
+ * A scored chunk: its CSV answer lines and, when asked (`detail`), P(bad), the decision code (see
+ * {@link DECISIONS}) and the id of each row.
+ */
 export interface ScoredBytes {
   id: number;
   csv: Uint8Array;
-  probabilities: Float64Array;
-  decisions: Uint8Array;
+  /** The chunk's bytes, handed back for reuse. */
+  input: Uint8Array;
+  probabilities: Float64Array | null;
+  decisions: Uint8Array | null;
   ids: string[] | null;
 }
 
 /** A worker's answer: scored, handed back (`bytes`: the main thread parses it), or failed. */
 export type BatchReply =
   | (ScoredBytes & { bytes?: undefined; error?: undefined })
-  | { id: number; bytes: Uint8Array; error?: undefined; csv?: undefined }
-  | { id: number; error: string; bytes?: undefined; csv?: undefined };
+  | { id: number; bytes: Uint8Array; error?: undefined; csv?: undefined; input?: undefined }
+  | { id: number; error: string; bytes?: undefined; csv?: undefined; input?: undefined };
 
 /** Decisions by the codes workers post. */
 export const DECISIONS: readonly Decision[] = ["approve", "decline", "review"];
@@ -83,9 +88,10 @@ export class BatchWorkers {
   }
 
   /**
-   * Scores `bytes` (`rows` whole lines; the array's buffer is transferred) with the setup `key`
-   * names (`setup()` builds it for a worker that has not met it). Resolves with the scored chunk,
-   * or with `{ bytes }` when the chunk needs the slow path.
+   * Scores `bytes` (`rows` whole lines) with the setup `key` names (`setup()` builds it for a worker
+   * that has not met it). Takes ownership of the array's whole buffer, which is transferred: the
+   * caller must hold nothing else in it. Resolves with the scored chunk, or with `{ bytes }` when
+   * the chunk needs the slow path.
    */
   score(
     key: string,
@@ -109,7 +115,7 @@ export class BatchWorkers {
     slot.pending++;
     return new Promise<BatchReply>((resolve, reject) => {
       this.#waiters.set(job.id, { slot, resolve, reject });
-      slot.worker.postMessage(job, [own.buffer as ArrayBuffer]);
+      slot.worker.postMessage(job, [bytes.buffer as ArrayBuffer]);
     });
   }
 
