@@ -102,20 +102,21 @@ export async function runScore(
 
   const [input] = positionals;
   const started = performance.now();
+  // The whole-text paths (--json, --strict to stdout) score on the prediction pool; the streamed
+  // one hands whole chunks to batch workers, started now so they load while the model does.
+  const wholeText = values.json || (values.strict && !values.out);
+  const workers = !wholeText && config.batchWorkers > 0 ? new BatchWorkers(config.batchWorkers).warm() : null;
   let holder: ModelHolder;
   try {
     holder = await ModelHolder.open({ modelsDir: config.modelsDir, modelPath: config.modelPath });
   } catch (error) {
+    workers?.close();
     if (!(error instanceof ModelLoadError)) throw error;
     io.stderr(`score: ${error.message}\n`);
     return 1;
   }
   const serving = holder.current!;
-  // The whole-text paths (--json, --strict to stdout) score on the prediction pool; the streamed
-  // one hands whole chunks to batch workers.
-  const wholeText = values.json || (values.strict && !values.out);
   const pool = wholeText && config.batchWorkers > 0 ? new PredictionPool(config.batchWorkers) : null;
-  let workers: BatchWorkers | null = null;
   const bar = new ProgressBar(io, started);
   const header = { serving, reviewMargin: config.reviewMargin };
   let summary: Pick<BatchResult, "rows" | "errors" | "errorsTotal">;
@@ -155,7 +156,6 @@ export async function runScore(
       let bytesRead = 0;
       const counted = readPieces(file, (n) => bytesRead += n);
       const streamed: StreamSummary = { rows: 0, errors: [], errorsTotal: 0 };
-      workers = config.batchWorkers > 0 ? new BatchWorkers(config.batchWorkers).warm() : null;
       const pieces = streamCsvBytes(serving, counted, streamed, {
         strict: values.strict,
         workers,
