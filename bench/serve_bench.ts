@@ -15,7 +15,9 @@
  *    batch may have explained), explained on the server's worker pool; rows per second.
  *
  * Prints a table and writes `bench/results/serve.json`. Options: `--duration S` (default 15),
- * `--rows N` (default 1,000,000), `--trees N` (default 300), `--skip-batch`.
+ * `--rows N` (default 1,000,000), `--trees N` (default 300), `--skip-batch`, and `--only-batch`
+ * (step 4 alone, with the server's CPU time for the upload read from /proc; writes
+ * `bench/results/serve_batch.json`).
  * @module
  */
 
@@ -62,6 +64,7 @@ const { values } = parseArgs({
     rows: { type: "string", default: "1000000" },
     trees: { type: "string", default: "300" },
     "skip-batch": { type: "boolean", default: false },
+    "only-batch": { type: "boolean", default: false },
     "audit-sync": { type: "string", default: "full,normal" },
   },
 });
@@ -112,6 +115,40 @@ try {
     await server?.status;
     server = undefined;
   };
+
+  if (values["only-batch"]) {
+    await start("full");
+    const csvPath = `${work}/batch.csv`;
+    const bytes = await writeResampledCsv(csvPath, rows);
+    const loadBefore = Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
+    const cli = await runCli(csvPath, `${work}/scores.csv`, fixture.modelsDir);
+    const cpuBefore = cpuSeconds(server!.pid);
+    const http = await runHttpBatch(base, csvPath);
+    const serverCpu = cpuSeconds(server!.pid) - cpuBefore;
+    const summary = {
+      date: new Date().toISOString(),
+      command: "deno task bench:serve --only-batch",
+      rows,
+      upload_bytes: bytes,
+      trees,
+      cli_s: cli.seconds,
+      http_s: http.seconds,
+      http_server_cpu_s: serverCpu,
+      audit_sync: "full",
+      load_average_before: loadBefore,
+      load_average_after: Deno.loadavg().map((x) => x.toFixed(2)).join(" "),
+    };
+    console.log(
+      `batch of ${rows.toLocaleString("en")} rows: deno task score ${cli.seconds.toFixed(2)} s; ` +
+        `POST /predict/batch (CSV in and out, audit on) ${http.seconds.toFixed(2)} s, ` +
+        `server CPU ${serverCpu.toFixed(2)} s (load average ${summary.load_average_before} before, ` +
+        `${summary.load_average_after} after)`,
+    );
+    await writeJsonAtomic(new URL("./results/serve_batch.json", import.meta.url).pathname, summary);
+    await stop();
+    await Deno.remove(work, { recursive: true });
+    Deno.exit(0);
+  }
 
   const applicants = (await germanApplicants()).slice(0, 200);
   const withWrk = await hasWrk();
@@ -288,6 +325,14 @@ async function runHttpBatch(base: URL, input: string, query = "") {
   let lines = 0;
   for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lines++;
   return { seconds, rows: lines - 1, bytes: size };
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // utime and stime are fields 14 and 15 of the line, in clock ticks (100 a second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function countLines(path: string): Promise<number> {
