@@ -16,7 +16,7 @@
  *
  * Prints a table and writes `bench/results/serve.json`. Options: `--duration S` (default 15),
  * `--rows N` (default 1,000,000), `--trees N` (default 300), `--skip-batch`, and `--only-batch`
- * (step 4 alone, with the server's CPU time for the upload read from /proc; writes
+ * (step 4 alone, with the server's CPU time for the upload as `ps` reports it; writes
  * `bench/results/serve_batch.json`).
  * @module
  */
@@ -122,9 +122,9 @@ try {
     const bytes = await writeResampledCsv(csvPath, rows);
     const loadBefore = Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
     const cli = await runCli(csvPath, `${work}/scores.csv`, fixture.modelsDir);
-    const cpuBefore = cpuSeconds(server!.pid);
+    const cpuBefore = await cpuSeconds(server!.pid);
     const http = await runHttpBatch(base, csvPath);
-    const serverCpu = cpuSeconds(server!.pid) - cpuBefore;
+    const serverCpu = (await cpuSeconds(server!.pid)) - cpuBefore;
     const summary = {
       date: new Date().toISOString(),
       command: "deno task bench:serve --only-batch",
@@ -139,9 +139,9 @@ try {
       load_average_after: Deno.loadavg().map((x) => x.toFixed(2)).join(" "),
     };
     console.log(
-      `batch of ${rows.toLocaleString("en")} rows: deno task score ${cli.seconds.toFixed(2)} s; ` +
+      `batch of ${rows.toLocaleString("en")} rows: CLI (score.ts) ${cli.seconds.toFixed(2)} s; ` +
         `POST /predict/batch (CSV in and out, audit on) ${http.seconds.toFixed(2)} s, ` +
-        `server CPU ${serverCpu.toFixed(2)} s (load average ${summary.load_average_before} before, ` +
+        `server CPU ${serverCpu} s (load average ${summary.load_average_before} before, ` +
         `${summary.load_average_after} after)`,
     );
     await writeJsonAtomic(new URL("./results/serve_batch.json", import.meta.url).pathname, summary);
@@ -327,12 +327,10 @@ async function runHttpBatch(base: URL, input: string, query = "") {
   return { seconds, rows: lines - 1, bytes: size };
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
-function cpuSeconds(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // utime and stime are fields 14 and 15 of the line, in clock ticks (100 a second on Linux).
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+/** CPU seconds (user + system, whole seconds) a process has used so far, as `ps` reports them. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const { stdout } = await new Deno.Command("ps", { args: ["-o", "times=", "-p", String(pid)] }).output();
+  return Number(new TextDecoder().decode(stdout).trim());
 }
 
 async function countLines(path: string): Promise<number> {
