@@ -3,11 +3,17 @@
  * matrix and ids are exactly those of the ETL + `transformFrame`; it refuses (null) whatever the
  * ETL would reject or treat specially, so those chunks keep the ETL's behaviour. Random chunks mix
  * valid rows with near misses: boundary numbers, padded cells, quotes, codes of other attributes.
+ * The byte path the batch workers run is checked against the text path on every chunk.
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { parseChunk } from "../../pipeline/serving/batch.ts";
-import { encodeCleanChunk } from "../../pipeline/serving/batch_fast.ts";
+import {
+  encodeCleanBytes,
+  encodeCleanChunk,
+  type FastChunk,
+  headerLayout,
+} from "../../pipeline/serving/batch_fast.ts";
 import { ATTRIBUTES } from "../../pipeline/data/schema.ts";
 import { ModelHolder } from "../../pipeline/serving/model_holder.ts";
 import { germanCsv, trainFixtureModel } from "../fixtures.ts";
@@ -29,6 +35,7 @@ function viaEtl(header: string, lines: string[]) {
 function check(header: string, lines: string[]): "fast" | "etl" {
   const columns = header.split(",").map((c) => c.trim());
   const fast = encodeCleanChunk(encoder, header, columns, lines);
+  checkBytes(header, columns, lines, fast);
   if (!fast) return "etl";
   const etl = viaEtl(header, lines);
   assert.equal(
@@ -40,6 +47,27 @@ function check(header: string, lines: string[]): "fast" | "etl" {
   assert.deepEqual(fast.matrix.data, etl.matrix!.data);
   assert.deepEqual(fast.ids, etl.ids);
   return "fast";
+}
+
+/**
+ * The workers' byte path against the text path: it accepts a subset (all of it for ASCII text),
+ * with the same matrix and ids, whether the chunk's last line ends with LF or not.
+ */
+function checkBytes(header: string, columns: string[], lines: string[], text: FastChunk | null): void {
+  const layout = headerLayout(header, columns);
+  // deno-lint-ignore no-control-regex
+  const ascii = /^[\x00-\x7f]*$/.test(lines.join("\n"));
+  for (const end of ["\n", ""]) {
+    const bytes = new TextEncoder().encode(lines.join("\n") + end);
+    const fast = layout ? encodeCleanBytes(encoder, layout, bytes, lines.length, new Float64Array(7)) : null;
+    if (fast === null) {
+      assert.ok(text === null || !ascii, "the byte path refused an ASCII chunk the text path takes");
+      continue;
+    }
+    assert.ok(text !== null, "the byte path took a chunk the text path refuses");
+    assert.deepEqual(fast.matrix, text.matrix);
+    assert.deepEqual(fast.ids, text.ids);
+  }
 }
 
 Deno.test("german.data: the fast path takes it, with the ETL's matrix and ids", async () => {
