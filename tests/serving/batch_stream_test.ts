@@ -115,6 +115,13 @@ Deno.test(
       const got = await streamed(text, { chunkBytes: 8192 * 90, pool, sizes: [100_003] });
       assert.equal(got.out, expected.out);
       assert.equal(got.summary.errorsTotal, 10);
+      const onWorkers = await streamed(text, {
+        chunkBytes: 8192 * 90,
+        workers: batchWorkers,
+        sizes: [100_003],
+      });
+      assert.equal(onWorkers.out, expected.out);
+      assert.deepEqual(onWorkers.summary.errors, got.summary.errors);
     } finally {
       pool.close();
     }
@@ -131,6 +138,13 @@ Deno.test("streaming refuses what the whole-text scorer refuses, and strict mode
       return true;
     });
   }
+  for (const workers of [null, batchWorkers]) {
+    await assert.rejects(streamed(dirty(clean), { strict: true, workers }), (e: Error) => {
+      assert.ok(e instanceof StrictBatchError);
+      assert.equal(e.message, "6 of 1000 rows are invalid; strict mode scores none");
+      return true;
+    });
+  }
   await assert.rejects(streamed(dirty(clean), { strict: true }), (e: Error) => {
     assert.ok(e instanceof StrictBatchError);
     assert.equal(e.message, "6 of 1000 rows are invalid; strict mode scores none");
@@ -138,6 +152,26 @@ Deno.test("streaming refuses what the whole-text scorer refuses, and strict mode
   });
   await assert.rejects(streamed(clean, { maxRows: 999 }), /more than 999 rows/);
   assert.equal((await streamed(clean, { maxRows: 1000 })).summary.rows, 1000);
+});
+
+Deno.test("onScored sees the same rows, scores, decisions and ids on the workers as on the main thread", async () => {
+  const seen = async (workers: BatchWorkers | null) => {
+    const rows: unknown[] = [];
+    await streamed(dirty(clean) + clean.split("\n").slice(1).join("\n"), {
+      workers,
+      chunkBytes: 4096,
+      reviewMargin: 0.05,
+      onScored: (chunk) => {
+        chunk.lines.forEach((line, i) =>
+          rows.push([chunk.firstRow + i, line, chunk.probabilities[i], chunk.decided[i], chunk.ids?.[i]])
+        );
+      },
+    });
+    return rows;
+  };
+  const inline = await seen(null);
+  assert.equal(inline.length, 2002); // the dirty text's two trailing blank lines are rows once content follows
+  assert.deepEqual(await seen(batchWorkers), inline);
 });
 
 Deno.test("cleanup: temporary folders are removed", async () => {
