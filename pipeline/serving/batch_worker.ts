@@ -12,7 +12,7 @@ import { csvCell } from "../data/csv.ts";
 import { FeatureEncoder } from "../features/encoder.ts";
 import { PackedPredictor } from "../forest/packed_predictor.ts";
 import { decideAt } from "../model/decision.ts";
-import { encodeCleanBytes } from "./batch_fast.ts";
+import { encodeCleanBytes, type EncodingPlan, encodingPlan } from "./batch_fast.ts";
 import { type BatchJob, type BatchReply, type BatchSetup, DECISIONS } from "./batch_workers.ts";
 
 const scope = globalThis as unknown as {
@@ -23,13 +23,14 @@ const scope = globalThis as unknown as {
 interface Prepared {
   readonly setup: BatchSetup;
   readonly encoder: FeatureEncoder;
+  readonly plan: EncodingPlan | null;
   readonly predictor: PackedPredictor;
 }
 
 /** The setups kept, by key; two cover a model swap in progress. */
 const KEPT = 2;
 const prepared = new Map<string, Prepared>();
-const encoder = new TextEncoder();
+const utf8 = new TextEncoder();
 /** Scratch arrays reused for every chunk: a fresh matrix per chunk is garbage the collector frees late. */
 let matrix = new Float64Array(0);
 let scores = new Float64Array(0);
@@ -39,9 +40,11 @@ scope.onmessage = (event) => {
   try {
     if (job.setup) {
       prepared.delete(job.key);
+      const encoder = FeatureEncoder.fromJSON(job.setup.encoder);
       prepared.set(job.key, {
         setup: job.setup,
-        encoder: FeatureEncoder.fromJSON(job.setup.encoder),
+        encoder,
+        plan: encodingPlan(encoder),
         predictor: new PackedPredictor(job.setup.forest),
       });
       while (prepared.size > KEPT) prepared.delete(prepared.keys().next().value!);
@@ -52,7 +55,9 @@ scope.onmessage = (event) => {
     const rows = job.rows;
     const cells = rows * ready.encoder.nFeatures;
     if (matrix.length < cells) matrix = new Float64Array(Math.max(cells, 2 * matrix.length));
-    const fast = setup.layout ? encodeCleanBytes(ready.encoder, setup.layout, job.bytes, rows, matrix) : null;
+    const fast = setup.layout
+      ? encodeCleanBytes(ready.encoder, setup.layout, job.bytes, rows, matrix, ready.plan)
+      : null;
     if (!fast || !finite(fast.matrix.data)) {
       scope.postMessage({ id: job.id, bytes: job.bytes }, [job.bytes.buffer as ArrayBuffer]);
       return;
@@ -75,7 +80,7 @@ scope.onmessage = (event) => {
         ? `${row},${row + 1},${csvCell(ids[i])},${p},${decision},\n`
         : `${row},${row + 1},${p},${decision},\n`;
     }
-    const csv = encoder.encode(text);
+    const csv = utf8.encode(text);
     if (!job.detail) {
       const input = job.bytes;
       scope.postMessage({ id: job.id, csv, input, probabilities: null, decisions: null, ids: null }, [

@@ -11,6 +11,7 @@ import { parseChunk } from "../../pipeline/serving/batch.ts";
 import {
   encodeCleanBytes,
   encodeCleanChunk,
+  encodingPlan,
   type FastChunk,
   headerLayout,
 } from "../../pipeline/serving/batch_fast.ts";
@@ -25,6 +26,20 @@ afterAllTests(() => fixture.cleanup());
 const holder = await ModelHolder.open({ modelsDir: fixture.modelsDir });
 const serving = holder.current!;
 const encoder = serving.model.encoder;
+/** The byte path's compiled encoder: it must exist for the default encoder, and match transformOne. */
+const plan = encodingPlan(encoder);
+
+Deno.test("the byte path's compiled plan exists for the encoder, and none for one it cannot reproduce", () => {
+  assert.ok(plan !== null);
+  // An encoder whose transformOne mixes a code into a number's column is not understood: no plan.
+  const twisted = Object.create(encoder) as typeof encoder;
+  twisted.transformOne = (applicant, out) => {
+    const row = encoder.transformOne(applicant, out);
+    if (applicant.checking_status === "A12") row[plan!.numberColumn[1]] += 1;
+    return row;
+  };
+  assert.equal(encodingPlan(twisted), null);
+});
 
 /** The ETL's verdict: the chunk parsed whole with the fast path off. */
 function viaEtl(header: string, lines: string[]) {
@@ -59,14 +74,18 @@ function checkBytes(header: string, columns: string[], lines: string[], text: Fa
   const ascii = /^[\x00-\x7f]*$/.test(lines.join("\n"));
   for (const end of ["\n", ""]) {
     const bytes = new TextEncoder().encode(lines.join("\n") + end);
-    const fast = layout ? encodeCleanBytes(encoder, layout, bytes, lines.length, new Float64Array(7)) : null;
-    if (fast === null) {
-      assert.ok(text === null || !ascii, "the byte path refused an ASCII chunk the text path takes");
-      continue;
+    for (const compiled of [null, plan]) {
+      // A dirty scratch array: the plan must write every cell of every row.
+      const scratch = new Float64Array(lines.length * encoder.nFeatures).fill(NaN);
+      const fast = layout ? encodeCleanBytes(encoder, layout, bytes, lines.length, scratch, compiled) : null;
+      if (fast === null) {
+        assert.ok(text === null || !ascii, "the byte path refused an ASCII chunk the text path takes");
+        continue;
+      }
+      assert.ok(text !== null, "the byte path took a chunk the text path refuses");
+      assert.deepEqual(fast.matrix, text.matrix, compiled ? "with the compiled plan" : "with transformOne");
+      assert.deepEqual(fast.ids, text.ids);
     }
-    assert.ok(text !== null, "the byte path took a chunk the text path refuses");
-    assert.deepEqual(fast.matrix, text.matrix);
-    assert.deepEqual(fast.ids, text.ids);
   }
 }
 
