@@ -313,19 +313,28 @@ function verifies(
 
 const idDecoder = new TextDecoder();
 
+/** Options of {@link encodeCleanBytes}. */
+export interface ByteChunkOptions {
+  /** The matrix is written here when it is large enough (a worker reuses one for every chunk). */
+  scratch?: Float64Array;
+  /** The compiled encoder ({@link encodingPlan}); `transformOne` per row without it. */
+  plan?: EncodingPlan | null;
+  /** Where each row's id lies in the bytes (start, end): filled instead of decoding the ids (`ids` is then null). */
+  idSpans?: Int32Array;
+}
+
 /**
  * {@link encodeCleanChunk} on the UTF-8 bytes of `rows` LF-ended lines, under the same rules (and,
  * on bytes, ids must be ASCII too): the matrix and ids when every line is plainly valid, else null.
- * The matrix is written into `scratch` when it is large enough.
  */
 export function encodeCleanBytes(
   encoder: FeatureEncoder,
   layout: Layout,
   bytes: Uint8Array,
   rows: number,
-  scratch?: Float64Array,
-  plan?: EncodingPlan | null,
+  options: ByteChunkOptions = {},
 ): FastChunk | null {
+  const { scratch, plan, idSpans } = options;
   if (rows === 0) return null;
   const { slots, idColumn } = layout;
   const cols = encoder.nFeatures;
@@ -333,7 +342,7 @@ export function encodeCleanBytes(
   const data = scratch && scratch.length >= rows * cols
     ? scratch.subarray(0, rows * cols)
     : new Float64Array(rows * cols);
-  const ids: string[] | null = idColumn >= 0 ? new Array(rows) : null;
+  const ids: string[] | null = idColumn >= 0 && !options.idSpans ? new Array(rows) : null;
   const record: Record<string, string | number> = {};
   const row = new Float64Array(cols);
   const width = slots.length;
@@ -362,7 +371,8 @@ export function encodeCleanBytes(
           if (b < 0x20 || b >= 0x7f || b === 34) return null; // control, non-ASCII, quote
         }
         if (end > start && (bytes[start] === 32 || bytes[end - 1] === 32)) return null; // padded
-        ids![r] = idDecoder.decode(bytes.subarray(start, end));
+        if (idSpans) idSpans[2 * r] = start, idSpans[2 * r + 1] = end;
+        else ids![r] = idDecoder.decode(bytes.subarray(start, end));
       } else {
         const keys = CODE_KEYS[slot];
         if (keys) {

@@ -34,6 +34,75 @@ const utf8 = new TextEncoder();
 /** Scratch arrays reused for every chunk: a fresh matrix per chunk is garbage the collector frees late. */
 let matrix = new Float64Array(0);
 let scores = new Float64Array(0);
+let spans = new Int32Array(0);
+const DECISION_BYTES = DECISIONS.map((d) => utf8.encode(d));
+
+/** A chunk's CSV answer written as bytes (ASCII but for ids, which are copied or encoded). */
+class AnswerBytes {
+  #buffer: Uint8Array;
+  #at = 0;
+
+  constructor(capacity: number) {
+    this.#buffer = new Uint8Array(capacity);
+  }
+
+  #room(bytes: number): void {
+    if (this.#at + bytes <= this.#buffer.length) return;
+    const grown = new Uint8Array(Math.max(this.#at + bytes, 2 * this.#buffer.length));
+    grown.set(this.#buffer.subarray(0, this.#at));
+    this.#buffer = grown;
+  }
+
+  byte(b: number): this {
+    this.#room(1);
+    this.#buffer[this.#at++] = b;
+    return this;
+  }
+
+  bytes(b: Uint8Array): this {
+    this.#room(b.length);
+    this.#buffer.set(b, this.#at);
+    this.#at += b.length;
+    return this;
+  }
+
+  /** A non-negative integer's decimal digits. */
+  integer(n: number): this {
+    return this.text(String(n));
+  }
+
+  /** ASCII text as is; anything else through UTF-8. */
+  text(text: string): this {
+    this.#room(text.length);
+    for (let k = 0; k < text.length; k++) {
+      const c = text.charCodeAt(k);
+      if (c >= 0x80) return this.bytes(utf8.encode(text)); // what was copied so far is overwritten
+      this.#buffer[this.#at + k] = c;
+    }
+    this.#at += text.length;
+    return this;
+  }
+
+  /**
+   * An id from the input's bytes, as `csvCell` writes it: the byte path took only ids without
+   * quotes, commas or control characters, so `csvCell` leaves them as they are unless they start
+   * like a formula, and those go through `csvCell` itself.
+   */
+  id(input: Uint8Array, start: number, end: number): this {
+    const first = input[start];
+    if (first === 61 || first === 43 || first === 45 || first === 64) {
+      return this.text(csvCell(idDecoder.decode(input.subarray(start, end))));
+    }
+    return this.bytes(input.subarray(start, end));
+  }
+
+  /** The bytes written. */
+  done(): Uint8Array {
+    return this.#buffer.subarray(0, this.#at);
+  }
+}
+
+const idDecoder = new TextDecoder();
 
 scope.onmessage = (event) => {
   const job = event.data;
@@ -55,8 +124,15 @@ scope.onmessage = (event) => {
     const rows = job.rows;
     const cells = rows * ready.encoder.nFeatures;
     if (matrix.length < cells) matrix = new Float64Array(Math.max(cells, 2 * matrix.length));
+    const withIds = setup.layout !== null && setup.layout.idColumn >= 0;
+    if (withIds && spans.length < 2 * rows) spans = new Int32Array(4 * rows);
     const fast = setup.layout
-      ? encodeCleanBytes(ready.encoder, setup.layout, job.bytes, rows, matrix, ready.plan)
+      ? encodeCleanBytes(ready.encoder, setup.layout, job.bytes, rows, {
+        scratch: matrix,
+        plan: ready.plan,
+        // The answer copies ids from the input's bytes; strings only for callers that record rows.
+        idSpans: withIds && !job.detail ? spans : undefined,
+      })
       : null;
     if (!fast || !finite(fast.matrix.data)) {
       scope.postMessage({ id: job.id, bytes: job.bytes }, [job.bytes.buffer as ArrayBuffer]);
@@ -69,18 +145,27 @@ scope.onmessage = (event) => {
     const decisions = new Uint8Array(job.detail ? rows : 0);
     const { threshold, reviewMargin } = setup;
     const ids = fast.ids;
-    let text = "";
+    const out = new AnswerBytes(rows * 64 + (withIds ? job.bytes.length : 0));
     for (let i = 0; i < rows; i++) {
       const p = probabilities[i];
       const decision = decideAt(p, threshold, reviewMargin);
-      if (job.detail) decisions[i] = DECISIONS.indexOf(decision);
-      const row = job.firstRow + i + 1;
+      const code = DECISIONS.indexOf(decision);
+      if (job.detail) decisions[i] = code;
       // csvAnswerLine's text for a scored row (shape: lines, ids when the CSV has them).
-      text += ids
-        ? `${row},${row + 1},${csvCell(ids[i])},${p},${decision},\n`
-        : `${row},${row + 1},${p},${decision},\n`;
+      const row = job.firstRow + i + 1;
+      out.integer(row);
+      out.byte(44);
+      out.integer(row + 1);
+      out.byte(44);
+      if (ids) out.text(csvCell(ids[i])).byte(44);
+      else if (withIds) out.id(job.bytes, spans[2 * i], spans[2 * i + 1]).byte(44);
+      out.text(String(p));
+      out.byte(44);
+      out.bytes(DECISION_BYTES[code]);
+      out.byte(44);
+      out.byte(10);
     }
-    const csv = utf8.encode(text);
+    const csv = out.done();
     if (!job.detail) {
       const input = job.bytes;
       scope.postMessage({ id: job.id, csv, input, probabilities: null, decisions: null, ids: null }, [

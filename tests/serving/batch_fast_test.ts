@@ -77,7 +77,14 @@ function checkBytes(header: string, columns: string[], lines: string[], text: Fa
     for (const compiled of [null, plan]) {
       // A dirty scratch array: the plan must write every cell of every row.
       const scratch = new Float64Array(lines.length * encoder.nFeatures).fill(NaN);
-      const fast = layout ? encodeCleanBytes(encoder, layout, bytes, lines.length, scratch, compiled) : null;
+      const spans = new Int32Array(2 * lines.length);
+      const fast = layout
+        ? encodeCleanBytes(encoder, layout, bytes, lines.length, { scratch, plan: compiled })
+        : null;
+      const spanned = layout
+        ? encodeCleanBytes(encoder, layout, bytes, lines.length, { plan: compiled, idSpans: spans })
+        : null;
+      assert.equal(spanned === null, fast === null);
       if (fast === null) {
         assert.ok(text === null || !ascii, "the byte path refused an ASCII chunk the text path takes");
         continue;
@@ -85,6 +92,13 @@ function checkBytes(header: string, columns: string[], lines: string[], text: Fa
       assert.ok(text !== null, "the byte path took a chunk the text path refuses");
       assert.deepEqual(fast.matrix, text.matrix, compiled ? "with the compiled plan" : "with transformOne");
       assert.deepEqual(fast.ids, text.ids);
+      // Id spans instead of strings: the same ids, read from the bytes.
+      const decoder = new TextDecoder();
+      const fromSpans = text.ids?.map((_, r) =>
+        decoder.decode(bytes.subarray(spans[2 * r], spans[2 * r + 1]))
+      );
+      assert.deepEqual(spanned!.ids, null);
+      if (text.ids) assert.deepEqual(fromSpans, text.ids);
     }
   }
 }
