@@ -46,6 +46,13 @@ class AnswerBytes {
     this.#buffer = new Uint8Array(capacity);
   }
 
+  /** Empties the writer, with room for `capacity` bytes. */
+  reset(capacity: number): this {
+    this.#at = 0;
+    this.#room(capacity);
+    return this;
+  }
+
   #room(bytes: number): void {
     if (this.#at + bytes <= this.#buffer.length) return;
     const grown = new Uint8Array(Math.max(this.#at + bytes, 2 * this.#buffer.length));
@@ -96,13 +103,15 @@ class AnswerBytes {
     return this.bytes(input.subarray(start, end));
   }
 
-  /** The bytes written. */
+  /** A copy of the bytes written (the writer's own buffer is kept for the next chunk). */
   done(): Uint8Array {
-    return this.#buffer.subarray(0, this.#at);
+    return this.#buffer.slice(0, this.#at);
   }
 }
 
 const idDecoder = new TextDecoder();
+/** The answer's writer, reused for every chunk. */
+const answer = new AnswerBytes(1 << 20);
 
 scope.onmessage = (event) => {
   const job = event.data;
@@ -145,7 +154,7 @@ scope.onmessage = (event) => {
     const decisions = new Uint8Array(job.detail ? rows : 0);
     const { threshold, reviewMargin } = setup;
     const ids = fast.ids;
-    const out = new AnswerBytes(rows * 64 + (withIds ? job.bytes.length : 0));
+    const out = answer.reset(rows * 64 + (withIds ? job.bytes.length : 0));
     for (let i = 0; i < rows; i++) {
       const p = probabilities[i];
       const decision = decideAt(p, threshold, reviewMargin);
