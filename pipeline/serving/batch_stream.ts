@@ -23,12 +23,14 @@ import {
   type BatchResult,
   MAX_ERROR_DETAILS,
   parseChunk,
+  type ParsedChunk,
   parseOrHeaderError,
   type RowError,
   scoreMatrix,
   StrictBatchError,
 } from "./batch.ts";
-import { headerLayout } from "./batch_fast.ts";
+import { encodeCleanBytes, type EncodingPlan, encodingPlan, headerLayout } from "./batch_fast.ts";
+import type { FeatureEncoder } from "../features/encoder.ts";
 import { csvAnswerHeader, csvAnswerLine, type CsvAnswerShape, omittedErrorNote } from "./batch_format.ts";
 import { CHUNK_BYTES, chunkLines, type LineChunk, LineSplitter } from "./batch_lines.ts";
 import { type BatchReply, type BatchSetup, type BatchWorkers, DECISIONS } from "./batch_workers.ts";
@@ -94,6 +96,13 @@ export interface StreamSummary {
 
 const encoder = new TextEncoder();
 
+/** Each encoder's compiled plan, made once. */
+const plans = new WeakMap<FeatureEncoder, EncodingPlan | null>();
+function planFor(encoder: FeatureEncoder): EncodingPlan | null {
+  if (!plans.has(encoder)) plans.set(encoder, encodingPlan(encoder));
+  return plans.get(encoder)!;
+}
+
 /**
  * Scores a CSV byte stream; yields the CSV answer's bytes in pieces (its header with the first
  * rows). `summary` is complete once the generator is done. Throws {@link BatchInputError} for
@@ -142,7 +151,13 @@ export async function* streamCsvBytes(
   let key = "";
   let setup: BatchSetup | null = null;
   let failedStrict = false;
-  const queue: { chunk: LineChunk; reply: Promise<BatchReply> | null }[] = [];
+  const queue: {
+    chunk: LineChunk;
+    reply: Promise<BatchReply> | null;
+    done: Promise<Uint8Array | null> | null;
+  }[] = [];
+  /** The last chunk scored on this thread: the next one's `onScored` waits for it. */
+  let previous: Promise<unknown> = Promise.resolve();
 
   const start = () => {
     header = splitter.header!;
@@ -173,31 +188,36 @@ export async function* streamCsvBytes(
       )
       : null;
     reply?.catch(() => {}); // awaited in order below; a later failure must not go unhandled meanwhile
-    queue.push({ chunk, reply });
+    if (workers) {
+      queue.push({ chunk, reply, done: null });
+      return;
+    }
+    // Without workers, the chunk is parsed now (in order) and scored on the pool while the next is read.
+    const done = scoreHere(parseHere(chunk), previous);
+    done.catch(() => {});
+    previous = done;
+    queue.push({ chunk, reply: null, done });
   };
 
-  /** The scored chunk's CSV bytes (after `onScored`), from the worker or parsed here. */
-  const finish = async (chunk: LineChunk, reply: BatchReply | null): Promise<Uint8Array | null> => {
-    const rows = chunk.rows;
-    if (reply && reply.csv) {
-      if (options.onScored) {
-        const decided: Decision[] = new Array(rows);
-        for (let i = 0; i < rows; i++) decided[i] = DECISIONS[reply.decisions![i]];
-        await options.onScored({
-          header,
-          firstRow: chunk.firstRow,
-          lines: chunkLines(chunk),
-          probabilities: reply.probabilities!,
-          decided,
-          ids: shape.ids ? reply.ids : null,
-        });
-      }
-      return wantCsv ? reply.csv : null;
-    }
-    // The slow path: the chunk's lines parsed here, every message as the text scorer gives it.
-    const lines = chunkLines(chunk);
-    const firstRow = chunk.firstRow;
-    const parsed = parseChunk(serving, header, columns, lines, firstRow, rows, source);
+  /** A chunk parsed on this thread, its errors counted (chunks are parsed in row order). */
+  interface Parsed {
+    readonly chunk: LineChunk;
+    readonly lines: () => string[];
+    readonly parsed: ParsedChunk;
+    readonly detailed: Map<number, RowError>;
+  }
+  let plan: EncodingPlan | null | undefined;
+  const parseHere = (chunk: LineChunk): Parsed => {
+    let text: string[] | null = null;
+    const lines = () => text ??= chunkLines(chunk);
+    const { rows, firstRow } = chunk;
+    // The workers' byte path first (it takes plainly valid chunks), then the text scorer's.
+    const layout = setup!.layout;
+    if (layout && plan === undefined) plan = planFor(serving.model.encoder);
+    const fast = layout ? encodeCleanBytes(serving.model.encoder, layout, chunk.bytes, rows, { plan }) : null;
+    const parsed: ParsedChunk = fast
+      ? { kept: null, matrix: fast.matrix, ids: fast.ids, errors: [] }
+      : parseChunk(serving, header, columns, lines(), firstRow, rows, source);
     parsed.errors.sort((a, b) => a.row - b.row);
     const detailed = new Map<number, RowError>();
     for (const e of parsed.errors) {
@@ -208,10 +228,20 @@ export async function* streamCsvBytes(
     }
     summary.errorsTotal += parsed.errors.length;
     if (options.strict && summary.errorsTotal) failedStrict = true;
+    return { chunk, lines, parsed, detailed };
+  };
+
+  /**
+   * Scores a chunk parsed here and writes its answer; `after` is the previous chunk's, so that
+   * `onScored` sees chunks in row order even when the pool finishes them out of order.
+   */
+  const scoreHere = async ({ chunk, lines, parsed, detailed }: Parsed, after: Promise<unknown>) => {
     if (failedStrict) return null; // nothing more is written; the rest is only counted
+    const { rows, firstRow } = chunk;
     const p = parsed.matrix
       ? await scoreMatrix(serving, parsed.matrix, workers ? null : options.pool ?? null)
       : new Float64Array(0);
+    await after;
     const probabilities = new Float64Array(rows).fill(NaN);
     const ids: (string | undefined)[] | null = shape.ids ? new Array(rows) : null;
     if (parsed.kept) parsed.kept.forEach((r, i) => (probabilities[r - firstRow] = p[i]));
@@ -225,7 +255,7 @@ export async function* streamCsvBytes(
       const probability = probabilities[i];
       decided[i] = Number.isNaN(probability) ? undefined : serving.model.decide(probability, reviewMargin);
     }
-    await options.onScored?.({ header, firstRow, lines, probabilities, decided, ids });
+    await options.onScored?.({ header, firstRow, lines: lines(), probabilities, decided, ids });
     if (!wantCsv) return null;
     let text = "";
     for (let i = 0; i < rows; i++) {
@@ -245,11 +275,46 @@ export async function* streamCsvBytes(
     return encoder.encode(text);
   };
 
+  /** A worker's chunk once back: its CSV bytes (after `onScored`), or parsed here if it was handed back. */
+  const finish = async (chunk: LineChunk, reply: BatchReply | null): Promise<Uint8Array | null> => {
+    const rows = chunk.rows;
+    if (reply && reply.csv) {
+      if (options.onScored) {
+        const decided: Decision[] = new Array(rows);
+        for (let i = 0; i < rows; i++) decided[i] = DECISIONS[reply.decisions![i]];
+        await options.onScored({
+          header,
+          firstRow: chunk.firstRow,
+          lines: chunkLines(chunk),
+          probabilities: reply.probabilities!,
+          decided,
+          ids: shape.ids ? reply.ids : null,
+        });
+      }
+      return wantCsv ? reply.csv : null;
+    }
+    return await scoreHere(parseHere(chunk), Promise.resolve());
+  };
+
   let written = 0;
   let headerWritten = false;
   const drain = async function* (keep: number): AsyncGenerator<Uint8Array> {
     while (queue.length > keep) {
       const next = queue.shift()!;
+      if (next.done) {
+        const bytes = await next.done;
+        release(next.chunk.bytes);
+        if (bytes && !failedStrict) {
+          if (!headerWritten) {
+            headerWritten = true;
+            yield encoder.encode(csvAnswerHeader(shape) + "\n");
+          }
+          yield bytes;
+        }
+        written += next.chunk.rows;
+        options.onProgress?.(written);
+        continue;
+      }
       const reply = next.reply ? await next.reply : null;
       if (failedStrict && reply?.csv) {
         written += next.chunk.rows; // a clean chunk after the failure: nothing to count
