@@ -1,13 +1,14 @@
 /**
  * `deno task score INPUT.csv [-o OUT.csv]`: offline batch scoring through the same code path as
  * `POST /predict/batch` (the served model, the same chunk parser, the same CSV/JSON output), on
- * worker threads, with a progress bar on stderr. CSV output streams (`streamCsvScores`: memory
- * holds a few chunks, whatever the input's size); `--json`, and `--strict` to stdout, build the
- * answer whole.
+ * worker threads, with a progress bar on stderr. CSV output streams (`streamCsvBytes`: the main
+ * thread cuts lines and writes, batch workers parse, score and format whole chunks; memory holds
+ * a few chunks, whatever the input's size); `--json`, and `--strict` to stdout, build the answer
+ * whole (the forest on the prediction pool).
  *
  * Options: `--strict` (any invalid row fails the run and nothing is written), `--json`,
  * `--model PATH`, `--models-dir DIR`, `--review-margin X`, `--workers N` (0 = main thread only;
- * default: the cores but one, as the main thread parses).
+ * default: one per core, at most 4).
  * `MODEL`, `MODELS_DIR` and `REVIEW_MARGIN` are read as the server reads them.
  * Exit status: 0 scored (rejected rows are listed on stderr and in the output), 1 refused, 2 usage.
  * @module

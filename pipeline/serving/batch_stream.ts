@@ -6,7 +6,8 @@
  * answers in order. With {@link BatchWorkers}, each chunk is parsed, encoded, scored and formatted
  * on a worker, straight from bytes to bytes; a chunk the workers' fast path does not accept (a bad
  * value, a blank line, a quote, non-ASCII) comes back and is parsed here as it always was. Without
- * them, every chunk is parsed here and its matrix scored inline or on the {@link PredictionPool}.
+ * them (the server), every chunk is parsed here as it is read (the workers' byte path first) and
+ * its matrix scored inline or on the {@link PredictionPool} while the next is read.
  *
  * The answer is byte for byte the one {@link scoreCsv} + {@link batchToCsv} give for the same
  * text: lines are cut at LF exactly as there (not by a quote-aware reader, since the batch path
