@@ -21,7 +21,9 @@
  *
  * Beside each figure, the server process's CPU time (all threads) per request or row, which depends
  * far less than throughput on how busy the machine is. Prints a table and writes
- * `bench/results/serve.json`. Options: `--duration S` (default 15), `--rows N` (default 1,000,000), `--trees N` (fixture only, default 300), `--skip-batch`,
+ * `bench/results/serve.json`. Options: `--duration S` (default 15), `--rows N` (default 1,000,000),
+ * `--trees N` (fixture only, default 300), `--skip-batch`, `--only-batch` (step 4 alone, with the
+ * server's CPU time for the upload; writes `bench/results/serve_batch.json`),
  * `--model production|fixture` (default: production when `models/` has one), `--pool N` (the
  * server's prediction workers, `BATCH_WORKERS`; default one per core), `--workers N` (replicas,
  * `WORKERS`; default 1), `--connections N` (default 8).
@@ -74,6 +76,7 @@ const { values } = parseArgs({
     rows: { type: "string", default: "1000000" },
     trees: { type: "string", default: "300" },
     "skip-batch": { type: "boolean", default: false },
+    "only-batch": { type: "boolean", default: false },
     "audit-sync": { type: "string", default: "full,normal" },
     model: { type: "string" },
     pool: { type: "string" },
@@ -144,6 +147,40 @@ try {
     await server?.status;
     server = undefined;
   };
+
+  if (values["only-batch"]) {
+    await start("full");
+    const csvPath = `${work}/batch.csv`;
+    const bytes = await writeResampledCsv(csvPath, rows);
+    const loadBefore = Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
+    const cli = await runCli(csvPath, `${work}/scores.csv`, served.modelsDir);
+    const cpuBefore = serverCpuMs(server!.pid) ?? NaN;
+    const http = await runHttpBatch(base, csvPath);
+    const serverCpu = ((serverCpuMs(server!.pid) ?? NaN) - cpuBefore) / 1000;
+    const summary = {
+      date: new Date().toISOString(),
+      command: "deno task bench:serve --only-batch",
+      rows,
+      upload_bytes: bytes,
+      model: served.description,
+      cli_s: cli.seconds,
+      http_s: http.seconds,
+      http_server_cpu_s: serverCpu,
+      audit_sync: "full",
+      load_average_before: loadBefore,
+      load_average_after: Deno.loadavg().map((x) => x.toFixed(2)).join(" "),
+    };
+    console.log(
+      `batch of ${rows.toLocaleString("en")} rows: CLI (score.ts) ${cli.seconds.toFixed(2)} s; ` +
+        `POST /predict/batch (CSV in and out, audit on) ${http.seconds.toFixed(2)} s, ` +
+        `server CPU ${serverCpu} s (load average ${summary.load_average_before} before, ` +
+        `${summary.load_average_after} after)`,
+    );
+    await writeJsonAtomic(new URL("./results/serve_batch.json", import.meta.url).pathname, summary);
+    await stop();
+    await Deno.remove(work, { recursive: true });
+    Deno.exit(0);
+  }
 
   const applicants = (await germanApplicants()).slice(0, 200);
   const withWrk = await hasWrk();
@@ -427,6 +464,7 @@ async function runHttpBatch(base: URL, input: string, query = "") {
   return { seconds, rows: lines - 1, bytes: size };
 }
 
+/** Line feeds in a file, read as a stream. */
 async function countLines(path: string): Promise<number> {
   let lines = 0;
   for await (const chunk of (await Deno.open(path)).readable) {

@@ -1,13 +1,14 @@
 /**
  * `deno task score INPUT.csv [-o OUT.csv]`: offline batch scoring through the same code path as
  * `POST /predict/batch` (the served model, the same chunk parser, the same CSV/JSON output), on
- * worker threads, with a progress bar on stderr. CSV output streams (`streamCsvScores`: memory
- * holds a few chunks, whatever the input's size); `--json`, and `--strict` to stdout, build the
- * answer whole.
+ * worker threads, with a progress bar on stderr. CSV output streams (`streamCsvBytes`: the main
+ * thread cuts lines and writes, batch workers parse, score and format whole chunks; memory holds
+ * a few chunks, whatever the input's size); `--json`, and `--strict` to stdout, build the answer
+ * whole (the forest on the prediction pool).
  *
  * Options: `--strict` (any invalid row fails the run and nothing is written), `--json`,
  * `--model PATH`, `--models-dir DIR`, `--review-margin X`, `--workers N` (0 = main thread only;
- * default: the cores but one, as the main thread parses).
+ * default: one per core, at most 4).
  * `MODEL`, `MODELS_DIR` and `REVIEW_MARGIN` are read as the server reads them.
  * Exit status: 0 scored (rejected rows are listed on stderr and in the output), 1 refused, 2 usage.
  * @module
@@ -18,7 +19,8 @@ import { writeFileAtomic } from "../tracking/atomic.ts";
 import { ModelLoadError } from "../model/artifact.ts";
 import { BatchInputError, type BatchResult, scoreCsv, StrictBatchError } from "../serving/batch.ts";
 import { batchToCsv, batchToJson } from "../serving/batch_format.ts";
-import { decodeStream, streamCsvScores, type StreamSummary } from "../serving/batch_stream.ts";
+import { streamCsvBytes, type StreamSummary } from "../serving/batch_stream.ts";
+import { BatchWorkers } from "../serving/batch_workers.ts";
 import { ConfigError, configFromEnv } from "../serving/config.ts";
 import { ModelHolder } from "../serving/model_holder.ts";
 import { PredictionPool } from "../serving/predict_pool.ts";
@@ -85,7 +87,7 @@ export async function runScore(
       if (name === "MODEL") return values.model ?? env(name);
       if (name === "MODELS_DIR") return values["models-dir"] ?? env(name);
       if (name === "REVIEW_MARGIN") return values["review-margin"] ?? env(name);
-      // The main thread parses while the workers score: one worker per remaining core.
+      // Workers parse and score whole chunks: one per core.
       if (name === "BATCH_WORKERS") return values.workers ?? env(name) ?? String(defaultWorkers());
       return ["LOG", "LOG_LEVEL"].includes(name) ? undefined : env(name);
     });
@@ -101,23 +103,28 @@ export async function runScore(
 
   const [input] = positionals;
   const started = performance.now();
+  // The whole-text paths (--json, --strict to stdout) score on the prediction pool; the streamed
+  // one hands whole chunks to batch workers, started now so they load while the model does.
+  const wholeText = values.json || (values.strict && !values.out);
+  const workers = !wholeText && config.batchWorkers > 0 ? new BatchWorkers(config.batchWorkers).warm() : null;
   let holder: ModelHolder;
   try {
     holder = await ModelHolder.open({ modelsDir: config.modelsDir, modelPath: config.modelPath });
   } catch (error) {
+    workers?.close();
     if (!(error instanceof ModelLoadError)) throw error;
     io.stderr(`score: ${error.message}\n`);
     return 1;
   }
   const serving = holder.current!;
-  const pool = config.batchWorkers > 0 ? new PredictionPool(config.batchWorkers) : null;
+  const pool = wholeText && config.batchWorkers > 0 ? new PredictionPool(config.batchWorkers) : null;
   const bar = new ProgressBar(io, started);
   const header = { serving, reviewMargin: config.reviewMargin };
   let summary: Pick<BatchResult, "rows" | "errors" | "errorsTotal">;
   try {
     // JSON answers carry counts before the rows, and a strict run to stdout must print nothing
     // on failure: both are built whole. Every other run streams.
-    if (values.json || (values.strict && !values.out)) {
+    if (wholeText) {
       let text: string;
       try {
         text = await Deno.readTextFile(input);
@@ -148,27 +155,22 @@ export async function runScore(
       }
       const size = (await file.stat()).size;
       let bytesRead = 0;
-      const counted = file.readable.pipeThrough(
-        new TransformStream<Uint8Array, Uint8Array>({
-          transform(bytes, controller) {
-            bytesRead += bytes.length;
-            controller.enqueue(bytes);
-          },
-        }),
-      );
+      const counted = readPieces(file, (n) => bytesRead += n);
       const streamed: StreamSummary = { rows: 0, errors: [], errorsTotal: 0 };
-      const pieces = streamCsvScores(serving, decodeStream(counted), streamed, {
+      const pieces = streamCsvBytes(serving, counted, streamed, {
         strict: values.strict,
-        pool,
+        workers,
         source: input,
         reviewMargin: config.reviewMargin,
+        // The last line is held until the input ends: 100 % is shown only by the final update.
         onProgress: (done) =>
-          bar.update(done, Math.max(done, Math.round(done * size / Math.max(1, bytesRead)))),
+          bar.update(done, Math.max(done + 1, Math.round(done * size / Math.max(1, bytesRead)))),
       });
       if (values.out) {
-        await writeFileAtomic(values.out, ReadableStream.from(pieces).pipeThrough(new TextEncoderStream()));
+        await writeFileAtomic(values.out, ReadableStream.from(pieces));
       } else {
-        for await (const piece of pieces) io.stdout(piece);
+        const decoder = new TextDecoder();
+        for await (const piece of pieces) io.stdout(decoder.decode(piece, { stream: true }));
       }
       bar.update(streamed.rows, streamed.rows);
       bar.end();
@@ -191,6 +193,7 @@ export async function runScore(
     throw error;
   } finally {
     pool?.close();
+    workers?.close();
   }
 
   const seconds = (performance.now() - started) / 1000;
@@ -204,9 +207,34 @@ export async function runScore(
   return 0;
 }
 
-/** Workers by default: the cores but one (the main thread parses), at least one. */
+/** Workers by default: one per core (the main thread only cuts lines and writes), at most 4. */
 function defaultWorkers(): number {
-  return Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 1) - 1));
+  return Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1));
+}
+
+/** Bytes read from this size of block: fewer, larger pieces than the file's stream gives. */
+const READ_BYTES = 1 << 20;
+
+/** The file's bytes in pieces (one buffer, refilled), each counted by `onRead`; the file is closed at the end. */
+async function* readPieces(file: Deno.FsFile, onRead: (bytes: number) => void): AsyncGenerator<Uint8Array> {
+  try {
+    // One buffer for every read: the consumer copies what it keeps before asking for more.
+    const buffer = new Uint8Array(READ_BYTES);
+    for (;;) {
+      let filled = 0;
+      while (filled < buffer.length) {
+        const n = await file.read(buffer.subarray(filled));
+        if (n === null) break;
+        filled += n;
+      }
+      if (filled === 0) return;
+      onRead(filled);
+      yield filled === buffer.length ? buffer : buffer.subarray(0, filled);
+      if (filled < buffer.length) return;
+    }
+  } finally {
+    file.close();
+  }
 }
 
 function describeErrors(result: Pick<BatchResult, "errors" | "errorsTotal">, shown = 10): string {

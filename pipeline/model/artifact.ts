@@ -4,6 +4,7 @@
  * @module
  */
 
+import { decideAt, type Decision } from "./decision.ts";
 import { PlattCalibrator, type PlattJSON } from "./calibration.ts";
 import type { DriftReference } from "../monitoring/reference.ts";
 import { type PointsExplanation, pointsFromContributions } from "./points.ts";
@@ -25,8 +26,7 @@ import { sha256Hex } from "../tracking/mod.ts";
 /** Format version of the artifact; a loader refuses any other. */
 export const MODEL_FORMAT_VERSION = 1;
 
-/** What the model decides for an applicant. */
-export type Decision = "approve" | "decline" | "review";
+export type { Decision } from "./decision.ts";
 
 /** The artifact's JSON form. */
 export interface ModelArtifact {
@@ -217,8 +217,7 @@ export class CreditModel {
 
   /** The decision for P(bad); within `reviewMargin` of the threshold the case goes to a person. */
   decide(probability: number, reviewMargin = 0): Decision {
-    if (reviewMargin > 0 && Math.abs(probability - this.threshold) < reviewMargin) return "review";
-    return probability >= this.threshold ? "decline" : "approve";
+    return decideAt(probability, this.threshold, reviewMargin);
   }
 }
 

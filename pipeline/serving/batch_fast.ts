@@ -16,7 +16,7 @@
 
 import { ID_COLUMN } from "../data/etl.ts";
 import { type Applicant, ATTRIBUTES } from "../data/schema.ts";
-import type { FeatureEncoder } from "../features/encoder.ts";
+import { ENGINEERED_FEATURES, type EngineeredFeature, type FeatureEncoder } from "../features/encoder.ts";
 import type { Matrix } from "../forest/mod.ts";
 
 /** A chunk encoded by the fast path: its matrix (every line a row) and pass-through ids. */
@@ -25,8 +25,8 @@ export interface FastChunk {
   readonly ids: string[] | null;
 }
 
-/** How to read each column of a header the fast path accepts. */
-interface Layout {
+/** How to read each column of a header the fast path accepts (plain data: it is posted to workers). */
+export interface Layout {
   /** Per column: the attribute's index in `ATTRIBUTES`, or -1 for the id column. */
   readonly slots: readonly number[];
   readonly idColumn: number;
@@ -65,7 +65,13 @@ function plainInteger(line: string, start: number, end: number): number {
   return value;
 }
 
-function layoutOf(columns: readonly string[]): Layout | null {
+/** The layout under `header` for {@link encodeCleanBytes}, or null when its chunks must go through the ETL. */
+export function headerLayout(header: string, columns: readonly string[]): Layout | null {
+  return UNUSUAL.test(header) ? null : layoutOf(columns);
+}
+
+/** The layout of a header the fast path accepts (the attributes once each, plus an optional `id`), or null. */
+export function layoutOf(columns: readonly string[]): Layout | null {
   const key = columns.join(",");
   let layout = layouts.get(key);
   if (layout !== undefined) return layout;
@@ -143,4 +149,266 @@ export function encodeCleanChunk(
     data.set(row, r * cols);
   }
   return { matrix: { data, rows: lines.length, cols }, ids };
+}
+
+/** Per attribute: its codes by {@link codeKey}, or null for a numeric attribute. */
+const CODE_KEYS: readonly (Map<number, string> | null)[] = CODE_LISTS.map((codes) => {
+  if (!codes) return null;
+  const keys = new Map<number, string>();
+  const bytes = new TextEncoder();
+  for (const code of codes) {
+    const encoded = bytes.encode(code);
+    const key = codeKey(encoded, 0, encoded.length);
+    if (key >= 0) keys.set(key, code);
+  }
+  return keys;
+});
+
+/** `bytes[start, end)` as a number (1–6 ASCII bytes; distinct lengths give distinct keys), or -1. */
+function codeKey(bytes: Uint8Array, start: number, end: number): number {
+  if (end - start > 6 || end === start) return -1;
+  let key = 1;
+  for (let i = start; i < end; i++) {
+    const c = bytes[i];
+    if (c >= 0x80) return -1;
+    key = key * 128 + c;
+  }
+  return key;
+}
+
+/** {@link plainInteger} on bytes. */
+function plainIntegerBytes(bytes: Uint8Array, start: number, end: number): number {
+  const n = end - start;
+  if (n === 0 || n > 9 || (n > 1 && bytes[start] === 48)) return NaN;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = bytes[i] - 48;
+    if (digit < 0 || digit > 9) return NaN;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/**
+ * The encoder's record path compiled for the byte path: each code's columns written from a table,
+ * each number into its column, the engineered features by the encoder's own functions. It is
+ * learnt by probing `transformOne` (which columns each attribute moves) and used only if it then
+ * gives `transformOne`'s numbers bit for bit on a few hundred random applicants; otherwise the byte
+ * path calls `transformOne` for every row, as the text path does.
+ */
+export interface EncodingPlan {
+  readonly cols: number;
+  /** Per attribute: the columns a categorical one sets, or null (numeric or excluded). */
+  readonly codeColumns: readonly (Int32Array | null)[];
+  /** Per attribute: its columns' values for each code, by {@link codeKey}. */
+  readonly codeValues: readonly (Map<number, Float64Array> | null)[];
+  /** Per attribute: the column a numeric one is copied to, or -1. */
+  readonly numberColumn: Int32Array;
+  /** The engineered features and their columns. */
+  readonly engineered: readonly { readonly column: number; readonly feature: EngineeredFeature }[];
+}
+
+/** The plan for `encoder`, or null when probing finds a structure it does not reproduce exactly. */
+export function encodingPlan(encoder: FeatureEncoder): EncodingPlan | null {
+  const cols = encoder.nFeatures;
+  const encode = (record: Record<string, string | number>) =>
+    encoder.transformOne(record as unknown as Applicant, new Float64Array(cols));
+  const base: Record<string, string | number> = {};
+  for (const a of ATTRIBUTES) base[a.name] = a.kind === "numeric" ? a.min : a.codes[0].code;
+  const baseRow = encode(base);
+  const owner = new Int32Array(cols).fill(-1);
+  const claim = (column: number, attribute: number) => {
+    if (owner[column] >= 0 && owner[column] !== attribute) return false;
+    owner[column] = attribute;
+    return true;
+  };
+  const codeColumns: (Int32Array | null)[] = [];
+  const codeValues: (Map<number, Float64Array> | null)[] = [];
+  const numberColumn = new Int32Array(ATTRIBUTES.length).fill(-1);
+  const engineered: { column: number; feature: EngineeredFeature }[] = [];
+  const names = encoder.featureNames;
+  for (const feature of ENGINEERED_FEATURES) {
+    const column = names.indexOf(feature.name);
+    if (column >= 0) {
+      engineered.push({ column, feature });
+      owner[column] = ATTRIBUTES.length; // computed, not copied
+    }
+  }
+  for (let a = 0; a < ATTRIBUTES.length; a++) {
+    const attribute = ATTRIBUTES[a];
+    if (attribute.kind === "numeric") {
+      codeColumns.push(null);
+      codeValues.push(null);
+      const low = encode({ ...base, [attribute.name]: attribute.min });
+      const high = encode({ ...base, [attribute.name]: attribute.max });
+      for (let c = 0; c < cols; c++) {
+        if (owner[c] === ATTRIBUTES.length || low[c] === high[c]) continue;
+        if (low[c] !== attribute.min || high[c] !== attribute.max || numberColumn[a] >= 0 || !claim(c, a)) {
+          return null;
+        }
+        numberColumn[a] = c;
+      }
+      continue;
+    }
+    const rows = attribute.codes.map((code) => encode({ ...base, [attribute.name]: code.code }));
+    const moved: number[] = [];
+    for (let c = 0; c < cols; c++) {
+      if (rows.some((row) => row[c] !== baseRow[c])) {
+        if (owner[c] === ATTRIBUTES.length || !claim(c, a)) return null;
+        moved.push(c);
+      }
+    }
+    const values = new Map<number, Float64Array>();
+    attribute.codes.forEach((code, k) => {
+      const bytes = new TextEncoder().encode(code.code);
+      values.set(codeKey(bytes, 0, bytes.length), Float64Array.from(moved, (c) => rows[k][c]));
+    });
+    codeColumns.push(Int32Array.from(moved));
+    codeValues.push(values);
+  }
+  // Every column must be written by the plan: one no attribute moves is not understood.
+  if (owner.some((o) => o < 0)) return null;
+  const plan: EncodingPlan = { cols, codeColumns, codeValues, numberColumn, engineered };
+  return verifies(plan, encode) ? plan : null;
+}
+
+/** Whether `plan` gives `encode`'s numbers bit for bit on random applicants (seeded). */
+function verifies(
+  plan: EncodingPlan,
+  encode: (record: Record<string, string | number>) => Float64Array,
+): boolean {
+  let seed = 20_261_128;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const row = new Float64Array(plan.cols);
+  const numbers: Record<string, number> = {};
+  for (let trial = 0; trial < 256; trial++) {
+    const record: Record<string, string | number> = {};
+    for (const a of ATTRIBUTES) {
+      record[a.name] = a.kind === "numeric"
+        ? a.min + Math.floor(next() * (a.max - a.min + 1))
+        : a.codes[Math.floor(next() * a.codes.length)].code;
+    }
+    for (let a = 0; a < ATTRIBUTES.length; a++) {
+      const attribute = ATTRIBUTES[a];
+      const value = record[attribute.name];
+      if (typeof value === "number") {
+        numbers[attribute.name] = value;
+        if (plan.numberColumn[a] >= 0) row[plan.numberColumn[a]] = value;
+      } else {
+        const bytes = new TextEncoder().encode(value);
+        const values = plan.codeValues[a]!.get(codeKey(bytes, 0, bytes.length));
+        if (!values) return false;
+        const columns = plan.codeColumns[a]!;
+        for (let k = 0; k < columns.length; k++) row[columns[k]] = values[k];
+      }
+    }
+    for (const { column, feature } of plan.engineered) {
+      row[column] = feature.record(numbers as unknown as Applicant);
+    }
+    const expected = encode(record);
+    for (let c = 0; c < plan.cols; c++) if (!Object.is(row[c], expected[c])) return false;
+  }
+  return true;
+}
+
+const idDecoder = new TextDecoder();
+
+/** Options of {@link encodeCleanBytes}. */
+export interface ByteChunkOptions {
+  /** The matrix is written here when it is large enough (a worker reuses one for every chunk). */
+  scratch?: Float64Array;
+  /** The compiled encoder ({@link encodingPlan}); `transformOne` per row without it. */
+  plan?: EncodingPlan | null;
+  /** Where each row's id lies in the bytes (start, end): filled instead of decoding the ids (`ids` is then null). */
+  idSpans?: Int32Array;
+}
+
+/**
+ * {@link encodeCleanChunk} on the UTF-8 bytes of `rows` LF-ended lines, under the same rules (and,
+ * on bytes, ids must be ASCII too): the matrix and ids when every line is plainly valid, else null.
+ */
+export function encodeCleanBytes(
+  encoder: FeatureEncoder,
+  layout: Layout,
+  bytes: Uint8Array,
+  rows: number,
+  options: ByteChunkOptions = {},
+): FastChunk | null {
+  const { scratch, plan, idSpans } = options;
+  if (rows === 0) return null;
+  const { slots, idColumn } = layout;
+  const cols = encoder.nFeatures;
+  // The matrix may be written into the caller's scratch array (a worker reuses one for every chunk).
+  const data = scratch && scratch.length >= rows * cols
+    ? scratch.subarray(0, rows * cols)
+    : new Float64Array(rows * cols);
+  const ids: string[] | null = idColumn >= 0 && !options.idSpans ? new Array(rows) : null;
+  const record: Record<string, string | number> = {};
+  const row = new Float64Array(cols);
+  const width = slots.length;
+  const n = bytes.length;
+  const numbers: Record<string, number> = {};
+  let i = 0;
+  for (let r = 0; r < rows; r++) {
+    // One pass over the line: cells end at a comma, the line at LF (or the end of the chunk).
+    let start = i;
+    let c = 0;
+    for (;;) {
+      while (i < n && bytes[i] !== 44 && bytes[i] !== 10) i++;
+      const last = i >= n || bytes[i] === 10;
+      let end = i;
+      // Trailing white space goes, as the ETL trims each line.
+      if (last) {
+        while (end > start && (bytes[end - 1] === 32 || (bytes[end - 1] >= 9 && bytes[end - 1] <= 13))) {
+          end--;
+        }
+      }
+      if (c === width) return null; // too many fields
+      const slot = slots[c];
+      if (slot < 0) {
+        for (let k = start; k < end; k++) {
+          const b = bytes[k];
+          if (b < 0x20 || b >= 0x7f || b === 34) return null; // control, non-ASCII, quote
+        }
+        if (end > start && (bytes[start] === 32 || bytes[end - 1] === 32)) return null; // padded
+        if (idSpans) idSpans[2 * r] = start, idSpans[2 * r + 1] = end;
+        else ids![r] = idDecoder.decode(bytes.subarray(start, end));
+      } else {
+        const keys = CODE_KEYS[slot];
+        if (keys) {
+          const key = codeKey(bytes, start, end);
+          const code = keys.get(key);
+          if (code === undefined) return null;
+          if (plan) {
+            const values = plan.codeValues[slot]!.get(key)!;
+            const columns = plan.codeColumns[slot]!;
+            const at = r * cols;
+            for (let k = 0; k < columns.length; k++) data[at + columns[k]] = values[k];
+          } else record[NAMES[slot]] = code;
+        } else {
+          const value = plainIntegerBytes(bytes, start, end);
+          if (!(value >= MIN[slot] && value <= MAX[slot])) return null; // NaN too
+          if (plan) {
+            numbers[NAMES[slot]] = value;
+            if (plan.numberColumn[slot] >= 0) data[r * cols + plan.numberColumn[slot]] = value;
+          } else record[NAMES[slot]] = value;
+        }
+      }
+      c++;
+      i++; // past the comma or LF
+      start = i;
+      if (last) break;
+    }
+    if (c !== width) return null; // too few fields (a blank line too)
+    const at = r * cols;
+    if (plan) {
+      for (const { column, feature } of plan.engineered) {
+        data[at + column] = feature.record(numbers as unknown as Applicant);
+      }
+      continue;
+    }
+    encoder.transformOne(record as unknown as Applicant, row);
+    for (let k = 0; k < cols; k++) data[at + k] = row[k];
+  }
+  return { matrix: { data, rows, cols }, ids };
 }

@@ -44,13 +44,13 @@ import {
 } from "./batch_format.ts";
 import { JsonBatchError, readJsonArray } from "./batch_json.ts";
 import { Spool } from "./batch_spool.ts";
-import { decodeStream, MAX_LINE_CHARS, streamCsvScores, type StreamSummary } from "./batch_stream.ts";
+import { decodeStream, MAX_LINE_CHARS, streamCsvBytes, type StreamSummary } from "./batch_stream.ts";
 import { type DecisionTrail, requestIds } from "./audit/log.ts";
 import { requireBearer } from "./auth.ts";
 import { limitedBody, requireMediaType } from "./body.ts";
 import { type App, type AppDeps, type AppEnv, requireModel } from "./context.ts";
 import { ApiError, validationError } from "./errors.ts";
-import { csvBatchInputs, jsonBatchInputs } from "./routes/audit.ts";
+import { csvBatchInputs, csvLineInputs, jsonBatchInputs } from "./routes/audit.ts";
 
 /** The audit trail's folder (SQLite) and the spool folder: where a batch writes before it answers. */
 export function batchFolders(deps: AppDeps, trail: DecisionTrail): { spool: string; checked: string[] } {
@@ -107,8 +107,9 @@ async function scoreBatch(c: Context<AppEnv>, deps: AppDeps, trail: DecisionTrai
   const type = requireMediaType(c, ["application/json", "text/csv"]);
   const strict = booleanQuery(c, "strict");
   const explain = booleanQuery(c, "explain");
-  const body = decodeStream(limitedBody(c, config.maxBatchBodyBytes));
-  if (type === "text/csv" && !explain) return await streamCsv(c, deps, trail, spoolDir, body, strict);
+  const bytes = limitedBody(c, config.maxBatchBodyBytes);
+  if (type === "text/csv" && !explain) return await streamCsv(c, deps, trail, spoolDir, bytes, strict);
+  const body = decodeStream(bytes);
   let result: BatchResult;
   let records: unknown[] = [];
   let text = "";
@@ -144,7 +145,7 @@ async function streamCsv(
   deps: AppDeps,
   trail: DecisionTrail,
   spoolDir: string,
-  body: AsyncIterable<string>,
+  body: AsyncIterable<Uint8Array>,
   strict: boolean,
 ): Promise<Response> {
   const { config } = deps;
@@ -158,7 +159,7 @@ async function streamCsv(
   let scored = 0;
   let sent = false;
   try {
-    const pieces = streamCsvScores(serving, body, summary, {
+    const pieces = streamCsvBytes(serving, body, summary, {
       strict,
       pool: deps.pool,
       source: "upload",
@@ -180,11 +181,11 @@ async function streamCsv(
           scored++;
         }
         if (json) await spool.write(json);
-        const text = () => csvBatchInputs(chunk.header + "\n" + chunk.lines.join("\n"));
+        const text = () => csvLineInputs(chunk.header, chunk.lines);
         await recording.add(chunk.firstRow, chunk.probabilities, chunk.decided, text);
       },
     });
-    for await (const piece of pieces) await spool.write(piece);
+    for await (const piece of pieces) await spool.writeBytes(piece);
     await recording.commit(summary.rows); // durable before the answer
     countDecisions(deps, counted, summary.errorsTotal);
     c.header("Cache-Control", "no-store");

@@ -42,8 +42,12 @@ export class Spool {
   }
 
   /** Appends text (UTF-8). */
-  async write(text: string): Promise<void> {
-    const bytes = encoder.encode(text);
+  write(text: string): Promise<void> {
+    return this.writeBytes(encoder.encode(text));
+  }
+
+  /** Appends bytes. */
+  async writeBytes(bytes: Uint8Array): Promise<void> {
     for (let written = 0; written < bytes.length;) {
       written += await this.#file.write(bytes.subarray(written));
     }

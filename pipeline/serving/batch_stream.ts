@@ -1,13 +1,19 @@
 /**
  * Streaming CSV batch scoring: a CSV read piece by piece, scored chunk by chunk, and written out
- * as the CSV answer chunk by chunk, so memory holds a few chunks whatever the input's size. The
- * main thread parses chunk k+1 while the worker pool scores chunk k.
+ * as the CSV answer chunk by chunk, so memory holds a few chunks whatever the input's size.
+ *
+ * The reading thread only cuts the bytes into chunks of whole lines (batch_lines.ts) and writes the
+ * answers in order. With {@link BatchWorkers}, each chunk is parsed, encoded, scored and formatted
+ * on a worker, straight from bytes to bytes; a chunk the workers' fast path does not accept (a bad
+ * value, a blank line, a quote, non-ASCII) comes back and is parsed here as it always was. Without
+ * them (the server), every chunk is parsed here as it is read (the workers' byte path first) and
+ * its matrix scored inline or on the {@link PredictionPool} while the next is read.
  *
  * The answer is byte for byte the one {@link scoreCsv} + {@link batchToCsv} give for the same
  * text: lines are cut at LF exactly as there (not by a quote-aware reader, since the batch path
- * numbers rows by line and hands whole chunks to the ETL), each chunk goes through the same
- * {@link parseChunk}, each row through the same {@link csvAnswerLine}, and trailing blank lines
- * are not rows.
+ * numbers rows by line and hands whole chunks to the ETL), each slow chunk goes through the same
+ * {@link parseChunk}, each row is written as {@link csvAnswerLine} writes it, and trailing blank
+ * lines are not rows.
  * @module
  */
 
@@ -23,24 +29,29 @@ import {
   type RowError,
   scoreMatrix,
   StrictBatchError,
-  TooManyRowsError,
-  trimEnd,
 } from "./batch.ts";
+import { encodeCleanBytes, type EncodingPlan, encodingPlan, headerLayout } from "./batch_fast.ts";
+import type { FeatureEncoder } from "../features/encoder.ts";
 import { csvAnswerHeader, csvAnswerLine, type CsvAnswerShape, omittedErrorNote } from "./batch_format.ts";
+import { CHUNK_BYTES, chunkLines, type LineChunk, LineSplitter } from "./batch_lines.ts";
+import { type BatchReply, type BatchSetup, type BatchWorkers, DECISIONS } from "./batch_workers.ts";
 import type { ServingModel } from "./model_holder.ts";
 import type { Decision } from "../model/artifact.ts";
 import type { PredictionPool } from "./predict_pool.ts";
+
+export { MAX_LINE_CHARS } from "./batch_lines.ts";
 
 /** How to stream a batch. */
 export interface StreamOptions {
   /** Reject the whole batch when any row is invalid: the output then throws {@link StrictBatchError}. */
   strict?: boolean;
+  /** Workers that take whole chunks (bytes in, answer out); preferred over `pool` when given. */
+  workers?: BatchWorkers | null;
+  /** Worker pool for the forest alone, when there are no `workers`. */
   pool?: PredictionPool | null;
-  /** Rows per chunk (default {@link STREAM_CHUNK_ROWS}). */
-  chunkRows?: number;
-  /** Characters a chunk's lines may hold before it is cut early (default {@link CHUNK_CHARS}). */
-  chunkChars?: number;
-  /** Chunks parsed ahead of the one being written (default 2): what bounds memory. */
+  /** Bytes gathered before a chunk is cut (default {@link CHUNK_BYTES}). */
+  chunkBytes?: number;
+  /** Chunks scored ahead of the one being written (default: 2 per worker, at least 2): what bounds memory. */
   inFlight?: number;
   source?: string;
   maxErrors?: number;
@@ -66,7 +77,7 @@ export interface ScoredChunk {
   readonly header: string;
   /** Batch row (0-based) of the chunk's first line. */
   readonly firstRow: number;
-  /** The chunk's data lines as read (LF cut, not trimmed). */
+  /** The chunk's data lines as read (LF cut, not trimmed but for the batch's last line). */
   readonly lines: readonly string[];
   /** P(bad) per line, NaN where the row was rejected. */
   readonly probabilities: Float64Array;
@@ -76,18 +87,6 @@ export interface ScoredChunk {
   readonly ids: readonly (string | undefined)[] | null;
 }
 
-/**
- * Rows per streamed chunk: an eighth of the whole-text scorer's, since every chunk in flight is
- * resident (its lines, features and answer); smaller chunks cost per-chunk overhead, not bytes.
- */
-export const STREAM_CHUNK_ROWS = 8_192;
-
-/** A chunk is cut early past this many characters, so long lines cannot make a chunk huge. */
-export const CHUNK_CHARS = 8 * 1024 * 1024;
-
-/** Longest line accepted (characters): a German Credit row is about 100, an absurd one is refused, not buffered. */
-export const MAX_LINE_CHARS = 4_096;
-
 /** What a streamed batch found, filled in as its output is read. */
 export interface StreamSummary {
   rows: number;
@@ -96,51 +95,154 @@ export interface StreamSummary {
   errorsTotal: number;
 }
 
+const encoder = new TextEncoder();
+
+/** Each encoder's compiled plan, made once. */
+const plans = new WeakMap<FeatureEncoder, EncodingPlan | null>();
+function planFor(encoder: FeatureEncoder): EncodingPlan | null {
+  if (!plans.has(encoder)) plans.set(encoder, encodingPlan(encoder));
+  return plans.get(encoder)!;
+}
+
 /**
- * Scores a CSV text stream; yields the CSV answer in pieces (its header with the first rows).
- * `summary` is complete once the generator is done. Throws {@link BatchInputError} for unreadable
- * input before yielding anything; in strict mode throws {@link StrictBatchError} at the end, after
- * the rows before the first invalid one were yielded, so strict callers hold the output until the
- * end (a temporary file renamed into place does).
+ * Scores a CSV byte stream; yields the CSV answer's bytes in pieces (its header with the first
+ * rows). `summary` is complete once the generator is done. Throws {@link BatchInputError} for
+ * unreadable input before yielding anything; in strict mode throws {@link StrictBatchError} at the
+ * end, after the rows before the first invalid one were yielded, so strict callers hold the output
+ * until the end (a temporary file renamed into place does).
  */
-export async function* streamCsvScores(
+export async function* streamCsvBytes(
   serving: ServingModel,
-  input: AsyncIterable<string>,
+  input: AsyncIterable<Uint8Array>,
   summary: StreamSummary,
   options: StreamOptions = {},
-): AsyncGenerator<string> {
+): AsyncGenerator<Uint8Array> {
   const source = options.source ?? "input";
-  const chunkRows = options.chunkRows ?? STREAM_CHUNK_ROWS;
   const maxErrors = options.maxErrors ?? MAX_ERROR_DETAILS;
-  const maxRows = options.maxRows ?? Infinity;
-  const inFlight = Math.max(1, options.inFlight ?? 2);
+  const workers = options.workers ?? null;
+  const inFlight = Math.max(1, options.inFlight ?? Math.max(2, 2 * (workers?.size ?? 1)));
   const reviewMargin = options.reviewMargin ?? 0;
   const omitted = omittedErrorNote(maxErrors);
+  const wantCsv = options.csv ?? true;
+  const detail = options.onScored !== undefined;
+  const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
+  // Chunk buffers go to the workers and come back: reused, not left for the collector to free late.
+  const spare: Uint8Array[] = [];
+  const allocate = (size: number): Uint8Array => {
+    for (let i = 0; i < spare.length; i++) {
+      if (spare[i].length >= size) return spare.splice(i, 1)[0].subarray(0, size);
+    }
+    return new Uint8Array(Math.max(size, 2 * chunkBytes)).subarray(0, size);
+  };
+  const release = (bytes: Uint8Array | undefined) => {
+    if (bytes && bytes.buffer.byteLength >= chunkBytes && spare.length < inFlight + 2) {
+      spare.push(new Uint8Array(bytes.buffer as ArrayBuffer));
+    }
+  };
+  const splitter = new LineSplitter({
+    allocate,
+    chunkBytes,
+    maxRows: options.maxRows,
+    maxRowsSetting: options.maxRowsSetting,
+  });
 
-  let header: string | null = null;
+  let header = "";
   let columns: string[] = [];
   let shape: CsvAnswerShape = { lines: true, ids: false, reasons: false };
-  let sawContent = false;
-  /** The last line with content, held back: if it ends the input, its trailing white space goes. */
-  let held: string | null = null;
-  /** Blank lines after `held`, run-length encoded: rows only if content follows them. */
-  const blanks: [string, number][] = [];
-  let chunk: string[] = [];
-  let chunkChars = 0;
-  const maxChunkChars = options.chunkChars ?? CHUNK_CHARS;
-  let nextRow = 0;
-  const queue: { text: Promise<string>; rows: number }[] = [];
+  let key = "";
+  let setup: BatchSetup | null = null;
+  let failedStrict = false;
+  const queue: {
+    chunk: LineChunk;
+    reply: Promise<BatchReply> | null;
+    done: Promise<Uint8Array | null> | null;
+  }[] = [];
+  /** The last chunk scored on this thread: the next one's `onScored` waits for it. */
+  let previous: Promise<unknown> = Promise.resolve();
 
-  const wantCsv = options.csv ?? true;
-  /** The chunk's scores and decisions in line order, handed to `onScored`, then its CSV text. */
-  const finishChunk = async (
-    parsed: ParsedChunk,
-    p: Float64Array,
-    firstRow: number,
-    lines: string[],
-    detailed: Map<number, RowError>,
-  ): Promise<string> => {
-    const rows = lines.length;
+  const start = () => {
+    header = splitter.header!;
+    columns = splitCsvLine(header).map((h) => h.trim());
+    shape = { lines: true, ids: columns.indexOf(ID_COLUMN) >= 0, reasons: false };
+    const layout = headerLayout(header, columns);
+    key = `${serving.sha256}:${reviewMargin}:${header}`;
+    setup = {
+      forest: serving.model.forest.packed,
+      encoder: serving.model.encoder.toJSON(),
+      threshold: serving.model.threshold,
+      reviewMargin,
+      layout,
+    };
+  };
+
+  const dispatch = (chunk: LineChunk) => {
+    if (!setup) start();
+    // Once a strict batch has failed, chunks are only counted (slow path, no scoring).
+    const reply = workers && !failedStrict && setup!.layout
+      ? workers.score(
+        key,
+        () => setup!,
+        detail ? chunk.bytes.slice() : chunk.bytes,
+        chunk.firstRow,
+        chunk.rows,
+        detail,
+      )
+      : null;
+    reply?.catch(() => {}); // awaited in order below; a later failure must not go unhandled meanwhile
+    if (workers) {
+      queue.push({ chunk, reply, done: null });
+      return;
+    }
+    // Without workers, the chunk is parsed now (in order) and scored on the pool while the next is read.
+    const done = scoreHere(parseHere(chunk), previous);
+    done.catch(() => {});
+    previous = done;
+    queue.push({ chunk, reply: null, done });
+  };
+
+  /** A chunk parsed on this thread, its errors counted (chunks are parsed in row order). */
+  interface Parsed {
+    readonly chunk: LineChunk;
+    readonly lines: () => string[];
+    readonly parsed: ParsedChunk;
+    readonly detailed: Map<number, RowError>;
+  }
+  let plan: EncodingPlan | null | undefined;
+  const parseHere = (chunk: LineChunk): Parsed => {
+    let text: string[] | null = null;
+    const lines = () => text ??= chunkLines(chunk);
+    const { rows, firstRow } = chunk;
+    // The workers' byte path first (it takes plainly valid chunks), then the text scorer's.
+    const layout = setup!.layout;
+    if (layout && plan === undefined) plan = planFor(serving.model.encoder);
+    const fast = layout ? encodeCleanBytes(serving.model.encoder, layout, chunk.bytes, rows, { plan }) : null;
+    const parsed: ParsedChunk = fast
+      ? { kept: null, matrix: fast.matrix, ids: fast.ids, errors: [] }
+      : parseChunk(serving, header, columns, lines(), firstRow, rows, source);
+    parsed.errors.sort((a, b) => a.row - b.row);
+    const detailed = new Map<number, RowError>();
+    for (const e of parsed.errors) {
+      if (summary.errors.length < maxErrors) {
+        summary.errors.push(e);
+        detailed.set(e.row, e);
+      }
+    }
+    summary.errorsTotal += parsed.errors.length;
+    if (options.strict && summary.errorsTotal) failedStrict = true;
+    return { chunk, lines, parsed, detailed };
+  };
+
+  /**
+   * Scores a chunk parsed here and writes its answer; `after` is the previous chunk's, so that
+   * `onScored` sees chunks in row order even when the pool finishes them out of order.
+   */
+  const scoreHere = async ({ chunk, lines, parsed, detailed }: Parsed, after: Promise<unknown>) => {
+    if (failedStrict) return null; // nothing more is written; the rest is only counted
+    const { rows, firstRow } = chunk;
+    const p = parsed.matrix
+      ? await scoreMatrix(serving, parsed.matrix, workers ? null : options.pool ?? null)
+      : new Float64Array(0);
+    await after;
     const probabilities = new Float64Array(rows).fill(NaN);
     const ids: (string | undefined)[] | null = shape.ids ? new Array(rows) : null;
     if (parsed.kept) parsed.kept.forEach((r, i) => (probabilities[r - firstRow] = p[i]));
@@ -154,12 +256,12 @@ export async function* streamCsvScores(
       const probability = probabilities[i];
       decided[i] = Number.isNaN(probability) ? undefined : serving.model.decide(probability, reviewMargin);
     }
-    await options.onScored?.({ header: header!, firstRow, lines, probabilities, decided, ids });
-    if (!wantCsv) return "";
-    const out: string[] = new Array(rows);
+    await options.onScored?.({ header, firstRow, lines: lines(), probabilities, decided, ids });
+    if (!wantCsv) return null;
+    let text = "";
     for (let i = 0; i < rows; i++) {
       const row = firstRow + i + 1;
-      out[i] = csvAnswerLine(
+      text += csvAnswerLine(
         shape,
         row,
         row + 1,
@@ -168,111 +270,88 @@ export async function* streamCsvScores(
         decided[i],
         detailed.get(row),
         omitted,
-      );
+      ) +
+        "\n";
     }
-    return (firstRow === 0 ? csvAnswerHeader(shape) + "\n" : "") + out.join("\n") + "\n";
+    return encoder.encode(text);
   };
 
-  const dispatch = () => {
-    const firstRow = nextRow;
-    const lines = chunk;
-    chunk = [];
-    chunkChars = 0;
-    nextRow += lines.length;
-    if (firstRow === 0) {
-      columns = splitCsvLine(header!).map((h) => h.trim());
-      shape = { lines: true, ids: columns.indexOf(ID_COLUMN) >= 0, reasons: false };
-    }
-    const parsed = parseChunk(serving, header!, columns, lines, firstRow, lines.length, source);
-    parsed.errors.sort((a, b) => a.row - b.row);
-    const detailed = new Map<number, RowError>();
-    for (const e of parsed.errors) {
-      if (summary.errors.length < maxErrors) {
-        summary.errors.push(e);
-        detailed.set(e.row, e);
+  /** A worker's chunk once back: its CSV bytes (after `onScored`), or parsed here if it was handed back. */
+  const finish = async (chunk: LineChunk, reply: BatchReply | null): Promise<Uint8Array | null> => {
+    const rows = chunk.rows;
+    if (reply && reply.csv) {
+      if (options.onScored) {
+        const decided: Decision[] = new Array(rows);
+        for (let i = 0; i < rows; i++) decided[i] = DECISIONS[reply.decisions![i]];
+        await options.onScored({
+          header,
+          firstRow: chunk.firstRow,
+          lines: chunkLines(chunk),
+          probabilities: reply.probabilities!,
+          decided,
+          ids: shape.ids ? reply.ids : null,
+        });
       }
+      return wantCsv ? reply.csv : null;
     }
-    summary.errorsTotal += parsed.errors.length;
-    if (options.strict && summary.errorsTotal) {
-      queue.length = 0; // nothing more is written; the rest is only counted
-      return;
-    }
-    const pool = firstRow > 0 || lines.length >= chunkRows ? options.pool ?? null : null;
-    const job = parsed.matrix
-      ? scoreMatrix(serving, parsed.matrix, pool)
-      : Promise.resolve(new Float64Array(0));
-    const text = job.then((p) => finishChunk(parsed, p, firstRow, lines, detailed));
-    text.catch(() => {}); // awaited in order below; a later failure must not go unhandled meanwhile
-    queue.push({ text, rows: lines.length });
-  };
-
-  const addRow = (line: string) => {
-    if (nextRow + chunk.length >= maxRows) {
-      throw new TooManyRowsError(maxRows, options.maxRowsSetting ?? "BATCH_MAX_CSV_ROWS");
-    }
-    chunk.push(line);
-    chunkChars += line.length;
-    if (chunk.length === chunkRows || chunkChars >= maxChunkChars) dispatch();
-  };
-
-  let linesSeen = 0;
-  const take = (line: string) => {
-    linesSeen++;
-    if (line.length > MAX_LINE_CHARS) throw lineTooLong(linesSeen);
-    const blank = BLANK.test(line);
-    if (!blank) sawContent = true;
-    if (header === null) {
-      header = trimEnd(line);
-    } else if (blank) {
-      const last = blanks[blanks.length - 1];
-      if (last && last[0] === line) last[1]++;
-      else blanks.push([line, 1]);
-    } else {
-      if (held !== null) addRow(held);
-      for (const [text, count] of blanks) for (let i = 0; i < count; i++) addRow(text);
-      blanks.length = 0;
-      held = line;
-    }
+    return await scoreHere(parseHere(chunk), Promise.resolve());
   };
 
   let written = 0;
-  const drain = async function* (keep: number): AsyncGenerator<string> {
+  let headerWritten = false;
+  const drain = async function* (keep: number): AsyncGenerator<Uint8Array> {
     while (queue.length > keep) {
       const next = queue.shift()!;
-      const text = await next.text;
-      if (text !== "") yield text;
-      written += next.rows;
+      if (next.done) {
+        const bytes = await next.done;
+        release(next.chunk.bytes);
+        if (bytes && !failedStrict) {
+          if (!headerWritten) {
+            headerWritten = true;
+            yield encoder.encode(csvAnswerHeader(shape) + "\n");
+          }
+          yield bytes;
+        }
+        written += next.chunk.rows;
+        options.onProgress?.(written);
+        continue;
+      }
+      const reply = next.reply ? await next.reply : null;
+      if (failedStrict && reply?.csv) {
+        written += next.chunk.rows; // a clean chunk after the failure: nothing to count
+        continue;
+      }
+      // A chunk handed back comes with its bytes (they were transferred to the worker).
+      const chunk = reply?.bytes ? { ...next.chunk, bytes: reply.bytes } : next.chunk;
+      const bytes = await finish(chunk, reply);
+      release(reply?.input);
+      release(chunk.bytes);
+      if (bytes && !failedStrict) {
+        if (!headerWritten) {
+          headerWritten = true;
+          yield encoder.encode(csvAnswerHeader(shape) + "\n");
+        }
+        yield bytes;
+      }
+      written += next.chunk.rows;
       options.onProgress?.(written);
     }
   };
 
-  let rest = "";
-  let first = true;
-  for await (let piece of input) {
-    if (first) {
-      if (piece.charCodeAt(0) === 0xfeff) piece = piece.slice(1);
-      if (piece === "") continue;
-      first = false;
-    }
-    const lines = (rest + piece).split("\n");
-    rest = lines.pop()!;
-    if (rest.length > MAX_LINE_CHARS) throw lineTooLong(linesSeen + 1);
-    for (const line of lines) take(line);
+  for await (const piece of input) {
+    for (const chunk of splitter.push(piece)) dispatch(chunk);
     yield* drain(inFlight);
   }
-  take(rest);
-  if (!sawContent) throw new BatchInputError([{ field: "(body)", message: "the CSV is empty" }]);
-  if (held !== null) addRow((held as string).replace(/\s+$/, ""));
-  if (chunk.length) dispatch();
-  summary.rows = nextRow;
-  if (nextRow === 0) {
-    parseOrHeaderError(header!, "", source); // reports a bad header before "no rows"
+  for (const chunk of splitter.end()) dispatch(chunk);
+  summary.rows = splitter.rows;
+  if (splitter.rows === 0) {
+    parseOrHeaderError(splitter.header!, "", source); // reports a bad header before "no rows"
     throw new BatchInputError([{ field: "(body)", message: "the CSV has a header but no rows" }]);
   }
   yield* drain(0);
   if (options.strict && summary.errorsTotal) {
     const result: BatchResult = {
-      rows: nextRow,
+      rows: splitter.rows,
       probabilities: new Float64Array(0),
       firstLine: 2,
       ids: null,
@@ -283,13 +362,32 @@ export async function* streamCsvScores(
   }
 }
 
-const BLANK = /^\s*$/;
-
-function lineTooLong(line: number): BatchInputError {
-  return new BatchInputError([{
-    field: "(body)",
-    message: `line ${line} is longer than ${MAX_LINE_CHARS} characters; a row of this schema is about 100`,
-  }]);
+/**
+ * {@link streamCsvBytes} on text pieces, yielding text: the same answer, for callers that hold
+ * strings.
+ */
+export async function* streamCsvScores(
+  serving: ServingModel,
+  input: AsyncIterable<string>,
+  summary: StreamSummary,
+  options: StreamOptions = {},
+): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  async function* bytes() {
+    let rest = "";
+    for await (const piece of input) {
+      // A piece may end between the two halves of a surrogate pair: that half waits for the next.
+      const text = rest + piece;
+      const last = text.charCodeAt(text.length - 1);
+      const cut = last >= 0xd800 && last <= 0xdbff ? text.length - 1 : text.length;
+      rest = text.slice(cut);
+      yield encoder.encode(text.slice(0, cut));
+    }
+    if (rest) yield encoder.encode(rest);
+  }
+  for await (const piece of streamCsvBytes(serving, bytes(), summary, options)) {
+    yield decoder.decode(piece, { stream: true });
+  }
 }
 
 /** A byte stream decoded as UTF-8 text pieces (a byte-order mark dropped, bad bytes replaced). */

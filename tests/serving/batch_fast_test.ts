@@ -3,11 +3,18 @@
  * matrix and ids are exactly those of the ETL + `transformFrame`; it refuses (null) whatever the
  * ETL would reject or treat specially, so those chunks keep the ETL's behaviour. Random chunks mix
  * valid rows with near misses: boundary numbers, padded cells, quotes, codes of other attributes.
+ * The byte path the batch workers run is checked against the text path on every chunk.
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { parseChunk } from "../../pipeline/serving/batch.ts";
-import { encodeCleanChunk } from "../../pipeline/serving/batch_fast.ts";
+import {
+  encodeCleanBytes,
+  encodeCleanChunk,
+  encodingPlan,
+  type FastChunk,
+  headerLayout,
+} from "../../pipeline/serving/batch_fast.ts";
 import { ATTRIBUTES } from "../../pipeline/data/schema.ts";
 import { ModelHolder } from "../../pipeline/serving/model_holder.ts";
 import { germanCsv, trainFixtureModel } from "../fixtures.ts";
@@ -19,6 +26,20 @@ afterAllTests(() => fixture.cleanup());
 const holder = await ModelHolder.open({ modelsDir: fixture.modelsDir });
 const serving = holder.current!;
 const encoder = serving.model.encoder;
+/** The byte path's compiled encoder: it must exist for the default encoder, and match transformOne. */
+const plan = encodingPlan(encoder);
+
+Deno.test("the byte path's compiled plan exists for the encoder, and none for one it cannot reproduce", () => {
+  assert.ok(plan !== null);
+  // An encoder whose transformOne mixes a code into a number's column is not understood: no plan.
+  const twisted = Object.create(encoder) as typeof encoder;
+  twisted.transformOne = (applicant, out) => {
+    const row = encoder.transformOne(applicant, out);
+    if (applicant.checking_status === "A12") row[plan!.numberColumn[1]] += 1;
+    return row;
+  };
+  assert.equal(encodingPlan(twisted), null);
+});
 
 /** The ETL's verdict: the chunk parsed whole with the fast path off. */
 function viaEtl(header: string, lines: string[]) {
@@ -29,6 +50,7 @@ function viaEtl(header: string, lines: string[]) {
 function check(header: string, lines: string[]): "fast" | "etl" {
   const columns = header.split(",").map((c) => c.trim());
   const fast = encodeCleanChunk(encoder, header, columns, lines);
+  checkBytes(header, columns, lines, fast);
   if (!fast) return "etl";
   const etl = viaEtl(header, lines);
   assert.equal(
@@ -40,6 +62,45 @@ function check(header: string, lines: string[]): "fast" | "etl" {
   assert.deepEqual(fast.matrix.data, etl.matrix!.data);
   assert.deepEqual(fast.ids, etl.ids);
   return "fast";
+}
+
+/**
+ * The workers' byte path against the text path: it accepts a subset (all of it for ASCII text),
+ * with the same matrix and ids, whether the chunk's last line ends with LF or not.
+ */
+function checkBytes(header: string, columns: string[], lines: string[], text: FastChunk | null): void {
+  const layout = headerLayout(header, columns);
+  // deno-lint-ignore no-control-regex
+  const ascii = /^[\x00-\x7f]*$/.test(lines.join("\n"));
+  for (const end of ["\n", ""]) {
+    const bytes = new TextEncoder().encode(lines.join("\n") + end);
+    for (const compiled of [null, plan]) {
+      // A dirty scratch array: the plan must write every cell of every row.
+      const scratch = new Float64Array(lines.length * encoder.nFeatures).fill(NaN);
+      const spans = new Int32Array(2 * lines.length);
+      const fast = layout
+        ? encodeCleanBytes(encoder, layout, bytes, lines.length, { scratch, plan: compiled })
+        : null;
+      const spanned = layout
+        ? encodeCleanBytes(encoder, layout, bytes, lines.length, { plan: compiled, idSpans: spans })
+        : null;
+      assert.equal(spanned === null, fast === null);
+      if (fast === null) {
+        assert.ok(text === null || !ascii, "the byte path refused an ASCII chunk the text path takes");
+        continue;
+      }
+      assert.ok(text !== null, "the byte path took a chunk the text path refuses");
+      assert.deepEqual(fast.matrix, text.matrix, compiled ? "with the compiled plan" : "with transformOne");
+      assert.deepEqual(fast.ids, text.ids);
+      // Id spans instead of strings: the same ids, read from the bytes.
+      const decoder = new TextDecoder();
+      const fromSpans = text.ids?.map((_, r) =>
+        decoder.decode(bytes.subarray(spans[2 * r], spans[2 * r + 1]))
+      );
+      assert.deepEqual(spanned!.ids, null);
+      if (text.ids) assert.deepEqual(fromSpans, text.ids);
+    }
+  }
 }
 
 Deno.test("german.data: the fast path takes it, with the ETL's matrix and ids", async () => {

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { BatchInputError, scoreCsv, StrictBatchError } from "../../pipeline/serving/batch.ts";
 import { batchToCsv } from "../../pipeline/serving/batch_format.ts";
 import { streamCsvScores, type StreamSummary } from "../../pipeline/serving/batch_stream.ts";
+import { BatchWorkers } from "../../pipeline/serving/batch_workers.ts";
 import { ModelHolder } from "../../pipeline/serving/model_holder.ts";
 import { PredictionPool } from "../../pipeline/serving/predict_pool.ts";
 import { germanCsv, trainFixtureModel } from "../fixtures.ts";
@@ -16,6 +17,8 @@ const fixture = await trainFixtureModel();
 const holder = await ModelHolder.open({ modelsDir: fixture.modelsDir });
 const serving = holder.current!;
 const clean = await germanCsv({ ids: true });
+/** Chunk workers (parse, encode, score and format off the main thread), shared by the tests. */
+const batchWorkers = new BatchWorkers(2);
 
 /** The input cut into pieces of the given sizes in turn (a piece may end mid-line or mid-CRLF). */
 async function* pieces(text: string, sizes: number[]): AsyncGenerator<string> {
@@ -71,11 +74,20 @@ Deno.test("the streamed answer equals the whole-text answer byte for byte: germa
     for (const chunkRows of [65536, 300]) {
       const expected = await old(text, { chunkRows, maxErrors: 3, reviewMargin: 0.05 });
       for (const sizes of [[65536], [13, 1, 4096], [3]]) {
-        const got = await streamed(text, { chunkRows, maxErrors: 3, reviewMargin: 0.05, sizes });
-        assert.equal(got.out, expected.out, `chunkRows ${chunkRows}, pieces ${sizes}`);
-        assert.equal(got.summary.rows, expected.result.rows);
-        assert.equal(got.summary.errorsTotal, expected.result.errorsTotal);
-        assert.deepEqual(got.summary.errors, expected.result.errors);
+        for (const workers of [null, batchWorkers]) {
+          const got = await streamed(text, {
+            chunkBytes: chunkRows * 30,
+            maxErrors: 3,
+            reviewMargin: 0.05,
+            sizes,
+            workers,
+          });
+          const label = `chunkRows ${chunkRows}, pieces ${sizes}, ${workers ? "workers" : "main thread"}`;
+          assert.equal(got.out, expected.out, label);
+          assert.equal(got.summary.rows, expected.result.rows);
+          assert.equal(got.summary.errorsTotal, expected.result.errorsTotal);
+          assert.deepEqual(got.summary.errors, expected.result.errors);
+        }
       }
     }
   }
@@ -100,9 +112,16 @@ Deno.test(
     const expected = await old(text, { chunkRows: 8192 });
     const pool = new PredictionPool(2);
     try {
-      const got = await streamed(text, { chunkRows: 8192, pool, sizes: [100_003] });
+      const got = await streamed(text, { chunkBytes: 8192 * 90, pool, sizes: [100_003] });
       assert.equal(got.out, expected.out);
       assert.equal(got.summary.errorsTotal, 10);
+      const onWorkers = await streamed(text, {
+        chunkBytes: 8192 * 90,
+        workers: batchWorkers,
+        sizes: [100_003],
+      });
+      assert.equal(onWorkers.out, expected.out);
+      assert.deepEqual(onWorkers.summary.errors, got.summary.errors);
     } finally {
       pool.close();
     }
@@ -119,6 +138,13 @@ Deno.test("streaming refuses what the whole-text scorer refuses, and strict mode
       return true;
     });
   }
+  for (const workers of [null, batchWorkers]) {
+    await assert.rejects(streamed(dirty(clean), { strict: true, workers }), (e: Error) => {
+      assert.ok(e instanceof StrictBatchError);
+      assert.equal(e.message, "6 of 1000 rows are invalid; strict mode scores none");
+      return true;
+    });
+  }
   await assert.rejects(streamed(dirty(clean), { strict: true }), (e: Error) => {
     assert.ok(e instanceof StrictBatchError);
     assert.equal(e.message, "6 of 1000 rows are invalid; strict mode scores none");
@@ -128,6 +154,27 @@ Deno.test("streaming refuses what the whole-text scorer refuses, and strict mode
   assert.equal((await streamed(clean, { maxRows: 1000 })).summary.rows, 1000);
 });
 
+Deno.test("onScored sees the same rows, scores, decisions and ids on the workers as on the main thread", async () => {
+  const seen = async (workers: BatchWorkers | null) => {
+    const rows: unknown[] = [];
+    await streamed(dirty(clean) + clean.split("\n").slice(1).join("\n"), {
+      workers,
+      chunkBytes: 4096,
+      reviewMargin: 0.05,
+      onScored: (chunk) => {
+        chunk.lines.forEach((line, i) =>
+          rows.push([chunk.firstRow + i, line, chunk.probabilities[i], chunk.decided[i], chunk.ids?.[i]])
+        );
+      },
+    });
+    return rows;
+  };
+  const inline = await seen(null);
+  assert.equal(inline.length, 2002); // the dirty text's two trailing blank lines are rows once content follows
+  assert.deepEqual(await seen(batchWorkers), inline);
+});
+
 Deno.test("cleanup: temporary folders are removed", async () => {
+  batchWorkers.close();
   await fixture.cleanup();
 });

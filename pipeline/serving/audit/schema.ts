@@ -95,6 +95,37 @@ export type RowValues = [
   reasons: string | null,
 ];
 
+/** One column of {@link StagedRows}: a value per row, or one value for all of them. */
+export type StagedColumn = (string | number | null)[] | { all: string | number | null };
+
+/**
+ * Rows as columns, in {@link COLUMNS} order, a column that holds one value throughout sent once: a
+ * batch's rows share their request, model and time, and a million small arrays cost the message
+ * channel far more than a few long ones.
+ */
+export interface StagedRows {
+  count: number;
+  columns: StagedColumn[];
+}
+
+/** {@link RowValues} as {@link StagedRows}. */
+export function stagedRows(rows: readonly RowValues[]): StagedRows {
+  const columns: StagedColumn[] = [];
+  for (let c = 0; c < COLUMNS.length; c++) {
+    const first = rows.length ? rows[0][c] : null;
+    let same = true;
+    for (let i = 1; i < rows.length && same; i++) same = rows[i][c] === first;
+    if (same) {
+      columns.push({ all: first });
+      continue;
+    }
+    const values = new Array<string | number | null>(rows.length);
+    for (let i = 0; i < rows.length; i++) values[i] = rows[i][c];
+    columns.push(values);
+  }
+  return { count: rows.length, columns };
+}
+
 const finiteOrNull = (x: number | null | undefined) => typeof x === "number" && Number.isFinite(x) ? x : null;
 
 /** A decision as the insert's parameters. */
@@ -196,7 +227,7 @@ export type ToThread =
   /** Commit `rows`, and promote the staged rows of `promote` (batch ids), in one transaction. */
   | { kind: "write"; id: number; rows: RowValues[]; promote?: number[] }
   /** Hold these rows of batch `batch` aside (not in the trail) until a write promotes them. */
-  | { kind: "stage"; id: number; batch: number; rows: RowValues[] }
+  | { kind: "stage"; id: number; batch: number; rows: StagedRows }
   /** Drop what is staged for `batch`. */
   | { kind: "discard"; batch: number }
   /** Can the writer take the write lock now? (readiness) */

@@ -28,6 +28,7 @@ import {
   type FromThread,
   type ReadRequest,
   rowValues,
+  stagedRows,
   type ToThread,
   type WriterSettings,
 } from "./schema.ts";
@@ -174,7 +175,7 @@ export class SqliteAuditLog implements AuditStore {
     return this.#group.recordAll(rows);
   }
 
-  /** A batch staged in the writer's temporary table and moved into the trail in one commit. */
+  /** A batch staged in a temporary table of the writer's and moved into the trail in one commit. */
   batch(): BatchWriter {
     const batch = this.#nextId++;
     const generation = this.#generation;
@@ -186,7 +187,8 @@ export class SqliteAuditLog implements AuditStore {
     return {
       add: async (rows) => {
         alive();
-        await this.#call((id) => ({ kind: "stage", id, batch, rows: rows.map(rowValues) }), "writer");
+        const staged = stagedRows(rows.map(rowValues));
+        await this.#call((id) => ({ kind: "stage", id, batch, rows: staged }), "writer");
       },
       commit: async () => {
         alive();

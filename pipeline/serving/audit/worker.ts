@@ -53,9 +53,20 @@ const isBusy = (message: string) => /locked|busy/i.test(message);
 function writer(scope: ThreadScope): Handler {
   let db: DatabaseSync | null = null;
   let insert: StatementSync | null = null;
-  let stage: StatementSync | null = null;
-  let promote: StatementSync | null = null;
-  let unstage: StatementSync | null = null;
+  /** Per staged batch, the insert into its own temporary table (no index to keep: rows only go in, then out whole). */
+  const staged = new Map<number, StatementSync>();
+  const table = (batch: number) => `temp.staged_${Math.trunc(batch)}`;
+  const promote = (batch: number): number => {
+    if (!staged.has(batch)) return 0;
+    const moved = db!.prepare(
+      `INSERT INTO decisions (${columnList}) SELECT ${columnList} FROM ${table(batch)} ORDER BY rowid`,
+    ).run();
+    return Number(moved.changes);
+  };
+  const unstage = (batch: number) => {
+    if (!staged.delete(batch)) return;
+    db!.exec(`DROP TABLE IF EXISTS ${table(batch)}`);
+  };
   let queue: { id: number; rows: RowValues[]; promote?: number[] }[] = [];
   let scheduled = false;
   const commit = () => {
@@ -71,16 +82,15 @@ function writer(scope: ThreadScope): Handler {
         for (const write of writes) {
           for (const row of write.rows) insert.run(...row);
           rows += write.rows.length;
-          for (const batch of write.promote ?? []) {
-            rows += Number(promote!.run(batch).changes);
-            unstage!.run(batch);
-          }
+          for (const batch of write.promote ?? []) rows += promote(batch);
         }
         db.exec("COMMIT");
       } catch (error) {
         if (db.isTransaction) db.exec("ROLLBACK");
         throw error;
       }
+      // Only once the promotion is committed: a failed commit leaves the batch staged, to be discarded.
+      for (const write of writes) for (const batch of write.promote ?? []) unstage(batch);
       scope.postMessage({ kind: "committed", ids, rows });
     } catch (error) {
       const message = (error as Error).message;
@@ -116,9 +126,23 @@ function writer(scope: ThreadScope): Handler {
       case "stage":
         try {
           // Only the temporary database is written: no lock on the trail, no fsync.
+          let insert = staged.get(data.batch);
+          if (!insert) {
+            db!.exec(`CREATE TEMP TABLE IF NOT EXISTS staged_${Math.trunc(data.batch)} (${columnList})`);
+            insert = db!.prepare(`INSERT INTO ${table(data.batch)} (${columnList}) VALUES (${placeholders})`);
+            staged.set(data.batch, insert);
+          }
+          const { count, columns } = data.rows;
+          const values: SQLInputValue[] = new Array(columns.length);
           db!.exec("BEGIN");
           try {
-            for (const row of data.rows) stage!.run(data.batch, ...row);
+            for (let i = 0; i < count; i++) {
+              for (let c = 0; c < columns.length; c++) {
+                const column = columns[c];
+                values[c] = Array.isArray(column) ? column[i] : column.all;
+              }
+              insert.run(...values);
+            }
             db!.exec("COMMIT");
           } catch (error) {
             if (db!.isTransaction) db!.exec("ROLLBACK");
@@ -131,7 +155,7 @@ function writer(scope: ThreadScope): Handler {
         break;
       case "discard":
         try {
-          unstage?.run(data.batch);
+          unstage(data.batch);
         } catch { /* the temporary table goes with the connection anyway */ }
         break;
       case "probe":
@@ -162,15 +186,7 @@ function writer(scope: ThreadScope): Handler {
           db.exec("PRAGMA wal_autocheckpoint = 0"); // the checkpointer thread does it
           db.exec(`PRAGMA journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
           db.exec("PRAGMA temp_store = FILE"); // a staged million-row batch stays on disk, not in memory
-          db.exec(`CREATE TEMP TABLE staged (batch INTEGER NOT NULL, ${columnList})`);
-          db.exec("CREATE INDEX temp.staged_batch ON staged (batch)");
           insert = db.prepare(`INSERT INTO decisions (${columnList}) VALUES (${placeholders})`);
-          stage = db.prepare(`INSERT INTO temp.staged (batch, ${columnList}) VALUES (?, ${placeholders})`);
-          promote = db.prepare(
-            `INSERT INTO decisions (${columnList}) SELECT ${columnList} FROM temp.staged ` +
-              "WHERE batch = ? ORDER BY rowid",
-          );
-          unstage = db.prepare("DELETE FROM temp.staged WHERE batch = ?");
           const pragma = (name: string) => Object.values(db!.prepare(`PRAGMA ${name}`).get()!)[0];
           scope.postMessage({
             kind: "opened",

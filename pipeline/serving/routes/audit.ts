@@ -137,23 +137,40 @@ const KNOWN_COLUMNS = new Set<string>([...ATTRIBUTES.map((a) => a.name), ID_COLU
 export function csvBatchInputs(text: string): BatchInputs {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const headerEnd = body.indexOf("\n");
-  const columns = splitCsvLine(body.slice(0, headerEnd < 0 ? body.length : headerEnd).trimEnd())
-    .map((c) => c.trim());
-  const kept = columns.flatMap((name, c) => KNOWN_COLUMNS.has(name) ? [c] : []);
-  const keys = columns.map((name) => JSON.stringify(name) + ":");
   let position = headerEnd < 0 ? body.length : headerEnd + 1;
   let at = 0;
-  let cells: string[] | null = null;
-  const cellsOf = (row: number): string[] => {
-    if (row === at && cells) return cells;
+  return csvInputs(body.slice(0, headerEnd < 0 ? body.length : headerEnd), (row) => {
     for (; at < row; at++) {
       const next = body.indexOf("\n", position);
       position = next < 0 ? body.length : next + 1;
     }
     const end = body.indexOf("\n", position);
-    return cells = splitCsvLine(body.slice(position, end < 0 ? body.length : end).trimEnd()).map((x) =>
-      x.trim()
-    );
+    return body.slice(position, end < 0 ? body.length : end);
+  });
+}
+
+/** The rows of a CSV batch given as its header and data lines (a streamed chunk's), as {@link csvBatchInputs} reads them. */
+export function csvLineInputs(header: string, lines: readonly string[]): BatchInputs {
+  return csvInputs(header, (row) => lines[row] ?? "");
+}
+
+/** Most distinct cell texts remembered per column with their JSON (codes repeat; amounts mostly do). */
+const FRAGMENTS_PER_COLUMN = 4096;
+
+function csvInputs(header: string, lineAt: (row: number) => string): BatchInputs {
+  const columns = splitCsvLine(header.trimEnd()).map((c) => c.trim());
+  const kept = columns.flatMap((name, c) => KNOWN_COLUMNS.has(name) ? [c] : []);
+  const keys = columns.map((name) => JSON.stringify(name) + ":");
+  // Per column, a cell's JSON text by the cell: a million rows repeat a few thousand values.
+  const fragments = columns.map(() => new Map<string, string>());
+  let at = -1;
+  let cells: string[] = [];
+  const cellsOf = (row: number): string[] => {
+    if (row !== at) {
+      at = row;
+      cells = splitCsvLine(lineAt(row).trimEnd()).map((x) => x.trim());
+    }
+    return cells;
   };
   return {
     record(row) {
@@ -170,10 +187,17 @@ export function csvBatchInputs(text: string): BatchInputs {
       for (let k = 0; k < kept.length; k++) {
         const c = kept[k];
         const cell = line[c] ?? "";
-        out += (k ? "," : "") + keys[c] +
-          (NUMERIC.has(columns[c])
-            ? String(Number(cell))
-            : JSON.stringify(columns[c] === ID_COLUMN ? pseudonym(cell) : cell));
+        let value: string | undefined;
+        if (columns[c] === ID_COLUMN) value = JSON.stringify(pseudonym(cell));
+        else {
+          const known = fragments[c];
+          value = known.get(cell);
+          if (value === undefined) {
+            value = NUMERIC.has(columns[c]) ? String(Number(cell)) : JSON.stringify(cell);
+            if (known.size < FRAGMENTS_PER_COLUMN) known.set(cell, value);
+          }
+        }
+        out += (k ? "," : "") + keys[c] + value;
       }
       return out + "}";
     },

@@ -1,0 +1,179 @@
+/**
+ * Worker threads for streamed CSV batches: each takes a chunk of whole lines as bytes and gives
+ * back the bytes of its CSV answer (batch_worker.ts), so parsing, encoding, scoring and formatting
+ * all run beside the thread that reads and writes. A chunk the fast path does not accept comes
+ * back unscored, to be parsed on the calling thread. Bytes move by transfer, not copy; each worker
+ * is sent the model (forest, encoder, decision rule, header layout) once per key.
+ *
+ * `deno compile` must be told about the worker module: `--include pipeline/serving/batch_worker.ts`.
+ * @module
+ */
+
+import type { EncoderJSON } from "../features/encoder.ts";
+import type { PackedForest } from "../forest/mod.ts";
+import type { Decision } from "../model/artifact.ts";
+import type { Layout } from "./batch_fast.ts";
+
+/** What a worker needs to score a batch's chunks. */
+export interface BatchSetup {
+  readonly forest: PackedForest;
+  readonly encoder: EncoderJSON;
+  readonly threshold: number;
+  readonly reviewMargin: number;
+  /** The header's layout, or null when every chunk must go through the ETL. */
+  readonly layout: Layout | null;
+}
+
+/** A chunk to score; `setup` is sent only the first time a worker meets `key`. */
+export interface BatchJob {
+  id: number;
+  key: string;
+  setup?: BatchSetup;
+  bytes: Uint8Array;
+  firstRow: number;
+  rows: number;
+  /** Send the ids back too (for callers that record rows). */
+  detail: boolean;
+}
+
+/**
+ * A scored chunk: its CSV answer lines and, when asked (`detail`), P(bad), the decision code (see
+ * {@link DECISIONS}) and the id of each row.
+ */
+export interface ScoredBytes {
+  id: number;
+  csv: Uint8Array;
+  /** The chunk's bytes, handed back for reuse. */
+  input: Uint8Array;
+  probabilities: Float64Array | null;
+  decisions: Uint8Array | null;
+  ids: string[] | null;
+}
+
+/** A worker's answer: scored, handed back (`bytes`: the main thread parses it), or failed. */
+export type BatchReply =
+  | (ScoredBytes & { bytes?: undefined; error?: undefined })
+  | { id: number; bytes: Uint8Array; error?: undefined; csv?: undefined; input?: undefined }
+  | { id: number; error: string; bytes?: undefined; csv?: undefined; input?: undefined };
+
+/** Decisions by the codes workers post. */
+export const DECISIONS: readonly Decision[] = ["approve", "decline", "review"];
+
+const WORKER_URL = new URL("./batch_worker.ts", import.meta.url);
+
+interface Slot {
+  worker: Worker;
+  pending: number;
+  keys: Set<string>;
+}
+
+interface Waiter {
+  slot: Slot;
+  resolve(reply: BatchReply): void;
+  reject(error: Error): void;
+}
+
+/** A pool of batch workers; they start on first use and stop on {@link close}. */
+export class BatchWorkers {
+  readonly size: number;
+  readonly #slots: (Slot | null)[];
+  readonly #waiters = new Map<number, Waiter>();
+  #nextId = 1;
+  #closed = false;
+
+  /** A pool of `size` workers (at least 1). */
+  constructor(size: number) {
+    this.size = Math.max(1, Math.floor(size));
+    this.#slots = new Array(this.size).fill(null);
+  }
+
+  /**
+   * Scores `bytes` (`rows` whole lines) with the setup `key` names (`setup()` builds it for a worker
+   * that has not met it). Takes ownership of the array's whole buffer, which is transferred: the
+   * caller must hold nothing else in it. Resolves with the scored chunk, or with `{ bytes }` when
+   * the chunk needs the slow path.
+   */
+  score(
+    key: string,
+    setup: () => BatchSetup,
+    bytes: Uint8Array,
+    firstRow: number,
+    rows: number,
+    detail = false,
+  ): Promise<BatchReply> {
+    if (this.#closed) return Promise.reject(new Error("the batch workers are closed"));
+    const slot = this.#leastBusy();
+    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+      ? bytes
+      : bytes.slice();
+    const job: BatchJob = { id: this.#nextId++, key, bytes: own, firstRow, rows, detail };
+    if (!slot.keys.has(key)) {
+      job.setup = setup();
+      slot.keys.add(key);
+      if (slot.keys.size > 2) slot.keys.delete(slot.keys.values().next().value!);
+    }
+    slot.pending++;
+    return new Promise<BatchReply>((resolve, reject) => {
+      this.#waiters.set(job.id, { slot, resolve, reject });
+      slot.worker.postMessage(job, [bytes.buffer as ArrayBuffer]);
+    });
+  }
+
+  /** Starts every worker now, so the first chunks do not wait for them. */
+  warm(): this {
+    for (let i = 0; i < this.#slots.length; i++) this.#slots[i] ??= this.#start(i);
+    return this;
+  }
+
+  /** Stops the workers; pending chunks fail. */
+  close(): void {
+    this.#closed = true;
+    for (let i = 0; i < this.#slots.length; i++) {
+      const slot = this.#slots[i];
+      if (slot) this.#retire(i, slot, new Error("the batch workers were closed"));
+    }
+  }
+
+  #leastBusy(): Slot {
+    let best = -1;
+    for (let i = 0; i < this.#slots.length; i++) {
+      const slot = this.#slots[i];
+      if (!slot) {
+        best = i;
+        break;
+      }
+      if (best < 0 || slot.pending < this.#slots[best]!.pending) best = i;
+    }
+    return this.#slots[best] ?? this.#start(best);
+  }
+
+  #start(index: number): Slot {
+    const worker = new Worker(WORKER_URL, { type: "module", name: `batch-${index}` });
+    const slot: Slot = { worker, pending: 0, keys: new Set() };
+    worker.onmessage = (event: MessageEvent<BatchReply>) => {
+      const reply = event.data;
+      const waiter = this.#waiters.get(reply.id);
+      if (!waiter) return;
+      this.#waiters.delete(reply.id);
+      slot.pending--;
+      if (reply.error !== undefined) waiter.reject(new Error(`batch worker: ${reply.error}`));
+      else waiter.resolve(reply);
+    };
+    worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault();
+      this.#retire(index, slot, new Error(`batch worker crashed: ${event.message}`));
+    };
+    this.#slots[index] = slot;
+    return slot;
+  }
+
+  #retire(index: number, slot: Slot, error: Error): void {
+    slot.worker.terminate();
+    if (this.#slots[index] === slot) this.#slots[index] = null;
+    for (const [id, waiter] of this.#waiters) {
+      if (waiter.slot !== slot) continue;
+      this.#waiters.delete(id);
+      waiter.reject(error);
+    }
+  }
+}
