@@ -259,10 +259,13 @@ export function encodingPlan(encoder: FeatureEncoder): EncodingPlan | null {
       }
     }
     const values = new Map<number, Float64Array>();
-    attribute.codes.forEach((code, k) => {
-      const bytes = new TextEncoder().encode(code.code);
-      values.set(codeKey(bytes, 0, bytes.length), Float64Array.from(moved, (c) => rows[k][c]));
-    });
+    for (let k = 0; k < attribute.codes.length; k++) {
+      const bytes = new TextEncoder().encode(attribute.codes[k].code);
+      const key = codeKey(bytes, 0, bytes.length);
+      // A code without a key (too long) would let every unkeyed cell match it: no plan then.
+      if (key < 0) return null;
+      values.set(key, Float64Array.from(moved, (c) => rows[k][c]));
+    }
     codeColumns.push(Int32Array.from(moved));
     codeValues.push(values);
   }
@@ -377,14 +380,18 @@ export function encodeCleanBytes(
         const keys = CODE_KEYS[slot];
         if (keys) {
           const key = codeKey(bytes, start, end);
-          const code = keys.get(key);
-          if (code === undefined) return null;
           if (plan) {
-            const values = plan.codeValues[slot]!.get(key)!;
+            // The plan holds a value row for each of the schema's codes, and only for those.
+            const values = plan.codeValues[slot]!.get(key);
+            if (values === undefined) return null;
             const columns = plan.codeColumns[slot]!;
             const at = r * cols;
             for (let k = 0; k < columns.length; k++) data[at + columns[k]] = values[k];
-          } else record[NAMES[slot]] = code;
+          } else {
+            const code = keys.get(key);
+            if (code === undefined) return null;
+            record[NAMES[slot]] = code;
+          }
         } else {
           const value = plainIntegerBytes(bytes, start, end);
           if (!(value >= MIN[slot] && value <= MAX[slot])) return null; // NaN too
