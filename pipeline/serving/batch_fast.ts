@@ -14,9 +14,12 @@
  * @module
  */
 
-import { ID_COLUMN } from "../data/etl.ts";
-import { type Applicant, ATTRIBUTES } from "../data/schema.ts";
-import { ENGINEERED_FEATURES, type EngineeredFeature, type FeatureEncoder } from "../features/encoder.ts";
+// No polars here (nor zod): the batch workers import this module, and each import is paid per worker.
+import { ATTRIBUTES } from "../data/attributes.ts";
+import { ID_COLUMN } from "../data/columns.ts";
+import type { Applicant } from "../data/schema.ts";
+import { ENGINEERED_RECORDS } from "../features/engineered.ts";
+import type { FeatureEncoder } from "../features/encoder.ts";
 import type { Matrix } from "../forest/mod.ts";
 
 /** A chunk encoded by the fast path: its matrix (every line a row) and pass-through ids. */
@@ -204,8 +207,8 @@ export interface EncodingPlan {
   readonly codeValues: readonly (Map<number, Float64Array> | null)[];
   /** Per attribute: the column a numeric one is copied to, or -1. */
   readonly numberColumn: Int32Array;
-  /** The engineered features and their columns. */
-  readonly engineered: readonly { readonly column: number; readonly feature: EngineeredFeature }[];
+  /** The engineered features' columns and their indices in `ENGINEERED_RECORDS` (plain data: a plan is posted to workers). */
+  readonly engineered: readonly { readonly column: number; readonly index: number }[];
 }
 
 /** The plan for `encoder`, or null when probing finds a structure it does not reproduce exactly. */
@@ -225,12 +228,12 @@ export function encodingPlan(encoder: FeatureEncoder): EncodingPlan | null {
   const codeColumns: (Int32Array | null)[] = [];
   const codeValues: (Map<number, Float64Array> | null)[] = [];
   const numberColumn = new Int32Array(ATTRIBUTES.length).fill(-1);
-  const engineered: { column: number; feature: EngineeredFeature }[] = [];
+  const engineered: { column: number; index: number }[] = [];
   const names = encoder.featureNames;
-  for (const feature of ENGINEERED_FEATURES) {
-    const column = names.indexOf(feature.name);
+  for (let index = 0; index < ENGINEERED_RECORDS.length; index++) {
+    const column = names.indexOf(ENGINEERED_RECORDS[index].name);
     if (column >= 0) {
-      engineered.push({ column, feature });
+      engineered.push({ column, index });
       owner[column] = ATTRIBUTES.length; // computed, not copied
     }
   }
@@ -305,8 +308,8 @@ function verifies(
         for (let k = 0; k < columns.length; k++) row[columns[k]] = values[k];
       }
     }
-    for (const { column, feature } of plan.engineered) {
-      row[column] = feature.record(numbers as unknown as Applicant);
+    for (const { column, index } of plan.engineered) {
+      row[column] = ENGINEERED_RECORDS[index].record(numbers as unknown as Applicant);
     }
     const expected = encode(record);
     for (let c = 0; c < plan.cols; c++) if (!Object.is(row[c], expected[c])) return false;
@@ -331,7 +334,7 @@ export interface ByteChunkOptions {
  * on bytes, ids must be ASCII too): the matrix and ids when every line is plainly valid, else null.
  */
 export function encodeCleanBytes(
-  encoder: FeatureEncoder,
+  encoder: Pick<FeatureEncoder, "nFeatures" | "transformOne">,
   layout: Layout,
   bytes: Uint8Array,
   rows: number,
@@ -409,8 +412,8 @@ export function encodeCleanBytes(
     if (c !== width) return null; // too few fields (a blank line too)
     const at = r * cols;
     if (plan) {
-      for (const { column, feature } of plan.engineered) {
-        data[at + column] = feature.record(numbers as unknown as Applicant);
+      for (const { column, index } of plan.engineered) {
+        data[at + column] = ENGINEERED_RECORDS[index].record(numbers as unknown as Applicant);
       }
       continue;
     }
