@@ -8,6 +8,7 @@
 
 import pl from "nodejs-polars";
 import { UserError } from "../errors.ts";
+import { CLASS_COLUMN, ID_COLUMN } from "./columns.ts";
 import { countCsvFields, splitCsvLine } from "./csv.ts";
 import { type Applicant, ATTRIBUTES, isCategorical, type NumericAttribute } from "./schema.ts";
 
@@ -15,10 +16,7 @@ import { type Applicant, ATTRIBUTES, isCategorical, type NumericAttribute } from
 export const DEFAULT_DATA_PATH = "data/german.data";
 /** Where `deno task etl` writes the clean table. */
 export const DEFAULT_PARQUET_PATH = "data/processed/credit.parquet";
-/** The optional target column of a CSV, coded as in the raw file (1 good, 2 bad). */
-export const CLASS_COLUMN = "class";
-/** An optional pass-through identifier column of a CSV. */
-export const ID_COLUMN = "id";
+export { CLASS_COLUMN, ID_COLUMN };
 
 /** One bad value: where it is, and why it is refused. */
 export interface DataProblem {

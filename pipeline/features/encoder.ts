@@ -16,58 +16,32 @@ import {
   SCHEMA_VERSION,
 } from "../data/schema.ts";
 import type { Matrix } from "../forest/mod.ts";
+import { AGE_BAND_BOUNDS, ENGINEERED_RECORDS, type EngineeredRecord } from "./engineered.ts";
 
 /** An analyst's feature computed from raw attributes, defined once for records and for tables. */
-export interface EngineeredFeature {
-  readonly name: string;
-  readonly description: string;
-  /** The raw attributes it is computed from; explanations attribute its effect back to them. */
-  readonly sources: readonly AttributeName[];
-  readonly record: (a: Applicant) => number;
+export interface EngineeredFeature extends EngineeredRecord {
   readonly expression: () => pl.Expr;
 }
 
-/** Upper bounds (exclusive) of the age bands; a band is the count of bounds at or below the age. */
-export const AGE_BAND_BOUNDS = [25, 35, 50, 65] as const;
+export { AGE_BAND_BOUNDS };
+
+/** Each engineered feature's table formula (its record formula is in engineered.ts). */
+const EXPRESSIONS: Readonly<Record<string, () => pl.Expr>> = {
+  monthly_instalment: () => pl.col("credit_amount").cast(pl.Float64).div(pl.col("duration").cast(pl.Float64)),
+  amount_per_age_year: () => pl.col("credit_amount").cast(pl.Float64).div(pl.col("age").cast(pl.Float64)),
+  income_proxy: () =>
+    pl.col("credit_amount").cast(pl.Float64).div(pl.col("duration").cast(pl.Float64)).div(
+      pl.col("installment_commitment").cast(pl.Float64),
+    ),
+  age_band: () =>
+    AGE_BAND_BOUNDS.map((bound) => pl.col("age").gtEq(bound).cast(pl.Float64)).reduce((sum, e) => sum.add(e)),
+};
 
 /** The engineered features, in the order they follow the attributes. */
-export const ENGINEERED_FEATURES: readonly EngineeredFeature[] = [
-  {
-    name: "monthly_instalment",
-    description: "credit amount divided by duration: the DM repaid each month before interest",
-    sources: ["credit_amount", "duration"],
-    record: (a) => a.credit_amount / a.duration,
-    expression: () => pl.col("credit_amount").cast(pl.Float64).div(pl.col("duration").cast(pl.Float64)),
-  },
-  {
-    name: "amount_per_age_year",
-    description: "credit amount divided by age: a large loan for a young applicant is a larger stretch",
-    sources: ["credit_amount", "age"],
-    record: (a) => a.credit_amount / a.age,
-    expression: () => pl.col("credit_amount").cast(pl.Float64).div(pl.col("age").cast(pl.Float64)),
-  },
-  {
-    name: "income_proxy",
-    description:
-      "monthly instalment divided by the instalment-rate band, which scales with disposable income",
-    sources: ["credit_amount", "duration", "installment_commitment"],
-    record: (a) => a.credit_amount / a.duration / a.installment_commitment,
-    expression: () =>
-      pl.col("credit_amount").cast(pl.Float64).div(pl.col("duration").cast(pl.Float64)).div(
-        pl.col("installment_commitment").cast(pl.Float64),
-      ),
-  },
-  {
-    name: "age_band",
-    description: "age band: 0 under 25, 1 25–34, 2 35–49, 3 50–64, 4 65 and over",
-    sources: ["age"],
-    record: (a) => AGE_BAND_BOUNDS.reduce((band, bound) => band + (a.age >= bound ? 1 : 0), 0),
-    expression: () =>
-      AGE_BAND_BOUNDS.map((bound) => pl.col("age").gtEq(bound).cast(pl.Float64)).reduce((sum, e) =>
-        sum.add(e)
-      ),
-  },
-];
+export const ENGINEERED_FEATURES: readonly EngineeredFeature[] = ENGINEERED_RECORDS.map((f) => ({
+  ...f,
+  expression: EXPRESSIONS[f.name],
+}));
 
 /** How the encoder represents attributes. */
 export interface EncoderOptions {

@@ -75,7 +75,7 @@ export class WasmPredictor {
       i32[(a >> 2) + 5] = address(forest.children[2 * k]);
       i32[(a >> 2) + 6] = address(forest.children[2 * k + 1]);
     }
-    const instance = new WebAssembly.Instance(kernelModule(), { env: { memory: this.#memory } });
+    const instance = new WebAssembly.Instance(kernelModule(8 * cols), { env: { memory: this.#memory } });
     this.#kernel = instance.exports.predict as Kernel;
     this.#nTrees = nTrees;
     this.#cols = cols;
@@ -103,12 +103,16 @@ function align(bytes: number): number {
   return (bytes + 63) & ~63;
 }
 
-let cachedModule: WebAssembly.Module | null = null;
+const cachedModules = new Map<number, WebAssembly.Module>();
 
-/** The compiled kernel; it does not depend on the forest, so it is built once per process. */
-function kernelModule(): WebAssembly.Module {
-  cachedModule ??= new WebAssembly.Module(assembleKernel());
-  return cachedModule;
+/** The compiled kernel for rows of `rowBytes` bytes; it does not depend on the nodes, so it is built once per width. */
+function kernelModule(rowBytes: number): WebAssembly.Module {
+  let module = cachedModules.get(rowBytes);
+  if (!module) {
+    module = new WebAssembly.Module(assembleKernel(rowBytes));
+    cachedModules.set(rowBytes, module);
+  }
+  return module;
 }
 
 // ---- A minimal assembler: just the opcodes the kernel uses. ----
@@ -147,9 +151,11 @@ function section(id: number, body: number[]): number[] {
 
 /**
  * for t in trees: r = 0; LANES-row groups, then single rows: each lane walks `depth` steps
- * `k = k.child[x[k.feature] > k.threshold]`, then `out[r + lane] += k.value`.
+ * `k = k.child[x[k.feature] > k.threshold]`, then `out[r + lane] += k.value`. Lane j's row is
+ * read at the constant offset `j * rowBytes` from the group's first row (an immediate of the
+ * load), so a lane keeps one local (its node), not two: 16 lanes then fit x64's registers better.
  */
-function assembleKernel(): Uint8Array<ArrayBuffer> {
+function assembleKernel(rowBytes: number): Uint8Array<ArrayBuffer> {
   let nextLocal = N_PARAMS;
   const t = nextLocal++;
   const root = nextLocal++;
@@ -159,7 +165,6 @@ function assembleKernel(): Uint8Array<ArrayBuffer> {
   const rowBase = nextLocal++;
   const outRow = nextLocal++;
   const node = Array.from({ length: LANES }, () => nextLocal++);
-  const laneBase = Array.from({ length: LANES }, () => nextLocal++);
   const nLocals = nextLocal - N_PARAMS;
 
   const walkRows = (lanes: number): number[] => [
@@ -187,12 +192,6 @@ function assembleKernel(): Uint8Array<ArrayBuffer> {
     ...Array.from({ length: lanes }, (_, j) => [
       ...op.get(root),
       ...op.set(node[j]),
-      ...op.get(rowBase),
-      ...op.get(P_ROW_BYTES),
-      ...op.i32(j),
-      ...op.mul,
-      ...op.add,
-      ...op.set(laneBase[j]),
     ]).flat(),
     ...op.get(depth),
     ...op.set(d),
@@ -204,11 +203,11 @@ function assembleKernel(): Uint8Array<ArrayBuffer> {
     ...Array.from({ length: lanes }, (_, j) => [
       // node = load32(node + 20 + 4 * (x[feature] > threshold))
       ...op.get(node[j]),
-      ...op.get(laneBase[j]),
+      ...op.get(rowBase),
       ...op.get(node[j]),
       ...op.load(16),
       ...op.add,
-      ...op.f64Load(0),
+      ...op.f64Load(j * rowBytes),
       ...op.get(node[j]),
       ...op.f64Load(0),
       ...op.f64Gt,

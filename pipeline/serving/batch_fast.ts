@@ -14,9 +14,12 @@
  * @module
  */
 
-import { ID_COLUMN } from "../data/etl.ts";
-import { type Applicant, ATTRIBUTES } from "../data/schema.ts";
-import { ENGINEERED_FEATURES, type EngineeredFeature, type FeatureEncoder } from "../features/encoder.ts";
+// No polars here (nor zod): the batch workers import this module, and each import is paid per worker.
+import { ATTRIBUTES } from "../data/attributes.ts";
+import { ID_COLUMN } from "../data/columns.ts";
+import type { Applicant } from "../data/schema.ts";
+import { ENGINEERED_RECORDS } from "../features/engineered.ts";
+import type { FeatureEncoder } from "../features/encoder.ts";
 import type { Matrix } from "../forest/mod.ts";
 
 /** A chunk encoded by the fast path: its matrix (every line a row) and pass-through ids. */
@@ -204,8 +207,8 @@ export interface EncodingPlan {
   readonly codeValues: readonly (Map<number, Float64Array> | null)[];
   /** Per attribute: the column a numeric one is copied to, or -1. */
   readonly numberColumn: Int32Array;
-  /** The engineered features and their columns. */
-  readonly engineered: readonly { readonly column: number; readonly feature: EngineeredFeature }[];
+  /** The engineered features' columns and their indices in `ENGINEERED_RECORDS` (plain data: a plan is posted to workers). */
+  readonly engineered: readonly { readonly column: number; readonly index: number }[];
 }
 
 /** The plan for `encoder`, or null when probing finds a structure it does not reproduce exactly. */
@@ -225,12 +228,12 @@ export function encodingPlan(encoder: FeatureEncoder): EncodingPlan | null {
   const codeColumns: (Int32Array | null)[] = [];
   const codeValues: (Map<number, Float64Array> | null)[] = [];
   const numberColumn = new Int32Array(ATTRIBUTES.length).fill(-1);
-  const engineered: { column: number; feature: EngineeredFeature }[] = [];
+  const engineered: { column: number; index: number }[] = [];
   const names = encoder.featureNames;
-  for (const feature of ENGINEERED_FEATURES) {
-    const column = names.indexOf(feature.name);
+  for (let index = 0; index < ENGINEERED_RECORDS.length; index++) {
+    const column = names.indexOf(ENGINEERED_RECORDS[index].name);
     if (column >= 0) {
-      engineered.push({ column, feature });
+      engineered.push({ column, index });
       owner[column] = ATTRIBUTES.length; // computed, not copied
     }
   }
@@ -259,10 +262,13 @@ export function encodingPlan(encoder: FeatureEncoder): EncodingPlan | null {
       }
     }
     const values = new Map<number, Float64Array>();
-    attribute.codes.forEach((code, k) => {
-      const bytes = new TextEncoder().encode(code.code);
-      values.set(codeKey(bytes, 0, bytes.length), Float64Array.from(moved, (c) => rows[k][c]));
-    });
+    for (let k = 0; k < attribute.codes.length; k++) {
+      const bytes = new TextEncoder().encode(attribute.codes[k].code);
+      const key = codeKey(bytes, 0, bytes.length);
+      // A code without a key (too long) would let every unkeyed cell match it: no plan then.
+      if (key < 0) return null;
+      values.set(key, Float64Array.from(moved, (c) => rows[k][c]));
+    }
     codeColumns.push(Int32Array.from(moved));
     codeValues.push(values);
   }
@@ -302,8 +308,8 @@ function verifies(
         for (let k = 0; k < columns.length; k++) row[columns[k]] = values[k];
       }
     }
-    for (const { column, feature } of plan.engineered) {
-      row[column] = feature.record(numbers as unknown as Applicant);
+    for (const { column, index } of plan.engineered) {
+      row[column] = ENGINEERED_RECORDS[index].record(numbers as unknown as Applicant);
     }
     const expected = encode(record);
     for (let c = 0; c < plan.cols; c++) if (!Object.is(row[c], expected[c])) return false;
@@ -328,7 +334,7 @@ export interface ByteChunkOptions {
  * on bytes, ids must be ASCII too): the matrix and ids when every line is plainly valid, else null.
  */
 export function encodeCleanBytes(
-  encoder: FeatureEncoder,
+  encoder: Pick<FeatureEncoder, "nFeatures" | "transformOne">,
   layout: Layout,
   bytes: Uint8Array,
   rows: number,
@@ -377,14 +383,18 @@ export function encodeCleanBytes(
         const keys = CODE_KEYS[slot];
         if (keys) {
           const key = codeKey(bytes, start, end);
-          const code = keys.get(key);
-          if (code === undefined) return null;
           if (plan) {
-            const values = plan.codeValues[slot]!.get(key)!;
+            // The plan holds a value row for each of the schema's codes, and only for those.
+            const values = plan.codeValues[slot]!.get(key);
+            if (values === undefined) return null;
             const columns = plan.codeColumns[slot]!;
             const at = r * cols;
             for (let k = 0; k < columns.length; k++) data[at + columns[k]] = values[k];
-          } else record[NAMES[slot]] = code;
+          } else {
+            const code = keys.get(key);
+            if (code === undefined) return null;
+            record[NAMES[slot]] = code;
+          }
         } else {
           const value = plainIntegerBytes(bytes, start, end);
           if (!(value >= MIN[slot] && value <= MAX[slot])) return null; // NaN too
@@ -402,8 +412,8 @@ export function encodeCleanBytes(
     if (c !== width) return null; // too few fields (a blank line too)
     const at = r * cols;
     if (plan) {
-      for (const { column, feature } of plan.engineered) {
-        data[at + column] = feature.record(numbers as unknown as Applicant);
+      for (const { column, index } of plan.engineered) {
+        data[at + column] = ENGINEERED_RECORDS[index].record(numbers as unknown as Applicant);
       }
       continue;
     }

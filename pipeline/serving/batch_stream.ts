@@ -168,7 +168,7 @@ export async function* streamCsvBytes(
     key = `${serving.sha256}:${reviewMargin}:${header}`;
     setup = {
       forest: serving.model.forest.packed,
-      encoder: serving.model.encoder.toJSON(),
+      plan: planFor(serving.model.encoder),
       threshold: serving.model.threshold,
       reviewMargin,
       layout,

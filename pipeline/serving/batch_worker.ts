@@ -8,11 +8,11 @@
  * @module
  */
 
+// Light imports only (no polars, no zod): every worker pays for its module graph at start.
 import { csvCell } from "../data/csv.ts";
-import { FeatureEncoder } from "../features/encoder.ts";
 import { PackedPredictor } from "../forest/packed_predictor.ts";
 import { decideAt } from "../model/decision.ts";
-import { encodeCleanBytes, type EncodingPlan, encodingPlan } from "./batch_fast.ts";
+import { encodeCleanBytes } from "./batch_fast.ts";
 import { type BatchJob, type BatchReply, type BatchSetup, DECISIONS } from "./batch_workers.ts";
 
 const scope = globalThis as unknown as {
@@ -22,9 +22,17 @@ const scope = globalThis as unknown as {
 
 interface Prepared {
   readonly setup: BatchSetup;
-  readonly encoder: FeatureEncoder;
-  readonly plan: EncodingPlan | null;
   readonly predictor: PackedPredictor;
+}
+
+/** Stands in for the encoder: with a plan, `encodeCleanBytes` needs only its width. */
+function planEncoder(cols: number) {
+  return {
+    nFeatures: cols,
+    transformOne(): Float64Array {
+      throw new Error("batch worker: the byte path needs an encoding plan");
+    },
+  };
 }
 
 /** The setups kept, by key; two cover a model swap in progress. */
@@ -118,27 +126,22 @@ scope.onmessage = (event) => {
   try {
     if (job.setup) {
       prepared.delete(job.key);
-      const encoder = FeatureEncoder.fromJSON(job.setup.encoder);
-      prepared.set(job.key, {
-        setup: job.setup,
-        encoder,
-        plan: encodingPlan(encoder),
-        predictor: new PackedPredictor(job.setup.forest),
-      });
+      prepared.set(job.key, { setup: job.setup, predictor: new PackedPredictor(job.setup.forest) });
       while (prepared.size > KEPT) prepared.delete(prepared.keys().next().value!);
     }
     const ready = prepared.get(job.key);
     if (!ready) throw new Error(`batch worker has no setup ${job.key}`);
     const { setup, predictor } = ready;
+    const plan = setup.plan;
     const rows = job.rows;
-    const cells = rows * ready.encoder.nFeatures;
+    const cells = rows * (plan?.cols ?? 0);
     if (matrix.length < cells) matrix = new Float64Array(Math.max(cells, 2 * matrix.length));
     const withIds = setup.layout !== null && setup.layout.idColumn >= 0;
     if (withIds && spans.length < 2 * rows) spans = new Int32Array(4 * rows);
-    const fast = setup.layout
-      ? encodeCleanBytes(ready.encoder, setup.layout, job.bytes, rows, {
+    const fast = setup.layout && plan
+      ? encodeCleanBytes(planEncoder(plan.cols), setup.layout, job.bytes, rows, {
         scratch: matrix,
-        plan: ready.plan,
+        plan,
         // The answer copies ids from the input's bytes; strings only for callers that record rows.
         idSpans: withIds && !job.detail ? spans : undefined,
       })

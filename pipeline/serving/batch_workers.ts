@@ -3,21 +3,25 @@
  * back the bytes of its CSV answer (batch_worker.ts), so parsing, encoding, scoring and formatting
  * all run beside the thread that reads and writes. A chunk the fast path does not accept comes
  * back unscored, to be parsed on the calling thread. Bytes move by transfer, not copy; each worker
- * is sent the model (forest, encoder, decision rule, header layout) once per key.
+ * is sent the model (forest, compiled encoding plan, decision rule, header layout) once per key.
  *
  * `deno compile` must be told about the worker module: `--include pipeline/serving/batch_worker.ts`.
  * @module
  */
 
-import type { EncoderJSON } from "../features/encoder.ts";
 import type { PackedForest } from "../forest/mod.ts";
 import type { Decision } from "../model/artifact.ts";
-import type { Layout } from "./batch_fast.ts";
+import type { EncodingPlan, Layout } from "./batch_fast.ts";
 
 /** What a worker needs to score a batch's chunks. */
 export interface BatchSetup {
   readonly forest: PackedForest;
-  readonly encoder: EncoderJSON;
+  /**
+   * The encoder compiled for the byte path (`encodingPlan`, plain data), or null when it has none:
+   * workers then hand every chunk back. They never load the encoder itself, whose module brings
+   * polars (~0.1 s of CPU and ~15 MB per worker at start).
+   */
+  readonly plan: EncodingPlan | null;
   readonly threshold: number;
   readonly reviewMargin: number;
   /** The header's layout, or null when every chunk must go through the ETL. */

@@ -231,6 +231,22 @@ Deno.test("WebAssembly and JavaScript batch prediction agree bit for bit", () =>
   }
 });
 
+Deno.test("WebAssembly kernels of different row widths in one process each read their own rows", () => {
+  // The kernel is compiled per row width (lane offsets are immediates): a module cached for one
+  // width and reused for another would read the wrong cells.
+  for (const cols of [7, 3, 61, 7]) {
+    const train = synthetic(300, cols, 30 + cols);
+    const test = synthetic(300, cols, 40 + cols);
+    const forest = new BalancedRandomForest({ nEstimators: 9, seed: cols }).fit(train.X, train.y);
+    const packed = packForest(forest.trees, cols);
+    const js = new Float64Array(test.X.rows);
+    predictPackedInto(packed, test.X.data, test.X.rows, js);
+    const wasm = new Float64Array(test.X.rows);
+    new WasmPredictor(packed).predictInto(test.X.data, test.X.rows, wasm);
+    assert.deepEqual(wasm, js, `${cols} columns`);
+  }
+});
+
 Deno.test("the balanced forest flags more minority rows than the plain forest", () => {
   const train = synthetic(800, 8, 11, 0.15);
   const test = synthetic(800, 8, 12, 0.15);
