@@ -12,6 +12,7 @@
 import type { PackedForest } from "../forest/mod.ts";
 import type { Decision } from "../model/artifact.ts";
 import type { EncodingPlan, Layout } from "./batch_fast.ts";
+import { rememberKey, WorkerSlots } from "./worker_slots.ts";
 
 /** What a worker needs to score a batch's chunks. */
 export interface BatchSetup {
@@ -65,30 +66,26 @@ export const DECISIONS: readonly Decision[] = ["approve", "decline", "review"];
 
 const WORKER_URL = new URL("./batch_worker.ts", import.meta.url);
 
-interface Slot {
-  worker: Worker;
-  pending: number;
+/** What the pool remembers of a worker: the setup keys it was sent. */
+interface Sent {
   keys: Set<string>;
-}
-
-interface Waiter {
-  slot: Slot;
-  resolve(reply: BatchReply): void;
-  reject(error: Error): void;
 }
 
 /** A pool of batch workers; they start on first use and stop on {@link close}. */
 export class BatchWorkers {
   readonly size: number;
-  readonly #slots: (Slot | null)[];
-  readonly #waiters = new Map<number, Waiter>();
-  #nextId = 1;
-  #closed = false;
+  readonly #workers: WorkerSlots<Sent, BatchReply>;
 
   /** A pool of `size` workers (at least 1). */
   constructor(size: number) {
-    this.size = Math.max(1, Math.floor(size));
-    this.#slots = new Array(this.size).fill(null);
+    this.#workers = new WorkerSlots(size, {
+      url: WORKER_URL,
+      name: "batch",
+      state: () => ({ keys: new Set() }),
+      label: "batch worker",
+      closedMessage: "the batch workers were closed",
+    });
+    this.size = this.#workers.size;
   }
 
   /**
@@ -105,79 +102,24 @@ export class BatchWorkers {
     rows: number,
     detail = false,
   ): Promise<BatchReply> {
-    if (this.#closed) return Promise.reject(new Error("the batch workers are closed"));
-    const slot = this.#leastBusy();
+    if (this.#workers.closed) return Promise.reject(new Error("the batch workers are closed"));
+    const slot = this.#workers.leastBusy();
     const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
       ? bytes
       : bytes.slice();
-    const job: BatchJob = { id: this.#nextId++, key, bytes: own, firstRow, rows, detail };
-    if (!slot.keys.has(key)) {
-      job.setup = setup();
-      slot.keys.add(key);
-      if (slot.keys.size > 2) slot.keys.delete(slot.keys.values().next().value!);
-    }
-    slot.pending++;
-    return new Promise<BatchReply>((resolve, reject) => {
-      this.#waiters.set(job.id, { slot, resolve, reject });
-      slot.worker.postMessage(job, [bytes.buffer as ArrayBuffer]);
-    });
+    const job: BatchJob = { id: this.#workers.nextId(), key, bytes: own, firstRow, rows, detail };
+    if (rememberKey(slot.state.keys, key)) job.setup = setup();
+    return this.#workers.post(slot, job, [own.buffer as ArrayBuffer]);
   }
 
   /** Starts every worker now, so the first chunks do not wait for them. */
   warm(): this {
-    for (let i = 0; i < this.#slots.length; i++) this.#slots[i] ??= this.#start(i);
+    this.#workers.warm();
     return this;
   }
 
   /** Stops the workers; pending chunks fail. */
   close(): void {
-    this.#closed = true;
-    for (let i = 0; i < this.#slots.length; i++) {
-      const slot = this.#slots[i];
-      if (slot) this.#retire(i, slot, new Error("the batch workers were closed"));
-    }
-  }
-
-  #leastBusy(): Slot {
-    let best = -1;
-    for (let i = 0; i < this.#slots.length; i++) {
-      const slot = this.#slots[i];
-      if (!slot) {
-        best = i;
-        break;
-      }
-      if (best < 0 || slot.pending < this.#slots[best]!.pending) best = i;
-    }
-    return this.#slots[best] ?? this.#start(best);
-  }
-
-  #start(index: number): Slot {
-    const worker = new Worker(WORKER_URL, { type: "module", name: `batch-${index}` });
-    const slot: Slot = { worker, pending: 0, keys: new Set() };
-    worker.onmessage = (event: MessageEvent<BatchReply>) => {
-      const reply = event.data;
-      const waiter = this.#waiters.get(reply.id);
-      if (!waiter) return;
-      this.#waiters.delete(reply.id);
-      slot.pending--;
-      if (reply.error !== undefined) waiter.reject(new Error(`batch worker: ${reply.error}`));
-      else waiter.resolve(reply);
-    };
-    worker.onerror = (event: ErrorEvent) => {
-      event.preventDefault();
-      this.#retire(index, slot, new Error(`batch worker crashed: ${event.message}`));
-    };
-    this.#slots[index] = slot;
-    return slot;
-  }
-
-  #retire(index: number, slot: Slot, error: Error): void {
-    slot.worker.terminate();
-    if (this.#slots[index] === slot) this.#slots[index] = null;
-    for (const [id, waiter] of this.#waiters) {
-      if (waiter.slot !== slot) continue;
-      this.#waiters.delete(id);
-      waiter.reject(error);
-    }
+    this.#workers.close();
   }
 }

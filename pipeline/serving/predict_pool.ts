@@ -16,6 +16,7 @@
 
 import { setImmediate } from "node:timers";
 import type { ExplainableForest, Matrix, PackedForest, ShapPlayers } from "../forest/mod.ts";
+import { rememberKey, type WorkerSlot, WorkerSlots } from "./worker_slots.ts";
 
 /** What a worker needs to explain rows: the forest's trees and who the players are. */
 export interface ExplainSource {
@@ -50,17 +51,10 @@ export type PredictReply = { id: number; out: Float64Array; error?: undefined } 
   error: string;
 };
 
-interface Slot {
-  worker: Worker;
-  pending: number;
+/** What the pool remembers of a worker: the models it was sent, to predict and to explain. */
+interface Sent {
   forests: Set<string>;
   explainers: Set<string>;
-}
-
-interface Waiter {
-  slot: Slot;
-  resolve(out: Float64Array): void;
-  reject(error: Error): void;
 }
 
 /** A small explanation request waiting to be sent with the others of its turn. */
@@ -78,27 +72,30 @@ const WORKER_URL = new URL("./predict_worker.ts", import.meta.url);
 /** Worker pool for batch scoring; workers start on first use and stop on {@link close}. */
 export class PredictionPool {
   readonly size: number;
-  #slots: (Slot | null)[];
-  #waiters = new Map<number, Waiter>();
-  #nextId = 1;
-  #closed = false;
+  readonly #workers: WorkerSlots<Sent, PredictReply>;
   /** Small explanations waiting for the end of this turn of the event loop. */
   #gathered: Gathered[] = [];
 
   /** A pool of `size` workers (at least 1). */
   constructor(size: number = defaultPoolSize()) {
-    this.size = Math.max(1, Math.floor(size));
-    this.#slots = new Array(this.size).fill(null);
+    this.#workers = new WorkerSlots(size, {
+      url: WORKER_URL,
+      name: "predict",
+      state: () => ({ forests: new Set(), explainers: new Set() }),
+      label: "prediction worker",
+      closedMessage: "the prediction pool was closed",
+    });
+    this.size = this.#workers.size;
   }
 
   /** P(bad) for every row of `matrix`. Takes ownership of `matrix.data` (its buffer is transferred). */
   predict(key: string, forest: PackedForest, matrix: Matrix): Promise<Float64Array> {
-    if (this.#closed) return Promise.reject(new Error("the prediction pool is closed"));
-    const slot = this.#leastBusy();
-    const id = this.#nextId++;
+    if (this.#workers.closed) return Promise.reject(new Error("the prediction pool is closed"));
+    const slot = this.#workers.leastBusy();
+    const id = this.#workers.nextId();
     const data = ownsBuffer(matrix.data) ? matrix.data : matrix.data.slice();
     const job: PredictJob = { kind: "predict", id, key, data, rows: matrix.rows, cols: matrix.cols };
-    if (remember(slot.forests, key)) job.forest = forest;
+    if (rememberKey(slot.state.forests, key)) job.forest = forest;
     return this.#post(slot, job);
   }
 
@@ -110,7 +107,7 @@ export class PredictionPool {
    * one message per worker for all the requests that arrived in one turn, not one per request.
    */
   explain(key: string, source: ExplainSource, data: Float64Array, rows: number): Promise<Float64Array> {
-    if (this.#closed) return Promise.reject(new Error("the prediction pool is closed"));
+    if (this.#workers.closed) return Promise.reject(new Error("the prediction pool is closed"));
     if (rows === 0) return Promise.resolve(new Float64Array(0));
     if (rows >= EXPLAIN_MIN_ROWS_PER_WORKER) return this.#explainNow(key, source, data, rows);
     return new Promise((resolve, reject) => {
@@ -123,7 +120,7 @@ export class PredictionPool {
   #flushGathered = (): void => {
     const gathered = this.#gathered;
     this.#gathered = [];
-    if (this.#closed) {
+    if (this.#workers.closed) {
       for (const g of gathered) g.reject(new Error("the prediction pool is closed"));
       return;
     }
@@ -181,10 +178,17 @@ export class PredictionPool {
     const cols = data.length / rows;
     const players = source.players.count;
     const send = (from: number, count: number) => {
-      const slot = this.#leastBusy();
+      const slot = this.#workers.leastBusy();
       const slice = owned && count === rows ? data : data.slice(from * cols, (from + count) * cols);
-      const job: PredictJob = { kind: "explain", id: this.#nextId++, key, data: slice, rows: count, cols };
-      if (remember(slot.explainers, key)) {
+      const job: PredictJob = {
+        kind: "explain",
+        id: this.#workers.nextId(),
+        key,
+        data: slice,
+        rows: count,
+        cols,
+      };
+      if (rememberKey(slot.state.explainers, key)) {
         const { trees, nFeaturesIn } = source.forest;
         job.source = { forest: { trees, nFeaturesIn }, players: source.players };
       }
@@ -202,7 +206,7 @@ export class PredictionPool {
       let running = 0;
       let failed = false;
       const pump = () => {
-        if (this.#closed && !failed) {
+        if (this.#workers.closed && !failed) {
           // A closed pool must not start workers again for the rest of a batch.
           failed = true;
           reject(new Error("the prediction pool is closed"));
@@ -227,71 +231,22 @@ export class PredictionPool {
     });
   }
 
-  #post(slot: Slot, job: PredictJob): Promise<Float64Array> {
-    slot.pending++;
-    return new Promise<Float64Array>((resolve, reject) => {
-      this.#waiters.set(job.id, { slot, resolve, reject });
-      slot.worker.postMessage(job, [job.data.buffer as ArrayBuffer]);
+  #post(slot: WorkerSlot<Sent>, job: PredictJob): Promise<Float64Array> {
+    return this.#workers.post(slot, job, [job.data.buffer as ArrayBuffer]).then((reply) => {
+      // A reply with an error was rejected by the slots; this one carries the values.
+      return (reply as { out: Float64Array }).out;
     });
   }
 
   /** Starts every worker now, so the first large batch does not wait for them. */
   warm(): this {
-    if (this.#closed) return this;
-    for (let i = 0; i < this.#slots.length; i++) this.#slots[i] ??= this.#start(i);
+    this.#workers.warm();
     return this;
   }
 
   /** Stops the workers; pending predictions fail. */
   close(): void {
-    this.#closed = true;
-    for (let i = 0; i < this.#slots.length; i++) {
-      const slot = this.#slots[i];
-      if (slot) this.#retire(i, slot, new Error("the prediction pool was closed"));
-    }
-  }
-
-  #leastBusy(): Slot {
-    let best = -1;
-    for (let i = 0; i < this.#slots.length; i++) {
-      const slot = this.#slots[i];
-      if (!slot) {
-        best = i;
-        break;
-      }
-      if (best < 0 || slot.pending < this.#slots[best]!.pending) best = i;
-    }
-    return this.#slots[best] ?? this.#start(best);
-  }
-
-  #start(index: number): Slot {
-    const worker = new Worker(WORKER_URL, { type: "module", name: `predict-${index}` });
-    const slot: Slot = { worker, pending: 0, forests: new Set(), explainers: new Set() };
-    worker.onmessage = (event: MessageEvent<PredictReply>) => {
-      const reply = event.data;
-      const waiter = this.#waiters.get(reply.id);
-      if (!waiter) return;
-      this.#waiters.delete(reply.id);
-      slot.pending--;
-      if (reply.error !== undefined) waiter.reject(new Error(`prediction worker: ${reply.error}`));
-      else waiter.resolve(reply.out);
-    };
-    worker.onerror = (event: ErrorEvent) => {
-      event.preventDefault();
-      this.#retire(index, slot, new Error(`prediction worker crashed: ${event.message}`));
-    };
-    this.#slots[index] = slot;
-    return slot;
-  }
-
-  #retire(index: number, slot: Slot, error: Error): void {
-    slot.worker.terminate();
-    if (this.#slots[index] === slot) this.#slots[index] = null;
-    for (const [id, waiter] of this.#waiters) {
-      if (waiter.slot !== slot) continue;
-      this.#waiters.delete(id);
-      waiter.reject(error);
-    }
+    this.#workers.close();
   }
 }
 
@@ -313,17 +268,6 @@ const EXPLAIN_MIN_ROWS_PER_WORKER = 16;
 const EXPLAIN_CHUNK_ROWS = 16;
 /** Chunks of one large explanation on each worker at once: the next is sent when one comes back. */
 const EXPLAIN_CHUNKS_IN_FLIGHT = 1;
-
-/**
- * Notes that a worker is sent `key`; true when it had not been yet. Mirrors the worker's bounded
- * cache (two keys) so that a forgotten model is sent again.
- */
-function remember(keys: Set<string>, key: string): boolean {
-  if (keys.has(key)) return false;
-  keys.add(key);
-  if (keys.size > 2) keys.delete(keys.values().next().value!);
-  return true;
-}
 
 function ownsBuffer(data: Float64Array): boolean {
   return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength &&
