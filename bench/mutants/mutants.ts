@@ -387,18 +387,17 @@ const FIRST_BATCH: readonly Mutant[] = [
   },
   {
     id: "serving/review-margin-one-sided",
-    file: "pipeline/model/artifact.ts",
-    original:
-      'if (reviewMargin > 0 && Math.abs(probability - this.threshold) < reviewMargin) return "review";',
-    replacement: 'if (reviewMargin > 0 && probability - this.threshold < reviewMargin) return "review";',
+    file: "pipeline/model/decision.ts",
+    original: 'if (reviewMargin > 0 && Math.abs(probability - threshold) < reviewMargin) return "review";',
+    replacement: 'if (reviewMargin > 0 && probability - threshold < reviewMargin) return "review";',
     why: "missing Math.abs: every approval becomes a review",
     tests: SERVING,
   },
   {
     id: "serving/decline-strictly-above",
-    file: "pipeline/model/artifact.ts",
-    original: 'return probability >= this.threshold ? "decline" : "approve";',
-    replacement: 'return probability > this.threshold ? "decline" : "approve";',
+    file: "pipeline/model/decision.ts",
+    original: 'return probability >= threshold ? "decline" : "approve";',
+    replacement: 'return probability > threshold ? "decline" : "approve";',
     why: "strict comparison at the threshold, unlike the metrics",
     tests: SERVING,
   },
@@ -527,7 +526,7 @@ const FIRST_BATCH: readonly Mutant[] = [
   // -- features -----------------------------------------------------------------------------------
   {
     id: "features/age-band-bound",
-    file: "pipeline/features/encoder.ts",
+    file: "pipeline/features/engineered.ts",
     original: "record: (a) => AGE_BAND_BOUNDS.reduce((band, bound) => band + (a.age >= bound ? 1 : 0), 0),",
     replacement: "record: (a) => AGE_BAND_BOUNDS.reduce((band, bound) => band + (a.age > bound ? 1 : 0), 0),",
     why: "the record path's band boundary drifts from the table path's",
@@ -664,7 +663,7 @@ const SECOND_BATCH: readonly Mutant[] = [
   },
   {
     id: "features/income-proxy-record-path",
-    file: "pipeline/features/encoder.ts",
+    file: "pipeline/features/engineered.ts",
     original: "record: (a) => a.credit_amount / a.duration / a.installment_commitment,",
     replacement: "record: (a) => a.credit_amount / (a.duration / a.installment_commitment),",
     why: "operator precedence in the record path's copy of the formula",
