@@ -299,19 +299,22 @@ export async function* streamCsvBytes(
 
   let written = 0;
   let headerWritten = false;
+  /** A chunk's answer lines, after the header the first time (nothing once a strict batch failed). */
+  const answer = function* (bytes: Uint8Array | null | undefined): Generator<Uint8Array> {
+    if (!bytes || failedStrict) return;
+    if (!headerWritten) {
+      headerWritten = true;
+      yield encoder.encode(csvAnswerHeader(shape) + "\n");
+    }
+    yield bytes;
+  };
   const drain = async function* (keep: number): AsyncGenerator<Uint8Array> {
     while (queue.length > keep) {
       const next = queue.shift()!;
       if (next.done) {
         const bytes = await next.done;
         release(next.chunk.bytes);
-        if (bytes && !failedStrict) {
-          if (!headerWritten) {
-            headerWritten = true;
-            yield encoder.encode(csvAnswerHeader(shape) + "\n");
-          }
-          yield bytes;
-        }
+        yield* answer(bytes);
         written += next.chunk.rows;
         options.onProgress?.(written);
         continue;
@@ -326,13 +329,7 @@ export async function* streamCsvBytes(
       const bytes = await finish(chunk, reply);
       release(reply?.input);
       release(chunk.bytes);
-      if (bytes && !failedStrict) {
-        if (!headerWritten) {
-          headerWritten = true;
-          yield encoder.encode(csvAnswerHeader(shape) + "\n");
-        }
-        yield bytes;
-      }
+      yield* answer(bytes);
       written += next.chunk.rows;
       options.onProgress?.(written);
     }

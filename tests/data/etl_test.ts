@@ -162,19 +162,20 @@ Deno.test(
   async () => {
     const dir = await moduleTempDir("etl-test-");
     const out = `${dir}/credit.parquet`;
-    const ok = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        `--allow-write=${dir}`,
-        "--allow-ffi",
-        "--allow-env",
-        "--allow-sys",
-        "pipeline/cli/etl.ts",
-        "--out",
-        out,
-      ],
-    }).output();
+    const etl = (...args: string[]) =>
+      new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--allow-read",
+          `--allow-write=${dir}`,
+          "--allow-ffi",
+          "--allow-env",
+          "--allow-sys",
+          "pipeline/cli/etl.ts",
+          ...args,
+        ],
+      }).output();
+    const ok = await etl("--out", out);
     const stdout = new TextDecoder().decode(ok.stdout);
     assert.equal(ok.code, 0, new TextDecoder().decode(ok.stderr));
     assert.match(stdout, /rows: 1000\nclass balance: 700 good \(70\.0 %\), 300 bad \(30\.0 %\)/);
@@ -183,21 +184,7 @@ Deno.test(
 
     const broken = `${dir}/broken.data`;
     await Deno.writeTextFile(broken, withField(3, 6, "A79"));
-    const failed = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        `--allow-write=${dir}`,
-        "--allow-ffi",
-        "--allow-env",
-        "--allow-sys",
-        "pipeline/cli/etl.ts",
-        "--data",
-        broken,
-        "--out",
-        out,
-      ],
-    }).output();
+    const failed = await etl("--data", broken, "--out", out);
     const stderr = new TextDecoder().decode(failed.stderr);
     assert.equal(failed.code, 1);
     assert.match(stderr, /line 4, column employment: unknown code/);
