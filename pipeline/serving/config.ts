@@ -47,6 +47,8 @@ export interface ServerConfig {
   auditUrl?: string | null;
   /** `AUDIT_SYNC`: `full` (default) fsyncs each commit (survives a power cut); `normal` survives a killed process. */
   auditSync: "full" | "normal";
+  /** `AUDIT_TRACE`: a path prefix; the SQLite trail's threads write their timings there on close (diagnosis). */
+  auditTrace?: string;
   /** `AUDIT_TOKEN`: bearer token of `GET /audit` (the route is absent when unset; never `ADMIN_TOKEN`). */
   auditToken?: string;
   /** `AUDIT_RETENTION_DAYS`: `deno task audit:purge` deletes decisions older than this (unset: keep all). */
@@ -220,6 +222,7 @@ export function configFromEnv(
     auditUrl: audit === "off" ? null : auditUrl ?? null,
     auditSync: auditSync as ServerConfig["auditSync"],
     auditToken: auditToken || undefined,
+    auditTrace: get("AUDIT_TRACE") || undefined,
     auditRetentionDays: retention === undefined || retention === ""
       ? undefined
       : integer("AUDIT_RETENTION_DAYS", 0, 1, 100 * 366),

@@ -223,7 +223,14 @@ export interface AuditQuery {
 
 /** Main thread → a thread. The first message is `open`, which also says the thread's role. */
 export type ToThread =
-  | { kind: "open"; role: AuditThreadRole; path: string; synchronous: "full" | "normal" }
+  | {
+    kind: "open";
+    role: AuditThreadRole;
+    path: string;
+    synchronous: "full" | "normal";
+    /** `AUDIT_TRACE`: the thread writes its timings to `<trace>.<role>.jsonl` when it closes. */
+    trace?: string;
+  }
   /** Commit `rows`, and promote the staged rows of `promote` (batch ids), in one transaction. */
   | { kind: "write"; id: number; rows: RowValues[]; promote?: number[] }
   /** Hold these rows of batch `batch` aside (not in the trail) until a write promotes them. */
@@ -235,6 +242,11 @@ export type ToThread =
   | { kind: "read"; id: number; request: ReadRequest }
   /** Delete rows older than `before` (ISO), in short transactions. */
   | { kind: "purge"; id: number; before: string }
+  /**
+   * To the writer, after each of the checkpointer's checkpoints: copy what was committed while it
+   * ran, so the WAL is wholly copied and the next commit starts it over (see worker.ts).
+   */
+  | { kind: "checkpoint" }
   /** Fault injection for the tests: the writer throws outside any handler, as a bug would. */
   | { kind: "crash" }
   | { kind: "close" };

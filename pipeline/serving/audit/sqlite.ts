@@ -19,6 +19,7 @@
  */
 
 import { DatabaseSync } from "node:sqlite";
+import { wallMs } from "./worker_clock.ts";
 import { MIGRATIONS_TABLE, pendingMigrations, SCHEMA_VERSION } from "./migrations.ts";
 import {
   type AuditEntry,
@@ -66,6 +67,12 @@ export interface SqliteOptions {
   synchronous?: "full" | "normal";
   /** Rows sent to the writer without waiting for the end of the event loop's turn. */
   maxBatchRows?: number;
+  /**
+   * `AUDIT_TRACE` (a diagnosis aid): each thread writes its timings (the writer's commits, the
+   * checkpoints, and here each group's round trip and the event loop's lag) to
+   * `<trace>.<role>.jsonl` when the trail closes.
+   */
+  trace?: string;
 }
 
 /** The SQLite audit trail. */
@@ -88,6 +95,11 @@ export class SqliteAuditLog implements AuditStore {
   #closing: Promise<void> | null = null;
   #onClosed: (() => void) | null = null;
   readonly #restarts: number[] = [];
+  readonly #trace: string | undefined;
+  /** While tracing: when each write was sent, and what came of it. */
+  readonly #sentAt = new Map<number, number>();
+  readonly #traced: string[] = [];
+  #lagTimer: ReturnType<typeof setInterval> | undefined;
   #lastWriteFailure: { at: number; message: string } | null = null;
   readonly #metrics = {
     commits: 0,
@@ -104,8 +116,11 @@ export class SqliteAuditLog implements AuditStore {
     synchronous: "full" | "normal",
     started: { writer: Worker; settings: WriterSettings; checkpointer: Worker; reader: Worker },
     maxBatchRows: number,
+    trace?: string,
   ) {
     this.path = path;
+    this.#trace = trace;
+    if (trace !== undefined) this.#traceLag();
     this.synchronous = synchronous;
     this.settings = started.settings;
     this.#writer = started.writer;
@@ -133,18 +148,24 @@ export class SqliteAuditLog implements AuditStore {
     try {
       createPrivateFile(path);
       migrate(path);
-      const writer = await startThread("writer", path, synchronous);
+      const writer = await startThread("writer", path, synchronous, options.trace);
       started.push(writer.worker);
-      const checkpointer = await startThread("checkpointer", path, synchronous);
+      const checkpointer = await startThread("checkpointer", path, synchronous, options.trace);
       started.push(checkpointer.worker);
       const reader = await startThread("reader", path, synchronous);
       started.push(reader.worker);
-      return new SqliteAuditLog(path, synchronous, {
-        writer: writer.worker,
-        settings: writer.settings!,
-        checkpointer: checkpointer.worker,
-        reader: reader.worker,
-      }, options.maxBatchRows ?? 1024);
+      return new SqliteAuditLog(
+        path,
+        synchronous,
+        {
+          writer: writer.worker,
+          settings: writer.settings!,
+          checkpointer: checkpointer.worker,
+          reader: reader.worker,
+        },
+        options.maxBatchRows ?? 1024,
+        options.trace,
+      );
     } catch (error) {
       for (const worker of started) worker.terminate();
       throw new AuditError(
@@ -225,6 +246,7 @@ export class SqliteAuditLog implements AuditStore {
       return;
     }
     this.#sent.set(id, group);
+    if (this.#trace !== undefined) this.#sentAt.set(id, wallMs());
     this.#writer!.postMessage(message);
   }
 
@@ -245,6 +267,17 @@ export class SqliteAuditLog implements AuditStore {
       this.#metrics.commits++;
       this.#metrics.rows += message.rows;
       this.#lastWriteFailure = null;
+      if (this.#trace !== undefined) {
+        const now = wallMs();
+        for (const id of message.ids) {
+          const sent = this.#sentAt.get(id);
+          const rows = this.#sent.get(id)?.rows.length ?? 0;
+          if (sent !== undefined) {
+            this.#traced.push(JSON.stringify({ kind: "group", sent, answered: now, rows }));
+          }
+          this.#sentAt.delete(id);
+        }
+      }
       for (const id of message.ids) {
         this.#sent.get(id)?.resolve();
         this.#sent.delete(id);
@@ -279,6 +312,8 @@ export class SqliteAuditLog implements AuditStore {
 
   #onCheckpoint(message: FromThread): void {
     if (message.kind !== "checkpoint") return;
+    // The writer copies what was committed meanwhile, so that the WAL can start over (worker.ts).
+    if (message.ok) this.#writer?.postMessage({ kind: "checkpoint" } satisfies ToThread);
     this.#metrics.walBytes = message.walBytes;
     if (!message.ok) this.#metrics.checkpointFailures++;
     else if (message.complete) this.#metrics.lastCheckpoint = Date.now();
@@ -316,7 +351,7 @@ export class SqliteAuditLog implements AuditStore {
       this.#onClosed?.();
       return;
     }
-    startThread("writer", this.path, this.synchronous).then(
+    startThread("writer", this.path, this.synchronous, this.#trace).then(
       ({ worker, settings }) => {
         if (this.#closing) {
           worker.terminate();
@@ -331,6 +366,20 @@ export class SqliteAuditLog implements AuditStore {
         this.#failure ??= new AuditError(`the audit writer could not be restarted: ${failure.message}`);
       },
     );
+  }
+
+  /** While tracing: how late a 5 ms timer fires on this thread (a long task or a GC pause shows here). */
+  #traceLag(): void {
+    const every = 5;
+    let expected = wallMs() + every;
+    this.#lagTimer = setInterval(() => {
+      const now = wallMs();
+      if (now - expected > 2) {
+        this.#traced.push(JSON.stringify({ kind: "lag", at: expected, ms: now - expected }));
+      }
+      expected = now + every;
+    }, every);
+    Deno.unrefTimer(this.#lagTimer);
   }
 
   /** Fault injection for the tests: makes the writer thread throw, as a bug in it would. */
@@ -426,6 +475,10 @@ export class SqliteAuditLog implements AuditStore {
       for (const call of this.#calls.values()) call.reject(new AuditError("the audit trail is closed"));
       this.#calls.clear();
       await Promise.all([stopThread(this.#checkpointer), stopThread(this.#reader)]);
+      clearInterval(this.#lagTimer);
+      if (this.#trace !== undefined) {
+        Deno.writeTextFileSync(`${this.#trace}.main.jsonl`, this.#traced.join("\n") + "\n");
+      }
     })();
     return this.#closing;
   }
@@ -491,6 +544,7 @@ async function startThread(
   role: AuditThreadRole,
   path: string,
   synchronous: "full" | "normal",
+  trace?: string,
 ): Promise<{ worker: Worker; settings?: WriterSettings }> {
   const worker = new Worker(WORKER_URL, { type: "module", name: `audit-${role}` });
   try {
@@ -503,7 +557,7 @@ async function startThread(
         event.preventDefault();
         reject(new Error(event.message));
       };
-      worker.postMessage({ kind: "open", role, path, synchronous } satisfies ToThread);
+      worker.postMessage({ kind: "open", role, path, synchronous, trace } satisfies ToThread);
     });
     return { worker, settings };
   } catch (error) {

@@ -28,6 +28,7 @@ import {
   toEntry,
   type ToThread,
 } from "./schema.ts";
+import { wallMs } from "./worker_clock.ts";
 
 /** What a thread sees of its worker scope. */
 interface ThreadScope {
@@ -49,6 +50,24 @@ const placeholders = COLUMNS.map(() => "?").join(", ");
 
 const isBusy = (message: string) => /locked|busy/i.test(message);
 
+/** Timings a thread keeps while `AUDIT_TRACE` is set (a diagnosis aid), written out when it closes. */
+interface Tracer {
+  readonly on: boolean;
+  add(record: Record<string, number | string>): void;
+  save(): void;
+}
+
+function tracer(trace: string | undefined, role: string): Tracer {
+  const records: string[] = [];
+  return {
+    on: trace !== undefined,
+    add: (record) => void records.push(JSON.stringify(record)),
+    save: () => {
+      if (trace !== undefined) Deno.writeTextFileSync(`${trace}.${role}.jsonl`, records.join("\n") + "\n");
+    },
+  };
+}
+
 /** The writer: group commit, staged batches, probes and purges. */
 function writer(scope: ThreadScope): Handler {
   let db: DatabaseSync | null = null;
@@ -69,6 +88,9 @@ function writer(scope: ThreadScope): Handler {
   };
   let queue: { id: number; rows: RowValues[]; promote?: number[] }[] = [];
   let scheduled = false;
+  let trace = tracer(undefined, "writer");
+  /** When the oldest write of the queue arrived (traced only). */
+  let queuedAt = 0;
   const commit = () => {
     scheduled = false;
     const writes = queue;
@@ -77,6 +99,7 @@ function writer(scope: ThreadScope): Handler {
     const ids = writes.map((w) => w.id);
     let rows = 0;
     try {
+      const begin = trace.on ? wallMs() : 0;
       db.exec("BEGIN IMMEDIATE");
       try {
         for (const write of writes) {
@@ -84,7 +107,11 @@ function writer(scope: ThreadScope): Handler {
           rows += write.rows.length;
           for (const batch of write.promote ?? []) rows += promote(batch);
         }
+        const inserted = trace.on ? wallMs() : 0;
         db.exec("COMMIT");
+        if (trace.on) {
+          trace.add({ queued: queuedAt, begin, inserted, committed: wallMs(), rows, writes: writes.length });
+        }
       } catch (error) {
         if (db.isTransaction) db.exec("ROLLBACK");
         throw error;
@@ -96,6 +123,29 @@ function writer(scope: ThreadScope): Handler {
       const message = (error as Error).message;
       scope.postMessage({ kind: "failed", ids, message, busy: isBusy(message) });
     }
+  };
+  /**
+   * The checkpointer's passive checkpoints cannot catch up with a writer that commits every
+   * millisecond or two: each copies the WAL as it was when it began, the writer appends meanwhile,
+   * so the WAL is never wholly copied and never starts over. It grew to `journal_size_limit` in about
+   * a second under load, then the checkpointer's TRUNCATE took the write lock for 25–80 ms (the
+   * writer's busy handler sleeping in 1–20 ms steps) and the WAL regrew from zero bytes. Run here,
+   * between two commits, the same passive checkpoint only copies the few frames committed since the
+   * checkpointer's, and completes: the next commit restarts the WAL in place.
+   */
+  const finishCheckpoint = () => {
+    if (!db) return;
+    if (queue.length > 0) commit(); // the rows waiting go first
+    try {
+      const start = trace.on ? wallMs() : 0;
+      const result = db.prepare("PRAGMA wal_checkpoint(PASSIVE)").get() as {
+        log: number;
+        checkpointed: number;
+      };
+      if (trace.on) {
+        trace.add({ mode: "writer", start, end: wallMs(), log: result.log, copied: result.checkpointed });
+      }
+    } catch { /* the next one will do */ }
   };
   const purge = async (id: number, before: string) => {
     let total = 0;
@@ -117,6 +167,7 @@ function writer(scope: ThreadScope): Handler {
   return (data) => {
     switch (data.kind) {
       case "write":
+        if (trace.on && queue.length === 0) queuedAt = wallMs();
         queue.push({ id: data.id, rows: data.rows, promote: data.promote });
         if (!scheduled) {
           scheduled = true;
@@ -175,10 +226,14 @@ function writer(scope: ThreadScope): Handler {
       case "purge":
         purge(data.id, data.before);
         break;
+      case "checkpoint":
+        finishCheckpoint();
+        break;
       case "crash":
         throw new Error("injected writer crash");
       case "open":
         try {
+          trace = tracer(data.trace, "writer");
           db = new DatabaseSync(data.path);
           db.exec("PRAGMA journal_mode = WAL");
           db.exec(`PRAGMA synchronous = ${data.synchronous === "normal" ? "NORMAL" : "FULL"}`);
@@ -204,6 +259,7 @@ function writer(scope: ThreadScope): Handler {
         commit();
         db?.close();
         db = null;
+        trace.save();
         scope.postMessage({ kind: "closed" });
         break;
     }
@@ -215,6 +271,7 @@ function checkpointer(scope: ThreadScope): Handler {
   let db: DatabaseSync | null = null;
   let timer: ReturnType<typeof setInterval> | undefined;
   let wal = "";
+  let trace = tracer(undefined, "checkpointer");
   const walBytes = () => {
     try {
       return Deno.statSync(wal).size;
@@ -224,17 +281,32 @@ function checkpointer(scope: ThreadScope): Handler {
   };
   const tick = () => {
     try {
+      const start = trace.on ? wallMs() : 0;
       const result = db!.prepare("PRAGMA wal_checkpoint(PASSIVE)").get() as {
         log: number;
         checkpointed: number;
       };
       let complete = result.log === result.checkpointed;
       let bytes = walBytes();
+      if (trace.on) {
+        trace.add({
+          mode: "passive",
+          start,
+          end: wallMs(),
+          log: result.log,
+          copied: result.checkpointed,
+          bytes,
+        });
+      }
       if (bytes > JOURNAL_SIZE_LIMIT) {
         // After a large batch: copy what is left and reset the WAL to zero bytes.
+        const begun = trace.on ? wallMs() : 0;
         const truncated = db!.prepare("PRAGMA wal_checkpoint(TRUNCATE)").get() as { busy: number };
         complete = truncated.busy === 0;
         bytes = walBytes();
+        if (trace.on) {
+          trace.add({ mode: "truncate", start: begun, end: wallMs(), busy: truncated.busy, bytes });
+        }
       }
       scope.postMessage({ kind: "checkpoint", ok: true, complete, walBytes: bytes });
     } catch (error) {
@@ -251,6 +323,7 @@ function checkpointer(scope: ThreadScope): Handler {
     if (data.kind === "open") {
       try {
         wal = `${data.path}-wal`;
+        trace = tracer(data.trace, "checkpointer");
         db = new DatabaseSync(data.path);
         db.exec(`PRAGMA synchronous = ${data.synchronous === "normal" ? "NORMAL" : "FULL"}`);
         db.exec(`PRAGMA journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
@@ -264,6 +337,7 @@ function checkpointer(scope: ThreadScope): Handler {
       clearInterval(timer);
       db?.close();
       db = null;
+      trace.save();
       scope.postMessage({ kind: "closed" });
     }
   };

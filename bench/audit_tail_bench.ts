@@ -1,0 +1,243 @@
+/**
+ * `deno task bench:audit-tail`: where the p99 of `POST /predict` comes from with the audit trail on.
+ *
+ * Serves the production model (copied into a temporary folder) with `AUDIT_TRACE` set, drives
+ * `/predict` with `wrk -t2 -c8` for `--duration` seconds, stops the server (which writes the traces)
+ * and prints, beside wrk's percentiles: each group's round trip as the HTTP thread sees it (sent to
+ * the writer → told it is committed), the writer's queue wait, inserts and COMMIT (the fsync) per
+ * commit, the checkpoints' durations, the HTTP thread's timer lag (long tasks, GC pauses), and how
+ * many slow commits overlapped a checkpoint. Options: `--duration S` (default 10), `--path`
+ * (default `/predict?explain=false`), `--sync full|normal` (default full), `--env K=V,…` (more
+ * server settings, e.g. `AUDIT=off`), `--runs N` (default 1).
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { germanApplicants } from "../tests/fixtures.ts";
+import { productionModel, readRegistry } from "../pipeline/tracking/mod.ts";
+import { freePort, runWrk, waitReady, writePredictScript } from "./wrk.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    duration: { type: "string", default: "10" },
+    path: { type: "string", default: "/predict?explain=false" },
+    sync: { type: "string", default: "full" },
+    env: { type: "string", default: "" },
+    runs: { type: "string", default: "1" },
+    "trace-gc": { type: "boolean", default: false },
+  },
+});
+const extraEnv = Object.fromEntries(
+  values.env.split(",").filter(Boolean).map((kv) => kv.split("=", 2) as [string, string]),
+);
+
+const ROOT = new URL("../", import.meta.url);
+const REPO_MODELS = new URL("../models/", import.meta.url).pathname.replace(/\/$/, "");
+
+/** The `q` quantile (nearest rank) of `xs`. */
+function quantile(xs: number[], q: number): number {
+  if (xs.length === 0) return NaN;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+const describe = (xs: number[]) =>
+  `n=${xs.length} p50 ${quantile(xs, 0.5).toFixed(2)} p90 ${quantile(xs, 0.9).toFixed(2)} ` +
+  `p99 ${quantile(xs, 0.99).toFixed(2)} max ${Math.max(...xs).toFixed(2)} ms`;
+
+/** One traced event: times (wall-clock ms) and counts, and a checkpoint's mode. */
+type Traced = Record<string, number> & { mode?: string };
+
+function readJsonl(file: string): Record<string, number | string>[] {
+  try {
+    return Deno.readTextFileSync(file).split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  } catch {
+    return [];
+  }
+}
+
+/** CPU and run-queue wait (ns) of each thread of `pid`. */
+function schedstat(pid: number): Map<string, { name: string; cpu: number; wait: number }> {
+  const threads = new Map<string, { name: string; cpu: number; wait: number }>();
+  for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+    try {
+      const [cpu, wait] = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/schedstat`).split(" ").map(
+        Number,
+      );
+      const name = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/comm`).trim();
+      threads.set(task.name, { name: `${name}#${task.name}`, cpu, wait });
+    } catch { /* the thread ended */ }
+  }
+  return threads;
+}
+
+const work = await Deno.makeTempDir({ prefix: "credit-tail-" });
+try {
+  const entry = productionModel(await readRegistry(REPO_MODELS));
+  if (!entry) throw new Error("models/ has no production model");
+  const runDir = entry.artifact.replace(/\/[^/]*$/, "");
+  await Deno.mkdir(`${work}/models/${runDir}`, { recursive: true });
+  await Deno.copyFile(`${REPO_MODELS}/registry.json`, `${work}/models/registry.json`);
+  for await (const file of Deno.readDir(`${REPO_MODELS}/${runDir}`)) {
+    if (file.isFile) {
+      await Deno.copyFile(`${REPO_MODELS}/${runDir}/${file.name}`, `${work}/models/${runDir}/${file.name}`);
+    }
+  }
+  const applicants = (await germanApplicants()).slice(0, 200);
+  const script = await writePredictScript(`${work}/predict.lua`, applicants, values.path);
+  for (let run = 1; run <= Number(values.runs); run++) {
+    const port = freePort();
+    const base = new URL(`http://127.0.0.1:${port}/`);
+    const trace = `${work}/trace-${run}`;
+    const server = new Deno.Command("deno", {
+      args: [
+        "run",
+        "-A",
+        ...(values["trace-gc"] ? ["--v8-flags=--trace-gc"] : []),
+        new URL("serve.ts", ROOT).pathname,
+      ],
+      env: {
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        MODELS_DIR: `${work}/models`,
+        LOG: "off",
+        AUDIT_PATH: `${work}/audit-${run}.sqlite`,
+        AUDIT_SYNC: values.sync,
+        AUDIT_TRACE: trace,
+        ...extraEnv,
+      },
+      stdout: values["trace-gc"] ? "piped" : "null",
+      stderr: "inherit",
+    }).spawn();
+    const gcLog = values["trace-gc"] ? new Response(server.stdout).text() : Promise.resolve("");
+    await waitReady(base);
+    const load = Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
+    const before = schedstat(server.pid);
+    const wrkStart = Date.now();
+    const wrk = await runWrk({ base, script, seconds: Number(values.duration), connections: 8 });
+    const wrkEnd = Date.now();
+    const after = schedstat(server.pid);
+    server.kill("SIGTERM");
+    await server.status;
+    const gcText = await gcLog;
+    const writer = readJsonl(`${trace}.writer.jsonl`) as Traced[];
+    const commits = writer.filter((r) => r.mode === undefined);
+    const checkpoints = [
+      ...readJsonl(`${trace}.checkpointer.jsonl`),
+      ...writer.filter((r) => r.mode),
+    ] as Traced[];
+    const main = readJsonl(`${trace}.main.jsonl`);
+    const groups = main.filter((r) => r.kind === "group") as Record<string, number>[];
+    const lags = main.filter((r) => r.kind === "lag") as Record<string, number>[];
+    console.log(
+      `run ${run} ${values.path} AUDIT_SYNC=${values.sync} ${values.env} (load ${load}): ` +
+        `${wrk.requests_per_s} req/s, p50 ${wrk.latency_ms.p50} p90 ${wrk.latency_ms.p90} ` +
+        `p99 ${wrk.latency_ms.p99} max ${wrk.latency_ms.max} ms`,
+    );
+    // Per thread: CPU time and time spent runnable but waiting for a core (/proc/…/schedstat), per request.
+    for (const [tid, a] of after) {
+      const b = before.get(tid);
+      if (!b) continue;
+      const cpu = (a.cpu - b.cpu) / 1e6 / wrk.requests, wait = (a.wait - b.wait) / 1e6 / wrk.requests;
+      if (a.cpu - b.cpu > 1e8) {
+        console.log(
+          `  thread ${a.name}: CPU ${(1000 * cpu).toFixed(0)} µs, waiting for a core ${
+            (1000 * wait).toFixed(0)
+          } µs a request (${((a.wait - b.wait) / 1e6).toFixed(0)} ms in all)`,
+        );
+      }
+    }
+    if (values["trace-gc"]) {
+      const pauses = [...gcText.matchAll(/(Scavenge|Mark-Compact|Mark-sweep)[^\n]*?, ([\d.]+) \/ [\d.]+ ms/g)]
+        .map((m) => ({ kind: m[1], ms: Number(m[2]) }));
+      for (const kind of new Set(pauses.map((p) => p.kind))) {
+        const ms = pauses.filter((p) => p.kind === kind).map((p) => p.ms);
+        console.log(`  GC ${kind} (all isolates, whole run): ${describe(ms)}`);
+      }
+    }
+    void wrkStart, void wrkEnd;
+    if (commits.length === 0) continue;
+    const rows = commits.map((c) => c.rows);
+    console.log(
+      `  commits ${commits.length}, rows ${rows.reduce((a, b) => a + b, 0)}, rows/commit p50 ${
+        quantile(rows, 0.5)
+      } max ${Math.max(...rows)}`,
+    );
+    console.log(`  group round trip (HTTP thread): ${describe(groups.map((g) => g.answered - g.sent))}`);
+    console.log(`  writer queue wait:  ${describe(commits.map((c) => c.begin - c.queued))}`);
+    console.log(`  writer inserts:     ${describe(commits.map((c) => c.inserted - c.begin))}`);
+    console.log(`  writer COMMIT:      ${describe(commits.map((c) => c.committed - c.inserted))}`);
+    const passive = checkpoints.filter((c) => c.mode === "passive");
+    const byWriter = checkpoints.filter((c) => c.mode === "writer");
+    if (byWriter.length) {
+      console.log(
+        `  writer's finishing checkpoints ${byWriter.length}: ${
+          describe(byWriter.map((c) => c.end - c.start))
+        }`,
+      );
+    }
+    console.log(
+      `  checkpoints ${passive.length}: ${describe(passive.map((c) => c.end - c.start))}; truncates ${
+        checkpoints.filter((c) => c.mode === "truncate").length
+      }`,
+    );
+    console.log(
+      `  WAL bytes at checkpoints: p50 ${quantile(passive.map((c) => c.bytes), 0.5)} max ${
+        Math.max(...passive.map((c) => c.bytes))
+      }`,
+    );
+    const lagMs = lags.map((l) => l.ms);
+    console.log(
+      `  HTTP thread timer lag > 2 ms: ${lagMs.length} times, ${lagMs.length ? describe(lagMs) : ""}`,
+    );
+    // Do slow commits coincide with checkpoints? (the checkpoint overlapping the COMMIT's interval)
+    const slowCut = quantile(commits.map((c) => c.committed - c.inserted), 0.99);
+    const overlaps = (c: Traced) => checkpoints.some((k) => k.start < c.committed && k.end > c.inserted);
+    const slow = commits.filter((c) => c.committed - c.inserted >= slowCut);
+    const fast = commits.filter((c) =>
+      c.committed - c.inserted < quantile(commits.map((c) => c.committed - c.inserted), 0.5)
+    );
+    console.log(
+      `  COMMITs ≥ p99 (${slowCut.toFixed(2)} ms) overlapping a checkpoint: ${
+        slow.filter(overlaps).length
+      }/${slow.length}; ` +
+        `below p50: ${fast.filter(overlaps).length}/${fast.length}`,
+    );
+    const duty = passive.reduce((a, c) => a + c.end - c.start, 0) /
+      (commits[commits.length - 1].committed - commits[0].begin);
+    const complete = passive.filter((c) => c.log === c.copied).length;
+    console.log(
+      `  passive checkpoints that copied the whole WAL (so the next commit may restart it): ${complete}/${passive.length}`,
+    );
+    // The slowest commits (queued → committed) and the checkpoint, if any, running at the time.
+    const total = (c: Traced) => c.committed - c.queued;
+    const slowest = [...commits].sort((a, b) => total(b) - total(a)).slice(0, 8);
+    for (const c of slowest) {
+      const during = checkpoints.filter((k) => k.start < c.committed && k.end > c.queued).map((k) =>
+        `${k.mode} ${(k.end - k.start).toFixed(1)} ms`
+      );
+      console.log(
+        `    slow commit ${total(c).toFixed(1)} ms (wait ${(c.begin - c.queued).toFixed(1)}, begin+inserts ${
+          (c.inserted - c.begin).toFixed(1)
+        }, COMMIT ${(c.committed - c.inserted).toFixed(1)}) during: ${during.join(", ") || "no checkpoint"}`,
+      );
+    }
+    const truncates = checkpoints.filter((c) => c.mode === "truncate");
+    const nearTruncate = (t: number) => truncates.some((k) => t >= k.start - 5 && t <= k.end + 60);
+    console.log(
+      `  HTTP-thread lags > 10 ms within 60 ms of a TRUNCATE: ${
+        lags.filter((l) => l.ms > 10 && nearTruncate(l.at)).length
+      }/${lags.filter((l) => l.ms > 10).length}`,
+    );
+    const slowGroups = groups.filter((g) => g.answered - g.sent > 10);
+    console.log(
+      `  group round trips > 10 ms overlapping a TRUNCATE (or its 60 ms after): ${
+        slowGroups.filter((g) => truncates.some((k) => g.sent <= k.end + 60 && g.answered >= k.start)).length
+      }/${slowGroups.length}`,
+    );
+    console.log(`  checkpointer busy ${(100 * duty).toFixed(1)} % of the run`);
+  }
+} finally {
+  await Deno.remove(work, { recursive: true });
+}
