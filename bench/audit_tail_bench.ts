@@ -93,7 +93,12 @@ try {
     const server = new Deno.Command("deno", {
       args: [
         "run",
-        "-A",
+        "--allow-net",
+        "--allow-read",
+        `--allow-write=${work}`,
+        "--allow-env",
+        "--allow-ffi",
+        "--allow-sys",
         ...(values["trace-gc"] ? ["--v8-flags=--trace-gc"] : []),
         new URL("serve.ts", ROOT).pathname,
       ],

@@ -8,9 +8,13 @@
  * - the checkpointer copies the WAL into the database every {@link CHECKPOINT_INTERVAL_MS} ms in
  *   SQLite's passive mode, which never blocks the writer, truncates the WAL once it has grown past
  *   {@link JOURNAL_SIZE_LIMIT} (after a large batch), and reports the WAL's size and its own health;
+ *   after each of its checkpoints the writer, between two commits, copies the few frames committed
+ *   meanwhile, so that the WAL is wholly copied and starts over in place (see `finishCheckpoint`);
  * - the reader answers `GET /audit` and the other reads, so a slow query never holds up a request.
  *
- * Its value imports are `node:` built-ins and schema.ts only, so a thread starts quickly.
+ * Its value imports are `node:` built-ins, schema.ts and worker_clock.ts only, so a thread starts
+ * quickly. With `AUDIT_TRACE` set, the writer and the checkpointer keep their timings and write them
+ * out when they close (`deno task bench:audit-tail` reads them).
  * @module
  */
 
