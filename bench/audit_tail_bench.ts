@@ -116,15 +116,18 @@ try {
       stderr: "inherit",
     }).spawn();
     const gcLog = values["trace-gc"] ? new Response(server.stdout).text() : Promise.resolve("");
-    await waitReady(base);
-    const load = Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
-    const before = schedstat(server.pid);
-    const wrkStart = Date.now();
-    const wrk = await runWrk({ base, script, seconds: Number(values.duration), connections: 8 });
-    const wrkEnd = Date.now();
-    const after = schedstat(server.pid);
-    server.kill("SIGTERM");
-    await server.status;
+    let measured;
+    try {
+      await waitReady(base);
+      const load = Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
+      const before = schedstat(server.pid);
+      const wrk = await runWrk({ base, script, seconds: Number(values.duration), connections: 8 });
+      measured = { load, before, wrk, after: schedstat(server.pid) };
+    } finally {
+      server.kill("SIGTERM"); // the server writes its traces as it closes
+      await server.status;
+    }
+    const { load, before, wrk, after } = measured;
     const gcText = await gcLog;
     const writer = readJsonl(`${trace}.writer.jsonl`) as Traced[];
     const commits = writer.filter((r) => r.mode === undefined);
@@ -161,7 +164,6 @@ try {
         console.log(`  GC ${kind} (all isolates, whole run): ${describe(ms)}`);
       }
     }
-    void wrkStart, void wrkEnd;
     if (commits.length === 0) continue;
     const rows = commits.map((c) => c.rows);
     console.log(
