@@ -208,6 +208,33 @@ eachBackend(
 );
 
 sqliteTest(
+  "AUDIT_TRACE: the writer's trace accounts for every row once, each commit's times in order; groups and checkpoints traced",
+  async () => {
+    const path = sqlitePath();
+    const trace = `${path}.trace`;
+    const audit = await SqliteAuditLog.open(path, { trace });
+    // 5 rounds of 40 concurrent rows, then long enough for a checkpoint (every 200 ms).
+    for (let round = 0; round < 5; round++) {
+      await Promise.all(Array.from({ length: 40 }, () => audit.record(recordOf("traced"))));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    await audit.close();
+    const lines = (role: string) =>
+      Deno.readTextFileSync(`${trace}.${role}.jsonl`).split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const writer = lines("writer");
+    const commits = writer.filter((r) => r.mode === undefined);
+    assert.equal(commits.reduce((n, c) => n + c.rows, 0), 200);
+    for (const c of commits) {
+      assert.ok(c.queued <= c.begin && c.begin <= c.inserted && c.inserted <= c.committed);
+    }
+    const groups = lines("main").filter((r) => r.kind === "group");
+    assert.equal(groups.reduce((n, g) => n + g.rows, 0), 200);
+    assert.ok(lines("checkpointer").some((r) => r.mode === "passive" && r.start <= r.end));
+    assert.ok(writer.some((r) => r.mode === "writer"), "the writer finished a checkpoint");
+  },
+);
+
+sqliteTest(
   "the trail's files are created 0600 in a 0700 folder; an existing 0644 file is tightened",
   async () => {
     const path = sqlitePath();

@@ -281,6 +281,8 @@ Deno.test("settings: AUDIT, AUDIT_PATH/AUDIT_DB, AUDIT_URL, AUDIT_SYNC, AUDIT_TO
   assert.equal(env({}).auditPath, "data/audit/audit.sqlite");
   assert.equal(env({}).auditSync, "full"); // a power cut loses no answered decision
   assert.equal(env({ AUDIT_SYNC: "normal" }).auditSync, "normal");
+  assert.equal(env({}).auditTrace, undefined); // no timings kept unless asked
+  assert.equal(env({ AUDIT_TRACE: "/tmp/trace" }).auditTrace, "/tmp/trace");
   assert.equal(env({ AUDIT: "off", AUDIT_DB: "x.sqlite" }).auditPath, null);
   assert.equal(env({ AUDIT_DB: "/tmp/a.sqlite" }).auditPath, "/tmp/a.sqlite");
   assert.equal(
