@@ -237,6 +237,12 @@ try {
         lags.filter((l) => l.ms > 10 && nearTruncate(l.at)).length
       }/${lags.filter((l) => l.ms > 10).length}`,
     );
+    const slowish = groups.filter((g) => g.answered - g.sent > 5);
+    console.log(
+      `  group round trips > 5 ms overlapping the writer's own checkpoint: ${
+        slowish.filter((g) => byWriter.some((k) => g.sent <= k.end && g.answered >= k.start)).length
+      }/${slowish.length}`,
+    );
     const slowGroups = groups.filter((g) => g.answered - g.sent > 10);
     console.log(
       `  group round trips > 10 ms overlapping a TRUNCATE (or its 60 ms after): ${
