@@ -13,6 +13,7 @@ import { ConfigError, configFromEnv, DEFAULT_CONFIG, type ServerConfig } from ".
 import { type App, inMemoryAnswers, type ServeBindings } from "./context.ts";
 import { ApiError, body } from "./errors.ts";
 import { ClientGuard } from "./client_guard.ts";
+import { DeadlineQueue } from "./deadline_queue.ts";
 import { ServerMetrics } from "./prometheus.ts";
 import { Logger } from "./log.ts";
 import { ModelHolder } from "./model_holder.ts";
@@ -51,6 +52,7 @@ export function startServer(options: CreateAppOptions): RunningServer {
     : null;
   const app = createApp({ ...options, config, logger, metrics, pool });
   const bodyTimeoutMs = config.bodyTimeoutSeconds * 1000;
+  const bodyDeadlines = new DeadlineQueue(bodyTimeoutMs);
   let guard: ClientGuard | null = null;
   let inFlight = 0;
   let draining = false;
@@ -81,7 +83,7 @@ export function startServer(options: CreateAppOptions): RunningServer {
       let bodyText: string | undefined;
       if (request.body !== null) {
         if (isSmallPredict(request, config.maxBodyBytes)) {
-          const read = await readBodyWithin(request, bodyTimeoutMs);
+          const read = await readBodyWithin(request, bodyDeadlines, bodyTimeoutMs);
           if (read.ok) bodyText = read.text;
           else {
             if (read.error instanceof ApiError) onStall();
@@ -163,6 +165,7 @@ export function startServer(options: CreateAppOptions): RunningServer {
     await guard?.close();
     await closing;
     pool?.close();
+    bodyDeadlines.close();
     logger.info("stopped");
   };
   return { url, server, app, guard, inFlight: () => inFlight, shutdown: () => stopping ??= shutdown() };
@@ -188,43 +191,38 @@ function isSmallPredict(request: Request, limit: number): boolean {
 
 /**
  * The whole body as text, under the same deadline as {@link withBodyDeadline} (every read within
- * `ms`), read straight from Deno's own stream: the app then gets the original request and the
- * text beside it, where a wrapped stream and a copied Request cost ~30–80 µs of the HTTP thread
- * per `/predict` (measured; see README). One timer per body, re-armed only when it fires while
- * the body is still coming in steadily.
+ * `ms`, kept by `deadlines`), read straight from Deno's own stream: the app then gets the original
+ * request and the text beside it, where a wrapped stream and a copied Request cost ~30–80 µs of
+ * the HTTP thread per `/predict` (measured; see README).
  */
 async function readBodyWithin(
   request: Request,
+  deadlines: DeadlineQueue,
   ms: number,
 ): Promise<{ ok: true; text: string } | { ok: false; error: unknown }> {
   const reader = request.body!.getReader();
-  let waitingSince = performance.now();
   let timedOut: ApiError | null = null;
-  let timer: ReturnType<typeof setTimeout>;
-  const check = () => {
-    const waited = performance.now() - waitingSince;
-    if (waited < ms) timer = setTimeout(check, ms - waited);
-    else {
-      timedOut = bodyTimeout(ms);
-      reader.cancel(timedOut).catch(() => {});
-    }
+  const expired = () => {
+    timedOut = bodyTimeout(ms);
+    reader.cancel(timedOut).catch(() => {});
   };
-  timer = setTimeout(check, ms);
   const chunks: Uint8Array[] = [];
   let size = 0;
+  let deadline = deadlines.start(expired);
   try {
     for (;;) {
       const { done, value } = await reader.read();
+      deadline.cancel();
       if (timedOut) return { ok: false, error: timedOut };
       if (done) break;
       chunks.push(value);
       size += value.byteLength;
-      waitingSince = performance.now();
+      deadline = deadlines.start(expired);
     }
   } catch (error) {
     return { ok: false, error: timedOut ?? error };
   } finally {
-    clearTimeout(timer);
+    deadline.cancel();
   }
   let bytes = chunks[0] ?? new Uint8Array(0);
   if (chunks.length > 1) {
