@@ -61,7 +61,9 @@ async function normalised(response: Response): Promise<Record<string, unknown>> 
   assert.match(requestId ?? "", /^[0-9a-f-]{36}$/);
   const headers: Record<string, string> = {};
   for (const [name, value] of response.headers) {
-    if (!["date", "x-request-id", "content-length", "transfer-encoding", "vary"].includes(name)) headers[name] = value;
+    if (!["date", "x-request-id", "content-length", "transfer-encoding", "vary"].includes(name)) {
+      headers[name] = value;
+    }
   }
   let body: unknown = text;
   try {
