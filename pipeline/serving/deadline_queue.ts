@@ -15,8 +15,8 @@ export interface Deadline {
 
 interface Entry extends Deadline {
   readonly at: number;
-  readonly expired: () => void;
-  done: boolean;
+  /** Dropped on cancel, so that a finished request's objects are not kept alive until its entry is swept. */
+  expired: (() => void) | null;
 }
 
 /** Deadlines of `ms` milliseconds, each calling its callback when it expires uncancelled. */
@@ -40,9 +40,8 @@ export class DeadlineQueue {
     const entry: Entry = {
       at: this.#clock() + this.#ms,
       expired,
-      done: false,
       cancel() {
-        this.done = true;
+        this.expired = null;
       },
     };
     if (this.#queue.length - this.#head >= this.#sweepAt) this.#sweep();
@@ -54,7 +53,7 @@ export class DeadlineQueue {
   /** Deadlines started and neither expired nor cancelled. */
   get pending(): number {
     let count = 0;
-    for (let i = this.#head; i < this.#queue.length; i++) if (!this.#queue[i].done) count++;
+    for (let i = this.#head; i < this.#queue.length; i++) if (this.#queue[i].expired) count++;
     return count;
   }
 
@@ -76,11 +75,12 @@ export class DeadlineQueue {
     const queue = this.#queue;
     while (this.#head < queue.length) {
       const entry = queue[this.#head];
-      if (!entry.done && entry.at > now) break;
+      const expired = entry.expired;
+      if (expired && entry.at > now) break;
       this.#head++;
-      if (!entry.done) {
-        entry.done = true;
-        entry.expired();
+      if (expired) {
+        entry.expired = null;
+        expired();
       }
     }
     if (this.#head === queue.length) {
@@ -90,7 +90,7 @@ export class DeadlineQueue {
   };
 
   #sweep(): void {
-    this.#queue = this.#queue.slice(this.#head).filter((entry) => !entry.done);
+    this.#queue = this.#queue.slice(this.#head).filter((entry) => entry.expired !== null);
     this.#head = 0;
     this.#sweepAt = Math.max(1024, 2 * this.#queue.length);
   }
