@@ -25,6 +25,8 @@ export type AppEnv = { Variables: { requestId: string; correlationId?: string } 
 export interface ServeBindings {
   info?: Deno.ServeHandlerInfo<Deno.NetAddr>;
   bodyText?: string;
+  /** When the server began reading that body (`performance.now()`): the request's duration counts from it. */
+  receivedAt?: number;
 }
 
 /** The application type. */

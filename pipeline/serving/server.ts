@@ -81,8 +81,10 @@ export function startServer(options: CreateAppOptions): RunningServer {
       };
       let timed = request;
       let bodyText: string | undefined;
+      let receivedAt: number | undefined;
       if (request.body !== null) {
         if (isSmallPredict(request, config.maxBodyBytes)) {
+          receivedAt = performance.now();
           const read = await readBodyWithin(request, bodyDeadlines, bodyTimeoutMs);
           if (read.ok) bodyText = read.text;
           else {
@@ -91,7 +93,7 @@ export function startServer(options: CreateAppOptions): RunningServer {
           }
         } else timed = withBodyDeadline(request, bodyTimeoutMs, onStall);
       }
-      let response = await app.fetch(timed, { info, bodyText } satisfies ServeBindings);
+      let response = await app.fetch(timed, { info, bodyText, receivedAt } satisfies ServeBindings);
       // Whatever the app made of a body cut short (a parse error), the answer is the timeout.
       if (stalled) response = stalledAnswer(response, bodyTimeoutMs);
       if (!guard || inMemoryAnswers.has(response) || response.body === null) {
