@@ -7,6 +7,7 @@
 
 import type { Context, MiddlewareHandler } from "hono";
 import { ApiError } from "./errors.ts";
+import type { ServeBindings } from "./context.ts";
 
 /** The media type of a Content-Type header, lower case without parameters, or "" when absent. */
 export function mediaType(c: Context): string {
@@ -88,7 +89,11 @@ export function limitedBody(c: Context, limit: number): ReadableStream<Uint8Arra
 export function jsonBody(limit: () => number): MiddlewareHandler {
   return async (c, next) => {
     requireMediaType(c, ["application/json"]);
-    if (!checkDeclaredLength(c, limit())) {
+    const declared = checkDeclaredLength(c, limit());
+    // Read already by the server, under its body deadline (server.ts).
+    const read = (c.env as ServeBindings | undefined)?.bodyText;
+    if (read !== undefined) (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve(read);
+    else if (!declared) {
       const text = await readText(c, limit());
       // Hono keeps promises in its body cache (its type says string).
       (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve(text);

@@ -18,6 +18,17 @@ import type { FreeSpace } from "./batch_disk.ts";
 /** Per-request variables. */
 export type AppEnv = { Variables: { requestId: string; correlationId?: string } };
 
+/**
+ * What the server hands `app.fetch` beside the request: the connection, and for a `/predict`
+ * whose body the server has already read (server.ts), that body as text.
+ */
+export interface ServeBindings {
+  info?: Deno.ServeHandlerInfo<Deno.NetAddr>;
+  bodyText?: string;
+  /** When the server began reading that body (`performance.now()`): the request's duration counts from it. */
+  receivedAt?: number;
+}
+
 /** The application type. */
 export type App = OpenAPIHono<AppEnv>;
 

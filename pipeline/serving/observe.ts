@@ -11,6 +11,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import type { Logger } from "./log.ts";
 import type { ServerMetrics } from "./prometheus.ts";
+import type { ServeBindings } from "./context.ts";
 
 /** Incoming request ids kept as correlation ids: short, printable, no separators that could forge log lines. */
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -18,7 +19,8 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Request id, timing, metrics, request log and common headers. */
 export function observe(logger: Logger, metrics: ServerMetrics): MiddlewareHandler {
   return async (c, next) => {
-    const started = performance.now();
+    // A body the server read before the app (server.ts) counts in the request's duration, as any other does.
+    const started = (c.env as ServeBindings | undefined)?.receivedAt ?? performance.now();
     const incoming = c.req.header("x-request-id");
     const correlationId = incoming !== undefined && SANE_REQUEST_ID.test(incoming) ? incoming : undefined;
     const requestId = crypto.randomUUID();

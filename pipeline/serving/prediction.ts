@@ -81,13 +81,12 @@ export const explanation: PredictionExtension = {
     const { basePoints, points } = model.points(probability, baseValue, contributions);
     const byName = (values: Float64Array) =>
       Object.fromEntries(ATTRIBUTE_NAMES.map((name, i) => [name, values[i]]));
-    const index = new Map<string, number>(ATTRIBUTE_NAMES.map((name, i) => [name, i]));
     return {
       base_value: baseValue,
       contributions: byName(contributions),
       base_points: basePoints,
       points_contributions: byName(points),
-      reasons: reasons.map((r) => ({ ...r, points: points[index.get(r.attribute)!] })),
+      reasons: reasons.map((r) => ({ ...r, points: points[ATTRIBUTE_INDEX.get(r.attribute)!] })),
       ...(decision === "approve" ? {} : {
         adverse_action_reasons: adverseActionReasons(applicant, points, {
           excluded: ADVERSE_ACTION_EXCLUDED,
@@ -96,6 +95,9 @@ export const explanation: PredictionExtension = {
     };
   },
 };
+
+/** Each attribute's position in the contributions, built once rather than per request. */
+const ATTRIBUTE_INDEX: ReadonlyMap<string, number> = new Map(ATTRIBUTE_NAMES.map((name, i) => [name, i]));
 
 /**
  * Attributes adverse-action reasons must never cite: the protected ones (personal_status, age,
