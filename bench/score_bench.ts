@@ -2,10 +2,12 @@
  * `deno task bench:score`: `deno task score` on a large CSV, as a process (start-up included),
  * measured with GNU time (`/usr/bin/time -v`): wall time, CPU time and peak resident memory.
  *
- * Trains a production-like 300-tree model into a temporary folder (tests/fixtures.ts), writes
- * `--rows` rows (default 1,000,000) drawn with replacement from german.data (seeded, an `id`
- * column), scores them `--runs` times (default 3) and prints each run, the median and the load
- * average. Writes `bench/results/score.json`. Targets: ≤ 3 s wall, ≤ 300 MB peak RSS.
+ * `--model fixture` (the default) trains a production-like model of `--trees` trees (default 300)
+ * into a temporary folder (tests/fixtures.ts); `--model production` scores with the registry's
+ * production model (`models/`, read only: its registry and run folder are copied to the temporary
+ * folder). Writes `--rows` rows (default 1,000,000) drawn with replacement from german.data (seeded,
+ * an `id` column), scores them `--runs` times (default 3) and prints each run, the median and the
+ * load average. Writes `bench/results/score.json`. Targets: ≤ 3 s wall, ≤ 300 MB peak RSS.
  * @module
  */
 
@@ -14,6 +16,7 @@ import { writeJsonAtomic } from "../pipeline/tracking/atomic.ts";
 import { writeResampledCsv } from "./resampled_csv.ts";
 import { quantile } from "../pipeline/stats.ts";
 import { trainFixtureModel } from "../tests/fixtures.ts";
+import { DEFAULT_MODELS_DIR, productionModel, readRegistry, registryPath } from "../pipeline/tracking/mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -21,12 +24,24 @@ const { values } = parseArgs({
     rows: { type: "string", default: "1000000" },
     runs: { type: "string", default: "3" },
     trees: { type: "string", default: "300" },
+    model: { type: "string", default: "fixture" },
   },
 });
+if (values.model !== "fixture" && values.model !== "production") {
+  console.error(`--model must be fixture or production, not ${values.model}`);
+  Deno.exit(2);
+}
 const rows = Number(values.rows);
 const runs = Number(values.runs);
 const work = await Deno.makeTempDir({ prefix: "credit-score-bench-" });
-const fixture = await trainFixtureModel({ nEstimators: Number(values.trees), modelsDir: `${work}/models` });
+const modelsDir = `${work}/models`;
+let trees: number;
+if (values.model === "production") {
+  trees = await copyProductionModel(DEFAULT_MODELS_DIR, modelsDir);
+} else {
+  await trainFixtureModel({ nEstimators: Number(values.trees), modelsDir });
+  trees = Number(values.trees);
+}
 try {
   const input = `${work}/batch.csv`;
   const bytes = await writeResampledCsv(input, rows);
@@ -53,7 +68,7 @@ try {
         "-o",
         `${work}/scores.csv`,
         "--models-dir",
-        fixture.modelsDir,
+        modelsDir,
       ],
       cwd: new URL("..", import.meta.url).pathname,
       stdout: "null",
@@ -86,7 +101,8 @@ try {
     command: "deno task bench:score",
     rows,
     bytes,
-    trees: Number(values.trees),
+    model: values.model,
+    trees,
     cores: navigator.hardwareConcurrency,
     runs: results,
     median_seconds: median("seconds"),
@@ -94,7 +110,9 @@ try {
     median_peak_rss_mb: median("peak_rss_mb"),
   };
   console.log(
-    `score ${rows.toLocaleString("en")} rows: median ${summary.median_seconds.toFixed(2)} s wall, ` +
+    `score ${rows.toLocaleString("en")} rows, ${values.model} model (${trees} trees): median ${
+      summary.median_seconds.toFixed(2)
+    } s wall, ` +
       `${
         summary.median_cpu_seconds.toFixed(2)
       } s CPU, ${summary.median_peak_rss_mb} MB peak RSS (${runs} runs, ` +
@@ -103,4 +121,22 @@ try {
   await writeJsonAtomic(new URL("results/score.json", import.meta.url).pathname, summary);
 } finally {
   await Deno.remove(work, { recursive: true });
+}
+
+/**
+ * Copies the registry and the production model's run folder from `from` (read only) to `to`;
+ * returns the model's number of trees.
+ */
+async function copyProductionModel(from: string, to: string): Promise<number> {
+  const registry = await readRegistry(from);
+  const production = productionModel(registry);
+  if (!production) throw new Error(`${registryPath(from)} has no production model`);
+  const runDir = production.artifact.slice(0, production.artifact.lastIndexOf("/"));
+  await Deno.mkdir(`${to}/${runDir}`, { recursive: true });
+  await Deno.copyFile(registryPath(from), registryPath(to));
+  for await (const entry of Deno.readDir(`${from}/${runDir}`)) {
+    if (entry.isFile) await Deno.copyFile(`${from}/${runDir}/${entry.name}`, `${to}/${runDir}/${entry.name}`);
+  }
+  const artifact = JSON.parse(await Deno.readTextFile(`${to}/${production.artifact}`));
+  return artifact.params?.nEstimators ?? NaN;
 }

@@ -9,7 +9,9 @@
  * Options: `--strict` (any invalid row fails the run and nothing is written), `--json`,
  * `--model PATH`, `--models-dir DIR`, `--review-margin X`, `--workers N` (0 = main thread only;
  * default: one per core, at most 4).
- * `MODEL`, `MODELS_DIR` and `REVIEW_MARGIN` are read as the server reads them.
+ * `MODEL`, `MODELS_DIR` and `REVIEW_MARGIN` are read as the server reads them. `SCORE_TIMINGS=1`
+ * adds a line on stderr with the run's moments (modules loaded, workers started, model loaded, first
+ * rows written, last byte written, workers closed), in seconds since the runtime started.
  * Exit status: 0 scored (rejected rows are listed on stderr and in the output), 1 refused, 2 usage.
  * @module
  */
@@ -38,6 +40,8 @@ export interface ScoreIO {
 }
 
 const encoder = new TextEncoder();
+/** When this module's imports were loaded (for `SCORE_TIMINGS`). */
+const modulesLoaded = performance.now();
 
 /** The process's own streams. */
 export const processIO: ScoreIO = {
@@ -103,10 +107,14 @@ export async function runScore(
 
   const [input] = positionals;
   const started = performance.now();
+  const timeline = env("SCORE_TIMINGS") ? new Timeline() : null;
+  timeline?.at("modules loaded", modulesLoaded);
+  timeline?.mark("arguments read");
   // The whole-text paths (--json, --strict to stdout) score on the prediction pool; the streamed
   // one hands whole chunks to batch workers, started now so they load while the model does.
   const wholeText = values.json || (values.strict && !values.out);
   const workers = !wholeText && config.batchWorkers > 0 ? new BatchWorkers(config.batchWorkers).warm() : null;
+  timeline?.mark("workers started");
   let holder: ModelHolder;
   try {
     holder = await ModelHolder.open({ modelsDir: config.modelsDir, modelPath: config.modelPath });
@@ -117,6 +125,7 @@ export async function runScore(
     return 1;
   }
   const serving = holder.current!;
+  timeline?.mark("model loaded");
   const pool = wholeText && config.batchWorkers > 0 ? new PredictionPool(config.batchWorkers) : null;
   const bar = new ProgressBar(io, started);
   const header = { serving, reviewMargin: config.reviewMargin };
@@ -163,8 +172,10 @@ export async function runScore(
         source: input,
         reviewMargin: config.reviewMargin,
         // The last line is held until the input ends: 100 % is shown only by the final update.
-        onProgress: (done) =>
-          bar.update(done, Math.max(done + 1, Math.round(done * size / Math.max(1, bytesRead)))),
+        onProgress: (done) => {
+          if (!timeline?.has("first rows written")) timeline?.mark("first rows written");
+          bar.update(done, Math.max(done + 1, Math.round(done * size / Math.max(1, bytesRead))));
+        },
       });
       if (values.out) {
         await writeFileAtomic(values.out, ReadableStream.from(pieces));
@@ -172,6 +183,7 @@ export async function runScore(
         const decoder = new TextDecoder();
         for await (const piece of pieces) io.stdout(decoder.decode(piece, { stream: true }));
       }
+      timeline?.mark("last byte written");
       bar.update(streamed.rows, streamed.rows);
       bar.end();
       summary = streamed;
@@ -195,6 +207,8 @@ export async function runScore(
     pool?.close();
     workers?.close();
   }
+  timeline?.mark("workers closed");
+  if (timeline) io.stderr(timeline.report());
 
   const seconds = (performance.now() - started) / 1000;
   io.stderr(
@@ -284,6 +298,31 @@ export class ProgressBar {
   end(): void {
     if (this.#active) this.#io.stderr("\n");
     this.#active = false;
+  }
+}
+
+/** Moments of a run (`SCORE_TIMINGS=1`), in seconds since the runtime started: where start-up goes. */
+class Timeline {
+  readonly #marks = new Map<string, number>();
+
+  /** Notes that `name` happened now. */
+  mark(name: string): void {
+    this.at(name, performance.now());
+  }
+
+  /** Notes that `name` happened at `time` (from `performance.now()`). */
+  at(name: string, time: number): void {
+    this.#marks.set(name, time);
+  }
+
+  has(name: string): boolean {
+    return this.#marks.has(name);
+  }
+
+  /** One line for stderr. */
+  report(): string {
+    const marks = [...this.#marks].map(([name, time]) => `${name} ${(time / 1000).toFixed(3)}`);
+    return `timings (s since the runtime started): ${marks.join(", ")}\n`;
   }
 }
 

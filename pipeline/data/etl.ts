@@ -6,7 +6,8 @@
  * @module
  */
 
-import pl from "nodejs-polars";
+import type Polars from "nodejs-polars";
+import { polars } from "./polars.ts";
 import { UserError } from "../errors.ts";
 import { CLASS_COLUMN, ID_COLUMN } from "./columns.ts";
 import { countCsvFields, splitCsvLine } from "./csv.ts";
@@ -62,7 +63,7 @@ function formatProblems(source: string, problems: readonly DataProblem[], trunca
 /** A validated table: one row per applicant, columns typed per the schema. */
 export interface CreditTable {
   /** Attribute columns in schema order (Int32 numbers, String codes), plus `bad` (Int8 0/1) when labelled. */
-  readonly frame: pl.DataFrame;
+  readonly frame: Polars.DataFrame;
   /** 1-based source line of each row, for messages that point back into the file. */
   readonly lineNumbers: Int32Array;
   /** 1 = bad risk, 0 = good; null when the input had no class column. */
@@ -101,7 +102,7 @@ export async function loadCreditTable(
 }
 
 /** The rows of a table as applicant records (the single-record API shape). */
-export function toApplicants(frame: pl.DataFrame): Applicant[] {
+export function toApplicants(frame: Polars.DataFrame): Applicant[] {
   const columns = ATTRIBUTES.map((a) => frame.getColumn(a.name).toArray() as unknown[]);
   const rows: Applicant[] = new Array(frame.height);
   for (let r = 0; r < frame.height; r++) {
@@ -153,7 +154,7 @@ function parseRaw(lines: Line[], source: string): CreditTable {
   if (problems.length) {
     throw new DataError(source, problems.slice(0, MAX_PROBLEMS), problems.length > MAX_PROBLEMS);
   }
-  const strings = pl.readCSV(Buffer.from(normalised.join("\n") + "\n"), {
+  const strings = polars().readCSV(Buffer.from(normalised.join("\n") + "\n"), {
     sep: " ",
     hasHeader: false,
     inferSchemaLength: 0,
@@ -198,7 +199,7 @@ function parseCsv(lines: Line[], source: string): CreditTable {
     throw new DataError(source, problems.slice(0, MAX_PROBLEMS), problems.length > MAX_PROBLEMS);
   }
   const csv = lines.map((l) => l.text).join("\n") + "\n";
-  const strings = pl.readCSV(Buffer.from(csv), {
+  const strings = polars().readCSV(Buffer.from(csv), {
     sep: ",",
     hasHeader: true,
     inferSchemaLength: 0,
@@ -216,20 +217,20 @@ function parseCsv(lines: Line[], source: string): CreditTable {
 
 /** Validates the string columns with polars expressions and casts them to their schema types. */
 function typeColumns(
-  raw: pl.DataFrame,
+  raw: Polars.DataFrame,
   lineNumbers: Int32Array,
   source: string,
   labelled: boolean,
   withIds: boolean,
   padded = true,
 ): CreditTable {
-  const stripped = padded ? raw.select(...raw.columns.map((c) => pl.col(c).str.strip().alias(c))) : raw;
+  const stripped = padded ? raw.select(...raw.columns.map((c) => polars().col(c).str.strip().alias(c))) : raw;
   const strings = stripped.withRowIndex(ROW);
   const problems: DataProblem[] = [];
   // Checks are collected first and looked up one by one only when some row fails any of them:
   // a clean table costs one pass instead of one per check.
-  const checks: { name: string; predicate: pl.Expr; message: string }[] = [];
-  const report = (name: string, predicate: pl.Expr, message: string) =>
+  const checks: { name: string; predicate: Polars.Expr; message: string }[] = [];
+  const report = (name: string, predicate: Polars.Expr, message: string) =>
     checks.push({ name, predicate, message });
   const lookUp = ({ name, predicate, message }: (typeof checks)[number]) => {
     const hits = strings.filter(predicate).select(ROW, name).head(MAX_PROBLEMS + 1);
@@ -237,10 +238,10 @@ function typeColumns(
     const values = hits.getColumn(name).toArray() as (string | null)[];
     rows.forEach((r, i) => problems.push(problem(lineNumbers[r], name, values[i] ?? "", message)));
   };
-  const typed: pl.Expr[] = [];
+  const typed: Polars.Expr[] = [];
   for (const a of ATTRIBUTES) {
-    const value = pl.col(a.name);
-    const missing = value.isNull().or(value.eq(pl.lit("")));
+    const value = polars().col(a.name);
+    const missing = value.isNull().or(value.eq(polars().lit("")));
     report(a.name, missing, "the value is missing");
     if (isCategorical(a)) {
       const codes = a.codes.map((c) => c.code);
@@ -255,16 +256,18 @@ function typeColumns(
     }
   }
   if (labelled) {
-    const value = pl.col(CLASS_COLUMN);
+    const value = polars().col(CLASS_COLUMN);
     report(
       CLASS_COLUMN,
       value.isIn(["1", "2"]).not().or(value.isNull()),
       "the class must be 1 (good) or 2 (bad)",
     );
-    typed.push(value.eq(pl.lit("2")).cast(pl.Int8).alias("bad"));
+    typed.push(value.eq(polars().lit("2")).cast(polars().Int8).alias("bad"));
   }
   const anyProblem = checks.map((c) => c.predicate).reduce((any, p) => any.or(p));
-  const failing = strings.lazy().filter(anyProblem).select(pl.len().alias("n")).collectSync().getColumn("n");
+  const failing = strings.lazy().filter(anyProblem).select(polars().len().alias("n")).collectSync().getColumn(
+    "n",
+  );
   if (Number(failing.get(0)) > 0) checks.forEach(lookUp);
   if (problems.length) {
     problems.sort((x, y) => x.line - y.line);
@@ -286,12 +289,12 @@ const ROW = "__row";
  */
 const PADDING = /[^\S\n]|\u0085/;
 
-type Reporter = (name: string, predicate: pl.Expr, message: string) => void;
+type Reporter = (name: string, predicate: Polars.Expr, message: string) => void;
 
-function validateNumber(a: NumericAttribute, report: Reporter): pl.Expr {
-  const text = pl.col(a.name);
-  const present = text.isNull().not().and(text.neq(pl.lit("")));
-  const number = text.cast(pl.Float64, false);
+function validateNumber(a: NumericAttribute, report: Reporter): Polars.Expr {
+  const text = polars().col(a.name);
+  const present = text.isNull().not().and(text.neq(polars().lit("")));
+  const number = text.cast(polars().Float64, false);
   report(a.name, present.and(number.isNull()), "not a number");
   report(a.name, number.floor().neq(number), "expected a whole number");
   report(
@@ -299,7 +302,7 @@ function validateNumber(a: NumericAttribute, report: Reporter): pl.Expr {
     number.lt(a.min).or(number.gt(a.max)),
     `outside the accepted range ${a.min}–${a.max} ${a.unit.en}`,
   );
-  return number.cast(pl.Int32).alias(a.name);
+  return number.cast(polars().Int32).alias(a.name);
 }
 
 /** A short human summary of a table: rows, class balance, columns and types. */
@@ -330,7 +333,7 @@ export function summarise(table: CreditTable): string {
 }
 
 /** Writes a table's frame as Parquet atomically (temp file + rename). */
-export async function writeParquetAtomic(frame: pl.DataFrame, path: string): Promise<void> {
+export async function writeParquetAtomic(frame: Polars.DataFrame, path: string): Promise<void> {
   const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".";
   await Deno.mkdir(dir, { recursive: true });
   const tmp = `${path}.${crypto.randomUUID()}.tmp`;
@@ -344,6 +347,6 @@ export async function writeParquetAtomic(frame: pl.DataFrame, path: string): Pro
 }
 
 /** The rows `rows` (0-based) of a table, in that order. */
-export function selectRows(frame: pl.DataFrame, rows: ArrayLike<number>): pl.DataFrame {
-  return frame.select(pl.all().gather(Array.from(rows)));
+export function selectRows(frame: Polars.DataFrame, rows: ArrayLike<number>): Polars.DataFrame {
+  return frame.select(polars().all().gather(Array.from(rows)));
 }

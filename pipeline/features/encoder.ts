@@ -5,7 +5,8 @@
  * @module
  */
 
-import pl from "nodejs-polars";
+import type Polars from "nodejs-polars";
+import { polars } from "../data/polars.ts";
 import {
   type Applicant,
   type AttributeName,
@@ -20,21 +21,26 @@ import { AGE_BAND_BOUNDS, ENGINEERED_RECORDS, type EngineeredRecord } from "./en
 
 /** An analyst's feature computed from raw attributes, defined once for records and for tables. */
 export interface EngineeredFeature extends EngineeredRecord {
-  readonly expression: () => pl.Expr;
+  readonly expression: () => Polars.Expr;
 }
 
 export { AGE_BAND_BOUNDS };
 
 /** Each engineered feature's table formula (its record formula is in engineered.ts). */
-const EXPRESSIONS: Readonly<Record<string, () => pl.Expr>> = {
-  monthly_instalment: () => pl.col("credit_amount").cast(pl.Float64).div(pl.col("duration").cast(pl.Float64)),
-  amount_per_age_year: () => pl.col("credit_amount").cast(pl.Float64).div(pl.col("age").cast(pl.Float64)),
+const EXPRESSIONS: Readonly<Record<string, () => Polars.Expr>> = {
+  monthly_instalment: () =>
+    polars().col("credit_amount").cast(polars().Float64).div(polars().col("duration").cast(polars().Float64)),
+  amount_per_age_year: () =>
+    polars().col("credit_amount").cast(polars().Float64).div(polars().col("age").cast(polars().Float64)),
   income_proxy: () =>
-    pl.col("credit_amount").cast(pl.Float64).div(pl.col("duration").cast(pl.Float64)).div(
-      pl.col("installment_commitment").cast(pl.Float64),
-    ),
+    polars().col("credit_amount").cast(polars().Float64).div(polars().col("duration").cast(polars().Float64))
+      .div(
+        polars().col("installment_commitment").cast(polars().Float64),
+      ),
   age_band: () =>
-    AGE_BAND_BOUNDS.map((bound) => pl.col("age").gtEq(bound).cast(pl.Float64)).reduce((sum, e) => sum.add(e)),
+    AGE_BAND_BOUNDS.map((bound) => polars().col("age").gtEq(bound).cast(polars().Float64)).reduce((sum, e) =>
+      sum.add(e)
+    ),
 };
 
 /** The engineered features, in the order they follow the attributes. */
@@ -145,7 +151,7 @@ export class FeatureEncoder {
 
   /** Learns the one-hot levels from training rows (records or a table); nothing else is learned. */
   static fit(
-    training: readonly Applicant[] | pl.DataFrame,
+    training: readonly Applicant[] | Polars.DataFrame,
     options: Partial<EncoderOptions> = {},
   ): FeatureEncoder {
     const resolved: { -readonly [K in keyof EncoderOptions]: EncoderOptions[K] } = {
@@ -161,7 +167,7 @@ export class FeatureEncoder {
       const present = new Set<string>(
         Array.isArray(training)
           ? training.map((row) => row[a.name] as string)
-          : ((training as pl.DataFrame).getColumn(a.name).unique().toArray() as string[]),
+          : ((training as Polars.DataFrame).getColumn(a.name).unique().toArray() as string[]),
       );
       levels[a.name] = a.codes.map((c) => c.code).filter((c) => present.has(c));
     }
@@ -256,22 +262,28 @@ export class FeatureEncoder {
   }
 
   /** Encodes a validated table with polars expressions (the batch path). */
-  transformFrame(frame: pl.DataFrame): Matrix {
-    const expressions: pl.Expr[] = [];
+  transformFrame(frame: Polars.DataFrame): Matrix {
+    const expressions: Polars.Expr[] = [];
     for (const step of this.#steps) {
       if (step.kind === "engineered") {
         expressions.push(step.feature.expression().alias(step.feature.name));
       } else if (step.kind === "numeric") {
-        expressions.push(pl.col(step.name).cast(pl.Float64));
+        expressions.push(polars().col(step.name).cast(polars().Float64));
       } else if (step.kind === "ordinal") {
         this.#checkCodes(frame, step.name, [...step.ranks.keys()]);
         expressions.push(
-          pl.col(step.name).replace([...step.ranks.keys()], [...step.ranks.values()]).cast(pl.Float64),
+          polars().col(step.name).replace([...step.ranks.keys()], [...step.ranks.values()]).cast(
+            polars().Float64,
+          ),
         );
       } else {
         this.#checkCodes(frame, step.name, schemaCodes(step.name));
         for (const code of step.slots.keys()) {
-          expressions.push(pl.col(step.name).eq(pl.lit(code)).cast(pl.Float64).alias(`${step.name}=${code}`));
+          expressions.push(
+            polars().col(step.name).eq(polars().lit(code)).cast(polars().Float64).alias(
+              `${step.name}=${code}`,
+            ),
+          );
         }
       }
     }
@@ -292,7 +304,7 @@ export class FeatureEncoder {
     return { data, rows, cols };
   }
 
-  #checkCodes(frame: pl.DataFrame, name: string, allowed: string[]) {
+  #checkCodes(frame: Polars.DataFrame, name: string, allowed: string[]) {
     const unknown = frame.getColumn(name).unique().toArray().filter((v) => !allowed.includes(v as string));
     if (unknown.length) throw this.#unknown(name, unknown[0]);
   }

@@ -25,10 +25,42 @@ async function fsync(path: string): Promise<void> {
   await file.sync();
 }
 
+/** Bytes a streamed write lets pile up before it starts flushing them to disk. */
+const SYNC_BYTES = 8 << 20;
+
+/**
+ * Writes a stream's pieces in order, flushing the data written so far (`syncData`) in the
+ * background every {@link SYNC_BYTES}, one flush at a time: the fsync that follows then has only
+ * the tail left, instead of holding up the end of a large write (about 60 ms for 50 MB here).
+ */
+async function writeStream(path: string, data: ReadableStream<Uint8Array>): Promise<void> {
+  using file = await Deno.open(path, { write: true, create: true, truncate: true });
+  let flushing: Promise<void> = Promise.resolve();
+  let unsynced = 0;
+  try {
+    for await (const piece of data) {
+      for (let written = 0; written < piece.length;) written += await file.write(piece.subarray(written));
+      unsynced += piece.length;
+      if (unsynced >= SYNC_BYTES) {
+        await flushing;
+        flushing = file.syncData();
+        unsynced = 0;
+      }
+    }
+  } finally {
+    await flushing.catch(() => {}); // not left running on a file about to close; a write error wins
+  }
+  await flushing;
+}
+
 /** The real calls (each looked up on `Deno` when made). */
 export const DENO_FS: AtomicFs = {
   write: (path, data) =>
-    typeof data === "string" ? Deno.writeTextFile(path, data) : Deno.writeFile(path, data),
+    typeof data === "string"
+      ? Deno.writeTextFile(path, data)
+      : data instanceof Uint8Array
+      ? Deno.writeFile(path, data)
+      : writeStream(path, data),
   syncFile: fsync,
   rename: (from, to) => Deno.rename(from, to),
   syncDir: fsync,

@@ -13,6 +13,9 @@ const ADDON_PACKAGES = [
   ...new Set([...lock.matchAll(/"(nodejs-polars-[a-z0-9-]+@[0-9.]+)"/g)].map((m) => m[1])),
 ].filter((name) => !/android|win32/.test(name));
 
+/** Loads the addon as the pipeline does. */
+const LOADER = "tests/e2e/load_polars.ts";
+
 /** `deno run <flags> <script>` of a task, split. */
 function runOf(task: string): { flags: string[]; script: string } {
   const words = tasks[task].split(/\s+/);
@@ -50,24 +53,25 @@ Deno.test("each FFI task loads its native addons under exactly its own flags", a
   const checked = ["serve", "train", "etl", "evaluate", "score", "drift", "export"];
   assert.deepEqual(checked.filter((t) => !granting.includes(t)), []);
   for (const task of checked) {
-    const { flags, script } = runOf(task);
-    // The addon is loaded when the module graph is imported, before the flags are read.
-    const { stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", ...flags, script, "--help"],
+    const { flags } = runOf(task);
+    // The scripts load the addon on first use (data/polars.ts), not at import: the loader script
+    // loads it under the task's flags.
+    const { stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", ...flags, LOADER],
       cwd: root,
-      stdout: "null",
+      stdout: "piped",
       stderr: "piped",
     }).output();
     assert.doesNotMatch(new TextDecoder().decode(stderr), /Requires ffi access|NotCapable/, task);
+    assert.equal(new TextDecoder().decode(stdout).trim(), "3", task);
   }
   // The negative control: with FFI scoped elsewhere, the same import is refused.
-  const { flags, script } = runOf("serve");
+  const { flags } = runOf("serve");
   const refused = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       ...flags.map((f) => f.startsWith("--allow-ffi") ? "--allow-ffi=/nonexistent" : f),
-      script,
-      "--help",
+      LOADER,
     ],
     cwd: root,
     stdout: "null",

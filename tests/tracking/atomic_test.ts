@@ -188,3 +188,25 @@ Deno.test("a folder fsync that fails is reported, not swallowed", async () => {
     assert.deepEqual(listing(dir), ["run.json"]);
   });
 });
+
+Deno.test("a streamed write past the background-flush size ends as its pieces in order, no temporary left", async () => {
+  // 20 MB in uneven pieces: the data is flushed in the background every 8 MB while pieces keep coming.
+  await withTempDir("credit-atomic-", async (dir) => {
+    const pieces: Uint8Array[] = [];
+    let seed = 7;
+    for (let total = 0; total < 20 << 20;) {
+      const size = 1 + (seed = (seed * 48271) % 2147483647) % (3 << 20);
+      pieces.push(new Uint8Array(size).fill(pieces.length % 251));
+      total += size;
+    }
+    const path = `${dir}/out.bin`;
+    await writeFileAtomic(path, ReadableStream.from(pieces));
+    const written = await Deno.readFile(path);
+    const expected = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const piece of pieces) expected.set(piece, (at += piece.length) - piece.length);
+    assert.equal(written.length, expected.length);
+    assert.ok(written.every((b, i) => b === expected[i]), "bytes differ");
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["out.bin"]);
+  });
+});
