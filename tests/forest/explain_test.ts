@@ -23,6 +23,7 @@ import { ATTRIBUTES } from "../../pipeline/data/schema.ts";
 import { Random } from "../../pipeline/random.ts";
 import { germanCredit } from "../fixtures.ts";
 import { slow } from "../scope.ts";
+import { flatTree } from "./flat_tree.ts";
 
 const AGREEMENT = 1e-10;
 /** Both ways of computing: the WebAssembly kernel (production) and its TypeScript twin (the fallback). */
@@ -64,18 +65,7 @@ function randomTree(spec: TreeSpec, budget = 400): FlatTree {
     return id;
   };
   grow(0, 50 + rng.next() * 100, true);
-  const n = left.length;
-  return {
-    nodeCount: n,
-    childrenLeft: Int32Array.from(left),
-    childrenRight: Int32Array.from(right),
-    feature: Int32Array.from(feature),
-    threshold: Float64Array.from(threshold),
-    value: Float64Array.from(value),
-    impurity: new Float64Array(n),
-    nNodeSamples: new Int32Array(n),
-    weightedNNodeSamples: Float64Array.from(cover),
-  };
+  return flatTree({ left, right, feature, threshold, value, cover });
 }
 
 /** Mean prediction of `trees` for row `x`. */

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { type FlatTree, predictTreeRow, TREE_LEAF, TREE_UNDEFINED } from "../../pipeline/forest/tree.ts";
 import { packForest, predictPackedRow } from "../../pipeline/forest/packed.ts";
 import { Random } from "../../pipeline/random.ts";
+import { flatTree } from "./flat_tree.ts";
 
 /** A random tree: each node splits with probability `split` until `maxDepth`, so depths vary widely. */
 function randomTree(random: Random, nFeatures: number, maxDepth: number, split: number): FlatTree {
@@ -20,18 +21,7 @@ function randomTree(random: Random, nFeatures: number, maxDepth: number, split: 
     return id;
   };
   grow(0);
-  const n = left.length;
-  return {
-    nodeCount: n,
-    childrenLeft: Int32Array.from(left),
-    childrenRight: Int32Array.from(right),
-    feature: Int32Array.from(feature),
-    threshold: Float64Array.from(threshold),
-    value: Float64Array.from(value),
-    impurity: new Float64Array(n),
-    nNodeSamples: new Int32Array(n),
-    weightedNNodeSamples: new Float64Array(n),
-  };
+  return flatTree({ left, right, feature, threshold, value });
 }
 
 // Catches a walk that stops a lane at another tree's depth, a lane reading the wrong tree, a sum

@@ -30,6 +30,7 @@ import {
   codeLabel,
 } from "../../pipeline/data/schema.ts";
 import { germanApplicants, germanCredit } from "../fixtures.ts";
+import { flatTree } from "../forest/flat_tree.ts";
 
 /** A random tree over `nFeatures` small-integer features, children's covers summing to the parent's. */
 function randomTree(rng: Random, nFeatures: number, maxDepth: number, features = nFeatures): FlatTree {
@@ -49,29 +50,7 @@ function randomTree(rng: Random, nFeatures: number, maxDepth: number, features =
     return id;
   };
   grow(0, 100);
-  return flatTree(left, right, feature, threshold, value, cover);
-}
-
-function flatTree(
-  left: number[],
-  right: number[],
-  feature: number[],
-  threshold: number[],
-  value: number[],
-  cover: number[],
-): FlatTree {
-  const n = left.length;
-  return {
-    nodeCount: n,
-    childrenLeft: Int32Array.from(left),
-    childrenRight: Int32Array.from(right),
-    feature: Int32Array.from(feature),
-    threshold: Float64Array.from(threshold),
-    value: Float64Array.from(value),
-    impurity: new Float64Array(n),
-    nNodeSamples: new Int32Array(n),
-    weightedNNodeSamples: Float64Array.from(cover),
-  };
+  return flatTree({ left, right, feature, threshold, value, cover });
 }
 
 /**
@@ -235,14 +214,14 @@ Deno.test("local accuracy on random rows of a real forest: base value + Σ φ = 
 Deno.test("symmetry: two features with identical roles get equal values", () => {
   // Root on feature 0, both children on feature 1, equal covers; the leaf value counts the
   // features x goes right on, so swapping 0 and 1 leaves the function unchanged.
-  const tree = flatTree(
-    [1, 2, TREE_LEAF, TREE_LEAF, 5, TREE_LEAF, TREE_LEAF],
-    [4, 3, TREE_LEAF, TREE_LEAF, 6, TREE_LEAF, TREE_LEAF],
-    [0, 1, TREE_UNDEFINED, TREE_UNDEFINED, 1, TREE_UNDEFINED, TREE_UNDEFINED],
-    [0.5, 0.5, TREE_UNDEFINED, TREE_UNDEFINED, 0.5, TREE_UNDEFINED, TREE_UNDEFINED],
-    [0.5, 0.35, 0.2, 0.5, 0.65, 0.5, 0.8],
-    [100, 50, 25, 25, 50, 25, 25],
-  );
+  const tree = flatTree({
+    left: [1, 2, TREE_LEAF, TREE_LEAF, 5, TREE_LEAF, TREE_LEAF],
+    right: [4, 3, TREE_LEAF, TREE_LEAF, 6, TREE_LEAF, TREE_LEAF],
+    feature: [0, 1, TREE_UNDEFINED, TREE_UNDEFINED, 1, TREE_UNDEFINED, TREE_UNDEFINED],
+    threshold: [0.5, 0.5, TREE_UNDEFINED, TREE_UNDEFINED, 0.5, TREE_UNDEFINED, TREE_UNDEFINED],
+    value: [0.5, 0.35, 0.2, 0.5, 0.65, 0.5, 0.8],
+    cover: [100, 50, 25, 25, 50, 25, 25],
+  });
   const explainer = new TreeShapExplainer({ trees: [tree], nFeaturesIn: 3 });
   for (const x of [[1, 1, 0], [0, 0, 7], [1, 0, 0], [0, 1, 3]]) {
     const phi = explainer.shapValues(x);
