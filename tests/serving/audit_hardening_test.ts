@@ -234,6 +234,27 @@ sqliteTest(
   },
 );
 
+// Before, the threads wrote their timings only on close: an unwritable prefix surfaced as uncaught
+// errors in the writer and checkpointer at shutdown, after a whole run had been traced for nothing.
+sqliteTest(
+  "AUDIT_TRACE: an unwritable prefix is refused at open, naming the setting and the file",
+  async () => {
+    const path = sqlitePath();
+    const notAFolder = `${path}.file`;
+    Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    Deno.writeTextFileSync(notAFolder, "");
+    const trace = `${notAFolder}/trace`;
+    await assert.rejects(
+      () => SqliteAuditLog.open(path, { trace }),
+      (error: Error) => {
+        assert.match(error.message, /^AUDIT_TRACE: cannot write /);
+        assert.ok(error.message.includes(`${trace}.main.jsonl`), error.message);
+        return true;
+      },
+    );
+  },
+);
+
 sqliteTest(
   "the trail's files are created 0600 in a 0700 folder; an existing 0644 file is tightened",
   async () => {

@@ -148,6 +148,7 @@ export class SqliteAuditLog implements AuditStore {
     try {
       createPrivateFile(path);
       migrate(path);
+      if (options.trace !== undefined) checkTracePrefix(options.trace);
       const writer = await startThread("writer", path, synchronous, options.trace);
       started.push(writer.worker);
       const checkpointer = await startThread("checkpointer", path, synchronous, options.trace);
@@ -168,6 +169,7 @@ export class SqliteAuditLog implements AuditStore {
       );
     } catch (error) {
       for (const worker of started) worker.terminate();
+      if (error instanceof TraceSettingError) throw error;
       throw new AuditError(
         `cannot open the audit trail ${path}: ${(error as Error).message}. ` +
           "Set AUDIT_PATH to a writable file (and grant --allow-write to it), or AUDIT=off",
@@ -477,10 +479,34 @@ export class SqliteAuditLog implements AuditStore {
       await Promise.all([stopThread(this.#checkpointer), stopThread(this.#reader)]);
       clearInterval(this.#lagTimer);
       if (this.#trace !== undefined) {
-        Deno.writeTextFileSync(`${this.#trace}.main.jsonl`, this.#traced.join("\n") + "\n");
+        try {
+          Deno.writeTextFileSync(`${this.#trace}.main.jsonl`, this.#traced.join("\n") + "\n");
+        } catch { /* writable when the trail opened; a diagnosis aid must not fail the close */ }
       }
     })();
     return this.#closing;
+  }
+}
+
+/** An unusable `AUDIT_TRACE`: the trail itself is fine, so its message stands alone. */
+class TraceSettingError extends AuditError {}
+
+/**
+ * Refuses an `AUDIT_TRACE` prefix whose files cannot be written, at start rather than when the
+ * threads write their timings on close (where a failure would only surface as a crash).
+ */
+function checkTracePrefix(trace: string): void {
+  for (const role of ["main", "writer", "checkpointer"]) {
+    const file = `${trace}.${role}.jsonl`;
+    try {
+      Deno.writeTextFileSync(file, "");
+    } catch (error) {
+      throw new TraceSettingError(
+        `AUDIT_TRACE: cannot write ${file}: ${(error as Error).message}. ` +
+          "Point it at a writable prefix (and grant --allow-write to it), or unset it",
+        { cause: error },
+      );
+    }
   }
 }
 

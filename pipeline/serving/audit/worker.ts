@@ -67,7 +67,10 @@ function tracer(trace: string | undefined, role: string): Tracer {
     on: trace !== undefined,
     add: (record) => void records.push(JSON.stringify(record)),
     save: () => {
-      if (trace !== undefined) Deno.writeTextFileSync(`${trace}.${role}.jsonl`, records.join("\n") + "\n");
+      if (trace === undefined) return;
+      try {
+        Deno.writeTextFileSync(`${trace}.${role}.jsonl`, records.join("\n") + "\n");
+      } catch { /* checked writable when the trail opened; a diagnosis aid must not fail the close */ }
     },
   };
 }
