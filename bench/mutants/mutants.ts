@@ -305,8 +305,8 @@ const FIRST_BATCH: readonly Mutant[] = [
   {
     id: "etl/class-label-inverted",
     file: "pipeline/data/etl.ts",
-    original: 'typed.push(value.eq(polars().lit("2")).cast(polars().Int8).alias("bad"));',
-    replacement: 'typed.push(value.eq(polars().lit("1")).cast(polars().Int8).alias("bad"));',
+    original: 'typed.push(value.eq(pl.lit("2")).cast(pl.Int8).alias("bad"));',
+    replacement: 'typed.push(value.eq(pl.lit("1")).cast(pl.Int8).alias("bad"));',
     why: "the codebook's 1 = good, 2 = bad read the other way",
     tests: DATA,
   },

@@ -224,7 +224,8 @@ function typeColumns(
   withIds: boolean,
   padded = true,
 ): CreditTable {
-  const stripped = padded ? raw.select(...raw.columns.map((c) => polars().col(c).str.strip().alias(c))) : raw;
+  const pl = polars();
+  const stripped = padded ? raw.select(...raw.columns.map((c) => pl.col(c).str.strip().alias(c))) : raw;
   const strings = stripped.withRowIndex(ROW);
   const problems: DataProblem[] = [];
   // Checks are collected first and looked up one by one only when some row fails any of them:
@@ -240,8 +241,8 @@ function typeColumns(
   };
   const typed: Polars.Expr[] = [];
   for (const a of ATTRIBUTES) {
-    const value = polars().col(a.name);
-    const missing = value.isNull().or(value.eq(polars().lit("")));
+    const value = pl.col(a.name);
+    const missing = value.isNull().or(value.eq(pl.lit("")));
     report(a.name, missing, "the value is missing");
     if (isCategorical(a)) {
       const codes = a.codes.map((c) => c.code);
@@ -256,16 +257,16 @@ function typeColumns(
     }
   }
   if (labelled) {
-    const value = polars().col(CLASS_COLUMN);
+    const value = pl.col(CLASS_COLUMN);
     report(
       CLASS_COLUMN,
       value.isIn(["1", "2"]).not().or(value.isNull()),
       "the class must be 1 (good) or 2 (bad)",
     );
-    typed.push(value.eq(polars().lit("2")).cast(polars().Int8).alias("bad"));
+    typed.push(value.eq(pl.lit("2")).cast(pl.Int8).alias("bad"));
   }
   const anyProblem = checks.map((c) => c.predicate).reduce((any, p) => any.or(p));
-  const failing = strings.lazy().filter(anyProblem).select(polars().len().alias("n")).collectSync().getColumn(
+  const failing = strings.lazy().filter(anyProblem).select(pl.len().alias("n")).collectSync().getColumn(
     "n",
   );
   if (Number(failing.get(0)) > 0) checks.forEach(lookUp);
@@ -292,9 +293,10 @@ const PADDING = /[^\S\n]|\u0085/;
 type Reporter = (name: string, predicate: Polars.Expr, message: string) => void;
 
 function validateNumber(a: NumericAttribute, report: Reporter): Polars.Expr {
-  const text = polars().col(a.name);
-  const present = text.isNull().not().and(text.neq(polars().lit("")));
-  const number = text.cast(polars().Float64, false);
+  const pl = polars();
+  const text = pl.col(a.name);
+  const present = text.isNull().not().and(text.neq(pl.lit("")));
+  const number = text.cast(pl.Float64, false);
   report(a.name, present.and(number.isNull()), "not a number");
   report(a.name, number.floor().neq(number), "expected a whole number");
   report(
@@ -302,7 +304,7 @@ function validateNumber(a: NumericAttribute, report: Reporter): Polars.Expr {
     number.lt(a.min).or(number.gt(a.max)),
     `outside the accepted range ${a.min}–${a.max} ${a.unit.en}`,
   );
-  return number.cast(polars().Int32).alias(a.name);
+  return number.cast(pl.Int32).alias(a.name);
 }
 
 /** A short human summary of a table: rows, class balance, columns and types. */

@@ -27,26 +27,22 @@ export interface EngineeredFeature extends EngineeredRecord {
 export { AGE_BAND_BOUNDS };
 
 /** Each engineered feature's table formula (its record formula is in engineered.ts). */
-const EXPRESSIONS: Readonly<Record<string, () => Polars.Expr>> = {
-  monthly_instalment: () =>
-    polars().col("credit_amount").cast(polars().Float64).div(polars().col("duration").cast(polars().Float64)),
-  amount_per_age_year: () =>
-    polars().col("credit_amount").cast(polars().Float64).div(polars().col("age").cast(polars().Float64)),
-  income_proxy: () =>
-    polars().col("credit_amount").cast(polars().Float64).div(polars().col("duration").cast(polars().Float64))
-      .div(
-        polars().col("installment_commitment").cast(polars().Float64),
-      ),
-  age_band: () =>
-    AGE_BAND_BOUNDS.map((bound) => polars().col("age").gtEq(bound).cast(polars().Float64)).reduce((sum, e) =>
-      sum.add(e)
+const EXPRESSIONS: Readonly<Record<string, (pl: typeof Polars) => Polars.Expr>> = {
+  monthly_instalment: (pl) =>
+    pl.col("credit_amount").cast(pl.Float64).div(pl.col("duration").cast(pl.Float64)),
+  amount_per_age_year: (pl) => pl.col("credit_amount").cast(pl.Float64).div(pl.col("age").cast(pl.Float64)),
+  income_proxy: (pl) =>
+    pl.col("credit_amount").cast(pl.Float64).div(pl.col("duration").cast(pl.Float64)).div(
+      pl.col("installment_commitment").cast(pl.Float64),
     ),
+  age_band: (pl) =>
+    AGE_BAND_BOUNDS.map((bound) => pl.col("age").gtEq(bound).cast(pl.Float64)).reduce((sum, e) => sum.add(e)),
 };
 
 /** The engineered features, in the order they follow the attributes. */
 export const ENGINEERED_FEATURES: readonly EngineeredFeature[] = ENGINEERED_RECORDS.map((f) => ({
   ...f,
-  expression: EXPRESSIONS[f.name],
+  expression: () => EXPRESSIONS[f.name](polars()),
 }));
 
 /** How the encoder represents attributes. */
@@ -263,24 +259,25 @@ export class FeatureEncoder {
 
   /** Encodes a validated table with polars expressions (the batch path). */
   transformFrame(frame: Polars.DataFrame): Matrix {
+    const pl = polars();
     const expressions: Polars.Expr[] = [];
     for (const step of this.#steps) {
       if (step.kind === "engineered") {
         expressions.push(step.feature.expression().alias(step.feature.name));
       } else if (step.kind === "numeric") {
-        expressions.push(polars().col(step.name).cast(polars().Float64));
+        expressions.push(pl.col(step.name).cast(pl.Float64));
       } else if (step.kind === "ordinal") {
         this.#checkCodes(frame, step.name, [...step.ranks.keys()]);
         expressions.push(
-          polars().col(step.name).replace([...step.ranks.keys()], [...step.ranks.values()]).cast(
-            polars().Float64,
+          pl.col(step.name).replace([...step.ranks.keys()], [...step.ranks.values()]).cast(
+            pl.Float64,
           ),
         );
       } else {
         this.#checkCodes(frame, step.name, schemaCodes(step.name));
         for (const code of step.slots.keys()) {
           expressions.push(
-            polars().col(step.name).eq(polars().lit(code)).cast(polars().Float64).alias(
+            pl.col(step.name).eq(pl.lit(code)).cast(pl.Float64).alias(
               `${step.name}=${code}`,
             ),
           );
