@@ -235,8 +235,11 @@ async function readBodyWithin(
       offset += chunk.byteLength;
     }
   }
-  return { ok: true, text: new TextDecoder().decode(bytes) };
+  return { ok: true, text: UTF8.decode(bytes) };
 }
+
+/** One decoder for every body: `decode` without `stream` keeps no state between calls. */
+const UTF8 = new TextDecoder();
 
 /** `request` with a body that fails with `error` when read: the app answers as it would have to the read failing. */
 function failingBody(request: Request, error: unknown): Request {

@@ -10,7 +10,9 @@ import { Applicant, BatchAnswer, ErrorBody, predictionSchema } from "../api_sche
 import { registerBatchRoute } from "../batch_route.ts";
 import { DecisionTrail } from "../audit/log.ts";
 import { jsonBody } from "../body.ts";
-import { type App, type AppDeps, inMemoryAnswers, requireModel } from "../context.ts";
+import type { Context } from "hono";
+import { type App, type AppDeps, type AppEnv, inMemoryAnswers, requireModel } from "../context.ts";
+import { fastPredictInput } from "../predict_fast.ts";
 import type { ServingModel } from "../model_holder.ts";
 import type { Applicant as ApplicantValue } from "../../data/schema.ts";
 import { predict } from "../prediction.ts";
@@ -63,8 +65,38 @@ export function registerPredictRoutes(
     },
   });
 
-  app.openapi(predictRoute, async (c) => {
+  /** The answer to a validated applicant, the same whichever way it was validated. */
+  const answer = async (
+    c: Context<AppEnv>,
+    applicant: ApplicantValue,
+    query: (name: string) => string | undefined,
+  ) => {
     const serving = requireModel(holder);
+    const prediction = predict(serving, applicant, {
+      reviewMargin: config.reviewMargin,
+      requestId: c.get("requestId"),
+      extensions,
+      query,
+      contributions: await explainOnPool(deps, serving, applicant, query("explain")),
+    });
+    await trail.predicted(prediction, applicant, serving, c.get("correlationId") ?? null); // durable before the answer
+    metrics.predictions(prediction.decision);
+    c.header("Cache-Control", "no-store");
+    // deno-lint-ignore no-explicit-any
+    const response = c.json(prediction as any, 200);
+    inMemoryAnswers.add(response);
+    return response;
+  };
+
+  // Registered first: answers the common request itself, or passes it on to the route below.
+  app.post("/predict", async (c, next) => {
+    const fast = fastPredictInput(c, config.maxBodyBytes);
+    if (fast === null) return await next();
+    const { explain } = fast;
+    return await answer(c, fast.applicant, (name) => name === "explain" ? explain : undefined);
+  });
+
+  app.openapi(predictRoute, (c) => {
     const applicant = c.req.valid("json");
     // Each c.req.query() parses the URL again: the extensions ask for the same few names.
     const queried = new Map<string, string | undefined>();
@@ -72,20 +104,7 @@ export function registerPredictRoutes(
       if (!queried.has(name)) queried.set(name, c.req.query(name));
       return queried.get(name);
     };
-    const answer = predict(serving, applicant, {
-      reviewMargin: config.reviewMargin,
-      requestId: c.get("requestId"),
-      extensions,
-      query,
-      contributions: await explainOnPool(deps, serving, applicant, query("explain")),
-    });
-    await trail.predicted(answer, applicant, serving, c.get("correlationId") ?? null); // durable before the answer
-    metrics.predictions(answer.decision);
-    c.header("Cache-Control", "no-store");
-    // deno-lint-ignore no-explicit-any
-    const response = c.json(answer as any, 200);
-    inMemoryAnswers.add(response);
-    return response;
+    return answer(c, applicant, query);
   });
 
   app.openAPIRegistry.registerPath({
