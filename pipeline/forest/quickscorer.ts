@@ -26,6 +26,10 @@ import type { PackedForest } from "./packed.ts";
 const BLOCK_ROWS = 256;
 /** Rows per SIMD vector (i32x4). */
 const LANES = 4;
+/** Vectors per group: each node's constants are splatted once for this many vectors of rows. */
+const VECTORS = 2;
+/** Rows per kernel group. */
+const GROUP_ROWS = LANES * VECTORS;
 const VALUES_PTR = 64;
 const I32 = 0x7f;
 const V128 = 0x7b;
@@ -48,10 +52,7 @@ export class QuickScorer {
   readonly #cols: number;
   readonly #blockPtr: number;
   readonly #outPtr: number;
-  /** Columns the trees test, in ranked-block order. */
-  readonly #used: Int32Array;
-  /** Per used column, its distinct thresholds in ascending order. */
-  readonly #thresholds: Float64Array[];
+  readonly #ranker: Ranker;
 
   private constructor(
     forest: PackedForest,
@@ -62,16 +63,16 @@ export class QuickScorer {
   ) {
     const groupBytes = 16 * used.length;
     this.#blockPtr = align(VALUES_PTR + 8 * values.length);
-    this.#outPtr = align(this.#blockPtr + groupBytes * (BLOCK_ROWS / LANES));
-    this.#memory = new WebAssembly.Memory({ initial: Math.ceil((this.#outPtr + 8 * BLOCK_ROWS) / 65536) });
+    const blockRows = Math.ceil(BLOCK_ROWS / GROUP_ROWS) * GROUP_ROWS;
+    this.#outPtr = align(this.#blockPtr + groupBytes * (blockRows / LANES));
+    this.#memory = new WebAssembly.Memory({ initial: Math.ceil((this.#outPtr + 8 * blockRows) / 65536) });
     new Float64Array(this.#memory.buffer, VALUES_PTR, values.length).set(values);
     const module = new WebAssembly.Module(assemble(trees, groupBytes));
     this.#kernel = new WebAssembly.Instance(module, { env: { memory: this.#memory } }).exports
       .predict as (blockPtr: number, groups: number, outPtr: number) => void;
     this.#nTrees = forest.roots.length;
     this.#cols = forest.nFeatures;
-    this.#used = Int32Array.from(used);
-    this.#thresholds = thresholds;
+    this.#ranker = new Ranker(used, thresholds);
   }
 
   /**
@@ -136,43 +137,118 @@ export class QuickScorer {
     const i32 = new Int32Array(this.#memory.buffer);
     const f64 = new Float64Array(this.#memory.buffer);
     const cols = this.#cols;
-    const used = this.#used;
-    const thresholds = this.#thresholds;
-    const width = used.length;
+    const ranker = this.#ranker;
+    const vectorInts = LANES * ranker.width;
     const blockAt = this.#blockPtr >> 2;
     const outAt = this.#outPtr >> 3;
     for (let start = 0; start < rows; start += BLOCK_ROWS) {
       const n = Math.min(BLOCK_ROWS, rows - start);
-      const groups = Math.ceil(n / LANES);
-      // Ranks, transposed by groups of four rows: group g, feature u, lane l at (g·width + u)·4 + l.
-      for (let i = 0; i < groups * LANES; i++) {
-        const at = blockAt + (i >> 2) * width * LANES + (i & 3);
-        if (i >= n) {
-          // Lanes past the last row rank as 0; their sums are not read.
-          for (let u = 0; u < width; u++) i32[at + LANES * u] = 0;
-          continue;
-        }
-        const row = (start + i) * cols;
-        for (let u = 0; u < width; u++) i32[at + LANES * u] = rank(thresholds[u], data[row + used[u]]);
+      const groups = Math.ceil(n / GROUP_ROWS);
+      // Ranks, transposed by fours: rows 4v..4v+3, feature u, at blockAt + v·4·width + 4u + lane.
+      for (let i = 0; i < groups * GROUP_ROWS; i++) {
+        const at = blockAt + (i >> 2) * vectorInts + (i & 3);
+        // Lanes past the last row rank as 0; their sums are not read.
+        if (i >= n) ranker.zero(i32, at);
+        else ranker.write(data, (start + i) * cols, i32, at);
       }
-      f64.fill(0, outAt, outAt + groups * LANES);
+      f64.fill(0, outAt, outAt + groups * GROUP_ROWS);
       this.#kernel(this.#blockPtr, groups, this.#outPtr);
       for (let i = 0; i < n; i++) out[start + i] = f64[outAt + i] / this.#nTrees;
     }
   }
 }
 
-/** How many of `sorted` (ascending) are below `x`: 0 for NaN. */
-function rank(sorted: Float64Array, x: number): number {
-  if (sorted.length === 1) return x > sorted[0] ? 1 : 0;
-  let low = 0;
-  let high = sorted.length;
-  while (low < high) {
-    const middle = (low + high) >> 1;
-    if (sorted[middle] < x) low = middle + 1;
-    else high = middle;
+/** Largest span of integers a column's rank table covers. */
+const MAX_TABLE = 1 << 16;
+
+/**
+ * A row's ranks, each column by the cheapest exact means: one comparison where the column has one
+ * threshold (the one-hot columns), a table where the value is an integer within a table's span
+ * (counts, amounts), a binary search otherwise; every means gives {@link rank}'s answer.
+ */
+class Ranker {
+  readonly width: number;
+  readonly #single: Int32Array;
+  readonly #singleThreshold: Float64Array;
+  readonly #table: Int32Array;
+  readonly #tableLow: Float64Array;
+  readonly #tables: Int32Array[];
+  readonly #search: Int32Array;
+  /** Per column (by block slot), its sorted thresholds. */
+  readonly #sorted: Float64Array[];
+  /** Per column (by block slot), where its rank goes: 4 × slot. */
+  readonly #offset: Int32Array;
+
+  constructor(used: readonly number[], sorted: Float64Array[]) {
+    this.width = used.length;
+    this.#sorted = sorted;
+    this.#offset = Int32Array.from(used, (_, slot) => LANES * slot);
+    const single: number[] = [], table: number[] = [], search: number[] = [];
+    const tables: Int32Array[] = [];
+    const lows: number[] = [];
+    sorted.forEach((thresholds, slot) => {
+      if (thresholds.length === 1) return single.push(slot);
+      const low = Math.floor(thresholds[0]);
+      const span = Math.ceil(thresholds[thresholds.length - 1]) - low + 1;
+      if (span > MAX_TABLE) return search.push(slot);
+      table.push(slot);
+      lows.push(low);
+      tables.push(Int32Array.from({ length: span }, (_, k) => rank(thresholds, low + k)));
+    });
+    this.#single = Int32Array.from(single);
+    this.#singleThreshold = Float64Array.from(single, (slot) => sorted[slot][0]);
+    this.#table = Int32Array.from(table);
+    this.#tableLow = Float64Array.from(lows);
+    this.#tables = tables;
+    this.#search = Int32Array.from(search);
+    this.#columns = Int32Array.from(used);
   }
-  return low;
+
+  readonly #columns: Int32Array;
+
+  /** Writes the ranks of the row at `data[row…]` to `out[at + 4 × slot]`. */
+  write(data: Float64Array, row: number, out: Int32Array, at: number): void {
+    const columns = this.#columns, offset = this.#offset, sorted = this.#sorted;
+    const single = this.#single, singleThreshold = this.#singleThreshold;
+    for (let k = 0; k < single.length; k++) {
+      const slot = single[k];
+      out[at + offset[slot]] = data[row + columns[slot]] > singleThreshold[k] ? 1 : 0;
+    }
+    const table = this.#table, tableLow = this.#tableLow, tables = this.#tables;
+    for (let k = 0; k < table.length; k++) {
+      const slot = table[k];
+      const x = data[row + columns[slot]];
+      const ranks = tables[k];
+      // An integer x within the table's span (false for NaN: such x are searched). The test is on
+      // x itself: x − low of a non-integer x can round to an integer.
+      out[at + offset[slot]] = x >= tableLow[k] && x < tableLow[k] + ranks.length && Math.floor(x) === x
+        ? ranks[x - tableLow[k]]
+        : rank(sorted[slot], x);
+    }
+    const search = this.#search;
+    for (let k = 0; k < search.length; k++) {
+      const slot = search[k];
+      out[at + offset[slot]] = rank(sorted[slot], data[row + columns[slot]]);
+    }
+  }
+
+  /** Writes rank 0 for every column (a lane past the last row). */
+  zero(out: Int32Array, at: number): void {
+    for (let slot = 0; slot < this.width; slot++) out[at + this.#offset[slot]] = 0;
+  }
+}
+
+/** How many of `sorted` (ascending, distinct, at least one) are below `x`: 0 for NaN. */
+function rank(sorted: Float64Array, x: number): number {
+  // Branch-free halving: `base` only moves past values known to be below `x`.
+  let base = 0;
+  let n = sorted.length;
+  while (n > 1) {
+    const half = n >>> 1;
+    if (sorted[base + half] < x) base += half;
+    n -= half;
+  }
+  return base + (sorted[base] < x ? 1 : 0);
 }
 
 let simd: boolean | undefined;
@@ -270,66 +346,100 @@ function name(text: string): number[] {
 }
 
 /**
- * Tree `t`'s function `(blockPtr, groups, outPtr)`, written at `at`: for each group of four rows,
- * load the ranks of the features the tree tests, clear the leaves each node's test rules out, and
- * add each row's exit leaf value to its sum. Returns the next position.
+ * Tree `t`'s function `(blockPtr, groups, outPtr)`, written at `at`: for each group of
+ * {@link VECTORS} × 4 rows, load the ranks of the features the tree tests, clear the leaves each
+ * node's test rules out (the node's constants splatted once for all the group's vectors), and add
+ * each row's exit leaf value to its sum. Returns the next position.
  */
-function writeTree(out: Uint8Array, at: number, tree: TreeCode, groupBytes: number): number {
-  const P_BLOCK = 0, P_GROUPS = 1, P_OUT = 2, G = 3, BASE = 4, OUT_ROW = 5, LEAVES = 6, X = 7;
+function writeTree(out: Uint8Array, at: number, tree: TreeCode, vectorBytes: number): number {
+  const P_BLOCK = 0, P_GROUPS = 1, P_OUT = 2, G = 3, BASE = 4, OUT_ROW = 5;
+  // v128 locals: the rank and mask of the node at hand, each vector's leaves, its features' ranks.
+  const RANK = 6, MASK = 7, LEAVES = 8;
+  const X = LEAVES + VECTORS;
+  const x = (vector: number, slot: number) => X + vector * tree.features.length + slot;
   const sizeAt = at;
   at += 5;
   const start = at;
   at = writeBytes(out, at, [2, 3, I32]); // locals: g, base, outRow
-  at = writeUleb(out, at, 1 + tree.features.length);
-  out[at++] = V128; // locals: leaves, then one per feature tested
+  at = writeUleb(out, at, 2 + VECTORS * (1 + tree.features.length));
+  out[at++] = V128;
   at = writeBytes(out, at, [I32_CONST, 0, SET, G, 0x02, 0x40, 0x03, 0x40]); // g = 0; block; loop
   at = writeBytes(out, at, [GET, G, GET, P_GROUPS, 0x4e, 0x0d, 1]); // if (g >= groups) break
   at = writeBytes(out, at, [GET, P_BLOCK, GET, G, I32_CONST]);
-  at = writeSleb(out, at, groupBytes);
-  at = writeBytes(out, at, [0x6c, 0x6a, SET, BASE]); // base = block + g * groupBytes
-  at = writeBytes(out, at, [GET, P_OUT, GET, G, I32_CONST, 5, 0x74, 0x6a, SET, OUT_ROW]); // outRow = out + 32g
-  for (let slot = 0; slot < tree.features.length; slot++) {
-    at = writeBytes(out, at, [GET, BASE, SIMD, 0, 4]); // v128.load
-    at = writeUleb(out, at, 16 * tree.features[slot]);
+  at = writeSleb(out, at, VECTORS * vectorBytes);
+  at = writeBytes(out, at, [0x6c, 0x6a, SET, BASE]); // base = block + g * group bytes
+  at = writeBytes(out, at, [GET, P_OUT, GET, G, I32_CONST]);
+  at = writeSleb(out, at, 8 * LANES * VECTORS);
+  at = writeBytes(out, at, [0x6c, 0x6a, SET, OUT_ROW]); // outRow = out + g * group rows * 8
+  for (let vector = 0; vector < VECTORS; vector++) {
+    for (let slot = 0; slot < tree.features.length; slot++) {
+      at = writeBytes(out, at, [GET, BASE, SIMD, 0, 4]); // v128.load
+      at = writeUleb(out, at, vector * vectorBytes + 16 * tree.features[slot]);
+      out[at++] = SET;
+      at = writeUleb(out, at, x(vector, slot));
+    }
+    out[at++] = SIMD;
+    out[at++] = 0x0c; // v128.const: every leaf possible
+    out.fill(0xff, at, at + 16);
+    at += 16;
     out[at++] = SET;
-    at = writeUleb(out, at, X + slot);
+    out[at++] = LEAVES + vector;
   }
-  out[at++] = SIMD;
-  out[at++] = 0x0c; // v128.const: every leaf possible
-  out.fill(0xff, at, at + 16);
-  at += 16;
-  out[at++] = SET;
-  out[at++] = LEAVES;
   const nodes = tree.nodes;
   for (let i = 0; i < nodes.length; i++) {
-    // leaves &= ~((x > rank) & leftLeaves): a row that goes right loses the left subtree.
-    out[at++] = GET;
-    out[at++] = LEAVES;
-    out[at++] = GET;
-    at = writeUleb(out, at, X + nodes[i].slot);
     out[at++] = I32_CONST;
     at = writeSleb(out, at, nodes[i].rank);
     out[at++] = SIMD;
     out[at++] = 0x11; // i32x4.splat
-    out[at++] = SIMD;
-    out[at++] = 0x3b; // i32x4.gt_s
+    out[at++] = SET;
+    out[at++] = RANK;
     out[at++] = I32_CONST;
     at = writeSleb(out, at, nodes[i].leftLeaves);
     out[at++] = SIMD;
     out[at++] = 0x11; // i32x4.splat
-    out[at++] = SIMD;
-    out[at++] = 0x4e; // v128.and
-    out[at++] = SIMD;
-    out[at++] = 0x4f; // v128.andnot
     out[at++] = SET;
-    out[at++] = LEAVES;
+    out[at++] = MASK;
+    for (let vector = 0; vector < VECTORS; vector++) {
+      // leaves &= ~((x > rank) & leftLeaves): a row that goes right loses the left subtree.
+      out[at++] = GET;
+      out[at++] = LEAVES + vector;
+      out[at++] = GET;
+      at = writeUleb(out, at, x(vector, nodes[i].slot));
+      out[at++] = GET;
+      out[at++] = RANK;
+      out[at++] = SIMD;
+      out[at++] = 0x3b; // i32x4.gt_s
+      out[at++] = GET;
+      out[at++] = MASK;
+      out[at++] = SIMD;
+      out[at++] = 0x4e; // v128.and
+      out[at++] = SIMD;
+      out[at++] = 0x4f; // v128.andnot
+      out[at++] = SET;
+      out[at++] = LEAVES + vector;
+    }
   }
-  for (let lane = 0; lane < LANES; lane++) {
-    // out[lane] += value[ctz(leaves[lane])]
-    at = writeBytes(out, at, [GET, OUT_ROW, GET, OUT_ROW, 0x2b, 3, 8 * lane]);
-    at = writeBytes(out, at, [GET, LEAVES, SIMD, 0x1b, lane, 0x68, I32_CONST, 3, 0x74, 0x2b, 3]);
+  for (let row = 0; row < VECTORS * LANES; row++) {
+    // out[row] += value[ctz(leaves[row])]
+    const offset = 8 * row;
+    at = writeBytes(out, at, [GET, OUT_ROW, GET, OUT_ROW, 0x2b, 3]);
+    at = writeUleb(out, at, offset);
+    at = writeBytes(out, at, [
+      GET,
+      LEAVES + (row >> 2),
+      SIMD,
+      0x1b,
+      row & 3,
+      0x68,
+      I32_CONST,
+      3,
+      0x74,
+      0x2b,
+      3,
+    ]);
     at = writeUleb(out, at, tree.valuesAt);
-    at = writeBytes(out, at, [0xa0, 0x39, 3, 8 * lane]);
+    at = writeBytes(out, at, [0xa0, 0x39, 3]);
+    at = writeUleb(out, at, offset);
   }
   at = writeBytes(out, at, [GET, G, I32_CONST, 1, 0x6a, SET, G, 0x0c, 0]); // g++; continue
   at = writeBytes(out, at, [0x0b, 0x0b, 0x0b]); // end loop, block, function
@@ -341,7 +451,10 @@ function writeTree(out: Uint8Array, at: number, tree: TreeCode, groupBytes: numb
 function assemble(trees: TreeCode[], groupBytes: number): Uint8Array<ArrayBuffer> {
   const n = trees.length;
   let bound = 256 + 16 * n;
-  for (const tree of trees) bound += 256 + 16 * tree.features.length + 32 * tree.nodes.length;
+  for (const tree of trees) {
+    bound += 128 + 128 * VECTORS + 16 * VECTORS * tree.features.length +
+      (16 + 16 * VECTORS) * tree.nodes.length;
+  }
   const out = new Uint8Array(bound);
   let at = writeBytes(out, 0, [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
   const section = (id: number, body: number[]) => {

@@ -4,13 +4,20 @@ import { type PackedForest, packForest, predictPackedInto } from "../../pipeline
 import { QuickScorer } from "../../pipeline/forest/quickscorer.ts";
 import { Random } from "../../pipeline/random.ts";
 
-/** Rows of a two-class problem whose label follows features 0 and 1. */
+/**
+ * Rows of a two-class problem whose label follows features 0 and 1. Column 2 is spread over
+ * millions and column 3 holds integers (counts, amounts), so that the kernel ranks columns by
+ * each of its means: one threshold, a table of integers, a binary search.
+ */
 function synthetic(rows: number, cols: number, seed: number): { X: Matrix; y: Uint8Array } {
   const rng = new Random(seed);
   const data = new Float64Array(rows * cols);
   const y = new Uint8Array(rows);
   for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) data[r * cols + c] = rng.normal();
+    for (let c = 0; c < cols; c++) {
+      const x = rng.normal();
+      data[r * cols + c] = c === 2 ? 1e6 * x : c === 3 ? Math.round(10 * x) : x;
+    }
     y[r] = data[r * cols] + 0.5 * data[r * cols + 1] + 0.7 * rng.normal() > 0.4 ? 1 : 0;
   }
   return { X: { data, rows, cols }, y };
@@ -18,8 +25,8 @@ function synthetic(rows: number, cols: number, seed: number): { X: Matrix; y: Ui
 
 /**
  * Rows that probe the comparisons where a rank could go wrong: each cell is, at random, one of the
- * forest's thresholds for that column (a tie must go left), its next double up or down, NaN (goes
- * left), ±Infinity, ±0 or a plain draw.
+ * forest's thresholds for that column (a tie must go left), its next double up or down, an integer
+ * next to it, NaN (goes left), ±Infinity, ±0 or a plain draw.
  */
 function probingRows(forest: PackedForest, rows: number, seed: number): Float64Array {
   const rng = new Random(seed);
@@ -32,7 +39,7 @@ function probingRows(forest: PackedForest, rows: number, seed: number): Float64A
   for (let i = 0; i < data.length; i++) {
     const own = thresholds[i % cols];
     const pick = own.length ? own[rng.int(own.length)] : 0;
-    const choice = rng.int(9);
+    const choice = rng.int(11);
     data[i] = choice === 0
       ? pick
       : choice === 1
@@ -45,6 +52,10 @@ function probingRows(forest: PackedForest, rows: number, seed: number): Float64A
       ? (rng.int(2) ? Infinity : -Infinity)
       : choice === 5
       ? (rng.int(2) ? 0 : -0)
+      : choice === 6
+      ? Math.round(pick) // an integer within the column's table
+      : choice === 7
+      ? Math.round(pick) + (rng.int(2) ? 1 : -1)
       : rng.normal();
   }
   return data;
@@ -74,7 +85,7 @@ Deno.test("QuickScorer gives the walk's probabilities bit for bit, ties, NaN and
     const packed = packForest(forest.trees, 6);
     const scorer = QuickScorer.for(packed);
     assert.ok(scorer, `depth ${maxDepth}: trees of at most 32 leaves are taken`);
-    // 1,037 rows: not a multiple of the four lanes nor of the 256-row blocks.
+    // 1,037 rows: not a multiple of the kernel's groups nor of its 256-row blocks.
     for (const data of [probingRows(packed, 1037, maxDepth), synthetic(1037, 6, 9).X.data]) {
       const out = new Float64Array(1037);
       scorer.predictInto(data, 1037, out);
