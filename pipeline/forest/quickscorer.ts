@@ -1,6 +1,6 @@
 /**
- * Batch prediction by QuickScorer (Lucchese et al., SIGIR 2015) in WebAssembly SIMD, four rows at a
- * time. Where the walk (packed.ts, wasm.ts) follows each row down each tree, one dependent load
+ * Batch prediction by QuickScorer (Lucchese et al., SIGIR 2015) in WebAssembly SIMD, four rows to a
+ * vector. Where the walk (packed.ts, wasm.ts) follows each row down each tree, one dependent load
  * after another, this tests every internal node of a tree at once and keeps the leaves no test
  * rules out: a tree's leaves are bits of an i32, left to right; a node whose test sends the row
  * right clears the bits of its left subtree; the exit leaf is then the lowest bit left (`ctz`).
@@ -12,18 +12,24 @@
  * (NaN ranks 0 and goes left, as it does in the walk). Each row's leaf values are added in tree
  * order from 0, as `predictPackedInto` adds them, so the result is the walk's to the bit (tested).
  *
- * Production model (600 trees, 11,334 leaves, 45 features), one thread on this 2-core machine, 100k
- * rows: the walk in wasm.ts 420–430 ms, this 210–220 ms (of which ranking the features ~45 ms).
- * It needs trees of at most 32 leaves and finite thresholds; {@link QuickScorer.for} answers null
- * otherwise, and `PackedPredictor` keeps the walk.
+ * Each tree's function runs over a block of rows before the next tree's, eight rows (two vectors)
+ * at a time, so each node's two constants are splatted once for eight rows. `deno task
+ * bench:kernels` (production model: 600 trees, 11,334 leaves, 45 features; 100k rows, one thread,
+ * CPU best of 5, load ~2): the walk in wasm.ts ~420 ms, this ~150 ms, ranking included (4 rows a
+ * group: ~175 ms; 256-row blocks: ~175 ms). It needs trees of at most 32 leaves and finite
+ * thresholds; {@link QuickScorer.for} answers null otherwise, and `PackedPredictor` keeps the walk.
  * @module
  */
 
 import { uleb } from "./leb128.ts";
 import type { PackedForest } from "./packed.ts";
 
-/** Rows ranked and scored per kernel call. */
-const BLOCK_ROWS = 256;
+/**
+ * Rows ranked and scored per kernel call: every tree's code (~1 MB of machine code in all) runs once
+ * per block, so larger blocks stream it less often; 2,048 rows of ranks (~370 kB) stay in L2.
+ * Measured: 256 rows 176 ms, 1,024 155 ms, 2,048 146–151 ms, 4,096 152 ms per 100k rows.
+ */
+const BLOCK_ROWS = 2048;
 /** Rows per SIMD vector (i32x4). */
 const LANES = 4;
 /** Vectors per group: each node's constants are splatted once for this many vectors of rows. */

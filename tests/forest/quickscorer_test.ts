@@ -85,11 +85,12 @@ Deno.test("QuickScorer gives the walk's probabilities bit for bit, ties, NaN and
     const packed = packForest(forest.trees, 6);
     const scorer = QuickScorer.for(packed);
     assert.ok(scorer, `depth ${maxDepth}: trees of at most 32 leaves are taken`);
-    // 1,037 rows: not a multiple of the kernel's groups nor of its 256-row blocks.
-    for (const data of [probingRows(packed, 1037, maxDepth), synthetic(1037, 6, 9).X.data]) {
-      const out = new Float64Array(1037);
-      scorer.predictInto(data, 1037, out);
-      assert.deepEqual(out, walk(packed, data, 1037), `depth ${maxDepth}`);
+    // 4,133 rows: three blocks of the kernel (2,048 rows), the last partial, its last group too.
+    const rows = 4133;
+    for (const data of [probingRows(packed, rows, maxDepth), synthetic(rows, 6, 9).X.data]) {
+      const out = new Float64Array(rows);
+      scorer.predictInto(data, rows, out);
+      assert.deepEqual(out, walk(packed, data, rows), `depth ${maxDepth}`);
     }
   }
 });
