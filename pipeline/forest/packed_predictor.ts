@@ -6,7 +6,7 @@
  */
 
 import { type PackedForest, predictPackedInto } from "./packed.ts";
-import { QuickScorer } from "./quickscorer.ts";
+import { QuickScorer, quickScorerPays } from "./quickscorer.ts";
 import { WasmPredictor } from "./wasm.ts";
 
 // Below this many rows the copy into WebAssembly memory is not worth it; all paths give
@@ -20,7 +20,7 @@ interface BatchKernel {
 
 /**
  * Batch prediction with a {@link PackedForest}: a WebAssembly kernel (built on first use:
- * QuickScorer when the forest allows it, else the walk) for batches of 64 rows or more, the
+ * QuickScorer when the forest allows it and its shape says it pays, else the walk) for batches of 64 rows or more, the
  * JavaScript walk for smaller ones, all bit-identical to `predictPackedRow`. This is what
  * `BalancedRandomForest.predictProba` runs; a packed forest is plain typed arrays, so it can also
  * be posted to a worker and wrapped there.
@@ -42,7 +42,8 @@ export class PackedPredictor {
       // Hosts without WebAssembly keep the JavaScript walk.
       this.#kernel = typeof WebAssembly !== "object"
         ? null
-        : QuickScorer.for(this.forest) ?? new WasmPredictor(this.forest);
+        : (quickScorerPays(this.forest) ? QuickScorer.for(this.forest) : null) ??
+          new WasmPredictor(this.forest);
     }
     return this.#kernel;
   }

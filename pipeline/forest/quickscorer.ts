@@ -2,8 +2,9 @@
  * Batch prediction by QuickScorer (Lucchese et al., SIGIR 2015) in WebAssembly SIMD, four rows to a
  * vector. Where the walk (packed.ts, wasm.ts) follows each row down each tree, one dependent load
  * after another, this tests every internal node of a tree at once and keeps the leaves no test
- * rules out: a tree's leaves are bits of an i32, left to right; a node whose test sends the row
- * right clears the bits of its left subtree; the exit leaf is then the lowest bit left (`ctz`).
+ * rules out: a tree's leaves are bits, left to right, in one to four i32 words; a node whose test
+ * sends the row right clears the bits of its left subtree; the exit leaf is then the lowest bit
+ * left (`ctz` of the first non-empty word).
  * Nothing depends on the previous step, so four rows share each SIMD compare, and the nodes are
  * code, not data: each tree is a WebAssembly function with its thresholds and masks as constants.
  *
@@ -16,8 +17,9 @@
  * at a time, so each node's two constants are splatted once for eight rows. `deno task
  * bench:kernels` (production model: 600 trees, 11,334 leaves, 45 features; 100k rows, one thread,
  * CPU best of 5, load ~2): the walk in wasm.ts ~420 ms, this ~150 ms, ranking included (4 rows a
- * group: ~175 ms; 256-row blocks: ~175 ms). It needs trees of at most 32 leaves and finite
- * thresholds; {@link QuickScorer.for} answers null otherwise, and `PackedPredictor` keeps the walk.
+ * group: ~175 ms; 256-row blocks: ~175 ms). It needs trees of at most 128 leaves and finite
+ * thresholds ({@link QuickScorer.for} answers null otherwise), and it pays only for forests with
+ * few nodes per step of depth ({@link quickScorerPays}); `PackedPredictor` keeps the walk otherwise.
  * @module
  */
 
@@ -36,6 +38,8 @@ const LANES = 4;
 const VECTORS = 2;
 /** Rows per kernel group. */
 const GROUP_ROWS = LANES * VECTORS;
+/** Most 32-bit words of a tree's leaf set (so at most 128 leaves a tree). */
+const MAX_WORDS = 4;
 const VALUES_PTR = 64;
 const I32 = 0x7f;
 const V128 = 0x7b;
@@ -45,7 +49,9 @@ interface TreeCode {
   /** Features (indices into the ranked block) the tree tests, each loaded once per group of rows. */
   features: number[];
   /** Per internal node: its feature's slot in `features`, its threshold's rank, its left leaves. */
-  nodes: { slot: number; rank: number; leftLeaves: number }[];
+  nodes: { slot: number; rank: number; leftFrom: number; leftTo: number }[];
+  /** 32-bit words of the tree's leaf set: ⌈leaves / 32⌉. */
+  words: number;
   /** Byte address of the tree's leaf values, left to right. */
   valuesAt: number;
 }
@@ -82,7 +88,7 @@ export class QuickScorer {
   }
 
   /**
-   * The kernel for `forest`, or null when it cannot take it: a tree with more than 32 leaves, a
+   * The kernel for `forest`, or null when it cannot take it: a tree with more than 128 leaves, a
    * non-finite threshold, or a host without WebAssembly SIMD.
    */
   static for(forest: PackedForest): QuickScorer | null {
@@ -109,30 +115,33 @@ export class QuickScorer {
     const values: number[] = [];
     for (let t = 0; t < roots.length; t++) {
       const leaves: number[] = [];
-      const internal: { node: number; leftLeaves: number }[] = [];
-      // Leaves numbered left to right; returns the bits of the leaves under `k` (or -1: too many).
-      const number = (k: number): number => {
+      const internal: { node: number; leftFrom: number; leftTo: number }[] = [];
+      // Leaves numbered left to right, so a node's left subtree holds leaves [leftFrom, leftTo).
+      const number = (k: number): boolean => {
         if (isLeaf(k)) {
           leaves.push(k);
-          return leaves.length > 32 ? -1 : 1 << (leaves.length - 1);
+          return leaves.length <= 32 * MAX_WORDS;
         }
-        const entry = { node: k, leftLeaves: 0 };
+        const entry = { node: k, leftFrom: leaves.length, leftTo: 0 };
         internal.push(entry);
-        const left = number(children[2 * k]);
-        const right = left === -1 ? -1 : number(children[2 * k + 1]);
-        if (right === -1) return -1;
-        entry.leftLeaves = left;
-        return left | right;
+        if (!number(children[2 * k])) return false;
+        entry.leftTo = leaves.length;
+        return number(children[2 * k + 1]);
       };
-      if (number(roots[t]) === -1) return null;
+      if (!number(roots[t])) return null;
       const features: number[] = [];
-      const nodes = internal.map(({ node, leftLeaves }) => {
+      const nodes = internal.map(({ node, leftFrom, leftTo }) => {
         const block = slotOf[feature[node]];
         let slot = features.indexOf(block);
         if (slot < 0) slot = features.push(block) - 1;
-        return { slot, rank: ranks[block].get(threshold[node])!, leftLeaves };
+        return { slot, rank: ranks[block].get(threshold[node])!, leftFrom, leftTo };
       });
-      trees.push({ features, nodes, valuesAt: VALUES_PTR + 8 * values.length });
+      trees.push({
+        features,
+        nodes,
+        words: Math.ceil(leaves.length / 32),
+        valuesAt: VALUES_PTR + 8 * values.length,
+      });
       for (const k of leaves) values.push(value[k]);
     }
     return new QuickScorer(forest, used, thresholds, trees, Float64Array.from(values));
@@ -244,6 +253,21 @@ class Ranker {
   }
 }
 
+/**
+ * Whether QuickScorer should beat the walk on `forest`: it tests every internal node (~0.15 ns a
+ * node and row here), the walk takes each tree's depth in steps (~0.9 ns a step), so it pays while
+ * the forest has fewer than about 6 internal nodes per step of depth; 4 leaves a margin. Measured
+ * (100k rows, one thread): production model, 17.9 nodes a tree for depth 7.9: 150 against 420 ms;
+ * the 300-tree fixture, ~62 nodes for depth 8: 325 against 245 ms.
+ */
+export function quickScorerPays(forest: PackedForest): boolean {
+  let internal = 0;
+  for (let k = 0; k < forest.feature.length; k++) if (forest.children[2 * k] !== k) internal++;
+  let steps = 0;
+  for (let t = 0; t < forest.depths.length; t++) steps += forest.depths[t];
+  return internal <= 4 * steps;
+}
+
 /** How many of `sorted` (ascending, distinct, at least one) are below `x`: 0 for NaN. */
 function rank(sorted: Float64Array, x: number): number {
   // Branch-free halving: `base` only moves past values known to be below `x`.
@@ -351,23 +375,37 @@ function name(text: string): number[] {
   return [...uleb(text.length), ...Array.from(text, (c) => c.charCodeAt(0))];
 }
 
+/** The bits of leaves [from, to) that fall in word `word` of a leaf set, as a signed 32-bit integer. */
+function wordMask(from: number, to: number, word: number): number {
+  const low = Math.max(from, 32 * word) - 32 * word;
+  const high = Math.min(to, 32 * word + 32) - 32 * word;
+  if (high <= low) return 0;
+  const ones = high - low === 32 ? -1 : (1 << (high - low)) - 1;
+  return (ones << low) | 0;
+}
+
 /**
  * Tree `t`'s function `(blockPtr, groups, outPtr)`, written at `at`: for each group of
  * {@link VECTORS} × 4 rows, load the ranks of the features the tree tests, clear the leaves each
  * node's test rules out (the node's constants splatted once for all the group's vectors), and add
- * each row's exit leaf value to its sum. Returns the next position.
+ * each row's exit leaf value to its sum. A tree of more than 32 leaves keeps its leaf set in several
+ * words; a node touches only the words its left subtree spans. Returns the next position.
  */
 function writeTree(out: Uint8Array, at: number, tree: TreeCode, vectorBytes: number): number {
-  const P_BLOCK = 0, P_GROUPS = 1, P_OUT = 2, G = 3, BASE = 4, OUT_ROW = 5;
-  // v128 locals: the rank and mask of the node at hand, each vector's leaves, its features' ranks.
-  const RANK = 6, MASK = 7, LEAVES = 8;
-  const X = LEAVES + VECTORS;
+  const P_BLOCK = 0, P_GROUPS = 1, P_OUT = 2, G = 3, BASE = 4, OUT_ROW = 5, INDEX = 6;
+  const words = tree.words;
+  // v128 locals: the rank and mask of the node at hand, each vector's comparison, each vector's
+  // leaf-set words, each vector's features' ranks.
+  const RANK = 7, MASK = 8, CMP = 9;
+  const LEAVES = CMP + VECTORS;
+  const leavesOf = (vector: number, word: number) => LEAVES + vector * words + word;
+  const X = LEAVES + VECTORS * words;
   const x = (vector: number, slot: number) => X + vector * tree.features.length + slot;
   const sizeAt = at;
   at += 5;
   const start = at;
-  at = writeBytes(out, at, [2, 3, I32]); // locals: g, base, outRow
-  at = writeUleb(out, at, 2 + VECTORS * (1 + tree.features.length));
+  at = writeBytes(out, at, [2, 4, I32]); // locals: g, base, outRow, index
+  at = writeUleb(out, at, 2 + VECTORS * (1 + words + tree.features.length));
   out[at++] = V128;
   at = writeBytes(out, at, [I32_CONST, 0, SET, G, 0x02, 0x40, 0x03, 0x40]); // g = 0; block; loop
   at = writeBytes(out, at, [GET, G, GET, P_GROUPS, 0x4e, 0x0d, 1]); // if (g >= groups) break
@@ -384,65 +422,87 @@ function writeTree(out: Uint8Array, at: number, tree: TreeCode, vectorBytes: num
       out[at++] = SET;
       at = writeUleb(out, at, x(vector, slot));
     }
-    out[at++] = SIMD;
-    out[at++] = 0x0c; // v128.const: every leaf possible
-    out.fill(0xff, at, at + 16);
-    at += 16;
-    out[at++] = SET;
-    out[at++] = LEAVES + vector;
+    for (let word = 0; word < words; word++) {
+      out[at++] = SIMD;
+      out[at++] = 0x0c; // v128.const: every leaf possible
+      out.fill(0xff, at, at + 16);
+      at += 16;
+      out[at++] = SET;
+      at = writeUleb(out, at, leavesOf(vector, word));
+    }
   }
   const nodes = tree.nodes;
   for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i];
     out[at++] = I32_CONST;
-    at = writeSleb(out, at, nodes[i].rank);
+    at = writeSleb(out, at, node.rank);
     out[at++] = SIMD;
     out[at++] = 0x11; // i32x4.splat
     out[at++] = SET;
     out[at++] = RANK;
-    out[at++] = I32_CONST;
-    at = writeSleb(out, at, nodes[i].leftLeaves);
-    out[at++] = SIMD;
-    out[at++] = 0x11; // i32x4.splat
-    out[at++] = SET;
-    out[at++] = MASK;
     for (let vector = 0; vector < VECTORS; vector++) {
-      // leaves &= ~((x > rank) & leftLeaves): a row that goes right loses the left subtree.
+      // cmp = x > rank: the rows this node sends right.
       out[at++] = GET;
-      out[at++] = LEAVES + vector;
-      out[at++] = GET;
-      at = writeUleb(out, at, x(vector, nodes[i].slot));
+      at = writeUleb(out, at, x(vector, node.slot));
       out[at++] = GET;
       out[at++] = RANK;
       out[at++] = SIMD;
       out[at++] = 0x3b; // i32x4.gt_s
-      out[at++] = GET;
-      out[at++] = MASK;
-      out[at++] = SIMD;
-      out[at++] = 0x4e; // v128.and
-      out[at++] = SIMD;
-      out[at++] = 0x4f; // v128.andnot
       out[at++] = SET;
-      out[at++] = LEAVES + vector;
+      out[at++] = CMP + vector;
+    }
+    for (let word = 0; word < words; word++) {
+      const mask = wordMask(node.leftFrom, node.leftTo, word);
+      if (mask === 0) continue;
+      out[at++] = I32_CONST;
+      at = writeSleb(out, at, mask);
+      out[at++] = SIMD;
+      out[at++] = 0x11; // i32x4.splat
+      out[at++] = SET;
+      out[at++] = MASK;
+      for (let vector = 0; vector < VECTORS; vector++) {
+        // leaves &= ~(cmp & leftLeaves): a row that goes right loses the left subtree.
+        out[at++] = GET;
+        at = writeUleb(out, at, leavesOf(vector, word));
+        out[at++] = GET;
+        out[at++] = CMP + vector;
+        out[at++] = GET;
+        out[at++] = MASK;
+        out[at++] = SIMD;
+        out[at++] = 0x4e; // v128.and
+        out[at++] = SIMD;
+        out[at++] = 0x4f; // v128.andnot
+        out[at++] = SET;
+        at = writeUleb(out, at, leavesOf(vector, word));
+      }
     }
   }
   for (let row = 0; row < VECTORS * LANES; row++) {
-    // out[row] += value[ctz(leaves[row])]
+    // index = the lowest leaf left: ctz of the first non-empty word (from the last word down, each
+    // non-empty word takes the place of those above it).
+    const vector = row >> 2, lane = row & 3;
+    for (let word = words - 1; word >= 0; word--) {
+      at = writeBytes(out, at, [GET]);
+      at = writeUleb(out, at, leavesOf(vector, word));
+      at = writeBytes(out, at, [SIMD, 0x1b, lane, 0x68]); // extract lane, ctz
+      if (word > 0) {
+        at = writeBytes(out, at, [I32_CONST]);
+        at = writeSleb(out, at, 32 * word);
+        out[at++] = 0x6a; // + 32 × word
+      }
+      if (word < words - 1) {
+        // select(this word's index, the index so far, this word ≠ 0)
+        at = writeBytes(out, at, [GET, INDEX, GET]);
+        at = writeUleb(out, at, leavesOf(vector, word));
+        at = writeBytes(out, at, [SIMD, 0x1b, lane, 0x1b]); // extract lane, select
+      }
+      at = writeBytes(out, at, [SET, INDEX]);
+    }
+    // out[row] += value[index]
     const offset = 8 * row;
     at = writeBytes(out, at, [GET, OUT_ROW, GET, OUT_ROW, 0x2b, 3]);
     at = writeUleb(out, at, offset);
-    at = writeBytes(out, at, [
-      GET,
-      LEAVES + (row >> 2),
-      SIMD,
-      0x1b,
-      row & 3,
-      0x68,
-      I32_CONST,
-      3,
-      0x74,
-      0x2b,
-      3,
-    ]);
+    at = writeBytes(out, at, [GET, INDEX, I32_CONST, 3, 0x74, 0x2b, 3]);
     at = writeUleb(out, at, tree.valuesAt);
     at = writeBytes(out, at, [0xa0, 0x39, 3]);
     at = writeUleb(out, at, offset);
@@ -458,8 +518,8 @@ function assemble(trees: TreeCode[], groupBytes: number): Uint8Array<ArrayBuffer
   const n = trees.length;
   let bound = 256 + 16 * n;
   for (const tree of trees) {
-    bound += 128 + 128 * VECTORS + 16 * VECTORS * tree.features.length +
-      (16 + 16 * VECTORS) * tree.nodes.length;
+    bound += 128 + (128 + 32 * tree.words) * VECTORS * tree.words + 16 * VECTORS * tree.features.length +
+      (16 + 16 * VECTORS + (16 + 16 * VECTORS) * tree.words) * tree.nodes.length;
   }
   const out = new Uint8Array(bound);
   let at = writeBytes(out, 0, [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { BalancedRandomForest, type FlatTree, type Matrix, TREE_LEAF } from "../../pipeline/forest/mod.ts";
 import { type PackedForest, packForest, predictPackedInto } from "../../pipeline/forest/packed.ts";
-import { QuickScorer } from "../../pipeline/forest/quickscorer.ts";
+import { QuickScorer, quickScorerPays } from "../../pipeline/forest/quickscorer.ts";
 import { Random } from "../../pipeline/random.ts";
 
 /**
@@ -127,17 +127,46 @@ Deno.test("QuickScorer on hand-built trees: a lone leaf, and the leftmost leaf a
   assert.deepEqual(Array.from(out), expected);
 });
 
-Deno.test("QuickScorer declines trees of more than 32 leaves and non-finite thresholds", () => {
-  const { X, y } = synthetic(600, 4, 5);
+Deno.test("QuickScorer declines trees of more than 128 leaves and non-finite thresholds", () => {
+  const { X, y } = synthetic(3000, 4, 5);
   const deep = new BalancedRandomForest({ nEstimators: 3, seed: 1, maxDepth: null, minSamplesLeaf: 1 }).fit(
     X,
     y,
   );
-  assert.ok(deep.trees.some((t) => t.childrenLeft.filter((c) => c === TREE_LEAF).length > 32));
+  assert.ok(deep.trees.some((t) => t.childrenLeft.filter((c) => c === TREE_LEAF).length > 128));
   assert.equal(QuickScorer.for(packForest(deep.trees, 4)), null);
   const L = TREE_LEAF;
   const infinite = packForest([tree([[0, Infinity, 1, 2, 0], [-2, -2, L, L, 0.1], [-2, -2, L, L, 0.9]])], 1);
   assert.equal(QuickScorer.for(infinite), null);
   // The forest still predicts through the walk.
   assert.ok(deep.predictProba(X).every((p) => p >= 0 && p <= 1));
+});
+
+/** A complete tree of `depth` levels of splits on feature 0 (thresholds 1, 2, …), leaves valued by position. */
+function completeTree(depth: number): FlatTree {
+  const nodes: [number, number, number, number, number][] = [];
+  const grow = (level: number): number => {
+    const id = nodes.length;
+    nodes.push([-2, -2, TREE_LEAF, TREE_LEAF, id / 1000]);
+    if (level < depth) {
+      const left = grow(level + 1);
+      const right = grow(level + 1);
+      nodes[id] = [0, id + 1, left, right, 0];
+    }
+    return id;
+  };
+  grow(0);
+  return tree(nodes);
+}
+
+Deno.test("QuickScorer is chosen for forests of few nodes per step of depth, the walk for bushy ones", () => {
+  // Complete trees: depth 3 has 7 internal nodes for 3 steps (7 <= 4 × 3); depth 5 has 31 for 5.
+  assert.equal(quickScorerPays(packForest([completeTree(3), completeTree(3)], 1)), true);
+  assert.equal(quickScorerPays(packForest([completeTree(5), completeTree(5)], 1)), false);
+  // Either way the kernel, when asked, scores as the walk does.
+  const packed = packForest([completeTree(5), completeTree(2)], 1);
+  const data = Float64Array.from({ length: 300 }, (_, i) => (i * 7) % 40 - 3 + (i % 3) / 2);
+  const out = new Float64Array(300);
+  QuickScorer.for(packed)!.predictInto(data, 300, out);
+  assert.deepEqual(out, walk(packed, data, 300));
 });
