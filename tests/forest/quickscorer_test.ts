@@ -125,6 +125,10 @@ Deno.test("QuickScorer on hand-built trees: a lone leaf, and the leftmost leaf a
   const out = new Float64Array(rows.length);
   QuickScorer.for(packed)!.predictInto(data, rows.length, out);
   assert.deepEqual(Array.from(out), expected);
+  // A forest of lone leaves tests no feature at all.
+  const leavesOnly = packForest([tree([[-2, -2, L, L, 0.25]]), tree([[-2, -2, L, L, 0.75]])], 2);
+  QuickScorer.for(leavesOnly)!.predictInto(data, rows.length, out);
+  assert.deepEqual(Array.from(out), rows.map(() => 0.5));
 });
 
 Deno.test("QuickScorer declines trees of more than 128 leaves and non-finite thresholds", () => {
