@@ -8,7 +8,7 @@
  * Measured on 300 depth-8 trees, 61 features, this 2-core machine (rows/s, one thread): branchy
  * walk ~65–80k; trees compiled to nested `if`s with `new Function` ~90–100k (not adopted); this
  * 8-lane walk ~250k; the same walk in WebAssembly (wasm.ts, used for batches) ~320–360k.
- * `PackedPredictor` (packed_predictor.ts) chooses between the two per batch.
+ * `PackedPredictor` (packed_predictor.ts) chooses per batch among these and QuickScorer (quickscorer.ts).
  * @module
  */
 

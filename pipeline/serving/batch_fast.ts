@@ -319,6 +319,77 @@ function verifies(
 
 const idDecoder = new TextDecoder();
 
+/** Slots of each categorical attribute's hash table of codes (a power of two, several times its codes). */
+const CODE_TABLE_SIZE = 64;
+
+/**
+ * A plan's lookups in the shapes the byte loop reads fastest, made once per plan (a plan is plain
+ * data, so its `Map`s and objects arrive in a worker as generic ones): each attribute's codes in an
+ * open-addressed table of {@link codeKey}s, their value rows in one array, the engineered features'
+ * formulas in an array, and one record of the numbers they read, created with every numeric
+ * attribute so that its shape never changes. The same lookups as the plan's, only faster.
+ */
+class PlanTables {
+  /** Per attribute: `CODE_TABLE_SIZE` keys (0: empty; doubles hold every key exactly) and, beside them, where each code's values start. */
+  readonly #keys: (Float64Array | null)[];
+  readonly #starts: (Int32Array | null)[];
+  readonly values: Float64Array;
+  readonly numbers: Record<string, number>;
+  readonly engineeredColumns: Int32Array;
+  readonly engineeredRecords: ((a: Applicant) => number)[];
+
+  constructor(plan: EncodingPlan) {
+    const values: number[] = [];
+    this.#keys = [];
+    this.#starts = [];
+    plan.codeValues.forEach((codes) => {
+      if (!codes) {
+        this.#keys.push(null);
+        this.#starts.push(null);
+        return;
+      }
+      const keys = new Float64Array(CODE_TABLE_SIZE);
+      const starts = new Int32Array(CODE_TABLE_SIZE).fill(-1);
+      if (codes.size > CODE_TABLE_SIZE / 2) throw new Error("encoding plan: too many codes for the table");
+      for (const [key, row] of codes) {
+        let h = codeHash(key);
+        while (keys[h] !== 0) h = (h + 1) & (CODE_TABLE_SIZE - 1);
+        keys[h] = key;
+        starts[h] = values.length;
+        values.push(...row);
+      }
+      this.#keys.push(keys);
+      this.#starts.push(starts);
+    });
+    this.values = Float64Array.from(values);
+    this.numbers = Object.fromEntries(ATTRIBUTES.filter((a) => a.kind === "numeric").map((a) => [a.name, 0]));
+    this.engineeredColumns = Int32Array.from(plan.engineered, (e) => e.column);
+    this.engineeredRecords = plan.engineered.map((e) => ENGINEERED_RECORDS[e.index].record);
+  }
+
+  /** Where attribute `slot`'s values for the code with key `key` start in {@link values}, or -1 (not a code). */
+  find(slot: number, key: number): number {
+    const keys = this.#keys[slot]!;
+    // codeKey gives -1 for what is no code, and no code has key 0 (the empty mark): both miss.
+    for (let h = codeHash(key);; h = (h + 1) & (CODE_TABLE_SIZE - 1)) {
+      if (keys[h] === key) return key > 0 ? this.#starts[slot]![h] : -1;
+      if (keys[h] === 0) return -1;
+    }
+  }
+}
+
+/** A {@link codeKey}'s slot in a code table (keys past 32 bits hash by their low bits). */
+function codeHash(key: number): number {
+  return (Math.imul(key, 0x9e3779b1) >>> 26) & (CODE_TABLE_SIZE - 1);
+}
+
+const tablesOf = new WeakMap<EncodingPlan, PlanTables>();
+function planTables(plan: EncodingPlan): PlanTables {
+  let tables = tablesOf.get(plan);
+  if (!tables) tablesOf.set(plan, tables = new PlanTables(plan));
+  return tables;
+}
+
 /** Options of {@link encodeCleanBytes}. */
 export interface ByteChunkOptions {
   /** The matrix is written here when it is large enough (a worker reuses one for every chunk). */
@@ -353,7 +424,8 @@ export function encodeCleanBytes(
   const row = new Float64Array(cols);
   const width = slots.length;
   const n = bytes.length;
-  const numbers: Record<string, number> = {};
+  const tables = plan ? planTables(plan) : null;
+  const numbers = tables?.numbers ?? {};
   let i = 0;
   for (let r = 0; r < rows; r++) {
     // One pass over the line: cells end at a comma, the line at LF (or the end of the chunk).
@@ -383,13 +455,14 @@ export function encodeCleanBytes(
         const keys = CODE_KEYS[slot];
         if (keys) {
           const key = codeKey(bytes, start, end);
-          if (plan) {
+          if (tables) {
             // The plan holds a value row for each of the schema's codes, and only for those.
-            const values = plan.codeValues[slot]!.get(key);
-            if (values === undefined) return null;
-            const columns = plan.codeColumns[slot]!;
+            const from = tables.find(slot, key);
+            if (from < 0) return null;
+            const columns = plan!.codeColumns[slot]!;
+            const values = tables.values;
             const at = r * cols;
-            for (let k = 0; k < columns.length; k++) data[at + columns[k]] = values[k];
+            for (let k = 0; k < columns.length; k++) data[at + columns[k]] = values[from + k];
           } else {
             const code = keys.get(key);
             if (code === undefined) return null;
@@ -411,9 +484,10 @@ export function encodeCleanBytes(
     }
     if (c !== width) return null; // too few fields (a blank line too)
     const at = r * cols;
-    if (plan) {
-      for (const { column, index } of plan.engineered) {
-        data[at + column] = ENGINEERED_RECORDS[index].record(numbers as unknown as Applicant);
+    if (tables) {
+      const { engineeredColumns, engineeredRecords } = tables;
+      for (let k = 0; k < engineeredColumns.length; k++) {
+        data[at + engineeredColumns[k]] = engineeredRecords[k](numbers as unknown as Applicant);
       }
       continue;
     }

@@ -104,9 +104,9 @@ export class BatchWorkers {
   ): Promise<BatchReply> {
     if (this.#workers.closed) return Promise.reject(new Error("the batch workers are closed"));
     const slot = this.#workers.leastBusy();
-    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-      ? bytes
-      : bytes.slice();
+    // The view goes as it is, its whole buffer transferred (a view keeps its offset and length in
+    // transit): a copy per chunk was ~1 MB of fresh memory to fault in and free, ~85 MB per million rows.
+    const own = bytes;
     const job: BatchJob = { id: this.#workers.nextId(), key, bytes: own, firstRow, rows, detail };
     if (rememberKey(slot.state.keys, key)) job.setup = setup();
     return this.#workers.post(slot, job, [own.buffer as ArrayBuffer]);

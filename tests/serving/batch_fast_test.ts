@@ -166,3 +166,23 @@ Deno.test(
     assert.ok(fast > 50, `only ${fast} of 400 chunks took the fast path`);
   },
 );
+
+Deno.test("the byte path's code tables: a cell whose key equals a code's in its low 32 bits is no code", async () => {
+  // "x0\x01A11" has codeKey ≡ codeKey("A11") (mod 2³²): a table that keeps or hashes keys as 32-bit
+  // integers without comparing them whole would take it for checking_status A11.
+  const [header, ...lines] = (await germanCsv({ ids: true })).trimEnd().split("\n");
+  const columns = header.split(",");
+  const at = columns.indexOf("checking_status");
+  const layout = headerLayout(header, columns)!;
+  const encode = (line: string) => {
+    const bytes = new TextEncoder().encode(line + "\n");
+    return encodeCleanBytes(encoder, layout, bytes, 1, { plan });
+  };
+  const cells = lines[0].split(",");
+  assert.equal(cells[at], "A11");
+  assert.ok(encode(cells.join(",")), "the row itself is taken");
+  for (const impostor of ["x0\x01A11", "A111", "A1", "A14 ", "A12A11", "A201"]) {
+    cells[at] = impostor;
+    assert.equal(encode(cells.join(",")), null, JSON.stringify(impostor));
+  }
+});
