@@ -51,7 +51,14 @@ const PROBE_TIMEOUT_MS = 250;
 /** Rows deleted per transaction by a purge, so commits queue behind it only briefly. */
 const PURGE_CHUNK_ROWS = 5_000;
 /** Rows whose keys one transaction indexes: a large batch's take several, commits going between them. */
-const INDEX_CHUNK_ROWS = 20_000;
+const INDEX_CHUNK_ROWS = 4_096;
+/**
+ * How often the writer indexes the keys of the rows committed since (at its first checkpoint after
+ * this long). Request ids are random, so each row indexed lands on its own page of their index unless
+ * rows share one: indexing a second's rows at once dirtied 5.1 pages a 4-row commit against 7.0 every
+ * 200 ms (15.6 before, at 100,000 rows), and reads scan at most that second's rows.
+ */
+const INDEX_INTERVAL_MS = 1_000;
 
 const columnList = COLUMNS.map((c) => `"${c}"`).join(", ");
 const placeholders = COLUMNS.map(() => "?").join(", ");
@@ -136,6 +143,7 @@ function writer(scope: ThreadScope): Handler {
     }
   };
   let indexing = false;
+  let indexedAt = 0;
   /**
    * Indexes the keys of the rows committed since the last time (queries.ts), in transactions of
    * their own so that a failure here never fails a decision; reads scan whatever is left.
@@ -143,6 +151,7 @@ function writer(scope: ThreadScope): Handler {
   const catchUpKeys = async () => {
     if (indexing) return;
     indexing = true;
+    indexedAt = Date.now();
     try {
       while (db) {
         const start = trace.on ? wallMs() : 0;
@@ -177,7 +186,8 @@ function writer(scope: ThreadScope): Handler {
   const finishCheckpoint = () => {
     if (!db) return;
     if (queue.length > 0) commit(); // the rows waiting go first
-    void catchUpKeys(); // indexed now, its pages are copied by the checkpoint below
+    // Indexed now, the keys' pages are copied by the checkpoint below.
+    if (Date.now() - indexedAt >= INDEX_INTERVAL_MS) void catchUpKeys();
     try {
       const start = trace.on ? wallMs() : 0;
       const result = db.prepare("PRAGMA wal_checkpoint(PASSIVE)").get() as {
@@ -289,6 +299,7 @@ function writer(scope: ThreadScope): Handler {
           db.exec(`PRAGMA journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
           db.exec("PRAGMA temp_store = FILE"); // a staged million-row batch stays on disk, not in memory
           insert = db.prepare(`INSERT INTO decisions (${columnList}) VALUES (${placeholders})`);
+          indexedAt = Date.now(); // the migration indexed every row already there
           const pragma = (name: string) => Object.values(db!.prepare(`PRAGMA ${name}`).get()!)[0];
           scope.postMessage({
             kind: "opened",
