@@ -315,7 +315,6 @@ function writer(scope: ThreadScope): Handler {
         break;
       case "close":
         commit();
-        if (db) void catchUpKeys(); // a trail closed cleanly is indexed whole (a large batch's first chunk)
         db?.close();
         db = null;
         trace.save();
