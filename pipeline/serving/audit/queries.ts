@@ -2,11 +2,12 @@
  * The SQLite trail's statements over `decisions` and `decisions_keys` (migration 3), as functions of
  * a connection, used by its threads (worker.ts) and testable on a plain `DatabaseSync`.
  *
- * `decisions_keys` holds a copy of the columns `GET /audit` filters by, and their indexes, for every
- * row up to the highest `seq` it holds (its watermark); rows committed since are in `decisions` only.
- * A commit then writes the table's pages and nothing else, and {@link indexKeys} brings the keys up to
- * date in bulk (the writer does it every checkpoint interval). Every read covers both parts in one
- * statement (one snapshot): the indexed keys, and the few rows above the watermark, scanned.
+ * `decisions_keys` holds a copy of the columns `GET /audit` filters by (but the request id, indexed
+ * on `decisions` itself), and their indexes, for every row up to the highest `seq` it holds (its
+ * watermark); rows committed since are in `decisions` only. A commit then writes the table's pages
+ * and its request ids' only, and {@link indexKeys} brings the keys up to date in bulk (the writer
+ * does it every second). Every read covers both parts in one statement (one snapshot): the indexed
+ * keys, and the few rows above the watermark, scanned.
  *
  * Why it is correct: a new row's `seq` is above every `seq` in the table, and the keys only ever
  * gain a whole run of rows above their watermark or lose the rows a purge deletes from both tables
@@ -21,7 +22,6 @@ import { toEntry } from "./schema.ts";
 /** The columns copied into `decisions_keys`. */
 export const KEY_COLUMNS = [
   "seq",
-  "request_id",
   "correlation_id",
   "time",
   "model_version",
@@ -67,6 +67,12 @@ export function page(
   if (query.to !== undefined) where.push("time < ?"), params.push(query.to);
   const filter = where.join(" AND ");
   const wanted = query.limit + 1;
+  if (query.requestId !== undefined) {
+    // A request id has a few rows at most, found through the table's own index, indexed or not.
+    const rows = db.prepare(`SELECT * FROM decisions WHERE ${filter} ORDER BY seq DESC LIMIT ?`)
+      .all(...params, wanted) as unknown as StoredRow[];
+    return pageOf(rows, query.limit);
+  }
   // The page's keys first, from the keys' indexes (each holds seq) and from the unindexed rows,
   // then only those rows: sorting the keys of an hour's decisions is cheap, sorting the decisions
   // themselves is not.
@@ -78,8 +84,12 @@ export function page(
   const sql = `SELECT * FROM decisions WHERE seq IN (SELECT seq FROM (${indexed}) UNION ALL ` +
     `SELECT seq FROM (${recent})) ORDER BY seq DESC LIMIT ?`;
   const rows = db.prepare(sql).all(...params, wanted, ...params, wanted, wanted) as unknown as StoredRow[];
-  const more = rows.length > query.limit;
-  const items = rows.slice(0, query.limit).map(toEntry);
+  return pageOf(rows, query.limit);
+}
+
+function pageOf(rows: StoredRow[], limit: number): { items: AuditEntry[]; next_cursor: string | null } {
+  const more = rows.length > limit;
+  const items = rows.slice(0, limit).map(toEntry);
   return { items, next_cursor: more ? String(items[items.length - 1].seq) : null };
 }
 
