@@ -271,7 +271,7 @@ async function queryBench() {
   const old = new DatabaseSync(oldPath);
   old.exec(`DROP TABLE decisions_keys;
     CREATE INDEX decisions_time ON decisions (time);
-    CREATE INDEX decisions_request ON decisions (request_id);`);
+    CREATE INDEX IF NOT EXISTS decisions_request ON decisions (request_id);`);
   old.close();
   const results = [];
   for (const { name, query } of QUERIES) {
