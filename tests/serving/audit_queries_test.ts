@@ -413,3 +413,51 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "[sqlite] a large batch: every row's keys indexed over several transactions, its pages what a brute-force filter finds",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const path = `${work}/trail-${++made}/audit.sqlite`;
+    const audit = await SqliteAuditLog.open(path);
+    const rows = 10_000; // three transactions' worth: the writer must go on after the first
+    try {
+      const batch = audit.batch();
+      await batch.add(Array.from({ length: rows }, (_, i) => ({
+        requestId: "big-batch",
+        row: i + 1,
+        time: "2026-11-29T04:40:00.000Z",
+        modelVersion: 2,
+        runId: "run-x",
+        inputs: { i },
+        probability: 0.25,
+        pd: null,
+        decision: i % 7 === 0 ? "review" as const : "approve" as const,
+        reasons: null,
+      })));
+      await batch.commit();
+      const db = new DatabaseSync(path, { readOnly: true });
+      try {
+        const deadline = Date.now() + 15_000;
+        while (unindexedRows(db) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        assert.equal(unindexedRows(db), 0, "every row's keys indexed");
+        assert.equal(Number(db.prepare("SELECT count(*) AS n FROM decisions_keys").get()!.n), rows);
+      } finally {
+        db.close();
+      }
+      const reviewed: number[] = [];
+      for (let cursor: number | undefined;;) {
+        const page = await audit.page({ limit: 1000, decision: "review", cursor });
+        reviewed.push(...page.items.map((e) => e.row!));
+        if (page.next_cursor === null) break;
+        cursor = Number(page.next_cursor);
+      }
+      const expected = Array.from({ length: rows }, (_, i) => i + 1).filter((row) => (row - 1) % 7 === 0);
+      assert.deepEqual(reviewed, expected.reverse());
+    } finally {
+      await audit.close();
+    }
+  },
+});
