@@ -448,7 +448,8 @@ Deno.test({
         db.close();
       }
       const reviewed: number[] = [];
-      for (let cursor: number | undefined;;) {
+      let cursor: number | undefined;
+      for (;;) {
         const page = await audit.page({ limit: 1000, decision: "review", cursor });
         reviewed.push(...page.items.map((e) => e.row!));
         if (page.next_cursor === null) break;
