@@ -50,8 +50,11 @@ const BUSY_TIMEOUT_MS = 5_000;
 const PROBE_TIMEOUT_MS = 250;
 /** Rows deleted per transaction by a purge, so commits queue behind it only briefly. */
 const PURGE_CHUNK_ROWS = 5_000;
-/** Rows whose keys one transaction indexes: a large batch's take several, commits going between them. */
-const INDEX_CHUNK_ROWS = 4_096;
+/**
+ * Rows whose keys one transaction indexes (1–3 ms here): a second's rows or a large batch's take
+ * several, commits going between them, so no commit waits long behind them.
+ */
+const INDEX_CHUNK_ROWS = 1_024;
 /**
  * How often the writer indexes the keys of the rows committed since (at its first checkpoint after
  * this long). Their indexes' keys (time, decision, model version) grow at one end, so a second's rows
