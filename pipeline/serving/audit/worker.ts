@@ -4,9 +4,9 @@
  * - the writer commits every group that has reached it in one transaction (group commit), holds a
  *   batch's rows aside in a temporary table until the batch is complete and then moves them into
  *   the trail in the same transaction as the rows queued with it, answers readiness probes and
- *   runs purges in short transactions between commits; every checkpoint interval, between two
- *   commits, it indexes the query keys of the rows committed since (queries.ts), so that a commit
- *   writes the table's pages only;
+ *   runs purges in short transactions between commits; every second, between commits, it indexes
+ *   the query keys of the rows committed since (queries.ts), so that a commit writes the table's
+ *   pages and its request ids' only;
  * - the checkpointer copies the WAL into the database every {@link CHECKPOINT_INTERVAL_MS} ms in
  *   SQLite's passive mode, which never blocks the writer, truncates the WAL once it has grown past
  *   {@link JOURNAL_SIZE_LIMIT} (after a large batch), and reports the WAL's size and its own health;
@@ -15,8 +15,8 @@
  * - the reader answers `GET /audit` and the other reads, so a slow query never holds up a request.
  *
  * Its value imports are `node:` built-ins, schema.ts, queries.ts and worker_clock.ts only, so a
- * thread starts quickly. With `AUDIT_TRACE` set, the writer and the checkpointer keep their timings and write them
- * out when they close (`deno task bench:audit-tail` reads them).
+ * thread starts quickly. With `AUDIT_TRACE` set, the writer and the checkpointer keep their timings
+ * and write them out when they close (`deno task bench:audit-tail` reads them).
  * @module
  */
 
