@@ -8,7 +8,9 @@
  * commit, the checkpoints' durations, the HTTP thread's timer lag (long tasks, GC pauses), and how
  * many slow commits overlapped a checkpoint. Options: `--duration S` (default 10), `--path`
  * (default `/predict?explain=false`), `--sync full|normal` (default full), `--env K=V,…` (more
- * server settings, e.g. `AUDIT=off`), `--runs N` (default 1).
+ * server settings, e.g. `AUDIT=off`), `--runs N` (default 1), `--root DIR` (serve another checkout's
+ * serve.ts, e.g. `main`'s for an A/B run under one lock). Every server thread that used 20 ms of CPU
+ * or more is listed, per request (the audit writer's figure is its CPU per row).
  * @module
  */
 
@@ -26,13 +28,15 @@ const { values } = parseArgs({
     env: { type: "string", default: "" },
     runs: { type: "string", default: "1" },
     "trace-gc": { type: "boolean", default: false },
+    root: { type: "string" },
   },
 });
 const extraEnv = Object.fromEntries(
   values.env.split(",").filter(Boolean).map((kv) => kv.split("=", 2) as [string, string]),
 );
 
-const ROOT = new URL("../", import.meta.url);
+/** The checkout whose serve.ts is measured (`--root`, e.g. another branch's, for an A/B run). */
+const ROOT = values.root === undefined ? new URL("../", import.meta.url) : new URL(`file://${values.root}/`);
 const REPO_MODELS = new URL("../models/", import.meta.url).pathname.replace(/\/$/, "");
 
 /** The `q` quantile (nearest rank) of `xs`. */
@@ -176,7 +180,7 @@ try {
       const b = before.get(tid);
       if (!b) continue;
       const cpu = (a.cpu - b.cpu) / 1e6 / wrk.requests, wait = (a.wait - b.wait) / 1e6 / wrk.requests;
-      if (a.cpu - b.cpu > 1e8) {
+      if (a.cpu - b.cpu > 2e7) {
         console.log(
           `  thread ${a.name}: CPU ${(1000 * cpu).toFixed(0)} µs, waiting for a core ${
             (1000 * wait).toFixed(0)
@@ -205,6 +209,14 @@ try {
     console.log(`  writer COMMIT:      ${describe(commits.map((c) => c.committed - c.inserted))}`);
     const passive = checkpoints.filter((c) => c.mode === "passive");
     const byWriter = checkpoints.filter((c) => c.mode === "writer");
+    const indexed = writer.filter((r) => r.mode === "index" && r.rows > 0);
+    if (indexed.length) {
+      console.log(
+        `  writer's key indexing ${indexed.length} times, ${indexed.reduce((n, r) => n + r.rows, 0)} rows: ${
+          describe(indexed.map((r) => r.end - r.start))
+        }`,
+      );
+    }
     if (byWriter.length) {
       console.log(
         `  writer's finishing checkpoints ${byWriter.length}: ${

@@ -12,6 +12,7 @@ import { matchedRoutes } from "hono/route";
 import type { Logger } from "./log.ts";
 import type { ServerMetrics } from "./prometheus.ts";
 import type { ServeBindings } from "./context.ts";
+import { timeOrderedUuid } from "./audit/request_id.ts";
 
 /** Incoming request ids kept as correlation ids: short, printable, no separators that could forge log lines. */
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -23,7 +24,7 @@ export function observe(logger: Logger, metrics: ServerMetrics): MiddlewareHandl
     const started = (c.env as ServeBindings | undefined)?.receivedAt ?? performance.now();
     const incoming = c.req.header("x-request-id");
     const correlationId = incoming !== undefined && SANE_REQUEST_ID.test(incoming) ? incoming : undefined;
-    const requestId = crypto.randomUUID();
+    const requestId = timeOrderedUuid(); // time-ordered: the audit trail indexes it at one end
     c.set("requestId" as never, requestId as never);
     if (correlationId) c.set("correlationId" as never, correlationId as never);
     await next();

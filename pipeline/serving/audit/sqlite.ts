@@ -21,6 +21,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { wallMs } from "./worker_clock.ts";
 import { MIGRATIONS_TABLE, pendingMigrations, SCHEMA_VERSION } from "./migrations.ts";
+import { indexKeys } from "./queries.ts";
 import {
   type AuditEntry,
   type AuditQuery,
@@ -525,7 +526,7 @@ function createPrivateFile(path: string): void {
   }
 }
 
-/** Applies the migrations this file lacks, in one transaction. */
+/** Applies the migrations this file lacks and indexes the keys of every row, in one transaction. */
 function migrate(path: string): void {
   const db = new DatabaseSync(path);
   try {
@@ -555,6 +556,8 @@ function migrate(path: string): void {
         note.run(migration.version, migration.name, now);
       }
       db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+      // What the last run committed but did not index (its last second, or a large batch's rest).
+      indexKeys(db, Number.MAX_SAFE_INTEGER);
       db.exec("COMMIT");
     } catch (error) {
       if (db.isTransaction) db.exec("ROLLBACK");

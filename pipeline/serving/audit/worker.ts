@@ -4,7 +4,9 @@
  * - the writer commits every group that has reached it in one transaction (group commit), holds a
  *   batch's rows aside in a temporary table until the batch is complete and then moves them into
  *   the trail in the same transaction as the rows queued with it, answers readiness probes and
- *   runs purges in short transactions between commits;
+ *   runs purges in short transactions between commits; every second, between commits, it indexes
+ *   the query keys of the rows committed since (queries.ts), so that a commit writes the table's
+ *   pages and its request ids' only;
  * - the checkpointer copies the WAL into the database every {@link CHECKPOINT_INTERVAL_MS} ms in
  *   SQLite's passive mode, which never blocks the writer, truncates the WAL once it has grown past
  *   {@link JOURNAL_SIZE_LIMIT} (after a large batch), and reports the WAL's size and its own health;
@@ -12,16 +14,15 @@
  *   meanwhile, so that the WAL is wholly copied and starts over in place (see `finishCheckpoint`);
  * - the reader answers `GET /audit` and the other reads, so a slow query never holds up a request.
  *
- * Its value imports are `node:` built-ins, schema.ts and worker_clock.ts only, so a thread starts
- * quickly. With `AUDIT_TRACE` set, the writer and the checkpointer keep their timings and write them
- * out when they close (`deno task bench:audit-tail` reads them).
+ * Its value imports are `node:` built-ins, schema.ts, queries.ts and worker_clock.ts only, so a
+ * thread starts quickly. With `AUDIT_TRACE` set, the writer and the checkpointer keep their timings
+ * and write them out when they close (`deno task bench:audit-tail` reads them).
  * @module
  */
 
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { setImmediate } from "node:timers";
 import {
-  type AuditQuery,
   CHECKPOINT_INTERVAL_MS,
   COLUMNS,
   type FromThread,
@@ -32,6 +33,7 @@ import {
   toEntry,
   type ToThread,
 } from "./schema.ts";
+import { indexKeys, page, purgeChunk } from "./queries.ts";
 import { wallMs } from "./worker_clock.ts";
 
 /** What a thread sees of its worker scope. */
@@ -48,6 +50,18 @@ const BUSY_TIMEOUT_MS = 5_000;
 const PROBE_TIMEOUT_MS = 250;
 /** Rows deleted per transaction by a purge, so commits queue behind it only briefly. */
 const PURGE_CHUNK_ROWS = 5_000;
+/**
+ * Rows whose keys one transaction indexes (1–3 ms here): a second's rows or a large batch's take
+ * several, commits going between them, so no commit waits long behind them.
+ */
+const INDEX_CHUNK_ROWS = 1_024;
+/**
+ * How often the writer indexes the keys of the rows committed since (at its first checkpoint after
+ * this long). Their indexes' keys (time, decision, model version) grow at one end, so a second's rows
+ * dirty a few pages of each once, where every commit used to dirty a page of each; reads scan at most
+ * that second's rows.
+ */
+const INDEX_INTERVAL_MS = 1_000;
 
 const columnList = COLUMNS.map((c) => `"${c}"`).join(", ");
 const placeholders = COLUMNS.map(() => "?").join(", ");
@@ -131,6 +145,38 @@ function writer(scope: ThreadScope): Handler {
       scope.postMessage({ kind: "failed", ids, message, busy: isBusy(message) });
     }
   };
+  let indexing = false;
+  let indexedAt = 0;
+  /**
+   * Indexes the keys of the rows committed since the last time (queries.ts), in transactions of
+   * their own so that a failure here never fails a decision; reads scan whatever is left.
+   */
+  const catchUpKeys = async () => {
+    if (indexing) return;
+    indexing = true;
+    indexedAt = Date.now();
+    try {
+      while (db) {
+        const start = trace.on ? wallMs() : 0;
+        db.exec("BEGIN IMMEDIATE");
+        let copied: number;
+        try {
+          copied = indexKeys(db, INDEX_CHUNK_ROWS);
+          db.exec("COMMIT");
+        } catch (error) {
+          if (db.isTransaction) db.exec("ROLLBACK");
+          throw error;
+        }
+        if (trace.on) trace.add({ mode: "index", start, end: wallMs(), rows: copied });
+        if (copied < INDEX_CHUNK_ROWS) break;
+        await new Promise((resolve) => setImmediate(resolve)); // commits queued meanwhile go first
+      }
+    } catch {
+      /* the next interval tries again */
+    } finally {
+      indexing = false;
+    }
+  };
   /**
    * The checkpointer's passive checkpoints cannot catch up with a writer that commits every
    * millisecond or two: each copies the WAL as it was when it began, the writer appends meanwhile,
@@ -143,6 +189,8 @@ function writer(scope: ThreadScope): Handler {
   const finishCheckpoint = () => {
     if (!db) return;
     if (queue.length > 0) commit(); // the rows waiting go first
+    // Indexed now, the keys' pages are copied by the checkpoint below.
+    if (Date.now() - indexedAt >= INDEX_INTERVAL_MS) void catchUpKeys();
     try {
       const start = trace.on ? wallMs() : 0;
       const result = db.prepare("PRAGMA wal_checkpoint(PASSIVE)").get() as {
@@ -157,11 +205,16 @@ function writer(scope: ThreadScope): Handler {
   const purge = async (id: number, before: string) => {
     let total = 0;
     try {
-      const chunk = db!.prepare(
-        "DELETE FROM decisions WHERE seq IN (SELECT seq FROM decisions WHERE time < ? LIMIT ?)",
-      );
       for (;;) {
-        const changes = Number(chunk.run(before, PURGE_CHUNK_ROWS).changes);
+        db!.exec("BEGIN IMMEDIATE");
+        let changes: number;
+        try {
+          changes = purgeChunk(db!, before, PURGE_CHUNK_ROWS);
+          db!.exec("COMMIT");
+        } catch (error) {
+          if (db!.isTransaction) db!.exec("ROLLBACK");
+          throw error;
+        }
         total += changes;
         if (changes < PURGE_CHUNK_ROWS) break;
         await new Promise((resolve) => setImmediate(resolve)); // commits queued meanwhile go first
@@ -249,6 +302,7 @@ function writer(scope: ThreadScope): Handler {
           db.exec(`PRAGMA journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
           db.exec("PRAGMA temp_store = FILE"); // a staged million-row batch stays on disk, not in memory
           insert = db.prepare(`INSERT INTO decisions (${columnList}) VALUES (${placeholders})`);
+          indexedAt = Date.now(); // the migration indexed every row already there
           const pragma = (name: string) => Object.values(db!.prepare(`PRAGMA ${name}`).get()!)[0];
           scope.postMessage({
             kind: "opened",
@@ -348,29 +402,6 @@ function checkpointer(scope: ThreadScope): Handler {
       scope.postMessage({ kind: "closed" });
     }
   };
-}
-
-/** One page, newest first, with the filters the indexes serve. */
-function page(db: DatabaseSync, query: AuditQuery) {
-  const where: string[] = [];
-  const params: SQLInputValue[] = [];
-  if (query.cursor !== undefined) where.push("seq < ?"), params.push(query.cursor);
-  if (query.decision !== undefined) where.push("decision = ?"), params.push(query.decision);
-  if (query.modelVersion !== undefined) where.push("model_version = ?"), params.push(query.modelVersion);
-  if (query.requestId !== undefined) where.push("request_id = ?"), params.push(query.requestId);
-  if (query.correlationId !== undefined) where.push("correlation_id = ?"), params.push(query.correlationId);
-  if (query.from !== undefined) where.push("time >= ?"), params.push(query.from);
-  if (query.to !== undefined) where.push("time < ?"), params.push(query.to);
-  // The page's keys first, from the indexes alone (each index holds seq), then only those rows:
-  // sorting the keys of an hour's decisions is cheap, sorting the decisions themselves is not.
-  const keys = `SELECT seq FROM decisions ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ` +
-    "ORDER BY seq DESC LIMIT ?";
-  const sql = `SELECT * FROM decisions WHERE seq IN (${keys}) ORDER BY seq DESC`;
-  params.push(query.limit + 1);
-  const rows = db.prepare(sql).all(...params) as unknown as StoredRow[];
-  const more = rows.length > query.limit;
-  const items = rows.slice(0, query.limit).map(toEntry);
-  return { items, next_cursor: more ? String(items[items.length - 1].seq) : null };
 }
 
 function read(db: DatabaseSync, request: ReadRequest): unknown {
