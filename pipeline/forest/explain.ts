@@ -52,7 +52,8 @@
 import { type FlatTree, TREE_LEAF } from "./tree.ts";
 import { columnRoles, planForest } from "./explain_plan.ts";
 import { TypeScriptExplainKernel } from "./explain_typescript.ts";
-import { simdAvailable, WasmExplainKernel } from "./explain_wasm.ts";
+import { WasmExplainKernel } from "./explain_wasm.ts";
+import { simdAvailable } from "./wasm_binary.ts";
 
 /** Players a block may tie: its state has 2^n entries per path level. */
 export const MAX_ENTANGLED_PLAYERS = 12;

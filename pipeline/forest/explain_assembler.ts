@@ -6,7 +6,7 @@
  * @module
  */
 
-import { sleb, uleb } from "./leb128.ts";
+import { name, sleb, uleb } from "./wasm_binary.ts";
 
 /** Bytes of an expression or of a sequence of statements. */
 export type Code = number[];
@@ -164,7 +164,6 @@ export function assemble(
       return uleb(code.length).concat(code);
     }),
   );
-  const name = (text: string) => uleb(text.length).concat(Array.from(text, (c) => c.charCodeAt(0)));
   const section = (id: number, body: number[]) => [id].concat(uleb(body.length), body);
   return new Uint8Array(
     [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00].concat(

@@ -191,15 +191,6 @@ export class WasmExplainKernel {
   }
 }
 
-let simd: boolean | undefined;
-
-/** Whether this runtime compiles WebAssembly SIMD (checked once, on a module of one f64x2 instruction). */
-export function simdAvailable(): boolean {
-  simd ??= typeof WebAssembly === "object" &&
-    WebAssembly.validate(assemble([fn([], () => [splat(f64(0)), [0x1a]])], 0, "probe"));
-  return simd;
-}
-
 /**
  * The kernel: `explain(nTrees)`, then the functions of explain.ts once per number of point pairs P
  * the forest's trees use, each K-vector operation unrolled into P instructions on constant offsets.

@@ -20,8 +20,8 @@ interface BatchKernel {
 
 /**
  * Batch prediction with a {@link PackedForest}: a WebAssembly kernel (built on first use:
- * QuickScorer when the forest allows it and its shape says it pays, else the walk) for batches of 64 rows or more, the
- * JavaScript walk for smaller ones, all bit-identical to `predictPackedRow`. This is what
+ * QuickScorer when the forest allows it and its shape says it pays, else the walk) for batches of
+ * 64 rows or more, the JavaScript walk for smaller ones, all bit-identical to `predictPackedRow`. This is what
  * `BalancedRandomForest.predictProba` runs; a packed forest is plain typed arrays, so it can also
  * be posted to a worker and wrapped there.
  */

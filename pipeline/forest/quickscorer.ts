@@ -23,7 +23,15 @@
  * @module
  */
 
-import { uleb } from "./leb128.ts";
+import {
+  alignToLine,
+  name,
+  simdAvailable,
+  uleb,
+  writePaddedUleb,
+  writeSleb,
+  writeUleb,
+} from "./wasm_binary.ts";
 import type { PackedForest } from "./packed.ts";
 
 /**
@@ -74,9 +82,9 @@ export class QuickScorer {
     values: Float64Array,
   ) {
     const groupBytes = 16 * used.length;
-    this.#blockPtr = align(VALUES_PTR + 8 * values.length);
+    this.#blockPtr = alignToLine(VALUES_PTR + 8 * values.length);
     const blockRows = Math.ceil(BLOCK_ROWS / GROUP_ROWS) * GROUP_ROWS;
-    this.#outPtr = align(this.#blockPtr + groupBytes * (blockRows / LANES));
+    this.#outPtr = alignToLine(this.#blockPtr + groupBytes * (blockRows / LANES));
     this.#memory = new WebAssembly.Memory({ initial: Math.ceil((this.#outPtr + 8 * blockRows) / 65536) });
     new Float64Array(this.#memory.buffer, VALUES_PTR, values.length).set(values);
     const module = new WebAssembly.Module(assemble(trees, groupBytes));
@@ -92,7 +100,7 @@ export class QuickScorer {
    * non-finite threshold, or a host without WebAssembly SIMD.
    */
   static for(forest: PackedForest): QuickScorer | null {
-    if (!simdSupported()) return null;
+    if (!simdAvailable()) return null;
     const { roots, children, feature, threshold, value } = forest;
     const isLeaf = (k: number) => children[2 * k] === k;
     const distinct = Array.from({ length: forest.nFeatures }, () => new Set<number>());
@@ -193,6 +201,8 @@ class Ranker {
   readonly #sorted: Float64Array[];
   /** Per column (by block slot), where its rank goes: 4 × slot. */
   readonly #offset: Int32Array;
+  /** Per column (by block slot), its index in a row. */
+  readonly #columns: Int32Array;
 
   constructor(used: readonly number[], sorted: Float64Array[]) {
     this.width = used.length;
@@ -218,8 +228,6 @@ class Ranker {
     this.#search = Int32Array.from(search);
     this.#columns = Int32Array.from(used);
   }
-
-  readonly #columns: Int32Array;
 
   /** Writes the ranks of the row at `data[row…]` to `out[at + 4 × slot]`. */
   write(data: Float64Array, row: number, out: Int32Array, at: number): void {
@@ -281,51 +289,6 @@ function rank(sorted: Float64Array, x: number): number {
   return base + (sorted[base] < x ? 1 : 0);
 }
 
-let simd: boolean | undefined;
-/** Whether this host's WebAssembly has 128-bit SIMD. */
-function simdSupported(): boolean {
-  if (simd === undefined) {
-    simd = typeof WebAssembly === "object" && WebAssembly.validate(
-      Uint8Array.of(
-        0,
-        0x61,
-        0x73,
-        0x6d,
-        1,
-        0,
-        0,
-        0,
-        1,
-        5,
-        1,
-        0x60,
-        0,
-        1,
-        V128,
-        3,
-        2,
-        1,
-        0,
-        10,
-        8,
-        1,
-        6,
-        0,
-        0x41,
-        0,
-        0xfd,
-        0x11,
-        0x0b,
-      ),
-    );
-  }
-  return simd;
-}
-
-function align(bytes: number): number {
-  return (bytes + 63) & ~63;
-}
-
 // ---- Assembly: straight into one array sized in advance, since every worker assembles the
 // module (~400 kB) once, before its JavaScript is optimized: byte-by-byte method calls took ~150 ms.
 
@@ -334,45 +297,10 @@ const SET = 0x21;
 const I32_CONST = 0x41;
 const SIMD = 0xfd;
 
-/** Writes `n` as unsigned LEB128 at `at`; returns the next position. */
-function writeUleb(out: Uint8Array, at: number, n: number): number {
-  do {
-    const low = n & 0x7f;
-    n >>>= 7;
-    out[at++] = n === 0 ? low : low | 0x80;
-  } while (n !== 0);
-  return at;
-}
-
-/** Writes `n` (a 32-bit integer) as signed LEB128 at `at`; returns the next position. */
-function writeSleb(out: Uint8Array, at: number, n: number): number {
-  for (;;) {
-    const low = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (low & 0x40) === 0) || (n === -1 && (low & 0x40) !== 0)) {
-      out[at++] = low;
-      return at;
-    }
-    out[at++] = low | 0x80;
-  }
-}
-
-/** Writes `size` as a 5-byte LEB128 (padded, which WebAssembly accepts) at `at`, for sizes known only after. */
-function patchSize(out: Uint8Array, at: number, size: number): void {
-  for (let i = 0; i < 5; i++) {
-    out[at + i] = (size & 0x7f) | (i < 4 ? 0x80 : 0);
-    size >>>= 7;
-  }
-}
-
 /** Writes `bytes` at `at`; returns the next position. */
 function writeBytes(out: Uint8Array, at: number, bytes: readonly number[]): number {
   for (let i = 0; i < bytes.length; i++) out[at++] = bytes[i];
   return at;
-}
-
-function name(text: string): number[] {
-  return [...uleb(text.length), ...Array.from(text, (c) => c.charCodeAt(0))];
 }
 
 /** The bits of leaves [from, to) that fall in word `word` of a leaf set, as a signed 32-bit integer. */
@@ -509,7 +437,7 @@ function writeTree(out: Uint8Array, at: number, tree: TreeCode, vectorBytes: num
   }
   at = writeBytes(out, at, [GET, G, I32_CONST, 1, 0x6a, SET, G, 0x0c, 0]); // g++; continue
   at = writeBytes(out, at, [0x0b, 0x0b, 0x0b]); // end loop, block, function
-  patchSize(out, sizeAt, at - start);
+  writePaddedUleb(out, sizeAt, at - start);
   return at;
 }
 
@@ -547,8 +475,8 @@ function assemble(trees: TreeCode[], groupBytes: number): Uint8Array<ArrayBuffer
     at = writeUleb(out, at, t);
   }
   out[at++] = 0x0b;
-  patchSize(out, driverSizeAt, at - driverStart);
-  patchSize(out, codeSizeAt, at - codeStart);
+  writePaddedUleb(out, driverSizeAt, at - driverStart);
+  writePaddedUleb(out, codeSizeAt, at - codeStart);
   if (at > out.length) throw new Error("QuickScorer: the module outgrew its bound"); // writes past the end are lost
   return out.slice(0, at);
 }

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { sleb, uleb } from "./leb128.ts";
+import { alignToLine, name, sleb, uleb } from "./wasm_binary.ts";
 import type { PackedForest } from "./packed.ts";
 
 // Rows walked side by side by the kernel (measured: 4 lanes 0.9×, 8 lanes 1.3×, 12–16 lanes
@@ -55,9 +55,9 @@ export class WasmPredictor {
     const nNodes = forest.feature.length;
     const cols = forest.nFeatures;
     const treesPtr = TREES_PTR;
-    const nodesPtr = align(treesPtr + 8 * nTrees);
-    const rowsPtr = align(nodesPtr + NODE_BYTES * nNodes);
-    const outPtr = align(rowsPtr + 8 * BLOCK_ROWS * cols);
+    const nodesPtr = alignToLine(treesPtr + 8 * nTrees);
+    const rowsPtr = alignToLine(nodesPtr + NODE_BYTES * nNodes);
+    const outPtr = alignToLine(rowsPtr + 8 * BLOCK_ROWS * cols);
     const bytes = outPtr + 8 * BLOCK_ROWS;
     this.#memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
     const i32 = new Int32Array(this.#memory.buffer);
@@ -99,10 +99,6 @@ export class WasmPredictor {
   }
 }
 
-function align(bytes: number): number {
-  return (bytes + 63) & ~63;
-}
-
 const cachedModules = new Map<number, WebAssembly.Module>();
 
 /** The compiled kernel for rows of `rowBytes` bytes; it does not depend on the nodes, so it is built once per width. */
@@ -140,10 +136,6 @@ const op = {
   br: (depth: number) => [0x0c, ...uleb(depth)],
   brIf: (depth: number) => [0x0d, ...uleb(depth)],
 };
-
-function name(text: string): number[] {
-  return [...uleb(text.length), ...Array.from(text, (c) => c.charCodeAt(0))];
-}
 
 function section(id: number, body: number[]): number[] {
   return [id, ...uleb(body.length), ...body];
