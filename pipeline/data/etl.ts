@@ -266,9 +266,7 @@ function typeColumns(
     typed.push(value.eq(pl.lit("2")).cast(pl.Int8).alias("bad"));
   }
   const anyProblem = checks.map((c) => c.predicate).reduce((any, p) => any.or(p));
-  const failing = strings.lazy().filter(anyProblem).select(pl.len().alias("n")).collectSync().getColumn(
-    "n",
-  );
+  const failing = strings.lazy().filter(anyProblem).select(pl.len().alias("n")).collectSync().getColumn("n");
   if (Number(failing.get(0)) > 0) checks.forEach(lookUp);
   if (problems.length) {
     problems.sort((x, y) => x.line - y.line);

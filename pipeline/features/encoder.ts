@@ -269,18 +269,12 @@ export class FeatureEncoder {
       } else if (step.kind === "ordinal") {
         this.#checkCodes(frame, step.name, [...step.ranks.keys()]);
         expressions.push(
-          pl.col(step.name).replace([...step.ranks.keys()], [...step.ranks.values()]).cast(
-            pl.Float64,
-          ),
+          pl.col(step.name).replace([...step.ranks.keys()], [...step.ranks.values()]).cast(pl.Float64),
         );
       } else {
         this.#checkCodes(frame, step.name, schemaCodes(step.name));
         for (const code of step.slots.keys()) {
-          expressions.push(
-            pl.col(step.name).eq(pl.lit(code)).cast(pl.Float64).alias(
-              `${step.name}=${code}`,
-            ),
-          );
+          expressions.push(pl.col(step.name).eq(pl.lit(code)).cast(pl.Float64).alias(`${step.name}=${code}`));
         }
       }
     }
