@@ -4,9 +4,10 @@
  * WebAssembly SIMD (quickscorer.ts), which `PackedPredictor` runs for batches. The rows are
  * german.data's 1,000 applicants encoded by the byte path and repeated to `--rows` (default
  * 100,000; no kernel keeps anything between rows, so repeats cost what new rows cost). Each kernel
- * scores them once to warm up, then `--runs` times (default 5), interleaved; the best CPU time of each is printed with
- * rows/s, after checking that all three give the same probabilities bit for bit. QuickScorer's
- * build (analysis, assembly, compile) is timed on its own. Writes bench/results/kernels.json.
+ * scores them once to warm up, then `--runs` times (default 5), interleaved; the best CPU time of
+ * each is printed with rows/s, after checking that all three give the same probabilities bit for
+ * bit. QuickScorer's build (analysis, assembly, compile) is timed on its own. Writes
+ * bench/results/kernels.json.
  * @module
  */
 
