@@ -11,6 +11,7 @@
 
 import type { Context } from "hono";
 import { type Applicant, applicantOrNull } from "../data/schema.ts";
+import { declaredWithin } from "./body.ts";
 import type { ServeBindings } from "./context.ts";
 
 /** What the fast path hands the handler. */
@@ -30,8 +31,7 @@ export function fastPredictInput(c: Context, limit: number): FastPredictInput | 
   const raw = c.req.raw;
   const headers = raw.headers;
   if (headers.get("content-type") !== "application/json") return null;
-  const length = headers.get("content-length");
-  if (length === null || !/^\d+$/.test(length) || Number(length) > limit) return null;
+  if (!declaredWithin(headers.get("content-length"), limit)) return null;
   const url = raw.url;
   const query = url.indexOf("?");
   let explain: string | undefined;
