@@ -10,8 +10,9 @@
  * `--model PATH`, `--models-dir DIR`, `--review-margin X`, `--workers N` (0 = main thread only;
  * default: one per core, at most 4).
  * `MODEL`, `MODELS_DIR` and `REVIEW_MARGIN` are read as the server reads them. `SCORE_TIMINGS=1`
- * adds a line on stderr with the run's moments (modules loaded, workers started, model loaded, first
- * rows written, last byte written, workers closed), in seconds since the runtime started.
+ * adds a line on stderr with the run's moments (modules loaded, workers started, model loaded, on the
+ * streamed path first rows written and last byte written, workers closed), in seconds since the
+ * runtime started.
  * Exit status: 0 scored (rejected rows are listed on stderr and in the output), 1 refused, 2 usage.
  * @module
  */
@@ -166,6 +167,7 @@ export async function runScore(
       let bytesRead = 0;
       const counted = readPieces(file, (n) => bytesRead += n);
       const streamed: StreamSummary = { rows: 0, errors: [], errorsTotal: 0 };
+      let firstRows = true;
       const pieces = streamCsvBytes(serving, counted, streamed, {
         strict: values.strict,
         workers,
@@ -173,7 +175,8 @@ export async function runScore(
         reviewMargin: config.reviewMargin,
         // The last line is held until the input ends: 100 % is shown only by the final update.
         onProgress: (done) => {
-          if (!timeline?.has("first rows written")) timeline?.mark("first rows written");
+          if (firstRows) timeline?.mark("first rows written");
+          firstRows = false;
           bar.update(done, Math.max(done + 1, Math.round(done * size / Math.max(1, bytesRead))));
         },
       });
@@ -313,10 +316,6 @@ class Timeline {
   /** Notes that `name` happened at `time` (from `performance.now()`). */
   at(name: string, time: number): void {
     this.#marks.set(name, time);
-  }
-
-  has(name: string): boolean {
-    return this.#marks.has(name);
   }
 
   /** One line for stderr. */

@@ -142,6 +142,44 @@ export function validateApplicant(input: unknown): { ok: true; value: Applicant 
   return issues.length ? { ok: false, issues } : { ok: true, value: record as Applicant };
 }
 
+/** What {@link applicantOrNull} checks of one attribute: its range, or its codes as a Set. */
+type FastCheck =
+  | { readonly name: string; readonly codes: null; readonly min: number; readonly max: number }
+  | { readonly name: string; readonly codes: ReadonlySet<string> };
+
+// Built once: applicantOrNull runs on every fast-path `/predict` (serving/predict_fast.ts).
+const FAST_CHECKS: readonly FastCheck[] = ATTRIBUTES.map((a): FastCheck =>
+  a.kind === "numeric"
+    ? { name: a.name, codes: null, min: a.min, max: a.max }
+    : { name: a.name, codes: new Set(a.codes.map((c) => c.code)) }
+);
+
+/**
+ * The applicant zod's `Applicant` schema would output for `input` (a new object, attributes in
+ * schema order), or null when it might refuse it: not an object, a missing or unknown key, a value
+ * of the wrong type, an unknown code, a number that is not a safe integer within its range.
+ */
+export function applicantOrNull(input: unknown): Applicant | null {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) return null;
+  const record = input as Record<string, unknown>;
+  // Exactly the attributes' count of own keys, each of them present: no unknown key.
+  if (Object.keys(record).length !== FAST_CHECKS.length) return null;
+  const out: Record<string, unknown> = {};
+  for (const check of FAST_CHECKS) {
+    if (!Object.hasOwn(record, check.name)) return null;
+    const value = record[check.name];
+    if (check.codes === null) {
+      if (
+        typeof value !== "number" || !Number.isSafeInteger(value) || value < check.min || value > check.max
+      ) {
+        return null;
+      }
+    } else if (typeof value !== "string" || !check.codes.has(value)) return null;
+    out[check.name] = value;
+  }
+  return out as Applicant;
+}
+
 /** The zod schema of an applicant, for the API's validation and OpenAPI documentation. */
 export const applicantSchema = z.strictObject(
   Object.fromEntries(ATTRIBUTES.map((a) => [a.name, zodFor(a)])) as {

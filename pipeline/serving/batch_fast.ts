@@ -192,6 +192,23 @@ function plainIntegerBytes(bytes: Uint8Array, start: number, end: number): numbe
   return value;
 }
 
+/** Bits of a slot index in an attribute's table of codes: 64 slots, several times any attribute's codes. */
+const CODE_TABLE_BITS = 6;
+const CODE_TABLE_SIZE = 1 << CODE_TABLE_BITS;
+
+/** A {@link codeKey}'s slot in a code table: a multiplicative hash's top bits (of a key's low 32 bits). */
+function codeHash(key: number): number {
+  return Math.imul(key, 0x9e3779b1) >>> (32 - CODE_TABLE_BITS);
+}
+
+/** Where code `key`'s values start in a plan's `codeValues`, by its attribute's table; -1: no code. */
+function findCode(keys: Float64Array, starts: Int32Array, key: number): number {
+  for (let h = codeHash(key);; h = (h + 1) & (CODE_TABLE_SIZE - 1)) {
+    // An empty slot's start is -1: a miss, even for a key of 0 (which codeKey never gives).
+    if (keys[h] === key || keys[h] === 0) return starts[h];
+  }
+}
+
 /**
  * The encoder's record path compiled for the byte path: each code's columns written from a table,
  * each number into its column, the engineered features by the encoder's own functions. It is
@@ -203,8 +220,15 @@ export interface EncodingPlan {
   readonly cols: number;
   /** Per attribute: the columns a categorical one sets, or null (numeric or excluded). */
   readonly codeColumns: readonly (Int32Array | null)[];
-  /** Per attribute: its columns' values for each code, by {@link codeKey}. */
-  readonly codeValues: readonly (Map<number, Float64Array> | null)[];
+  /**
+   * Per attribute: its codes' {@link codeKey}s in an open-addressed table of `CODE_TABLE_SIZE`
+   * slots (0: empty; doubles, as keys pass 32 bits), or null.
+   */
+  readonly codeKeys: readonly (Float64Array | null)[];
+  /** Per attribute, beside `codeKeys`: where each code's values start in `codeValues` (-1: empty slot). */
+  readonly codeStarts: readonly (Int32Array | null)[];
+  /** Every code's values of its attribute's `codeColumns`, one run per code. */
+  readonly codeValues: Float64Array;
   /** Per attribute: the column a numeric one is copied to, or -1. */
   readonly numberColumn: Int32Array;
   /** The engineered features' columns and their indices in `ENGINEERED_RECORDS` (plain data: a plan is posted to workers). */
@@ -226,7 +250,9 @@ export function encodingPlan(encoder: FeatureEncoder): EncodingPlan | null {
     return true;
   };
   const codeColumns: (Int32Array | null)[] = [];
-  const codeValues: (Map<number, Float64Array> | null)[] = [];
+  const codeKeys: (Float64Array | null)[] = [];
+  const codeStarts: (Int32Array | null)[] = [];
+  const codeValues: number[] = [];
   const numberColumn = new Int32Array(ATTRIBUTES.length).fill(-1);
   const engineered: { column: number; index: number }[] = [];
   const names = encoder.featureNames;
@@ -241,7 +267,8 @@ export function encodingPlan(encoder: FeatureEncoder): EncodingPlan | null {
     const attribute = ATTRIBUTES[a];
     if (attribute.kind === "numeric") {
       codeColumns.push(null);
-      codeValues.push(null);
+      codeKeys.push(null);
+      codeStarts.push(null);
       const low = encode({ ...base, [attribute.name]: attribute.min });
       const high = encode({ ...base, [attribute.name]: attribute.max });
       for (let c = 0; c < cols; c++) {
@@ -261,20 +288,36 @@ export function encodingPlan(encoder: FeatureEncoder): EncodingPlan | null {
         moved.push(c);
       }
     }
-    const values = new Map<number, Float64Array>();
+    // More codes than half the table would make probing slow, or endless once it is full: no plan.
+    if (attribute.codes.length > CODE_TABLE_SIZE / 2) return null;
+    const keys = new Float64Array(CODE_TABLE_SIZE);
+    const starts = new Int32Array(CODE_TABLE_SIZE).fill(-1);
     for (let k = 0; k < attribute.codes.length; k++) {
       const bytes = new TextEncoder().encode(attribute.codes[k].code);
       const key = codeKey(bytes, 0, bytes.length);
       // A code without a key (too long) would let every unkeyed cell match it: no plan then.
       if (key < 0) return null;
-      values.set(key, Float64Array.from(moved, (c) => rows[k][c]));
+      let h = codeHash(key);
+      while (keys[h] !== 0) h = (h + 1) & (CODE_TABLE_SIZE - 1);
+      keys[h] = key;
+      starts[h] = codeValues.length;
+      for (const c of moved) codeValues.push(rows[k][c]);
     }
     codeColumns.push(Int32Array.from(moved));
-    codeValues.push(values);
+    codeKeys.push(keys);
+    codeStarts.push(starts);
   }
   // Every column must be written by the plan: one no attribute moves is not understood.
   if (owner.some((o) => o < 0)) return null;
-  const plan: EncodingPlan = { cols, codeColumns, codeValues, numberColumn, engineered };
+  const plan: EncodingPlan = {
+    cols,
+    codeColumns,
+    codeKeys,
+    codeStarts,
+    codeValues: Float64Array.from(codeValues),
+    numberColumn,
+    engineered,
+  };
   return verifies(plan, encode) ? plan : null;
 }
 
@@ -302,10 +345,11 @@ function verifies(
         if (plan.numberColumn[a] >= 0) row[plan.numberColumn[a]] = value;
       } else {
         const bytes = new TextEncoder().encode(value);
-        const values = plan.codeValues[a]!.get(codeKey(bytes, 0, bytes.length));
-        if (!values) return false;
+        // The lookup the byte loop makes (through PlanTables), so that a table fault fails here.
+        const from = findCode(plan.codeKeys[a]!, plan.codeStarts[a]!, codeKey(bytes, 0, bytes.length));
+        if (from < 0) return false;
         const columns = plan.codeColumns[a]!;
-        for (let k = 0; k < columns.length; k++) row[columns[k]] = values[k];
+        for (let k = 0; k < columns.length; k++) row[columns[k]] = plan.codeValues[from + k];
       }
     }
     for (const { column, index } of plan.engineered) {
@@ -319,49 +363,25 @@ function verifies(
 
 const idDecoder = new TextDecoder();
 
-/** Slots of each categorical attribute's hash table of codes (a power of two, several times its codes). */
-const CODE_TABLE_SIZE = 64;
-
 /**
- * A plan's lookups in the shapes the byte loop reads fastest, made once per plan (a plan is plain
- * data, so its `Map`s and objects arrive in a worker as generic ones): each attribute's codes in an
- * open-addressed table of {@link codeKey}s, their value rows in one array, the engineered features'
- * formulas in an array, and one record of the numbers they read, created with every numeric
- * attribute so that its shape never changes. The same lookups as the plan's, only faster.
+ * A plan's lookups in the shapes the byte loop reads fastest, made once per plan and realm (a plan
+ * is plain data, so its objects arrive in a worker as generic ones, and functions not at all): its
+ * code tables in the fields of one class, the engineered features' formulas in an array, and one
+ * record of the numbers they read, created with every numeric attribute so that its shape never
+ * changes. The plan's lookups themselves ({@link findCode}), which `encodingPlan` verified.
  */
 class PlanTables {
-  /** Per attribute: `CODE_TABLE_SIZE` keys (0: empty; doubles hold every key exactly) and, beside them, where each code's values start. */
-  readonly #keys: (Float64Array | null)[];
-  readonly #starts: (Int32Array | null)[];
+  readonly #keys: readonly (Float64Array | null)[];
+  readonly #starts: readonly (Int32Array | null)[];
   readonly values: Float64Array;
   readonly numbers: Record<string, number>;
   readonly engineeredColumns: Int32Array;
   readonly engineeredRecords: ((a: Applicant) => number)[];
 
   constructor(plan: EncodingPlan) {
-    const values: number[] = [];
-    this.#keys = [];
-    this.#starts = [];
-    plan.codeValues.forEach((codes) => {
-      if (!codes) {
-        this.#keys.push(null);
-        this.#starts.push(null);
-        return;
-      }
-      const keys = new Float64Array(CODE_TABLE_SIZE);
-      const starts = new Int32Array(CODE_TABLE_SIZE).fill(-1);
-      if (codes.size > CODE_TABLE_SIZE / 2) throw new Error("encoding plan: too many codes for the table");
-      for (const [key, row] of codes) {
-        let h = codeHash(key);
-        while (keys[h] !== 0) h = (h + 1) & (CODE_TABLE_SIZE - 1);
-        keys[h] = key;
-        starts[h] = values.length;
-        values.push(...row);
-      }
-      this.#keys.push(keys);
-      this.#starts.push(starts);
-    });
-    this.values = Float64Array.from(values);
+    this.#keys = plan.codeKeys;
+    this.#starts = plan.codeStarts;
+    this.values = plan.codeValues;
     this.numbers = Object.fromEntries(ATTRIBUTES.filter((a) => a.kind === "numeric").map((a) => [a.name, 0]));
     this.engineeredColumns = Int32Array.from(plan.engineered, (e) => e.column);
     this.engineeredRecords = plan.engineered.map((e) => ENGINEERED_RECORDS[e.index].record);
@@ -369,18 +389,8 @@ class PlanTables {
 
   /** Where attribute `slot`'s values for the code with key `key` start in {@link values}, or -1 (not a code). */
   find(slot: number, key: number): number {
-    const keys = this.#keys[slot]!;
-    // codeKey gives -1 for what is no code, and no code has key 0 (the empty mark): both miss.
-    for (let h = codeHash(key);; h = (h + 1) & (CODE_TABLE_SIZE - 1)) {
-      if (keys[h] === key) return key > 0 ? this.#starts[slot]![h] : -1;
-      if (keys[h] === 0) return -1;
-    }
+    return findCode(this.#keys[slot]!, this.#starts[slot]!, key);
   }
-}
-
-/** A {@link codeKey}'s slot in a code table (keys past 32 bits hash by their low bits). */
-function codeHash(key: number): number {
-  return (Math.imul(key, 0x9e3779b1) >>> 26) & (CODE_TABLE_SIZE - 1);
 }
 
 const tablesOf = new WeakMap<EncodingPlan, PlanTables>();

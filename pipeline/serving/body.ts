@@ -9,10 +9,25 @@ import type { Context, MiddlewareHandler } from "hono";
 import { ApiError } from "./errors.ts";
 import type { ServeBindings } from "./context.ts";
 
-/** The media type of a Content-Type header, lower case without parameters, or "" when absent. */
-export function mediaType(c: Context): string {
-  const header = c.req.header("content-type");
+/** The media type of a Content-Type header value, lower case without parameters, or "" when absent. */
+export function mediaTypeOf(header: string | null | undefined): string {
   return header ? header.split(";", 1)[0].trim().toLowerCase() : "";
+}
+
+/** The media type of the request's Content-Type header (see {@link mediaTypeOf}). */
+export function mediaType(c: Context): string {
+  return mediaTypeOf(c.req.header("content-type"));
+}
+
+/** A Content-Length header value as a number, or null when absent or not a decimal number. */
+export function declaredLength(header: string | null | undefined): number | null {
+  return header != null && /^\d+$/.test(header) ? Number(header) : null;
+}
+
+/** Whether a Content-Length header value declares a length of at most `limit` (absent: no). */
+export function declaredWithin(header: string | null | undefined, limit: number): boolean {
+  const length = declaredLength(header);
+  return length !== null && length <= limit;
 }
 
 /** Throws 415 unless the request's media type is one of `accepted`. */
@@ -30,10 +45,11 @@ export function requireMediaType(c: Context, accepted: readonly string[]): strin
 
 /** Throws 413 when the declared Content-Length exceeds `limit`. */
 function checkDeclaredLength(c: Context, limit: number): boolean {
-  const declared = c.req.header("content-length");
-  if (declared === undefined) return false;
-  if (!/^\d+$/.test(declared)) throw new ApiError(400, "bad_request", "Content-Length is not a number");
-  if (Number(declared) > limit) throw tooLarge(limit);
+  const header = c.req.header("content-length");
+  if (header === undefined) return false;
+  const declared = declaredLength(header);
+  if (declared === null) throw new ApiError(400, "bad_request", "Content-Length is not a number");
+  if (declared > limit) throw tooLarge(limit);
   return true;
 }
 
@@ -53,13 +69,22 @@ export async function readText(c: Context, limit: number): Promise<string> {
     }
     chunks.push(value);
   }
+  return UTF8.decode(concatChunks(chunks, size));
+}
+
+/** One decoder for every body: `decode` without `stream` keeps no state between calls. */
+export const UTF8: TextDecoder = new TextDecoder();
+
+/** `chunks` (`size` bytes in all) as one array; a lone chunk is returned as it is, not copied. */
+export function concatChunks(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  if (chunks.length <= 1) return chunks[0] ?? new Uint8Array(0);
   const bytes = new Uint8Array(size);
   let offset = 0;
   for (const chunk of chunks) {
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return new TextDecoder().decode(bytes);
+  return bytes;
 }
 
 /**

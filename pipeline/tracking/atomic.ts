@@ -47,8 +47,9 @@ async function writeStream(path: string, data: ReadableStream<Uint8Array>): Prom
         unsynced = 0;
       }
     }
-  } finally {
-    await flushing.catch(() => {}); // not left running on a file about to close; a write error wins
+  } catch (error) {
+    await flushing.catch(() => {}); // not left running on a file about to close; the write error wins
+    throw error;
   }
   await flushing;
 }

@@ -11,8 +11,8 @@ import { Applicant } from "../../pipeline/serving/api_schemas.ts";
 import { createApp } from "../../pipeline/serving/app.ts";
 import { Logger } from "../../pipeline/serving/log.ts";
 import { ModelHolder } from "../../pipeline/serving/model_holder.ts";
-import { applicantOrNull, fastPredictInput } from "../../pipeline/serving/predict_fast.ts";
-import { ATTRIBUTES } from "../../pipeline/data/schema.ts";
+import { fastPredictInput } from "../../pipeline/serving/predict_fast.ts";
+import { applicantOrNull, ATTRIBUTES } from "../../pipeline/data/schema.ts";
 import { trainFixtureModel } from "../fixtures.ts";
 import { afterAllTests } from "../temp.ts";
 

@@ -6,11 +6,11 @@
  */
 
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { Applicant, BatchAnswer, ErrorBody, predictionSchema } from "../api_schemas.ts";
 import { registerBatchRoute } from "../batch_route.ts";
 import { DecisionTrail } from "../audit/log.ts";
 import { jsonBody } from "../body.ts";
-import type { Context } from "hono";
 import { type App, type AppDeps, type AppEnv, inMemoryAnswers, requireModel } from "../context.ts";
 import { fastPredictInput } from "../predict_fast.ts";
 import type { ServingModel } from "../model_holder.ts";
