@@ -165,7 +165,8 @@ try {
     const commits = writer.filter((r) => r.mode === undefined);
     const checkpoints = [
       ...readJsonl(`${trace}.checkpointer.jsonl`),
-      ...writer.filter((r) => r.mode),
+      // The writer's own checkpoints only: its key indexing (mode "index") is no checkpoint.
+      ...writer.filter((r) => r.mode === "writer"),
     ] as Traced[];
     const main = readJsonl(`${trace}.main.jsonl`);
     const groups = main.filter((r) => r.kind === "group") as Record<string, number>[];
