@@ -33,6 +33,22 @@ const keyList = KEY_COLUMNS.join(", ");
 const UNINDEXED = "seq > (SELECT coalesce(max(seq), 0) FROM decisions_keys)";
 
 /**
+ * Runs `fn` in a write transaction taken at once (`BEGIN IMMEDIATE`, so it waits for the lock here
+ * rather than failing at its first write) and commits, or rolls back and rethrows; returns `fn`'s value.
+ */
+export function inTransaction<T>(db: DatabaseSync, fn: () => T): T {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const value = fn();
+    db.exec("COMMIT");
+    return value;
+  } catch (error) {
+    if (db.isTransaction) db.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+/**
  * Copies the keys of up to `maxRows` rows above the watermark into `decisions_keys`, oldest first,
  * in the caller's transaction; returns how many. Idempotent: a second call finds nothing to copy.
  */

@@ -21,7 +21,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { wallMs } from "./worker_clock.ts";
 import { MIGRATIONS_TABLE, pendingMigrations, SCHEMA_VERSION } from "./migrations.ts";
-import { indexKeys } from "./queries.ts";
+import { indexKeys, inTransaction } from "./queries.ts";
 import {
   type AuditEntry,
   type AuditQuery,
@@ -535,8 +535,7 @@ function migrate(path: string): void {
       throw new Error(`the file system refused WAL (got ${mode.journal_mode})`);
     }
     db.exec("PRAGMA busy_timeout = 5000");
-    db.exec("BEGIN IMMEDIATE");
-    try {
+    inTransaction(db, () => {
       db.exec(MIGRATIONS_TABLE);
       const recorded = db.prepare("SELECT coalesce(max(version), 0) AS v FROM schema_migrations").get() as {
         v: number;
@@ -558,11 +557,7 @@ function migrate(path: string): void {
       db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
       // What the last run committed but did not index (its last second, or a large batch's rest).
       indexKeys(db, Number.MAX_SAFE_INTEGER);
-      db.exec("COMMIT");
-    } catch (error) {
-      if (db.isTransaction) db.exec("ROLLBACK");
-      throw error;
-    }
+    });
   } finally {
     db.close();
   }

@@ -33,7 +33,7 @@ import {
   toEntry,
   type ToThread,
 } from "./schema.ts";
-import { indexKeys, page, purgeChunk } from "./queries.ts";
+import { indexKeys, inTransaction, page, purgeChunk } from "./queries.ts";
 import { wallMs } from "./worker_clock.ts";
 
 /** What a thread sees of its worker scope. */
@@ -89,6 +89,20 @@ function tracer(trace: string | undefined, role: string): Tracer {
   };
 }
 
+/**
+ * Runs `step` (a transaction of up to `chunk` rows) until it handles fewer; returns the rows handled.
+ * Yields between steps so that the commits queued meanwhile go first.
+ */
+async function inChunks(chunk: number, step: () => number): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const rows = step();
+    total += rows;
+    if (rows < chunk) return total;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 /** The writer: group commit, staged batches, probes and purges. */
 function writer(scope: ThreadScope): Handler {
   let db: DatabaseSync | null = null;
@@ -117,25 +131,21 @@ function writer(scope: ThreadScope): Handler {
     const writes = queue;
     queue = [];
     if (writes.length === 0 || !db || !insert) return;
+    const statement = insert; // narrowed, for the closure below
     const ids = writes.map((w) => w.id);
     let rows = 0;
     try {
       const begin = trace.on ? wallMs() : 0;
-      db.exec("BEGIN IMMEDIATE");
-      try {
+      const inserted = inTransaction(db, () => {
         for (const write of writes) {
-          for (const row of write.rows) insert.run(...row);
+          for (const row of write.rows) statement.run(...row);
           rows += write.rows.length;
           for (const batch of write.promote ?? []) rows += promote(batch);
         }
-        const inserted = trace.on ? wallMs() : 0;
-        db.exec("COMMIT");
-        if (trace.on) {
-          trace.add({ queued: queuedAt, begin, inserted, committed: wallMs(), rows, writes: writes.length });
-        }
-      } catch (error) {
-        if (db.isTransaction) db.exec("ROLLBACK");
-        throw error;
+        return trace.on ? wallMs() : 0;
+      });
+      if (trace.on) {
+        trace.add({ queued: queuedAt, begin, inserted, committed: wallMs(), rows, writes: writes.length });
       }
       // Only once the promotion is committed: a failed commit leaves the batch staged, to be discarded.
       for (const write of writes) for (const batch of write.promote ?? []) unstage(batch);
@@ -156,21 +166,13 @@ function writer(scope: ThreadScope): Handler {
     indexing = true;
     indexedAt = Date.now();
     try {
-      while (db) {
+      await inChunks(INDEX_CHUNK_ROWS, () => {
+        if (!db) return 0; // closed meanwhile
         const start = trace.on ? wallMs() : 0;
-        db.exec("BEGIN IMMEDIATE");
-        let copied: number;
-        try {
-          copied = indexKeys(db, INDEX_CHUNK_ROWS);
-          db.exec("COMMIT");
-        } catch (error) {
-          if (db.isTransaction) db.exec("ROLLBACK");
-          throw error;
-        }
+        const copied = inTransaction(db, () => indexKeys(db!, INDEX_CHUNK_ROWS));
         if (trace.on) trace.add({ mode: "index", start, end: wallMs(), rows: copied });
-        if (copied < INDEX_CHUNK_ROWS) break;
-        await new Promise((resolve) => setImmediate(resolve)); // commits queued meanwhile go first
-      }
+        return copied;
+      });
     } catch {
       /* the next interval tries again */
     } finally {
@@ -203,22 +205,11 @@ function writer(scope: ThreadScope): Handler {
     } catch { /* the next one will do */ }
   };
   const purge = async (id: number, before: string) => {
-    let total = 0;
     try {
-      for (;;) {
-        db!.exec("BEGIN IMMEDIATE");
-        let changes: number;
-        try {
-          changes = purgeChunk(db!, before, PURGE_CHUNK_ROWS);
-          db!.exec("COMMIT");
-        } catch (error) {
-          if (db!.isTransaction) db!.exec("ROLLBACK");
-          throw error;
-        }
-        total += changes;
-        if (changes < PURGE_CHUNK_ROWS) break;
-        await new Promise((resolve) => setImmediate(resolve)); // commits queued meanwhile go first
-      }
+      const total = await inChunks(
+        PURGE_CHUNK_ROWS,
+        () => inTransaction(db!, () => purgeChunk(db!, before, PURGE_CHUNK_ROWS)),
+      );
       scope.postMessage({ kind: "result", id, value: total });
     } catch (error) {
       scope.postMessage({ kind: "failed", ids: [id], message: (error as Error).message });
