@@ -19,7 +19,7 @@
  */
 
 import { DatabaseSync } from "node:sqlite";
-import { wallMs } from "./worker_clock.ts";
+import { type Tracer, tracer, wallMs } from "./worker_clock.ts";
 import { MIGRATIONS_TABLE, pendingMigrations, SCHEMA_VERSION } from "./migrations.ts";
 import { indexKeys, inTransaction } from "./queries.ts";
 import {
@@ -99,7 +99,7 @@ export class SqliteAuditLog implements AuditStore {
   readonly #trace: string | undefined;
   /** While tracing: when each write was sent, and what came of it. */
   readonly #sentAt = new Map<number, number>();
-  readonly #traced: string[] = [];
+  readonly #traced: Tracer;
   #lagTimer: ReturnType<typeof setInterval> | undefined;
   #lastWriteFailure: { at: number; message: string } | null = null;
   readonly #metrics = {
@@ -121,6 +121,7 @@ export class SqliteAuditLog implements AuditStore {
   ) {
     this.path = path;
     this.#trace = trace;
+    this.#traced = tracer(trace, "main");
     if (trace !== undefined) this.#traceLag();
     this.synchronous = synchronous;
     this.settings = started.settings;
@@ -276,7 +277,7 @@ export class SqliteAuditLog implements AuditStore {
           const sent = this.#sentAt.get(id);
           const rows = this.#sent.get(id)?.rows.length ?? 0;
           if (sent !== undefined) {
-            this.#traced.push(JSON.stringify({ kind: "group", sent, answered: now, rows }));
+            this.#traced.add({ kind: "group", sent, answered: now, rows });
           }
           this.#sentAt.delete(id);
         }
@@ -378,7 +379,7 @@ export class SqliteAuditLog implements AuditStore {
     this.#lagTimer = setInterval(() => {
       const now = wallMs();
       if (now - expected > 2) {
-        this.#traced.push(JSON.stringify({ kind: "lag", at: expected, ms: now - expected }));
+        this.#traced.add({ kind: "lag", at: expected, ms: now - expected });
       }
       expected = now + every;
     }, every);
@@ -479,11 +480,7 @@ export class SqliteAuditLog implements AuditStore {
       this.#calls.clear();
       await Promise.all([stopThread(this.#checkpointer), stopThread(this.#reader)]);
       clearInterval(this.#lagTimer);
-      if (this.#trace !== undefined) {
-        try {
-          Deno.writeTextFileSync(`${this.#trace}.main.jsonl`, this.#traced.join("\n") + "\n");
-        } catch { /* writable when the trail opened; a diagnosis aid must not fail the close */ }
-      }
+      this.#traced.save();
     })();
     return this.#closing;
   }

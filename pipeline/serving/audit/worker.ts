@@ -34,7 +34,7 @@ import {
   type ToThread,
 } from "./schema.ts";
 import { indexKeys, inTransaction, page, purgeChunk } from "./queries.ts";
-import { wallMs } from "./worker_clock.ts";
+import { tracer, wallMs } from "./worker_clock.ts";
 
 /** What a thread sees of its worker scope. */
 interface ThreadScope {
@@ -67,27 +67,6 @@ const columnList = COLUMNS.map((c) => `"${c}"`).join(", ");
 const placeholders = COLUMNS.map(() => "?").join(", ");
 
 const isBusy = (message: string) => /locked|busy/i.test(message);
-
-/** Timings a thread keeps while `AUDIT_TRACE` is set (a diagnosis aid), written out when it closes. */
-interface Tracer {
-  readonly on: boolean;
-  add(record: Record<string, number | string>): void;
-  save(): void;
-}
-
-function tracer(trace: string | undefined, role: string): Tracer {
-  const records: string[] = [];
-  return {
-    on: trace !== undefined,
-    add: (record) => void records.push(JSON.stringify(record)),
-    save: () => {
-      if (trace === undefined) return;
-      try {
-        Deno.writeTextFileSync(`${trace}.${role}.jsonl`, records.join("\n") + "\n");
-      } catch { /* checked writable when the trail opened; a diagnosis aid must not fail the close */ }
-    },
-  };
-}
 
 /**
  * Runs `step` (a transaction of up to `chunk` rows) until it handles fewer; returns the rows handled.
