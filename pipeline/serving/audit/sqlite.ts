@@ -97,8 +97,9 @@ export class SqliteAuditLog implements AuditStore {
   #onClosed: (() => void) | null = null;
   readonly #restarts: number[] = [];
   readonly #trace: string | undefined;
-  /** While tracing: when each write was sent, and what came of it. */
-  readonly #sentAt = new Map<number, number>();
+  /** While tracing: when each group was sent (keyed on the group, so a failed one leaves nothing behind). */
+  readonly #sentAt = new WeakMap<PendingGroup, number>();
+  /** While tracing: each group's round trip and the event loop's lag. */
   readonly #traced: Tracer;
   #lagTimer: ReturnType<typeof setInterval> | undefined;
   #lastWriteFailure: { at: number; message: string } | null = null;
@@ -250,7 +251,7 @@ export class SqliteAuditLog implements AuditStore {
       return;
     }
     this.#sent.set(id, group);
-    if (this.#trace !== undefined) this.#sentAt.set(id, wallMs());
+    if (this.#traced.on) this.#sentAt.set(group, wallMs());
     this.#writer!.postMessage(message);
   }
 
@@ -271,19 +272,15 @@ export class SqliteAuditLog implements AuditStore {
       this.#metrics.commits++;
       this.#metrics.rows += message.rows;
       this.#lastWriteFailure = null;
-      if (this.#trace !== undefined) {
-        const now = wallMs();
-        for (const id of message.ids) {
-          const sent = this.#sentAt.get(id);
-          const rows = this.#sent.get(id)?.rows.length ?? 0;
-          if (sent !== undefined) {
-            this.#traced.add({ kind: "group", sent, answered: now, rows });
-          }
-          this.#sentAt.delete(id);
-        }
-      }
+      const now = this.#traced.on ? wallMs() : 0;
       for (const id of message.ids) {
-        this.#sent.get(id)?.resolve();
+        const group = this.#sent.get(id);
+        if (!group) continue;
+        const sent = this.#sentAt.get(group);
+        if (sent !== undefined) {
+          this.#traced.add({ kind: "group", sent, answered: now, rows: group.rows.length });
+        }
+        group.resolve();
         this.#sent.delete(id);
       }
     } else if (message.kind === "failed") {
