@@ -9,7 +9,7 @@ import { DatabaseSync } from "node:sqlite";
 import fc from "fast-check";
 import { type DecisionRecord, MIGRATIONS, SqliteAuditLog } from "../../pipeline/serving/audit/log.ts";
 import { indexKeys, page, purgeChunk, unindexedRows } from "../../pipeline/serving/audit/queries.ts";
-import { type AuditQuery, COLUMNS } from "../../pipeline/serving/audit/schema.ts";
+import { type AuditQuery, COLUMNS, insertSql } from "../../pipeline/serving/audit/schema.ts";
 import { moduleTempDir } from "../temp.ts";
 
 const work = await moduleTempDir("credit-audit-queries-");
@@ -66,11 +66,7 @@ type Row = typeof row extends fc.Arbitrary<infer T> ? T : never;
 const timeAt = (minute: number) => `2026-11-29T10:${String(minute).padStart(2, "0")}:00.000Z`;
 
 function insertAll(db: DatabaseSync, rows: Row[], sent: Sent[]): void {
-  const insert = db.prepare(
-    `INSERT INTO decisions (${COLUMNS.map((c) => `"${c}"`).join(", ")}) VALUES (${
-      COLUMNS.map(() => "?").join(", ")
-    })`,
-  );
+  const insert = db.prepare(insertSql());
   for (const r of rows) {
     const values = {
       request_id: `r-${r.request}`,

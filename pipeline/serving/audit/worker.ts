@@ -24,8 +24,9 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlit
 import { setImmediate } from "node:timers";
 import {
   CHECKPOINT_INTERVAL_MS,
-  COLUMNS,
+  COLUMN_LIST,
   type FromThread,
+  insertSql,
   JOURNAL_SIZE_LIMIT,
   type ReadRequest,
   type RowValues,
@@ -63,9 +64,6 @@ const INDEX_CHUNK_ROWS = 1_024;
  */
 const INDEX_INTERVAL_MS = 1_000;
 
-const columnList = COLUMNS.map((c) => `"${c}"`).join(", ");
-const placeholders = COLUMNS.map(() => "?").join(", ");
-
 const isBusy = (message: string) => /locked|busy/i.test(message);
 
 /**
@@ -92,7 +90,7 @@ function writer(scope: ThreadScope): Handler {
   const promote = (batch: number): number => {
     if (!staged.has(batch)) return 0;
     const moved = db!.prepare(
-      `INSERT INTO decisions (${columnList}) SELECT ${columnList} FROM ${table(batch)} ORDER BY rowid`,
+      `INSERT INTO decisions (${COLUMN_LIST}) SELECT ${COLUMN_LIST} FROM ${table(batch)} ORDER BY rowid`,
     ).run();
     return Number(moved.changes);
   };
@@ -209,8 +207,8 @@ function writer(scope: ThreadScope): Handler {
           // Only the temporary database is written: no lock on the trail, no fsync.
           let insert = staged.get(data.batch);
           if (!insert) {
-            db!.exec(`CREATE TEMP TABLE IF NOT EXISTS staged_${Math.trunc(data.batch)} (${columnList})`);
-            insert = db!.prepare(`INSERT INTO ${table(data.batch)} (${columnList}) VALUES (${placeholders})`);
+            db!.exec(`CREATE TEMP TABLE IF NOT EXISTS staged_${Math.trunc(data.batch)} (${COLUMN_LIST})`);
+            insert = db!.prepare(insertSql(table(data.batch)));
             staged.set(data.batch, insert);
           }
           const { count, columns } = data.rows;
@@ -271,7 +269,7 @@ function writer(scope: ThreadScope): Handler {
           db.exec("PRAGMA wal_autocheckpoint = 0"); // the checkpointer thread does it
           db.exec(`PRAGMA journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
           db.exec("PRAGMA temp_store = FILE"); // a staged million-row batch stays on disk, not in memory
-          insert = db.prepare(`INSERT INTO decisions (${columnList}) VALUES (${placeholders})`);
+          insert = db.prepare(insertSql());
           indexedAt = Date.now(); // the migration indexed every row already there
           const pragma = (name: string) => Object.values(db!.prepare(`PRAGMA ${name}`).get()!)[0];
           scope.postMessage({
