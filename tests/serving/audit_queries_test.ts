@@ -10,6 +10,7 @@ import fc from "fast-check";
 import { type DecisionRecord, MIGRATIONS, SqliteAuditLog } from "../../pipeline/serving/audit/log.ts";
 import { indexKeys, page, purgeChunk, unindexedRows } from "../../pipeline/serving/audit/queries.ts";
 import { type AuditQuery, COLUMNS, insertSql } from "../../pipeline/serving/audit/schema.ts";
+import { MIGRATIONS_TABLE } from "../../pipeline/serving/audit/migrations.ts";
 import { moduleTempDir } from "../temp.ts";
 
 const work = await moduleTempDir("credit-audit-queries-");
@@ -22,9 +23,7 @@ function fileAt(version: number): { db: DatabaseSync; path: string } {
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA wal_autocheckpoint = 0");
   db.exec("PRAGMA synchronous = OFF"); // a throwaway file: no fsync per statement
-  db.exec(
-    "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at text NOT NULL)",
-  );
+  db.exec(MIGRATIONS_TABLE);
   for (const m of MIGRATIONS.filter((m) => m.version <= version)) {
     db.exec(m.sqlite);
     db.prepare("INSERT INTO schema_migrations VALUES (?, ?, '2026-11-29')").run(m.version, m.name);
@@ -198,6 +197,16 @@ Deno.test("a purge deletes exactly the rows older than its cut-off, indexed or n
   );
 });
 
+/**
+ * Polls until the writer has indexed every row's keys of `db`'s file (it does so on its own schedule)
+ * or `ms` have passed; returns the rows left unindexed.
+ */
+async function waitIndexed(db: DatabaseSync, ms: number): Promise<number> {
+  const deadline = Date.now() + ms;
+  while (unindexedRows(db) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  return unindexedRows(db);
+}
+
 /** WAL frames (pages) one transaction inserting `rows` rows writes into `db`'s file. */
 function framesOfOneCommit(db: DatabaseSync, rows: Row[]): number {
   // A complete checkpoint, so the next write transaction starts the WAL over and the log counts its frames only.
@@ -337,11 +346,9 @@ Deno.test({
       };
       await check(); // most rows not indexed yet: read from the table
       // The writer indexes the keys at its first checkpoint a second after the last time.
-      const deadline = Date.now() + 10_000;
       const db = new DatabaseSync(path, { readOnly: true });
       try {
-        while (unindexedRows(db) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-        assert.equal(unindexedRows(db), 0, "the writer indexed every row's keys");
+        assert.equal(await waitIndexed(db, 10_000), 0, "the writer indexed every row's keys");
       } finally {
         db.close();
       }
@@ -436,9 +443,7 @@ Deno.test({
       await batch.commit();
       const db = new DatabaseSync(path, { readOnly: true });
       try {
-        const deadline = Date.now() + 15_000;
-        while (unindexedRows(db) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-        assert.equal(unindexedRows(db), 0, "every row's keys indexed");
+        assert.equal(await waitIndexed(db, 15_000), 0, "every row's keys indexed");
         assert.equal(Number(db.prepare("SELECT count(*) AS n FROM decisions_keys").get()!.n), rows);
       } finally {
         db.close();
