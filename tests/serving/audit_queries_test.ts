@@ -8,7 +8,13 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import fc from "fast-check";
 import { type DecisionRecord, MIGRATIONS, SqliteAuditLog } from "../../pipeline/serving/audit/log.ts";
-import { indexKeys, page, purgeChunk, unindexedRows } from "../../pipeline/serving/audit/queries.ts";
+import {
+  indexKeys,
+  inTransaction,
+  page,
+  purgeChunk,
+  unindexedRows,
+} from "../../pipeline/serving/audit/queries.ts";
 import { type AuditQuery, COLUMNS, insertSql } from "../../pipeline/serving/audit/schema.ts";
 import { MIGRATIONS_TABLE } from "../../pipeline/serving/audit/migrations.ts";
 import { moduleTempDir } from "../temp.ts";
@@ -172,7 +178,7 @@ Deno.test("a purge deletes exactly the rows older than its cut-off, indexed or n
           const before = cut === 60 ? "2026-11-29T11:00:00.000Z" : timeAt(cut);
           let deleted = 0;
           for (;;) {
-            const n = purgeChunk(db, before, chunk);
+            const n = inTransaction(db, () => purgeChunk(db, before, chunk)); // as the writer runs it
             assert.ok(n <= chunk);
             deleted += n;
             if (n < chunk) break;

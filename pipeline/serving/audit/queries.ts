@@ -20,7 +20,7 @@ import type { AuditEntry, AuditQuery, StoredRow } from "./schema.ts";
 import { toEntry } from "./schema.ts";
 
 /** The columns copied into `decisions_keys`. */
-export const KEY_COLUMNS = [
+const KEY_COLUMNS = [
   "seq",
   "correlation_id",
   "time",
@@ -115,8 +115,9 @@ function pageOf(rows: StoredRow[], limit: number): { items: AuditEntry[]; next_c
  * watermark are scanned.
  */
 export function purgeChunk(db: DatabaseSync, before: string, maxRows: number): number {
+  // Empty here: the DELETE at the end empties it in the same transaction, and a failure rolls back
+  // the temporary table's rows with the rest.
   db.exec("CREATE TEMP TABLE IF NOT EXISTS purged (seq INTEGER PRIMARY KEY)");
-  db.exec("DELETE FROM temp.purged");
   const indexed = db.prepare("INSERT INTO temp.purged SELECT seq FROM decisions_keys WHERE time < ? LIMIT ?")
     .run(before, maxRows);
   const left = maxRows - Number(indexed.changes);
