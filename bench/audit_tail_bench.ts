@@ -9,7 +9,8 @@
  * many slow commits overlapped a checkpoint. Options: `--duration S` (default 10), `--path`
  * (default `/predict?explain=false`), `--sync full|normal` (default full), `--env K=V,…` (more
  * server settings, e.g. `AUDIT=off`), `--runs N` (default 1), `--root DIR` (serve another checkout's
- * serve.ts, e.g. `main`'s for an A/B run under one lock). Every server thread that used 20 ms of CPU
+ * serve.ts, e.g. `main`'s for an A/B run under one lock), `--trace-gc` (V8's GC pauses of the whole
+ * run, by kind, from `--v8-flags=--trace-gc`). Every server thread that used 20 ms of CPU
  * or more is listed, per request (the audit writer's figure is its CPU per row).
  * @module
  */

@@ -270,7 +270,9 @@ function writer(scope: ThreadScope): Handler {
           db.exec(`PRAGMA journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
           db.exec("PRAGMA temp_store = FILE"); // a staged million-row batch stays on disk, not in memory
           insert = db.prepare(insertSql());
-          indexedAt = Date.now(); // the migration indexed every row already there
+          // At the trail's open, migrate() has just indexed every row; after a writer restart, the rows
+          // left unindexed wait for the next interval (reads scan them meanwhile).
+          indexedAt = Date.now();
           const pragma = (name: string) => Object.values(db!.prepare(`PRAGMA ${name}`).get()!)[0];
           scope.postMessage({
             kind: "opened",
