@@ -17,8 +17,7 @@
 
 import { parseArgs } from "node:util";
 import { germanApplicants } from "../tests/fixtures.ts";
-import { productionModel, readRegistry } from "../pipeline/tracking/mod.ts";
-import { freePort, runWrk, waitReady, writePredictScript } from "./wrk.ts";
+import { copyProductionModel, freePort, runWrk, waitReady, writePredictScript } from "./wrk.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -107,16 +106,7 @@ function schedstat(pid: number): Map<string, { name: string; cpu: number; wait: 
 
 const work = await Deno.makeTempDir({ prefix: "credit-tail-" });
 try {
-  const entry = productionModel(await readRegistry(REPO_MODELS));
-  if (!entry) throw new Error("models/ has no production model");
-  const runDir = entry.artifact.replace(/\/[^/]*$/, "");
-  await Deno.mkdir(`${work}/models/${runDir}`, { recursive: true });
-  await Deno.copyFile(`${REPO_MODELS}/registry.json`, `${work}/models/registry.json`);
-  for await (const file of Deno.readDir(`${REPO_MODELS}/${runDir}`)) {
-    if (file.isFile) {
-      await Deno.copyFile(`${REPO_MODELS}/${runDir}/${file.name}`, `${work}/models/${runDir}/${file.name}`);
-    }
-  }
+  await copyProductionModel(REPO_MODELS, `${work}/models`);
   const applicants = (await germanApplicants()).slice(0, 200);
   const script = await writePredictScript(`${work}/predict.lua`, applicants, values.path);
   for (let run = 1; run <= Number(values.runs); run++) {
