@@ -17,7 +17,7 @@
 
 import { parseArgs } from "node:util";
 import { germanApplicants } from "../tests/fixtures.ts";
-import { copyProductionModel, freePort, runWrk, waitReady, writePredictScript } from "./wrk.ts";
+import { copyProductionModel, freePort, runWrk, spawnServer, waitReady, writePredictScript } from "./wrk.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -113,31 +113,20 @@ try {
     const port = freePort();
     const base = new URL(`http://127.0.0.1:${port}/`);
     const trace = `${work}/trace-${run}`;
-    const server = new Deno.Command("deno", {
-      args: [
-        "run",
-        "--allow-net",
-        "--allow-read",
-        `--allow-write=${work}`,
-        "--allow-env",
-        "--allow-ffi",
-        "--allow-sys",
-        ...(values["trace-gc"] ? ["--v8-flags=--trace-gc"] : []),
-        new URL("serve.ts", ROOT).pathname,
-      ],
+    const server = spawnServer({
+      serveTs: new URL("serve.ts", ROOT).pathname,
+      port,
+      writable: work,
+      flags: values["trace-gc"] ? ["--v8-flags=--trace-gc"] : [],
       env: {
-        PORT: String(port),
-        HOST: "127.0.0.1",
         MODELS_DIR: `${work}/models`,
-        LOG: "off",
         AUDIT_PATH: `${work}/audit-${run}.sqlite`,
         AUDIT_SYNC: values.sync,
         AUDIT_TRACE: trace,
         ...extraEnv,
       },
-      stdout: values["trace-gc"] ? "piped" : "null",
-      stderr: "inherit",
-    }).spawn();
+      pipeStdout: values["trace-gc"],
+    });
     const gcLog = values["trace-gc"] ? new Response(server.stdout).text() : Promise.resolve("");
     let measured;
     try {

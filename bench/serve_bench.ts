@@ -43,6 +43,7 @@ import {
   hasWrk,
   type LoadResult,
   runWrk,
+  spawnServer,
   waitReady,
   writePredictScript,
 } from "./wrk.ts";
@@ -116,31 +117,19 @@ try {
   const port = freePort();
   const base = new URL(`http://127.0.0.1:${port}/`);
   const start = async (sync: string) => {
-    server = new Deno.Command(DENO, {
-      args: [
-        "run",
-        "--allow-net",
-        "--allow-read",
-        `--allow-write=${work}`,
-        "--allow-env",
-        "--allow-ffi",
-        "--allow-sys",
-        "--unstable-net", // replicas (WORKERS > 1) share the port
-        new URL("serve.ts", ROOT).pathname,
-      ],
+    server = spawnServer({
+      serveTs: new URL("serve.ts", ROOT).pathname,
+      port,
+      writable: work,
+      flags: ["--unstable-net"], // replicas (WORKERS > 1) share the port
       env: {
-        PORT: String(port),
-        HOST: "127.0.0.1",
         MODELS_DIR: served.modelsDir,
-        LOG: "off",
         AUDIT_PATH: `${work}/audit-${sync}.sqlite`,
         AUDIT_SYNC: sync,
         ...(values.pool === undefined ? {} : { BATCH_WORKERS: values.pool }),
         WORKERS: values.workers,
       },
-      stdout: "null",
-      stderr: "inherit",
-    }).spawn();
+    });
     await waitReady(base);
   };
   const stop = async () => {

@@ -1,9 +1,10 @@
 /**
  * What the load benchmarks (serve_bench.ts, soak_bench.ts, audit_tail_bench.ts, and score_bench.ts
- * for its model) share: a copy of the production model to serve, a free loopback port, waiting for
- * `/ready`, the Lua script that rotates real applicants through `POST /predict`, running Debian's
- * `wrk` with it and reading its result line, and the plain-text results table. Bench scripts run at
- * import time, so what two of them share lives here rather than in either.
+ * for its model) share: a copy of the production model to serve, serve.ts spawned with a bench's
+ * permissions, a free loopback port, waiting for `/ready`, the Lua script that rotates real
+ * applicants through `POST /predict`, running Debian's `wrk` with it and reading its result line,
+ * and the plain-text results table. Bench scripts run at import time, so what two of them share
+ * lives here rather than in either.
  * @module
  */
 
@@ -35,6 +36,41 @@ export async function copyProductionModel(from: string, to: string, hint = ""): 
     if (file.isFile) await Deno.copyFile(`${from}/${runDir}/${file.name}`, `${to}/${runDir}/${file.name}`);
   }
   return entry;
+}
+
+/** How a load bench starts serve.ts. */
+export interface ServerOptions {
+  /** The serve.ts to run (this checkout's, or another's for an A/B run). */
+  serveTs: string;
+  port: number;
+  /** The one folder the server may write (its audit trail, its traces). */
+  writable: string;
+  /** Settings beside PORT, HOST=127.0.0.1 and LOG=off (which keeps logging out of the figures). */
+  env: Record<string, string>;
+  /** More `deno run` flags, e.g. `--unstable-net` or `--v8-flags=…`. */
+  flags?: string[];
+  /** Pipe the server's stdout (to read it) rather than discard it. */
+  pipeStdout?: boolean;
+}
+
+/** Spawns serve.ts on 127.0.0.1 with the permissions a load bench grants it; stderr is inherited. */
+export function spawnServer(options: ServerOptions): Deno.ChildProcess {
+  return new Deno.Command("deno", {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      `--allow-write=${options.writable}`,
+      "--allow-env",
+      "--allow-ffi",
+      "--allow-sys",
+      ...(options.flags ?? []),
+      options.serveTs,
+    ],
+    env: { PORT: String(options.port), HOST: "127.0.0.1", LOG: "off", ...options.env },
+    stdout: options.pipeStdout ? "piped" : "null",
+    stderr: "inherit",
+  }).spawn();
 }
 
 /** A port nothing listens on at 127.0.0.1 right now. */
