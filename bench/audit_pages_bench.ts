@@ -19,7 +19,7 @@ import { parseArgs } from "node:util";
 import { MIGRATIONS } from "../pipeline/serving/audit/migrations.ts";
 import { indexKeys } from "../pipeline/serving/audit/queries.ts";
 import { timeOrderedUuid } from "../pipeline/serving/audit/request_id.ts";
-import { COLUMNS } from "../pipeline/serving/audit/schema.ts";
+import { COLUMNS, insertSql } from "../pipeline/serving/audit/schema.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -94,11 +94,7 @@ function variant(name: string, version: 2 | 3, options: { drop?: string; v7?: bo
   db.exec("PRAGMA wal_autocheckpoint = 0");
   for (const m of MIGRATIONS.filter((m) => m.version <= version)) db.exec(m.sqlite);
   if (options.drop) db.exec(`DROP INDEX ${options.drop}`);
-  const insert = db.prepare(
-    `INSERT INTO decisions (${COLUMNS.map((c) => `"${c}"`).join(", ")}) VALUES (${
-      COLUMNS.map(() => "?").join(", ")
-    })`,
-  );
+  const insert = db.prepare(insertSql());
   const newId = options.v7 ? () => timeOrderedUuid() : () => crypto.randomUUID();
   return { name, db, insert, newId, keys: version === 3, commits: 0, cpu: 0, frames: 0 };
 }

@@ -9,15 +9,15 @@
  * many slow commits overlapped a checkpoint. Options: `--duration S` (default 10), `--path`
  * (default `/predict?explain=false`), `--sync full|normal` (default full), `--env K=V,…` (more
  * server settings, e.g. `AUDIT=off`), `--runs N` (default 1), `--root DIR` (serve another checkout's
- * serve.ts, e.g. `main`'s for an A/B run under one lock). Every server thread that used 20 ms of CPU
+ * serve.ts, e.g. `main`'s for an A/B run under one lock), `--trace-gc` (V8's GC pauses of the whole
+ * run, by kind, from `--v8-flags=--trace-gc`). Every server thread that used 20 ms of CPU
  * or more is listed, per request (the audit writer's figure is its CPU per row).
  * @module
  */
 
 import { parseArgs } from "node:util";
 import { germanApplicants } from "../tests/fixtures.ts";
-import { productionModel, readRegistry } from "../pipeline/tracking/mod.ts";
-import { freePort, runWrk, waitReady, writePredictScript } from "./wrk.ts";
+import { copyProductionModel, freePort, runWrk, spawnServer, waitReady, writePredictScript } from "./wrk.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -106,47 +106,27 @@ function schedstat(pid: number): Map<string, { name: string; cpu: number; wait: 
 
 const work = await Deno.makeTempDir({ prefix: "credit-tail-" });
 try {
-  const entry = productionModel(await readRegistry(REPO_MODELS));
-  if (!entry) throw new Error("models/ has no production model");
-  const runDir = entry.artifact.replace(/\/[^/]*$/, "");
-  await Deno.mkdir(`${work}/models/${runDir}`, { recursive: true });
-  await Deno.copyFile(`${REPO_MODELS}/registry.json`, `${work}/models/registry.json`);
-  for await (const file of Deno.readDir(`${REPO_MODELS}/${runDir}`)) {
-    if (file.isFile) {
-      await Deno.copyFile(`${REPO_MODELS}/${runDir}/${file.name}`, `${work}/models/${runDir}/${file.name}`);
-    }
-  }
+  await copyProductionModel(REPO_MODELS, `${work}/models`);
   const applicants = (await germanApplicants()).slice(0, 200);
   const script = await writePredictScript(`${work}/predict.lua`, applicants, values.path);
   for (let run = 1; run <= Number(values.runs); run++) {
     const port = freePort();
     const base = new URL(`http://127.0.0.1:${port}/`);
     const trace = `${work}/trace-${run}`;
-    const server = new Deno.Command("deno", {
-      args: [
-        "run",
-        "--allow-net",
-        "--allow-read",
-        `--allow-write=${work}`,
-        "--allow-env",
-        "--allow-ffi",
-        "--allow-sys",
-        ...(values["trace-gc"] ? ["--v8-flags=--trace-gc"] : []),
-        new URL("serve.ts", ROOT).pathname,
-      ],
+    const server = spawnServer({
+      serveTs: new URL("serve.ts", ROOT).pathname,
+      port,
+      writable: work,
+      flags: values["trace-gc"] ? ["--v8-flags=--trace-gc"] : [],
       env: {
-        PORT: String(port),
-        HOST: "127.0.0.1",
         MODELS_DIR: `${work}/models`,
-        LOG: "off",
         AUDIT_PATH: `${work}/audit-${run}.sqlite`,
         AUDIT_SYNC: values.sync,
         AUDIT_TRACE: trace,
         ...extraEnv,
       },
-      stdout: values["trace-gc"] ? "piped" : "null",
-      stderr: "inherit",
-    }).spawn();
+      pipeStdout: values["trace-gc"],
+    });
     const gcLog = values["trace-gc"] ? new Response(server.stdout).text() : Promise.resolve("");
     let measured;
     try {
@@ -165,7 +145,8 @@ try {
     const commits = writer.filter((r) => r.mode === undefined);
     const checkpoints = [
       ...readJsonl(`${trace}.checkpointer.jsonl`),
-      ...writer.filter((r) => r.mode),
+      // The writer's own checkpoints only: its key indexing (mode "index") is no checkpoint.
+      ...writer.filter((r) => r.mode === "writer"),
     ] as Traced[];
     const main = readJsonl(`${trace}.main.jsonl`);
     const groups = main.filter((r) => r.kind === "group") as Record<string, number>[];

@@ -16,7 +16,8 @@ import { writeJsonAtomic } from "../pipeline/tracking/atomic.ts";
 import { writeResampledCsv } from "./resampled_csv.ts";
 import { quantile } from "../pipeline/stats.ts";
 import { trainFixtureModel } from "../tests/fixtures.ts";
-import { DEFAULT_MODELS_DIR, productionModel, readRegistry, registryPath } from "../pipeline/tracking/mod.ts";
+import { DEFAULT_MODELS_DIR } from "../pipeline/tracking/mod.ts";
+import { copyProductionModel } from "./wrk.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -37,7 +38,7 @@ const work = await Deno.makeTempDir({ prefix: "credit-score-bench-" });
 const modelsDir = `${work}/models`;
 let trees: number;
 if (values.model === "production") {
-  trees = await copyProductionModel(DEFAULT_MODELS_DIR, modelsDir);
+  trees = await copyProductionTrees(DEFAULT_MODELS_DIR, modelsDir);
 } else {
   await trainFixtureModel({ nEstimators: Number(values.trees), modelsDir });
   trees = Number(values.trees);
@@ -123,20 +124,9 @@ try {
   await Deno.remove(work, { recursive: true });
 }
 
-/**
- * Copies the registry and the production model's run folder from `from` (read only) to `to`;
- * returns the model's number of trees.
- */
-async function copyProductionModel(from: string, to: string): Promise<number> {
-  const registry = await readRegistry(from);
-  const production = productionModel(registry);
-  if (!production) throw new Error(`${registryPath(from)} has no production model`);
-  const runDir = production.artifact.slice(0, production.artifact.lastIndexOf("/"));
-  await Deno.mkdir(`${to}/${runDir}`, { recursive: true });
-  await Deno.copyFile(registryPath(from), registryPath(to));
-  for await (const entry of Deno.readDir(`${from}/${runDir}`)) {
-    if (entry.isFile) await Deno.copyFile(`${from}/${runDir}/${entry.name}`, `${to}/${runDir}/${entry.name}`);
-  }
-  const artifact = JSON.parse(await Deno.readTextFile(`${to}/${production.artifact}`));
+/** The production model copied from `from` into `to` (wrk.ts); returns its number of trees. */
+async function copyProductionTrees(from: string, to: string): Promise<number> {
+  const entry = await copyProductionModel(from, to);
+  const artifact = JSON.parse(await Deno.readTextFile(`${to}/${entry.artifact}`));
   return artifact.params?.nEstimators ?? NaN;
 }

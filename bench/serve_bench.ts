@@ -37,11 +37,13 @@ import { germanApplicants, trainFixtureModel } from "../tests/fixtures.ts";
 import { CreditModel } from "../pipeline/model/artifact.ts";
 import { productionModel, readRegistry } from "../pipeline/tracking/mod.ts";
 import {
+  copyProductionModel,
   formatTable,
   freePort,
   hasWrk,
   type LoadResult,
   runWrk,
+  spawnServer,
   waitReady,
   writePredictScript,
 } from "./wrk.ts";
@@ -109,37 +111,25 @@ const work = await Deno.makeTempDir({ prefix: "credit-bench-" });
 let server: Deno.ChildProcess | undefined;
 try {
   const served = wanted === "production"
-    ? await copyProductionModel(REPO_MODELS, `${work}/models`)
+    ? await servedProduction(REPO_MODELS, `${work}/models`)
     : await trainedFixture(`${work}/models`, trees);
   console.error(`serving ${served.description}`);
   const port = freePort();
   const base = new URL(`http://127.0.0.1:${port}/`);
   const start = async (sync: string) => {
-    server = new Deno.Command(DENO, {
-      args: [
-        "run",
-        "--allow-net",
-        "--allow-read",
-        `--allow-write=${work}`,
-        "--allow-env",
-        "--allow-ffi",
-        "--allow-sys",
-        "--unstable-net", // replicas (WORKERS > 1) share the port
-        new URL("serve.ts", ROOT).pathname,
-      ],
+    server = spawnServer({
+      serveTs: new URL("serve.ts", ROOT).pathname,
+      port,
+      writable: work,
+      flags: ["--unstable-net"], // replicas (WORKERS > 1) share the port
       env: {
-        PORT: String(port),
-        HOST: "127.0.0.1",
         MODELS_DIR: served.modelsDir,
-        LOG: "off",
         AUDIT_PATH: `${work}/audit-${sync}.sqlite`,
         AUDIT_SYNC: sync,
         ...(values.pool === undefined ? {} : { BATCH_WORKERS: values.pool }),
         WORKERS: values.workers,
       },
-      stdout: "null",
-      stderr: "inherit",
-    }).spawn();
+    });
     await waitReady(base);
   };
   const stop = async () => {
@@ -316,16 +306,9 @@ async function hasProductionModel(modelsDir: string): Promise<boolean> {
   }
 }
 
-/** The registry and the production run's folder copied into `to`, so serving never touches `models/`. */
-async function copyProductionModel(from: string, to: string): Promise<Served> {
-  const entry = productionModel(await readRegistry(from));
-  if (!entry) throw new Error(`${from}/registry.json has no production model (use --model fixture)`);
-  const runDir = entry.artifact.replace(/\/[^/]*$/, "");
-  await Deno.mkdir(`${to}/${runDir}`, { recursive: true });
-  await Deno.copyFile(`${from}/registry.json`, `${to}/registry.json`);
-  for await (const file of Deno.readDir(`${from}/${runDir}`)) {
-    if (file.isFile) await Deno.copyFile(`${from}/${runDir}/${file.name}`, `${to}/${runDir}/${file.name}`);
-  }
+/** The production model copied from `from` into `to` (wrk.ts), and loaded. */
+async function servedProduction(from: string, to: string): Promise<Served> {
+  const entry = await copyProductionModel(from, to, " (use --model fixture)");
   const model = CreditModel.fromArtifact(JSON.parse(await Deno.readTextFile(`${to}/${entry.artifact}`)));
   return {
     modelsDir: to,

@@ -1,9 +1,14 @@
 /**
- * What the load benchmarks (serve_bench.ts, soak_bench.ts) share: a free loopback port, waiting
- * for `/ready`, the Lua script that rotates real applicants through `POST /predict`, running
- * Debian's `wrk` with it and reading its result line, and the plain-text results table.
+ * What the load benchmarks (serve_bench.ts, soak_bench.ts, audit_tail_bench.ts, and score_bench.ts
+ * for its model) share: a copy of the production model to serve, serve.ts spawned with a bench's
+ * permissions, a free loopback port, waiting for `/ready`, the Lua script that rotates real
+ * applicants through `POST /predict`, running Debian's `wrk` with it and reading its result line,
+ * and the plain-text results table. Bench scripts run at import time, so what two of them share
+ * lives here rather than in either.
  * @module
  */
+
+import { type ModelVersion, productionModel, readRegistry, registryPath } from "../pipeline/tracking/mod.ts";
 
 /** One `wrk` run against `/predict`. */
 export interface LoadResult {
@@ -14,6 +19,58 @@ export interface LoadResult {
   errors: number;
   requests_per_s: number;
   latency_ms: { p50: number; p90: number; p99: number; max: number };
+}
+
+/**
+ * Copies the registry and the production model's run folder from `from` (read only) into `to`, so a
+ * bench never writes under `models/`; returns the production model's entry. `hint` ends the error
+ * thrown when there is none.
+ */
+export async function copyProductionModel(from: string, to: string, hint = ""): Promise<ModelVersion> {
+  const entry = productionModel(await readRegistry(from));
+  if (!entry) throw new Error(`${registryPath(from)} has no production model${hint}`);
+  const runDir = entry.artifact.slice(0, entry.artifact.lastIndexOf("/"));
+  await Deno.mkdir(`${to}/${runDir}`, { recursive: true });
+  await Deno.copyFile(registryPath(from), registryPath(to));
+  for await (const file of Deno.readDir(`${from}/${runDir}`)) {
+    if (file.isFile) await Deno.copyFile(`${from}/${runDir}/${file.name}`, `${to}/${runDir}/${file.name}`);
+  }
+  return entry;
+}
+
+/** How a load bench starts serve.ts. */
+export interface ServerOptions {
+  /** The serve.ts to run (this checkout's, or another's for an A/B run). */
+  serveTs: string;
+  port: number;
+  /** The one folder the server may write (its audit trail, its traces). */
+  writable: string;
+  /** Settings beside PORT, HOST=127.0.0.1 and LOG=off (which keeps logging out of the figures). */
+  env: Record<string, string>;
+  /** More `deno run` flags, e.g. `--unstable-net` or `--v8-flags=…`. */
+  flags?: string[];
+  /** Pipe the server's stdout (to read it) rather than discard it. */
+  pipeStdout?: boolean;
+}
+
+/** Spawns serve.ts on 127.0.0.1 with the permissions a load bench grants it; stderr is inherited. */
+export function spawnServer(options: ServerOptions): Deno.ChildProcess {
+  return new Deno.Command("deno", {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      `--allow-write=${options.writable}`,
+      "--allow-env",
+      "--allow-ffi",
+      "--allow-sys",
+      ...(options.flags ?? []),
+      options.serveTs,
+    ],
+    env: { PORT: String(options.port), HOST: "127.0.0.1", LOG: "off", ...options.env },
+    stdout: options.pipeStdout ? "piped" : "null",
+    stderr: "inherit",
+  }).spawn();
 }
 
 /** A port nothing listens on at 127.0.0.1 right now. */

@@ -8,8 +8,15 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import fc from "fast-check";
 import { type DecisionRecord, MIGRATIONS, SqliteAuditLog } from "../../pipeline/serving/audit/log.ts";
-import { indexKeys, page, purgeChunk, unindexedRows } from "../../pipeline/serving/audit/queries.ts";
-import { type AuditQuery, COLUMNS } from "../../pipeline/serving/audit/schema.ts";
+import {
+  indexKeys,
+  inTransaction,
+  page,
+  purgeChunk,
+  unindexedRows,
+} from "../../pipeline/serving/audit/queries.ts";
+import { type AuditQuery, COLUMNS, insertSql } from "../../pipeline/serving/audit/schema.ts";
+import { MIGRATIONS_TABLE } from "../../pipeline/serving/audit/migrations.ts";
 import { moduleTempDir } from "../temp.ts";
 
 const work = await moduleTempDir("credit-audit-queries-");
@@ -22,9 +29,7 @@ function fileAt(version: number): { db: DatabaseSync; path: string } {
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA wal_autocheckpoint = 0");
   db.exec("PRAGMA synchronous = OFF"); // a throwaway file: no fsync per statement
-  db.exec(
-    "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at text NOT NULL)",
-  );
+  db.exec(MIGRATIONS_TABLE);
   for (const m of MIGRATIONS.filter((m) => m.version <= version)) {
     db.exec(m.sqlite);
     db.prepare("INSERT INTO schema_migrations VALUES (?, ?, '2026-11-29')").run(m.version, m.name);
@@ -66,11 +71,7 @@ type Row = typeof row extends fc.Arbitrary<infer T> ? T : never;
 const timeAt = (minute: number) => `2026-11-29T10:${String(minute).padStart(2, "0")}:00.000Z`;
 
 function insertAll(db: DatabaseSync, rows: Row[], sent: Sent[]): void {
-  const insert = db.prepare(
-    `INSERT INTO decisions (${COLUMNS.map((c) => `"${c}"`).join(", ")}) VALUES (${
-      COLUMNS.map(() => "?").join(", ")
-    })`,
-  );
+  const insert = db.prepare(insertSql());
   for (const r of rows) {
     const values = {
       request_id: `r-${r.request}`,
@@ -177,7 +178,7 @@ Deno.test("a purge deletes exactly the rows older than its cut-off, indexed or n
           const before = cut === 60 ? "2026-11-29T11:00:00.000Z" : timeAt(cut);
           let deleted = 0;
           for (;;) {
-            const n = purgeChunk(db, before, chunk);
+            const n = inTransaction(db, () => purgeChunk(db, before, chunk)); // as the writer runs it
             assert.ok(n <= chunk);
             deleted += n;
             if (n < chunk) break;
@@ -201,6 +202,16 @@ Deno.test("a purge deletes exactly the rows older than its cut-off, indexed or n
     { numRuns: 150 },
   );
 });
+
+/**
+ * Polls until the writer has indexed every row's keys of `db`'s file (it does so on its own schedule)
+ * or `ms` have passed; returns the rows left unindexed.
+ */
+async function waitIndexed(db: DatabaseSync, ms: number): Promise<number> {
+  const deadline = Date.now() + ms;
+  while (unindexedRows(db) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  return unindexedRows(db);
+}
 
 /** WAL frames (pages) one transaction inserting `rows` rows writes into `db`'s file. */
 function framesOfOneCommit(db: DatabaseSync, rows: Row[]): number {
@@ -341,11 +352,9 @@ Deno.test({
       };
       await check(); // most rows not indexed yet: read from the table
       // The writer indexes the keys at its first checkpoint a second after the last time.
-      const deadline = Date.now() + 10_000;
       const db = new DatabaseSync(path, { readOnly: true });
       try {
-        while (unindexedRows(db) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-        assert.equal(unindexedRows(db), 0, "the writer indexed every row's keys");
+        assert.equal(await waitIndexed(db, 10_000), 0, "the writer indexed every row's keys");
       } finally {
         db.close();
       }
@@ -440,9 +449,7 @@ Deno.test({
       await batch.commit();
       const db = new DatabaseSync(path, { readOnly: true });
       try {
-        const deadline = Date.now() + 15_000;
-        while (unindexedRows(db) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-        assert.equal(unindexedRows(db), 0, "every row's keys indexed");
+        assert.equal(await waitIndexed(db, 15_000), 0, "every row's keys indexed");
         assert.equal(Number(db.prepare("SELECT count(*) AS n FROM decisions_keys").get()!.n), rows);
       } finally {
         db.close();

@@ -49,7 +49,7 @@ export type AuditLog = SqliteAuditLog;
 
 /** Opens the trail the settings ask for (PostgreSQL when `AUDIT_URL` is set), or returns null with `AUDIT=off`. */
 export function openAuditLog(
-  config: Pick<ServerConfig, "auditPath" | "auditSync"> & { auditUrl?: string | null; auditTrace?: string },
+  config: Pick<ServerConfig, "auditPath" | "auditSync" | "auditUrl" | "auditTrace">,
 ): Promise<AuditStore | null> {
   if (config.auditUrl) return PostgresAuditLog.open(config.auditUrl);
   return config.auditPath === null

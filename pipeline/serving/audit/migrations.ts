@@ -80,9 +80,11 @@ export const MIGRATIONS: readonly Migration[] = [
     // A commit of a few rows dirtied a page of every index on `decisions`: 12 of its ~15 pages of
     // WAL. The columns `GET /audit` filters by, but the request id, now live in `decisions_keys`,
     // whose indexes the writer brings up to date in bulk every second (worker.ts); queries read the
-    // few newer rows from `decisions` itself. Request ids are random, so their index gains nothing
-    // from bulk updates (a second's rows still land on as many pages, written in one long stall):
-    // it stays on `decisions`, kept at each commit. A correlation id is indexed only when there is one.
+    // few newer rows from `decisions` itself. The request id's index stays on `decisions`, kept at
+    // each commit: a lookup by request id then finds a row as soon as it is committed, indexed keys
+    // or not, and since request ids became UUIDv7 (request_id.ts) a commit's new ids land on the
+    // index's last page or two, so keeping it costs little. A correlation id is indexed only when
+    // there is one.
     version: 3,
     name: "query keys indexed apart from the commits",
     sqlite: `

@@ -20,7 +20,7 @@ import type { AuditEntry, AuditQuery, StoredRow } from "./schema.ts";
 import { toEntry } from "./schema.ts";
 
 /** The columns copied into `decisions_keys`. */
-export const KEY_COLUMNS = [
+const KEY_COLUMNS = [
   "seq",
   "correlation_id",
   "time",
@@ -31,6 +31,22 @@ export const KEY_COLUMNS = [
 const keyList = KEY_COLUMNS.join(", ");
 /** The rows of `decisions` the keys do not cover yet: a range of its primary key, so a short scan. */
 const UNINDEXED = "seq > (SELECT coalesce(max(seq), 0) FROM decisions_keys)";
+
+/**
+ * Runs `fn` in a write transaction taken at once (`BEGIN IMMEDIATE`, so it waits for the lock here
+ * rather than failing at its first write) and commits, or rolls back and rethrows; returns `fn`'s value.
+ */
+export function inTransaction<T>(db: DatabaseSync, fn: () => T): T {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const value = fn();
+    db.exec("COMMIT");
+    return value;
+  } catch (error) {
+    if (db.isTransaction) db.exec("ROLLBACK");
+    throw error;
+  }
+}
 
 /**
  * Copies the keys of up to `maxRows` rows above the watermark into `decisions_keys`, oldest first,
@@ -99,8 +115,9 @@ function pageOf(rows: StoredRow[], limit: number): { items: AuditEntry[]; next_c
  * watermark are scanned.
  */
 export function purgeChunk(db: DatabaseSync, before: string, maxRows: number): number {
+  // Empty here: the DELETE at the end empties it in the same transaction, and a failure rolls back
+  // the temporary table's rows with the rest.
   db.exec("CREATE TEMP TABLE IF NOT EXISTS purged (seq INTEGER PRIMARY KEY)");
-  db.exec("DELETE FROM temp.purged");
   const indexed = db.prepare("INSERT INTO temp.purged SELECT seq FROM decisions_keys WHERE time < ? LIMIT ?")
     .run(before, maxRows);
   const left = maxRows - Number(indexed.changes);

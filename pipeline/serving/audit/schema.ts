@@ -77,6 +77,14 @@ export const COLUMNS = [
   "reasons",
 ] as const;
 
+/** {@link COLUMNS} for SQL, quoted (`row` is a keyword to some SQL dialects). */
+export const COLUMN_LIST: string = COLUMNS.map((c) => `"${c}"`).join(", ");
+
+/** SQLite's insert of one row into `table` (`decisions` by default), `?` parameters in {@link COLUMNS} order. */
+export function insertSql(table = "decisions"): string {
+  return `INSERT INTO ${table} (${COLUMN_LIST}) VALUES (${COLUMNS.map(() => "?").join(", ")})`;
+}
+
 /** A row as it travels to a writer: the insert's parameters in {@link COLUMNS} order, JSON already encoded. */
 export type RowValues = [
   request_id: string,

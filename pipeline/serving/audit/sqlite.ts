@@ -19,9 +19,9 @@
  */
 
 import { DatabaseSync } from "node:sqlite";
-import { wallMs } from "./worker_clock.ts";
+import { type Tracer, tracer, wallMs } from "./worker_clock.ts";
 import { MIGRATIONS_TABLE, pendingMigrations, SCHEMA_VERSION } from "./migrations.ts";
-import { indexKeys } from "./queries.ts";
+import { indexKeys, inTransaction } from "./queries.ts";
 import {
   type AuditEntry,
   type AuditQuery,
@@ -97,9 +97,10 @@ export class SqliteAuditLog implements AuditStore {
   #onClosed: (() => void) | null = null;
   readonly #restarts: number[] = [];
   readonly #trace: string | undefined;
-  /** While tracing: when each write was sent, and what came of it. */
-  readonly #sentAt = new Map<number, number>();
-  readonly #traced: string[] = [];
+  /** While tracing: when each group was sent (keyed on the group, so a failed one leaves nothing behind). */
+  readonly #sentAt = new WeakMap<PendingGroup, number>();
+  /** While tracing: each group's round trip and the event loop's lag. */
+  readonly #traced: Tracer;
   #lagTimer: ReturnType<typeof setInterval> | undefined;
   #lastWriteFailure: { at: number; message: string } | null = null;
   readonly #metrics = {
@@ -121,6 +122,7 @@ export class SqliteAuditLog implements AuditStore {
   ) {
     this.path = path;
     this.#trace = trace;
+    this.#traced = tracer(trace, "main");
     if (trace !== undefined) this.#traceLag();
     this.synchronous = synchronous;
     this.settings = started.settings;
@@ -249,7 +251,7 @@ export class SqliteAuditLog implements AuditStore {
       return;
     }
     this.#sent.set(id, group);
-    if (this.#trace !== undefined) this.#sentAt.set(id, wallMs());
+    if (this.#traced.on) this.#sentAt.set(group, wallMs());
     this.#writer!.postMessage(message);
   }
 
@@ -270,19 +272,15 @@ export class SqliteAuditLog implements AuditStore {
       this.#metrics.commits++;
       this.#metrics.rows += message.rows;
       this.#lastWriteFailure = null;
-      if (this.#trace !== undefined) {
-        const now = wallMs();
-        for (const id of message.ids) {
-          const sent = this.#sentAt.get(id);
-          const rows = this.#sent.get(id)?.rows.length ?? 0;
-          if (sent !== undefined) {
-            this.#traced.push(JSON.stringify({ kind: "group", sent, answered: now, rows }));
-          }
-          this.#sentAt.delete(id);
-        }
-      }
+      const now = this.#traced.on ? wallMs() : 0;
       for (const id of message.ids) {
-        this.#sent.get(id)?.resolve();
+        const group = this.#sent.get(id);
+        if (!group) continue;
+        const sent = this.#sentAt.get(group);
+        if (sent !== undefined) {
+          this.#traced.add({ kind: "group", sent, answered: now, rows: group.rows.length });
+        }
+        group.resolve();
         this.#sent.delete(id);
       }
     } else if (message.kind === "failed") {
@@ -378,7 +376,7 @@ export class SqliteAuditLog implements AuditStore {
     this.#lagTimer = setInterval(() => {
       const now = wallMs();
       if (now - expected > 2) {
-        this.#traced.push(JSON.stringify({ kind: "lag", at: expected, ms: now - expected }));
+        this.#traced.add({ kind: "lag", at: expected, ms: now - expected });
       }
       expected = now + every;
     }, every);
@@ -479,11 +477,7 @@ export class SqliteAuditLog implements AuditStore {
       this.#calls.clear();
       await Promise.all([stopThread(this.#checkpointer), stopThread(this.#reader)]);
       clearInterval(this.#lagTimer);
-      if (this.#trace !== undefined) {
-        try {
-          Deno.writeTextFileSync(`${this.#trace}.main.jsonl`, this.#traced.join("\n") + "\n");
-        } catch { /* writable when the trail opened; a diagnosis aid must not fail the close */ }
-      }
+      this.#traced.save();
     })();
     return this.#closing;
   }
@@ -535,8 +529,7 @@ function migrate(path: string): void {
       throw new Error(`the file system refused WAL (got ${mode.journal_mode})`);
     }
     db.exec("PRAGMA busy_timeout = 5000");
-    db.exec("BEGIN IMMEDIATE");
-    try {
+    inTransaction(db, () => {
       db.exec(MIGRATIONS_TABLE);
       const recorded = db.prepare("SELECT coalesce(max(version), 0) AS v FROM schema_migrations").get() as {
         v: number;
@@ -558,11 +551,7 @@ function migrate(path: string): void {
       db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
       // What the last run committed but did not index (its last second, or a large batch's rest).
       indexKeys(db, Number.MAX_SAFE_INTEGER);
-      db.exec("COMMIT");
-    } catch (error) {
-      if (db.isTransaction) db.exec("ROLLBACK");
-      throw error;
-    }
+    });
   } finally {
     db.close();
   }

@@ -24,8 +24,9 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlit
 import { setImmediate } from "node:timers";
 import {
   CHECKPOINT_INTERVAL_MS,
-  COLUMNS,
+  COLUMN_LIST,
   type FromThread,
+  insertSql,
   JOURNAL_SIZE_LIMIT,
   type ReadRequest,
   type RowValues,
@@ -33,8 +34,8 @@ import {
   toEntry,
   type ToThread,
 } from "./schema.ts";
-import { indexKeys, page, purgeChunk } from "./queries.ts";
-import { wallMs } from "./worker_clock.ts";
+import { indexKeys, inTransaction, page, purgeChunk } from "./queries.ts";
+import { tracer, wallMs } from "./worker_clock.ts";
 
 /** What a thread sees of its worker scope. */
 interface ThreadScope {
@@ -63,30 +64,20 @@ const INDEX_CHUNK_ROWS = 1_024;
  */
 const INDEX_INTERVAL_MS = 1_000;
 
-const columnList = COLUMNS.map((c) => `"${c}"`).join(", ");
-const placeholders = COLUMNS.map(() => "?").join(", ");
-
 const isBusy = (message: string) => /locked|busy/i.test(message);
 
-/** Timings a thread keeps while `AUDIT_TRACE` is set (a diagnosis aid), written out when it closes. */
-interface Tracer {
-  readonly on: boolean;
-  add(record: Record<string, number | string>): void;
-  save(): void;
-}
-
-function tracer(trace: string | undefined, role: string): Tracer {
-  const records: string[] = [];
-  return {
-    on: trace !== undefined,
-    add: (record) => void records.push(JSON.stringify(record)),
-    save: () => {
-      if (trace === undefined) return;
-      try {
-        Deno.writeTextFileSync(`${trace}.${role}.jsonl`, records.join("\n") + "\n");
-      } catch { /* checked writable when the trail opened; a diagnosis aid must not fail the close */ }
-    },
-  };
+/**
+ * Runs `step` (a transaction of up to `chunk` rows) until it handles fewer; returns the rows handled.
+ * Yields between steps so that the commits queued meanwhile go first.
+ */
+async function inChunks(chunk: number, step: () => number): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const rows = step();
+    total += rows;
+    if (rows < chunk) return total;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 /** The writer: group commit, staged batches, probes and purges. */
@@ -99,7 +90,7 @@ function writer(scope: ThreadScope): Handler {
   const promote = (batch: number): number => {
     if (!staged.has(batch)) return 0;
     const moved = db!.prepare(
-      `INSERT INTO decisions (${columnList}) SELECT ${columnList} FROM ${table(batch)} ORDER BY rowid`,
+      `INSERT INTO decisions (${COLUMN_LIST}) SELECT ${COLUMN_LIST} FROM ${table(batch)} ORDER BY rowid`,
     ).run();
     return Number(moved.changes);
   };
@@ -117,25 +108,21 @@ function writer(scope: ThreadScope): Handler {
     const writes = queue;
     queue = [];
     if (writes.length === 0 || !db || !insert) return;
+    const statement = insert; // narrowed, for the closure below
     const ids = writes.map((w) => w.id);
     let rows = 0;
     try {
       const begin = trace.on ? wallMs() : 0;
-      db.exec("BEGIN IMMEDIATE");
-      try {
+      const inserted = inTransaction(db, () => {
         for (const write of writes) {
-          for (const row of write.rows) insert.run(...row);
+          for (const row of write.rows) statement.run(...row);
           rows += write.rows.length;
           for (const batch of write.promote ?? []) rows += promote(batch);
         }
-        const inserted = trace.on ? wallMs() : 0;
-        db.exec("COMMIT");
-        if (trace.on) {
-          trace.add({ queued: queuedAt, begin, inserted, committed: wallMs(), rows, writes: writes.length });
-        }
-      } catch (error) {
-        if (db.isTransaction) db.exec("ROLLBACK");
-        throw error;
+        return trace.on ? wallMs() : 0;
+      });
+      if (trace.on) {
+        trace.add({ queued: queuedAt, begin, inserted, committed: wallMs(), rows, writes: writes.length });
       }
       // Only once the promotion is committed: a failed commit leaves the batch staged, to be discarded.
       for (const write of writes) for (const batch of write.promote ?? []) unstage(batch);
@@ -156,21 +143,13 @@ function writer(scope: ThreadScope): Handler {
     indexing = true;
     indexedAt = Date.now();
     try {
-      while (db) {
+      await inChunks(INDEX_CHUNK_ROWS, () => {
+        if (!db) return 0; // closed meanwhile
         const start = trace.on ? wallMs() : 0;
-        db.exec("BEGIN IMMEDIATE");
-        let copied: number;
-        try {
-          copied = indexKeys(db, INDEX_CHUNK_ROWS);
-          db.exec("COMMIT");
-        } catch (error) {
-          if (db.isTransaction) db.exec("ROLLBACK");
-          throw error;
-        }
+        const copied = inTransaction(db, () => indexKeys(db!, INDEX_CHUNK_ROWS));
         if (trace.on) trace.add({ mode: "index", start, end: wallMs(), rows: copied });
-        if (copied < INDEX_CHUNK_ROWS) break;
-        await new Promise((resolve) => setImmediate(resolve)); // commits queued meanwhile go first
-      }
+        return copied;
+      });
     } catch {
       /* the next interval tries again */
     } finally {
@@ -203,22 +182,11 @@ function writer(scope: ThreadScope): Handler {
     } catch { /* the next one will do */ }
   };
   const purge = async (id: number, before: string) => {
-    let total = 0;
     try {
-      for (;;) {
-        db!.exec("BEGIN IMMEDIATE");
-        let changes: number;
-        try {
-          changes = purgeChunk(db!, before, PURGE_CHUNK_ROWS);
-          db!.exec("COMMIT");
-        } catch (error) {
-          if (db!.isTransaction) db!.exec("ROLLBACK");
-          throw error;
-        }
-        total += changes;
-        if (changes < PURGE_CHUNK_ROWS) break;
-        await new Promise((resolve) => setImmediate(resolve)); // commits queued meanwhile go first
-      }
+      const total = await inChunks(
+        PURGE_CHUNK_ROWS,
+        () => inTransaction(db!, () => purgeChunk(db!, before, PURGE_CHUNK_ROWS)),
+      );
       scope.postMessage({ kind: "result", id, value: total });
     } catch (error) {
       scope.postMessage({ kind: "failed", ids: [id], message: (error as Error).message });
@@ -239,8 +207,8 @@ function writer(scope: ThreadScope): Handler {
           // Only the temporary database is written: no lock on the trail, no fsync.
           let insert = staged.get(data.batch);
           if (!insert) {
-            db!.exec(`CREATE TEMP TABLE IF NOT EXISTS staged_${Math.trunc(data.batch)} (${columnList})`);
-            insert = db!.prepare(`INSERT INTO ${table(data.batch)} (${columnList}) VALUES (${placeholders})`);
+            db!.exec(`CREATE TEMP TABLE IF NOT EXISTS staged_${Math.trunc(data.batch)} (${COLUMN_LIST})`);
+            insert = db!.prepare(insertSql(table(data.batch)));
             staged.set(data.batch, insert);
           }
           const { count, columns } = data.rows;
@@ -301,8 +269,10 @@ function writer(scope: ThreadScope): Handler {
           db.exec("PRAGMA wal_autocheckpoint = 0"); // the checkpointer thread does it
           db.exec(`PRAGMA journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
           db.exec("PRAGMA temp_store = FILE"); // a staged million-row batch stays on disk, not in memory
-          insert = db.prepare(`INSERT INTO decisions (${columnList}) VALUES (${placeholders})`);
-          indexedAt = Date.now(); // the migration indexed every row already there
+          insert = db.prepare(insertSql());
+          // At the trail's open, migrate() has just indexed every row; after a writer restart, the rows
+          // left unindexed wait for the next interval (reads scan them meanwhile).
+          indexedAt = Date.now();
           const pragma = (name: string) => Object.values(db!.prepare(`PRAGMA ${name}`).get()!)[0];
           scope.postMessage({
             kind: "opened",
