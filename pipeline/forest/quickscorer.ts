@@ -303,6 +303,16 @@ function writeBytes(out: Uint8Array, at: number, bytes: readonly number[]): numb
   return at;
 }
 
+/** Writes `local = i32x4.splat(value)` at `at`; returns the next position. */
+function writeSplat(out: Uint8Array, at: number, value: number, local: number): number {
+  out[at++] = I32_CONST;
+  at = writeSleb(out, at, value);
+  out[at++] = SIMD;
+  out[at++] = 0x11; // i32x4.splat
+  out[at++] = SET;
+  return writeUleb(out, at, local);
+}
+
 /** The bits of leaves [from, to) that fall in word `word` of a leaf set, as a signed 32-bit integer. */
 function wordMask(from: number, to: number, word: number): number {
   const low = Math.max(from, 32 * word) - 32 * word;
@@ -362,12 +372,7 @@ function writeTree(out: Uint8Array, at: number, tree: TreeCode, vectorBytes: num
   const nodes = tree.nodes;
   for (let i = 0; i < nodes.length; i++) {
     const node = nodes[i];
-    out[at++] = I32_CONST;
-    at = writeSleb(out, at, node.rank);
-    out[at++] = SIMD;
-    out[at++] = 0x11; // i32x4.splat
-    out[at++] = SET;
-    out[at++] = RANK;
+    at = writeSplat(out, at, node.rank, RANK);
     for (let vector = 0; vector < VECTORS; vector++) {
       // cmp = x > rank: the rows this node sends right.
       out[at++] = GET;
@@ -382,12 +387,7 @@ function writeTree(out: Uint8Array, at: number, tree: TreeCode, vectorBytes: num
     for (let word = 0; word < words; word++) {
       const mask = wordMask(node.leftFrom, node.leftTo, word);
       if (mask === 0) continue;
-      out[at++] = I32_CONST;
-      at = writeSleb(out, at, mask);
-      out[at++] = SIMD;
-      out[at++] = 0x11; // i32x4.splat
-      out[at++] = SET;
-      out[at++] = MASK;
+      at = writeSplat(out, at, mask, MASK);
       for (let vector = 0; vector < VECTORS; vector++) {
         // leaves &= ~(cmp & leftLeaves): a row that goes right loses the left subtree.
         out[at++] = GET;
