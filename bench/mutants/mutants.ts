@@ -412,8 +412,8 @@ const FIRST_BATCH: readonly Mutant[] = [
   {
     id: "serving/body-limit-inclusive",
     file: "pipeline/serving/body.ts",
-    original: "if (Number(declared) > limit) throw tooLarge(limit);",
-    replacement: "if (Number(declared) >= limit) throw tooLarge(limit);",
+    original: "if (declared > limit) throw tooLarge(limit);",
+    replacement: "if (declared >= limit) throw tooLarge(limit);",
     why: "a body of exactly the limit refused",
     tests: SERVING,
   },
