@@ -22,7 +22,8 @@
  * Beside each figure, the server process's CPU time (all threads) per request or row, which depends
  * far less than throughput on how busy the machine is. Prints a table and writes
  * `bench/results/serve.json`. Options: `--duration S` (default 15), `--rows N` (default 1,000,000),
- * `--trees N` (fixture only, default 300), `--skip-batch`, `--only-batch` (step 4 alone, with the
+ * `--trees N` (fixture only, default 300), `--skip-batch` (step 4 only: step 5's explained batch,
+ * alone and under `/predict` load, still runs), `--only-batch` (step 4 alone, with the
  * server's CPU time for the upload; writes `bench/results/serve_batch.json`),
  * `--model production|fixture` (default: production when `models/` has one), `--pool N` (the
  * server's prediction workers per replica, `BATCH_WORKERS`; default min(4, cores) / replicas),
