@@ -179,6 +179,25 @@ export async function runWrk(options: WrkOptions): Promise<LoadResult> {
   };
 }
 
+/**
+ * CPU time process `pid` has used, all its threads (a server's HTTP, prediction workers, audit writer),
+ * in ms; null where /proc is not there. Per request it does not depend on how busy the machine
+ * is, as throughput does: the figure to compare runs made under different loads.
+ */
+export function processCpuMs(pid: number): number | null {
+  try {
+    // Deno reads another process's /proc files only with --allow-all: cat does it.
+    const { stdout, success } = new Deno.Command("cat", { args: [`/proc/${pid}/stat`], stderr: "null" })
+      .outputSync();
+    if (!success) return null;
+    const fields = new TextDecoder().decode(stdout).split(") ")[1].split(" ");
+    // utime and stime (fields 14 and 15), in clock ticks of 1/100 s (Linux's USER_HZ).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
 /** Rows of cells as an aligned plain-text table, a rule under the first row. */
 export function formatTable(rows: readonly (readonly string[])[]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
