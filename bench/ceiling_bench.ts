@@ -34,6 +34,7 @@ import {
   type LoadResult,
   processCpuMs,
   runWrk,
+  spawnLeastServer,
   spawnServer,
   waitReady,
   writePredictScript,
@@ -226,23 +227,16 @@ try {
     };
     const least = (workload: typeof WORKLOADS[number], audit: Audit) => (port: number, dir: string) =>
       [0, 1].map((i) =>
-        new Deno.Command("deno", {
-          args: [
-            "run",
-            "--unstable-net",
-            "--allow-read",
-            `--allow-write=${dir}`,
-            "--allow-net=127.0.0.1",
-            new URL("ceiling_server.ts", import.meta.url).pathname,
-            String(port),
-            modelPath,
+        spawnLeastServer({
+          port,
+          modelPath,
+          writable: dir,
+          flags: [
             ...workload.bareFlags,
             ...(audit === "off" ? [] : ["--audit", `${dir}/audit-${i}.sqlite`]),
             ...(audit === "normal" ? ["--sync-normal"] : []),
           ],
-          stdout: "null",
-          stderr: "inherit",
-        }).spawn()
+        })
       );
     const served = (workload: typeof WORKLOADS[number], audit: Audit) => (port: number, dir: string) => [
       spawnServer({

@@ -73,6 +73,37 @@ export function spawnServer(options: ServerOptions): Deno.ChildProcess {
   }).spawn();
 }
 
+/**
+ * Spawns bench/ceiling_server.ts (the least server, for bench:ceiling) on 127.0.0.1:`port`, serving
+ * the artifact at `modelPath`, writing only under `writable`; `flags` are its own (`--explain`,
+ * `--audit FILE`, `--sync-normal`).
+ */
+export function spawnLeastServer(
+  options: {
+    port: number;
+    modelPath: string;
+    writable: string;
+    flags: string[];
+    stderr?: "inherit" | "piped";
+  },
+): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--unstable-net",
+      "--allow-read",
+      `--allow-write=${options.writable}`,
+      "--allow-net=127.0.0.1",
+      new URL("ceiling_server.ts", import.meta.url).pathname,
+      String(options.port),
+      options.modelPath,
+      ...options.flags,
+    ],
+    stdout: "null",
+    stderr: options.stderr ?? "inherit",
+  }).spawn();
+}
+
 /** A port nothing listens on at 127.0.0.1 right now. */
 export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

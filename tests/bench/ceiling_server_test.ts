@@ -3,16 +3,7 @@ import { DatabaseSync } from "node:sqlite";
 import { germanApplicants, trainFixtureModel } from "../fixtures.ts";
 import { withTempDir } from "../temp.ts";
 import { slow } from "../scope.ts";
-
-const SERVER = new URL("../../bench/ceiling_server.ts", import.meta.url).pathname;
-
-/** A free loopback port. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
+import { freePort, spawnLeastServer } from "../../bench/wrk.ts";
 
 // The yardstick of bench:ceiling is only a bound for servers that keep the audit contract if it
 // keeps it too: a row committed (visible to another connection) before its answer, the model's
@@ -26,23 +17,13 @@ Deno.test(
       await withTempDir("credit-ceiling-", async (dir) => {
         const port = freePort();
         const audit = `${dir}/audit.sqlite`;
-        const server = new Deno.Command(Deno.execPath(), {
-          args: [
-            "run",
-            "--unstable-net",
-            "--allow-read",
-            `--allow-write=${dir}`,
-            "--allow-net=127.0.0.1",
-            SERVER,
-            String(port),
-            fixture.artifactPath,
-            "--explain",
-            "--audit",
-            audit,
-          ],
-          stdout: "null",
+        const server = spawnLeastServer({
+          port,
+          modelPath: fixture.artifactPath,
+          writable: dir,
+          flags: ["--explain", "--audit", audit],
           stderr: "piped",
-        }).spawn();
+        });
         try {
           const base = `http://127.0.0.1:${port}`;
           for (let tries = 0;; tries++) {
