@@ -43,6 +43,7 @@ import {
   freePort,
   hasWrk,
   type LoadResult,
+  processCpuMs,
   runWrk,
   spawnServer,
   waitReady,
@@ -145,9 +146,9 @@ try {
     const bytes = await writeResampledCsv(csvPath, rows);
     const loadBefore = Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
     const cli = await runCli(csvPath, `${work}/scores.csv`, served.modelsDir);
-    const cpuBefore = serverCpuMs(server!.pid) ?? NaN;
+    const cpuBefore = processCpuMs(server!.pid) ?? NaN;
     const http = await runHttpBatch(base, csvPath);
-    const serverCpu = ((serverCpuMs(server!.pid) ?? NaN) - cpuBefore) / 1000;
+    const serverCpu = ((processCpuMs(server!.pid) ?? NaN) - cpuBefore) / 1000;
     const summary = {
       date: new Date().toISOString(),
       command: "deno task bench:serve --only-batch",
@@ -182,9 +183,9 @@ try {
       if (!every_sync && sync !== syncs[0]) continue;
       console.error(`POST ${path} (AUDIT_SYNC=${sync}): ${duration} s at ${CONNECTIONS} connections …`);
       const measured = async <T extends { requests: number }>(run: () => Promise<T>) => {
-        const before = serverCpuMs(server!.pid);
+        const before = processCpuMs(server!.pid);
         const result = await run();
-        const after = serverCpuMs(server!.pid);
+        const after = processCpuMs(server!.pid);
         const cpu = before === null || after === null ? null : (after - before) / result.requests;
         return { ...result, server_cpu_ms_per_request: cpu };
       };
@@ -203,9 +204,9 @@ try {
       EXPLAIN_BATCH_ROWS.toLocaleString("en")
     } rows via POST /predict/batch?explain=true …`,
   );
-  const cpuBefore = serverCpuMs(server!.pid);
+  const cpuBefore = processCpuMs(server!.pid);
   const explained = await runHttpBatch(base, explainCsv, "explain=true");
-  const cpuAfter = serverCpuMs(server!.pid);
+  const cpuAfter = processCpuMs(server!.pid);
   const explainBatch = {
     /** The server left running is the last `--audit-sync` setting's. */
     audit_sync: syncs[syncs.length - 1],
@@ -346,25 +347,6 @@ async function loadWithWrk<T>(
   const script = await writePredictScript(file, applicants, path);
   await runWrk({ base, script, seconds: 3, connections: CONNECTIONS }); // warm-up: JIT, connection set-up
   return await measured(() => runWrk({ base, script, seconds, connections: CONNECTIONS }));
-}
-
-/**
- * CPU time the server process has used, all its threads (HTTP, prediction workers, audit writer),
- * in ms; null where /proc is not there. Per request it does not depend on how busy the machine
- * is, as throughput does: the figure to compare runs made under different loads.
- */
-function serverCpuMs(pid: number): number | null {
-  try {
-    // Deno reads another process's /proc files only with --allow-all: cat does it.
-    const { stdout, success } = new Deno.Command("cat", { args: [`/proc/${pid}/stat`], stderr: "null" })
-      .outputSync();
-    if (!success) return null;
-    const fields = new TextDecoder().decode(stdout).split(") ")[1].split(" ");
-    // utime and stime (fields 14 and 15), in clock ticks of 1/100 s (Linux's USER_HZ).
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return null;
-  }
 }
 
 async function runDenoClient(

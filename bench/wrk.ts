@@ -73,6 +73,37 @@ export function spawnServer(options: ServerOptions): Deno.ChildProcess {
   }).spawn();
 }
 
+/**
+ * Spawns bench/ceiling_server.ts (the least server, for bench:ceiling) on 127.0.0.1:`port`, serving
+ * the artifact at `modelPath`, writing only under `writable`; `flags` are its own (`--explain`,
+ * `--audit FILE`, `--sync-normal`).
+ */
+export function spawnLeastServer(
+  options: {
+    port: number;
+    modelPath: string;
+    writable: string;
+    flags: string[];
+    stderr?: "inherit" | "piped";
+  },
+): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--unstable-net",
+      "--allow-read",
+      `--allow-write=${options.writable}`,
+      "--allow-net=127.0.0.1",
+      new URL("ceiling_server.ts", import.meta.url).pathname,
+      String(options.port),
+      options.modelPath,
+      ...options.flags,
+    ],
+    stdout: "null",
+    stderr: options.stderr ?? "inherit",
+  }).spawn();
+}
+
 /** A port nothing listens on at 127.0.0.1 right now. */
 export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -177,6 +208,25 @@ export async function runWrk(options: WrkOptions): Promise<LoadResult> {
     requests_per_s: Math.round(requests / (micros / 1e6)),
     latency_ms: { p50: p50 / 1000, p90: p90 / 1000, p99: p99 / 1000, max: max / 1000 },
   };
+}
+
+/**
+ * CPU time process `pid` has used, all its threads (a server's HTTP, prediction workers, audit writer),
+ * in ms; null where /proc is not there. Per request it does not depend on how busy the machine
+ * is, as throughput does: the figure to compare runs made under different loads.
+ */
+export function processCpuMs(pid: number): number | null {
+  try {
+    // Deno reads another process's /proc files only with --allow-all: cat does it.
+    const { stdout, success } = new Deno.Command("cat", { args: [`/proc/${pid}/stat`], stderr: "null" })
+      .outputSync();
+    if (!success) return null;
+    const fields = new TextDecoder().decode(stdout).split(") ")[1].split(" ");
+    // utime and stime (fields 14 and 15), in clock ticks of 1/100 s (Linux's USER_HZ).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
 }
 
 /** Rows of cells as an aligned plain-text table, a rule under the first row. */

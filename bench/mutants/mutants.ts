@@ -695,6 +695,15 @@ const SECOND_BATCH: readonly Mutant[] = [
     why: "the registry and the signature disagreeing goes unreported",
     tests: ["tests/serving/model_holder_test.ts"],
   },
+  // -- the yardstick of bench:ceiling ----------------------------------------------------------------
+  {
+    id: "ceiling/answer-before-commit",
+    file: "bench/ceiling_server.ts",
+    original: "await writer?.record(rowValues({",
+    replacement: "void writer?.record(rowValues({",
+    why: "the least server would answer before its row is committed: a ceiling no honest trail can reach",
+    tests: ["tests/bench/ceiling_server_test.ts"],
+  },
 ];
 
 /** Every mutant: the first batch, then the second. */

@@ -1,0 +1,48 @@
+/**
+ * ceiling_server.ts's audit writer: commits the groups of rows that reached it since its last commit in one transaction to a
+ * SQLite file (WAL, `synchronous = FULL` or `NORMAL`, never checkpointed, the trail's columns and its request-id index), then
+ * answers their ids.
+ * @module
+ */
+
+import { setImmediate } from "node:timers";
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { insertSql, type RowValues } from "../pipeline/serving/audit/schema.ts";
+import { MIGRATIONS } from "../pipeline/serving/audit/migrations.ts";
+
+const scope = globalThis as unknown as {
+  onmessage: ((event: MessageEvent) => void) | null;
+  postMessage(message: number[]): void;
+};
+
+let insert: ((...values: SQLInputValue[]) => unknown) | null = null;
+let db: DatabaseSync | null = null;
+/** Groups arrived since the last commit: all of them go in the next transaction. */
+let queue: { id: number; rows: RowValues[] }[] = [];
+
+const commit = () => {
+  const groups = queue;
+  queue = [];
+  db!.exec("BEGIN IMMEDIATE");
+  for (const group of groups) for (const row of group.rows) insert!(...row);
+  db!.exec("COMMIT");
+  scope.postMessage(groups.map((g) => g.id));
+};
+
+scope.onmessage = ({ data }) => {
+  if (data.path !== undefined) {
+    db = new DatabaseSync(data.path);
+    db.exec(
+      `PRAGMA journal_mode = WAL; PRAGMA synchronous = ${data.synchronous}; PRAGMA busy_timeout = 5000`,
+    );
+    // The trail's table as its migrations leave it, less the key table the real writer fills apart.
+    for (const m of MIGRATIONS.slice(0, 2)) db.exec(m.sqlite);
+    db.exec("DROP INDEX IF EXISTS decisions_time; DROP INDEX IF EXISTS decisions_decision;");
+    db.exec("DROP INDEX IF EXISTS decisions_model; DROP INDEX IF EXISTS decisions_correlation;");
+    const statement = db.prepare(insertSql());
+    insert = (...values) => statement.run(...values);
+    return;
+  }
+  if (queue.length === 0) setImmediate(commit);
+  queue.push(data);
+};
