@@ -17,7 +17,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { MIGRATIONS } from "../pipeline/serving/audit/migrations.ts";
-import { indexKeys } from "../pipeline/serving/audit/queries.ts";
+import { indexKeys, inTransaction } from "../pipeline/serving/audit/queries.ts";
 import { timeOrderedUuid } from "../pipeline/serving/audit/request_id.ts";
 import { COLUMNS, insertSql } from "../pipeline/serving/audit/schema.ts";
 
@@ -136,9 +136,9 @@ const load = Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
 for (const v of variants) {
   v.db.exec("PRAGMA synchronous = OFF");
   for (let done = 0; done < Number(values.prefill); done += 1000) {
-    v.db.exec("BEGIN");
-    for (let j = 0; j < 1000; j++) insertRow(v);
-    v.db.exec("COMMIT");
+    inTransaction(v.db, () => {
+      for (let j = 0; j < 1000; j++) insertRow(v);
+    });
   }
   if (v.keys) indexKeys(v.db, Number.MAX_SAFE_INTEGER);
   v.db.prepare("PRAGMA wal_checkpoint(TRUNCATE)").get();
@@ -150,10 +150,10 @@ for (let round = 0; round < Number(values.rounds); round++) {
   for (const v of round % 2 ? [...variants].reverse() : variants) {
     const start = process.cpuUsage();
     for (let c = 0; c < Number(values.commits); c++) {
-      v.db.exec("BEGIN IMMEDIATE");
-      for (let j = 0; j < perCommit; j++) insertRow(v);
-      if (v.keys && (v.commits + 1) % indexEvery === 0) indexKeys(v.db, Number.MAX_SAFE_INTEGER);
-      v.db.exec("COMMIT");
+      inTransaction(v.db, () => {
+        for (let j = 0; j < perCommit; j++) insertRow(v);
+        if (v.keys && (v.commits + 1) % indexEvery === 0) indexKeys(v.db, Number.MAX_SAFE_INTEGER);
+      });
       v.commits++;
       // As the writer does after each of the checkpointer's: the WAL then starts over, so the
       // frames it held when copied are the frames written since.

@@ -22,11 +22,12 @@
  * Beside each figure, the server process's CPU time (all threads) per request or row, which depends
  * far less than throughput on how busy the machine is. Prints a table and writes
  * `bench/results/serve.json`. Options: `--duration S` (default 15), `--rows N` (default 1,000,000),
- * `--trees N` (fixture only, default 300), `--skip-batch`, `--only-batch` (step 4 alone, with the
+ * `--trees N` (fixture only, default 300), `--skip-batch` (step 4 only: step 5's explained batch,
+ * alone and under `/predict` load, still runs), `--only-batch` (step 4 alone, with the
  * server's CPU time for the upload; writes `bench/results/serve_batch.json`),
  * `--model production|fixture` (default: production when `models/` has one), `--pool N` (the
- * server's prediction workers, `BATCH_WORKERS`; default one per core), `--workers N` (replicas,
- * `WORKERS`; default 1), `--connections N` (default 8).
+ * server's prediction workers per replica, `BATCH_WORKERS`; default min(4, cores) / replicas),
+ * `--workers N` (replicas, `WORKERS`; default 1), `--connections N` (default 8).
  * @module
  */
 
@@ -256,7 +257,7 @@ try {
       features: served.model.encoder.nFeatures,
     },
     audit: "on",
-    pool_workers: values.pool === undefined ? "default (one per core)" : Number(values.pool),
+    pool_workers: values.pool === undefined ? "default (min(4, cores) / replicas)" : Number(values.pool),
     replicas: Number(values.workers),
     predict: loads,
     /** Throughput with default reasons over throughput with `explain=false`, same run. */

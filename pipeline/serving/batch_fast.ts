@@ -201,6 +201,37 @@ function codeHash(key: number): number {
   return Math.imul(key, 0x9e3779b1) >>> (32 - CODE_TABLE_BITS);
 }
 
+/** One attribute's codes in an open-addressed table of {@link CODE_TABLE_SIZE} slots. */
+export interface CodeTable {
+  /** Per slot: the {@link codeKey} of the code there, or 0 (empty). */
+  readonly keys: Float64Array;
+  /** Per slot: the code's index in the list the table was built from, or -1 (empty). */
+  readonly index: Int32Array;
+}
+
+/**
+ * `codes` in a {@link CodeTable}, or null when the byte path cannot look them up: a code without a
+ * key (empty, over 6 bytes or not ASCII) would let every unkeyed cell match it, and more codes than
+ * half the table would make probing slow, or endless once it is full. A null leaves the encoder
+ * without a plan ({@link encodingPlan}): the byte path then calls `transformOne` for every row.
+ */
+export function codeTable(codes: readonly string[]): CodeTable | null {
+  if (codes.length > CODE_TABLE_SIZE / 2) return null;
+  const keys = new Float64Array(CODE_TABLE_SIZE);
+  const index = new Int32Array(CODE_TABLE_SIZE).fill(-1);
+  const encoder = new TextEncoder();
+  for (let k = 0; k < codes.length; k++) {
+    const bytes = encoder.encode(codes[k]);
+    const key = codeKey(bytes, 0, bytes.length);
+    if (key < 0) return null;
+    let h = codeHash(key);
+    while (keys[h] !== 0) h = (h + 1) & (CODE_TABLE_SIZE - 1);
+    keys[h] = key;
+    index[h] = k;
+  }
+  return { keys, index };
+}
+
 /** Where code `key`'s values start in a plan's `codeValues`, by its attribute's table; -1: no code. */
 function findCode(keys: Float64Array, starts: Int32Array, key: number): number {
   for (let h = codeHash(key);; h = (h + 1) & (CODE_TABLE_SIZE - 1)) {
@@ -288,24 +319,14 @@ export function encodingPlan(encoder: FeatureEncoder): EncodingPlan | null {
         moved.push(c);
       }
     }
-    // More codes than half the table would make probing slow, or endless once it is full: no plan.
-    if (attribute.codes.length > CODE_TABLE_SIZE / 2) return null;
-    const keys = new Float64Array(CODE_TABLE_SIZE);
-    const starts = new Int32Array(CODE_TABLE_SIZE).fill(-1);
-    for (let k = 0; k < attribute.codes.length; k++) {
-      const bytes = new TextEncoder().encode(attribute.codes[k].code);
-      const key = codeKey(bytes, 0, bytes.length);
-      // A code without a key (too long) would let every unkeyed cell match it: no plan then.
-      if (key < 0) return null;
-      let h = codeHash(key);
-      while (keys[h] !== 0) h = (h + 1) & (CODE_TABLE_SIZE - 1);
-      keys[h] = key;
-      starts[h] = codeValues.length;
-      for (const c of moved) codeValues.push(rows[k][c]);
-    }
+    const table = codeTable(attribute.codes.map((c) => c.code));
+    if (!table) return null;
+    // Code k's values are the k-th run of `moved.length` values from here.
+    const first = codeValues.length;
+    for (let k = 0; k < attribute.codes.length; k++) for (const c of moved) codeValues.push(rows[k][c]);
     codeColumns.push(Int32Array.from(moved));
-    codeKeys.push(keys);
-    codeStarts.push(starts);
+    codeKeys.push(table.keys);
+    codeStarts.push(table.index.map((k) => k < 0 ? -1 : first + k * moved.length));
   }
   // Every column must be written by the plan: one no attribute moves is not understood.
   if (owner.some((o) => o < 0)) return null;

@@ -35,7 +35,10 @@ export interface ServerConfig {
   adminToken?: string;
   /** `LOG_LEVEL` (debug, info, warn, error, off) or `LOG=off`. */
   logLevel: LogLevel;
-  /** `BATCH_WORKERS`: worker threads for large batches (0 = score on the main thread). */
+  /**
+   * `BATCH_WORKERS`: prediction worker threads of each replica (0 = score on the main thread).
+   * Default {@link defaultBatchWorkers}: min(4, cores) shared among the `WORKERS` replicas.
+   */
   batchWorkers: number;
   /** `BATCH_CONCURRENCY`: batches scored at once; more are answered 429 with Retry-After. */
   batchConcurrency: number;
@@ -65,7 +68,10 @@ export interface ServerConfig {
   maxConnections: number;
   /** `SHUTDOWN_TIMEOUT_SECONDS`: how long a shutdown waits for requests in flight before closing them. */
   shutdownTimeoutSeconds: number;
-  /** `WORKERS`: server processes sharing the port (each a replica with its own model copy). */
+  /**
+   * `WORKERS`: replicas sharing the port (each with its own model copy and, unless `BATCH_WORKERS`
+   * is set, its share of the default prediction pool).
+   */
   workers: number;
   /** `DRIFT_WINDOW`: the latest decisions `/monitoring` compares with the training data. */
   driftWindow: number;
@@ -87,6 +93,17 @@ export interface ServerConfig {
   modelPublicKeyFile?: string;
 }
 
+const CORES = Math.max(1, navigator.hardwareConcurrency || 1);
+
+/**
+ * `BATCH_WORKERS`'s default for one of `workers` replicas: min(4, cores) split among them, at least
+ * one each. Each replica starts its own pool: min(4, cores) per replica ran 4 pool threads beside 2
+ * replica threads with `WORKERS=2` on 2 cores, and `/predict` waited behind an explained batch.
+ */
+export function defaultBatchWorkers(cores: number, workers: number): number {
+  return Math.max(1, Math.floor(Math.min(4, cores) / workers));
+}
+
 /** Defaults for everything not set. */
 export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   port: 8000,
@@ -99,7 +116,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   maxBodyBytes: 1024 * 1024,
   maxBatchBodyBytes: 128 * 1024 * 1024,
   logLevel: "info",
-  batchWorkers: Math.min(4, Math.max(1, navigator.hardwareConcurrency || 1)),
+  batchWorkers: defaultBatchWorkers(CORES, 1),
   batchConcurrency: 2,
   auditPath: "data/audit/audit.sqlite",
   auditSync: "full",
@@ -196,6 +213,7 @@ export function configFromEnv(
     throw new ConfigError("AUDIT_PSEUDONYM_KEY must be at least 16 characters long");
   }
   const retention = get("AUDIT_RETENTION_DAYS");
+  const workers = integer("WORKERS", DEFAULT_CONFIG.workers, 1, 64);
   const modelPublicKey = get("MODEL_PUBLIC_KEY") || undefined;
   const modelPublicKeyFile = get("MODEL_PUBLIC_KEY_FILE") || undefined;
   if (modelPublicKey && modelPublicKeyFile) {
@@ -215,7 +233,7 @@ export function configFromEnv(
     maxBatchBodyBytes: integer("MAX_BATCH_BODY_BYTES", DEFAULT_CONFIG.maxBatchBodyBytes, 1),
     adminToken: token || undefined,
     logLevel: level as LogLevel,
-    batchWorkers: integer("BATCH_WORKERS", DEFAULT_CONFIG.batchWorkers, 0, 64),
+    batchWorkers: integer("BATCH_WORKERS", defaultBatchWorkers(CORES, workers), 0, 64),
     batchConcurrency: integer("BATCH_CONCURRENCY", DEFAULT_CONFIG.batchConcurrency, 1, 64),
     batchToken: batchToken || undefined,
     auditPath: audit === "off" ? null : get("AUDIT_PATH") || get("AUDIT_DB") || DEFAULT_CONFIG.auditPath,
@@ -227,7 +245,7 @@ export function configFromEnv(
       ? undefined
       : integer("AUDIT_RETENTION_DAYS", 0, 1, 100 * 366),
     auditPseudonymKey: pseudonymKey,
-    workers: integer("WORKERS", DEFAULT_CONFIG.workers, 1, 64),
+    workers,
     clientGuard: guard === "on",
     headerTimeoutSeconds: integer("HEADER_TIMEOUT_SECONDS", DEFAULT_CONFIG.headerTimeoutSeconds, 1, 3600),
     bodyTimeoutSeconds: integer("BODY_TIMEOUT_SECONDS", DEFAULT_CONFIG.bodyTimeoutSeconds, 1, 3600),

@@ -13,7 +13,8 @@ export const SERVE_USAGE =
 Serves the credit-risk API, the applicant form (/) and the runs dashboard (/runs).
   --port N          port to listen on (env PORT, default 8000)
   --host ADDR       address to listen on (env HOST, default 0.0.0.0)
-  --workers N       replicas sharing the port, one per core (env WORKERS, default 1)
+  --workers N       replicas sharing the port, one per core (env WORKERS, default 1); each
+                    replica's prediction pool is min(4, cores) / N threads unless BATCH_WORKERS is set
   --model PATH      serve this model artifact instead of the registry's production model (env MODEL)
   --models-dir DIR  folder of the registry and runs (env MODELS_DIR, default: models/ beside the program)
   --healthcheck     ask a running server's /health on --port and exit 0 when it answers 200

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import {
+  applicantOrNull,
   applicantSchema,
   ATTRIBUTE_NAMES,
   ATTRIBUTES,
@@ -11,6 +13,10 @@ import {
   validateApplicant,
 } from "../../pipeline/data/schema.ts";
 import { loadCreditTable, toApplicants } from "../../pipeline/data/etl.ts";
+// The route's own schema (the same fields as applicantSchema, named for OpenAPI): what the fast
+// path must agree with.
+import { Applicant } from "../../pipeline/serving/api_schemas.ts";
+import { bodyText, HOSTILE_KEYS } from "./applicant_bodies.ts";
 
 const example = EXAMPLE_APPLICANT;
 
@@ -83,4 +89,54 @@ Deno.test("the schema document is plain JSON carrying every attribute", () => {
   const doc = JSON.parse(JSON.stringify(schemaDocument()));
   assert.equal(doc.attributes.length, 20);
   assert.deepEqual(Object.keys(doc.groups), ["loan", "accounts", "employment", "personal"]);
+});
+
+Deno.test("applicantOrNull accepts exactly what zod's Applicant accepts, and outputs the same object", () => {
+  let accepted = 0;
+  fc.assert(
+    fc.property(bodyText, (text) => {
+      let input: unknown;
+      try {
+        input = JSON.parse(text);
+      } catch {
+        return; // not JSON: the route's own gate answers it before any schema
+      }
+      const fast = applicantOrNull(input);
+      const zod = Applicant.safeParse(input);
+      assert.equal(fast !== null, zod.success, `fast ${fast !== null}, zod ${zod.success} on ${text}`);
+      if (fast !== null) {
+        accepted++;
+        // Same values and the same key order (the audit row and the answer serialise it).
+        assert.equal(JSON.stringify(fast), JSON.stringify(zod.data));
+        assert.notEqual(fast, input, "a new object, as zod's");
+      }
+    }),
+    { numRuns: 3000, seed: 15 },
+  );
+  assert.ok(accepted > 500, `only ${accepted} valid bodies drawn`);
+});
+
+Deno.test("applicantOrNull: the schema's edges (ranges, -0, unsafe integers, hostile keys)", () => {
+  const base = Object.fromEntries(
+    ATTRIBUTES.map((a) => [a.name, a.kind === "numeric" ? a.min : a.codes[0].code]),
+  );
+  const cases: [string, unknown][] = [
+    ["duration", 0],
+    ["duration", 121],
+    ["duration", 120],
+    ["duration", 6.5],
+    ["duration", "6"],
+    ["num_dependents", -0],
+    ["credit_amount", 2 ** 53 + 2],
+    ["checking_status", "a11"],
+  ];
+  for (const [field, value] of cases) {
+    const input = { ...base, [field]: value };
+    assert.equal(applicantOrNull(input) !== null, Applicant.safeParse(input).success, `${field} = ${value}`);
+  }
+  for (const key of HOSTILE_KEYS) {
+    const input = JSON.parse(`{${JSON.stringify(key)}:1,${JSON.stringify(base).slice(1)}`);
+    assert.equal(applicantOrNull(input), null, key);
+    assert.equal(Applicant.safeParse(input).success, false, key);
+  }
 });

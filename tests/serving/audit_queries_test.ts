@@ -218,9 +218,7 @@ function framesOfOneCommit(db: DatabaseSync, rows: Row[]): number {
   // A complete checkpoint, so the next write transaction starts the WAL over and the log counts its frames only.
   const reset = db.prepare("PRAGMA wal_checkpoint(PASSIVE)").get()!;
   assert.equal(reset.log, reset.checkpointed);
-  db.exec("BEGIN IMMEDIATE");
-  insertAll(db, rows, []);
-  db.exec("COMMIT");
+  inTransaction(db, () => insertAll(db, rows, []));
   return Number(db.prepare("PRAGMA wal_checkpoint(PASSIVE)").get()!.log);
 }
 
@@ -230,10 +228,10 @@ Deno.test("a commit writes the table's and its request ids' pages only: other ke
   const measure = (version: number) => {
     const { db } = fileAt(version);
     try {
-      db.exec("BEGIN");
-      insertAll(db, rows, []); // a trail of some size, so every index has several leaves
-      if (version >= 3) indexKeys(db, rows.length);
-      db.exec("COMMIT");
+      inTransaction(db, () => {
+        insertAll(db, rows, []); // a trail of some size, so every index has several leaves
+        if (version >= 3) indexKeys(db, rows.length);
+      });
       return framesOfOneCommit(db, burst);
     } finally {
       db.close();

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { parseChunk } from "../../pipeline/serving/batch.ts";
 import {
+  codeTable,
   encodeCleanBytes,
   encodeCleanChunk,
   encodingPlan,
@@ -39,6 +40,33 @@ Deno.test("the byte path's compiled plan exists for the encoder, and none for on
     return row;
   };
   assert.equal(encodingPlan(twisted), null);
+});
+
+// The schema's codes (at most 10 an attribute, 3–4 ASCII bytes each) never reach codeTable's
+// refusals, so they are checked on made-up lists. Catches a table that takes a code the byte loop
+// cannot key (every unkeyed cell, e.g. a 7-byte one, would then match it), a limit off by one (a
+// full table makes a missing code's probe endless), and a table that loses or repeats a code when
+// keys collide. A refusal leaves the encoder without a plan: the byte path then runs `transformOne`
+// per row, which checkBytes compares with the text path and the ETL on every chunk (plan null).
+Deno.test("codeTable: up to 32 codes of 1–6 ASCII bytes, each in one slot; anything else, no table", () => {
+  const codes = (n: number) => Array.from({ length: n }, (_, i) => `A${i + 10}`);
+  for (const list of [codes(1), codes(32), ["A", "ABCDEF", "~", "A11", "A111", "A1"]]) {
+    const table = codeTable(list);
+    assert.ok(table, JSON.stringify(list));
+    const filled = [...table.index.keys()].filter((h) => table.index[h] >= 0);
+    // Each code's index exactly once, and a key beside every filled slot only.
+    assert.deepEqual(filled.map((h) => table.index[h]).sort((a, b) => a - b), list.map((_, k) => k));
+    for (let h = 0; h < table.keys.length; h++) assert.equal(table.keys[h] !== 0, table.index[h] >= 0);
+    assert.equal(new Set(filled.map((h) => table.keys[h])).size, list.length, "distinct keys");
+  }
+  assert.equal(codeTable(codes(33)), null, "more than half of 64 slots");
+  for (const bad of ["ABCDEFG", "", "Ä1", "A\u{1F600}"]) {
+    assert.equal(codeTable(["A11", bad]), null, JSON.stringify(bad));
+  }
+  // The schema itself fits: the reason the plan exists (previous test).
+  for (const a of ATTRIBUTES) {
+    if (a.kind !== "numeric") assert.ok(codeTable(a.codes.map((c) => c.code)), a.name);
+  }
 });
 
 /** The ETL's verdict: the chunk parsed whole with the fast path off. */
