@@ -31,6 +31,7 @@ import {
   copyProductionModel,
   formatTable,
   freePort,
+  hasWrk,
   type LoadResult,
   processCpuMs,
   runWrk,
@@ -181,7 +182,11 @@ try {
   }
 
   const runs: ServerRun[] = [];
-  if (parts.has("serve")) {
+  const withWrk = parts.has("serve") && await hasWrk();
+  if (parts.has("serve") && !withWrk) {
+    console.error("wrk is not installed (Debian: apt-get install wrk): the /predict part is skipped");
+  }
+  if (withWrk) {
     const scripts = new Map<string, string>();
     for (const w of WORKLOADS) {
       scripts.set(
