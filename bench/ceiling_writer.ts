@@ -35,6 +35,8 @@ scope.onmessage = ({ data }) => {
     db.exec(
       `PRAGMA journal_mode = WAL; PRAGMA synchronous = ${data.synchronous}; PRAGMA busy_timeout = 5000`,
     );
+    // No checkpoint at all (the WAL only grows): kinder to the bound than any trail that runs for long.
+    db.exec("PRAGMA wal_autocheckpoint = 0");
     // The trail's table as its migrations leave it, less the key table the real writer fills apart.
     for (const m of MIGRATIONS.slice(0, 2)) db.exec(m.sqlite);
     db.exec("DROP INDEX IF EXISTS decisions_time; DROP INDEX IF EXISTS decisions_decision;");
