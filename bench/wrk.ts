@@ -76,7 +76,8 @@ export function spawnServer(options: ServerOptions): Deno.ChildProcess {
 /**
  * Spawns bench/ceiling_server.ts (the least server, for bench:ceiling) on 127.0.0.1:`port`, serving
  * the artifact at `modelPath`, writing only under `writable`; `flags` are its own (`--explain`,
- * `--audit FILE`, `--sync-normal`).
+ * `--audit FILE`, `--sync-normal`). Run by name, as {@link spawnServer}, so that a bench's
+ * `--allow-run=deno` covers it.
  */
 export function spawnLeastServer(
   options: {
@@ -87,7 +88,7 @@ export function spawnLeastServer(
     stderr?: "inherit" | "piped";
   },
 ): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
+  return new Deno.Command("deno", {
     args: [
       "run",
       "--unstable-net",
