@@ -12,10 +12,9 @@
  * @module
  */
 
-import { setImmediate } from "node:timers";
 import { CreditModel } from "../pipeline/model/artifact.ts";
 import { applicantOrNull } from "../pipeline/data/schema.ts";
-import { type RowValues, rowValues } from "../pipeline/serving/audit/schema.ts";
+import { GroupCommit, type PendingGroup } from "../pipeline/serving/audit/store.ts";
 
 const [portArg, modelPath, ...flags] = Deno.args;
 const explain = flags.includes("--explain");
@@ -23,42 +22,29 @@ const auditAt = flags.indexOf("--audit");
 const auditPath = auditAt >= 0 ? flags[auditAt + 1] : null;
 const { model, sha256 } = await CreditModel.load(modelPath);
 
-/** Group commit: the rows of one turn of the event loop go to the writer as one message. */
-class GroupWriter {
-  readonly #worker = new Worker(new URL("./ceiling_writer.ts", import.meta.url), { type: "module" });
-  #rows: RowValues[] = [];
-  #waiting: (() => void)[] = [];
-  readonly #groups = new Map<number, (() => void)[]>();
-  #next = 0;
-
-  constructor(path: string, synchronous: "FULL" | "NORMAL") {
-    this.#worker.postMessage({ path, synchronous });
-    this.#worker.onmessage = ({ data }: MessageEvent<number[]>) => {
-      for (const id of data) {
-        for (const done of this.#groups.get(id)!) done();
-        this.#groups.delete(id);
-      }
-    };
-  }
-
-  record(row: RowValues): Promise<void> {
-    if (this.#rows.length === 0) setImmediate(this.#flush);
-    this.#rows.push(row);
-    return new Promise((resolve) => this.#waiting.push(resolve));
-  }
-
-  #flush = () => {
-    const id = this.#next++;
-    this.#groups.set(id, this.#waiting);
-    this.#worker.postMessage({ id, rows: this.#rows });
-    this.#rows = [];
-    this.#waiting = [];
+/**
+ * The trail's own group commit (audit/store.ts): the rows of one turn of the event loop go to the
+ * writer thread as one message, and each resolves once the writer says its group is committed.
+ */
+function groupWriter(path: string, synchronous: "FULL" | "NORMAL"): GroupCommit {
+  const worker = new Worker(new URL("./ceiling_writer.ts", import.meta.url), { type: "module" });
+  const sent = new Map<number, PendingGroup>();
+  let next = 0;
+  worker.postMessage({ path, synchronous });
+  worker.onmessage = ({ data }: MessageEvent<number[]>) => {
+    for (const id of data) {
+      sent.get(id)!.resolve();
+      sent.delete(id);
+    }
   };
+  return new GroupCommit((group) => {
+    const id = next++;
+    sent.set(id, group);
+    worker.postMessage({ id, rows: group.rows });
+  }, () => null);
 }
 
-const writer = auditPath
-  ? new GroupWriter(auditPath, flags.includes("--sync-normal") ? "NORMAL" : "FULL")
-  : null;
+const writer = auditPath ? groupWriter(auditPath, flags.includes("--sync-normal") ? "NORMAL" : "FULL") : null;
 
 Deno.serve(
   { port: Number(portArg), hostname: "127.0.0.1", reusePort: true, onListen() {} },
@@ -86,7 +72,7 @@ Deno.serve(
         reasons,
       });
     }
-    await writer?.record(rowValues({
+    await writer?.record({
       requestId: answer.request_id as string,
       correlationId: null,
       row: null,
@@ -101,7 +87,7 @@ Deno.serve(
       pd: answer.pd as number,
       decision,
       reasons: (answer.reasons as unknown[] | undefined) ?? null,
-    }));
+    });
     return Response.json(answer);
   },
 );

@@ -699,8 +699,8 @@ const SECOND_BATCH: readonly Mutant[] = [
   {
     id: "ceiling/answer-before-commit",
     file: "bench/ceiling_server.ts",
-    original: "await writer?.record(rowValues({",
-    replacement: "void writer?.record(rowValues({",
+    original: "await writer?.record({",
+    replacement: "void writer?.record({",
     why: "the least server would answer before its row is committed: a ceiling no honest trail can reach",
     tests: ["tests/bench/ceiling_server_test.ts"],
   },
