@@ -15,12 +15,21 @@
  *    the audit trail off, `full` and `normal`. Beside each: requests per second, p99 and CPU time per
  *    request (all the server's processes and threads).
  *
+ * 4. **What an answer's size costs `Deno.serve`** (ceiling_answer_server.ts): the same server
+ *    answering 380 and 440 bytes of body (489 and 549 bytes with its status line and headers),
+ *    alternated, 16 connections: Deno sends an answer over 512 bytes in two writes.
+ *
  * The least server's audit writes a file per process (no lock shared between them) and skips what
  * the trail does beyond the commit (reads, checkpointer, key index, health). It is a yardstick, not
  * a bound: with `AUDIT_SYNC=full`, serve.ts has beaten it (2026-11-29). Issue 15's and 16's throughput
- * targets are printed beside them. Options: `--duration S` (default 8), `--rounds N` (default 1;
- * more repeat the whole table, ABAB), `--only fsync,cpus,serve` (default all three).
- * Writes `bench/results/ceiling.json`.
+ * targets are printed beside them. Options:
+ * - `--duration S` (default 8), `--rounds N` (default 1; more repeat the whole table, ABAB);
+ * - `--only fsync,cpus,answer,serve` (default all four);
+ * - `--workloads explain-false,reasons` and `--audits off,full,normal` (default all);
+ * - `--serve-env KEY=VALUE,…`: settings for serve.ts beyond the workload's (e.g.
+ *   `WORKERS=2,BATCH_WORKERS=0,CLIENT_GUARD=off`), to measure a deployment against the same yardstick;
+ * - `--least-processes N` (default 2): processes of the least server sharing the port;
+ * - `--out FILE` (default `bench/results/ceiling.json`).
  * @module
  */
 
@@ -42,7 +51,7 @@ import {
 } from "./wrk.ts";
 
 const ROOT = new URL("../", import.meta.url);
-const RESULTS = new URL("./results/ceiling.json", import.meta.url).pathname;
+const DEFAULT_RESULTS = new URL("./results/ceiling.json", import.meta.url).pathname;
 const REPO_MODELS = new URL("../models/", import.meta.url).pathname.replace(/\/$/, "");
 
 const { values } = parseArgs({
@@ -50,7 +59,12 @@ const { values } = parseArgs({
   options: {
     duration: { type: "string", default: "8" },
     rounds: { type: "string", default: "1" },
-    only: { type: "string", default: "fsync,cpus,serve" },
+    only: { type: "string", default: "fsync,cpus,answer,serve" },
+    workloads: { type: "string", default: "explain-false,reasons" },
+    audits: { type: "string", default: "off,full,normal" },
+    "serve-env": { type: "string", default: "" },
+    "least-processes": { type: "string", default: "2" },
+    out: { type: "string", default: DEFAULT_RESULTS },
   },
 });
 const duration = Number(values.duration);
@@ -58,16 +72,31 @@ const rounds = Number(values.rounds);
 if (!(duration > 0) || !(Number.isInteger(rounds) && rounds >= 1)) {
   throw new Error(`--duration takes seconds > 0 and --rounds a positive integer`);
 }
-const parts = new Set(values.only.split(",").map((s) => s.trim()));
-for (const part of parts) {
-  if (!["fsync", "cpus", "serve"].includes(part)) {
-    throw new Error(`--only takes fsync, cpus, serve; got ${part}`);
+/** The comma-separated items of option `name`, each one of `allowed`. */
+function listOption(name: string, value: string, allowed: readonly string[]): Set<string> {
+  const items = new Set(value.split(",").map((s) => s.trim()));
+  for (const item of items) {
+    if (!allowed.includes(item)) throw new Error(`--${name} takes ${allowed.join(", ")}; got ${item}`);
   }
+  return items;
+}
+const parts = listOption("only", values.only, ["fsync", "cpus", "answer", "serve"]);
+const leastProcesses = Number(values["least-processes"]);
+if (!(Number.isInteger(leastProcesses) && leastProcesses >= 1 && leastProcesses <= 8)) {
+  throw new Error(`--least-processes takes an integer from 1 to 8; got ${values["least-processes"]}`);
+}
+/** `--serve-env`: settings for serve.ts beyond the workload's. */
+const serveEnv: Record<string, string> = {};
+for (const pair of values["serve-env"].split(",").filter((s) => s.trim() !== "")) {
+  const match = pair.trim().match(/^([A-Z][A-Z0-9_]*)=(.*)$/);
+  if (!match) throw new Error(`--serve-env takes KEY=VALUE pairs separated by commas; got ${pair}`);
+  serveEnv[match[1]] = match[2];
 }
 
 /** The `/predict` workloads: issue 16's (no reasons, both cores) and issue 15's (reasons). */
 const WORKLOADS = [
   {
+    id: "explain-false",
     name: "explain=false",
     path: "/predict?explain=false",
     connections: 16,
@@ -76,6 +105,7 @@ const WORKLOADS = [
     target: 15_000,
   },
   {
+    id: "reasons",
     name: "with reasons",
     path: "/predict",
     connections: 8,
@@ -86,6 +116,8 @@ const WORKLOADS = [
 ] as const;
 const AUDITS = ["off", "full", "normal"] as const;
 type Audit = typeof AUDITS[number];
+const workloads = listOption("workloads", values.workloads, WORKLOADS.map((w) => w.id));
+const audits = listOption("audits", values.audits, AUDITS);
 
 /** Percentiles of `values` (ms), sorted in place. */
 function percentiles(values: number[]): { p50: number; p90: number; p99: number } {
@@ -144,6 +176,56 @@ async function perCpu(modelPath: string, applicantsPath: string) {
   return out;
 }
 
+/** Body sizes of the answer part: whole answers of 489 and 549 bytes, either side of 512. */
+const ANSWER_BYTES = [380, 440] as const;
+/** Bytes of ceiling_answer_server.ts's status line and headers, `date` included. */
+const ANSWER_HEAD_BYTES = 109;
+
+/** One answer size under `wrk`: its load result and the server's CPU per request. */
+interface AnswerRun extends LoadResult {
+  body_bytes: number;
+  answer_bytes: number;
+  cpu_us_per_request: number | null;
+}
+
+/**
+ * ceiling_answer_server.ts answering each size of {@link ANSWER_BYTES} in turn, `max(2, rounds)`
+ * times (ABAB), at 16 connections posting `script`'s applicants.
+ */
+async function answerCost(script: string, seconds: number, rounds: number): Promise<AnswerRun[]> {
+  const server = new URL("ceiling_answer_server.ts", import.meta.url).pathname;
+  const out: AnswerRun[] = [];
+  for (let round = 0; round < Math.max(2, rounds); round++) {
+    for (const bytes of ANSWER_BYTES) {
+      const port = freePort();
+      const child = new Deno.Command("deno", {
+        args: ["run", "--allow-net=127.0.0.1", server, String(port), String(bytes)],
+        stdout: "null",
+        stderr: "inherit",
+      }).spawn();
+      try {
+        const base = new URL(`http://127.0.0.1:${port}/`);
+        await waitReady(base);
+        await runWrk({ base, script, seconds: 3, connections: 16 }); // warm-up
+        const before = processCpuMs(child.pid) ?? NaN;
+        const result = await runWrk({ base, script, seconds, connections: 16 });
+        const used = (processCpuMs(child.pid) ?? NaN) - before;
+        out.push({
+          body_bytes: bytes,
+          answer_bytes: bytes + ANSWER_HEAD_BYTES,
+          ...result,
+          cpu_us_per_request: Number.isFinite(used) ? used * 1000 / result.requests : null,
+        });
+        console.error(`answer of ${bytes} B: ${result.requests_per_s} req/s`);
+      } finally {
+        child.kill("SIGTERM");
+        await child.status;
+      }
+    }
+  }
+  return out;
+}
+
 /** One server under one workload: its load result and CPU per request. */
 interface ServerRun extends LoadResult {
   server: "least" | "serve.ts";
@@ -181,18 +263,36 @@ try {
   }
 
   const runs: ServerRun[] = [];
-  const withWrk = parts.has("serve") && await hasWrk();
-  if (parts.has("serve") && !withWrk) {
-    console.error("wrk is not installed (Debian: apt-get install wrk): the /predict part is skipped");
+  const answers: AnswerRun[] = [];
+  const withWrk = (parts.has("serve") || parts.has("answer")) && await hasWrk();
+  if (!withWrk && (parts.has("serve") || parts.has("answer"))) {
+    console.error(
+      "wrk is not installed (Debian: apt-get install wrk): the answer and /predict parts are skipped",
+    );
   }
+  const scripts = new Map<string, string>();
   if (withWrk) {
-    const scripts = new Map<string, string>();
     for (const w of WORKLOADS) {
       scripts.set(
         w.name,
         await writePredictScript(`${work}/${w.connections}-${scripts.size}.lua`, applicants, w.path),
       );
     }
+  }
+  if (withWrk && parts.has("answer")) {
+    answers.push(...await answerCost(scripts.get("explain=false")!, duration, rounds));
+    const table: string[][] = [["answer body (whole answer)", "req/s", "p99", "server CPU/request"]];
+    for (const a of answers) {
+      table.push([
+        `${a.body_bytes} B (${a.answer_bytes} B)`,
+        a.requests_per_s.toLocaleString("en"),
+        `${a.latency_ms.p99} ms`,
+        a.cpu_us_per_request === null ? "n/a" : `${a.cpu_us_per_request.toFixed(1)} µs`,
+      ]);
+    }
+    console.log(formatTable(table));
+  }
+  if (withWrk && parts.has("serve")) {
     const measure = async (
       server: ServerRun["server"],
       workload: typeof WORKLOADS[number],
@@ -228,7 +328,7 @@ try {
       }
     };
     const least = (workload: typeof WORKLOADS[number], audit: Audit) => (port: number, dir: string) =>
-      [0, 1].map((i) =>
+      Array.from({ length: leastProcesses }, (_, i) =>
         spawnLeastServer({
           port,
           modelPath,
@@ -238,8 +338,7 @@ try {
             ...(audit === "off" ? [] : ["--audit", `${dir}/audit-${i}.sqlite`]),
             ...(audit === "normal" ? ["--sync-normal"] : []),
           ],
-        })
-      );
+        }));
     const served = (workload: typeof WORKLOADS[number], audit: Audit) => (port: number, dir: string) => [
       spawnServer({
         serveTs: new URL("serve.ts", ROOT).pathname,
@@ -250,12 +349,13 @@ try {
           MODELS_DIR: `${work}/models`,
           ...workload.serveEnv,
           ...(audit === "off" ? { AUDIT: "off" } : { AUDIT_PATH: `${dir}/audit.sqlite`, AUDIT_SYNC: audit }),
+          ...serveEnv,
         },
       }),
     ];
     for (let round = 0; round < rounds; round++) {
-      for (const workload of WORKLOADS) {
-        for (const audit of AUDITS) {
+      for (const workload of WORKLOADS.filter((w) => workloads.has(w.id))) {
+        for (const audit of AUDITS.filter((a) => audits.has(a))) {
           await measure("least", workload, audit, least(workload, audit));
           await measure("serve.ts", workload, audit, served(workload, audit));
         }
@@ -296,11 +396,13 @@ try {
     model: { version: entry.version, run_id: entry.run_id },
     load_average_before: loadBefore,
     load_average_after: loadAverage(),
+    options: { serve_env: serveEnv, least_processes: leastProcesses },
     fsync,
     cpus,
+    answers,
     servers: runs,
   };
-  await writeJsonAtomic(RESULTS, summary);
+  await writeJsonAtomic(values.out, summary);
 } finally {
   await Deno.remove(work, { recursive: true });
 }
