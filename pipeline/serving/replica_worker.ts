@@ -15,14 +15,23 @@ interface ReplicaScope {
 const scope = globalThis as unknown as ReplicaScope;
 let stop!: () => void;
 const stopping = new Promise<void>((resolve) => (stop = resolve));
+let listen!: (port: number | undefined) => void;
+const told = new Promise<number | undefined>((resolve) => (listen = resolve));
 scope.onmessage = async ({ data }) => {
   if (data.kind === "stop") {
     stop();
     return;
   }
+  if (data.kind === "listen") {
+    listen(data.port);
+    return;
+  }
   const code = await serveMain(data.args, {
     index: data.index,
-    port: data.port,
+    prepared: () => {
+      scope.postMessage({ kind: "prepared" });
+      return told;
+    },
     listening: (url) => scope.postMessage({ kind: "listening", url: url.href }),
     stopping,
   });

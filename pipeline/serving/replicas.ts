@@ -1,9 +1,15 @@
 /**
  * `WORKERS=N` (or `--workers N`): N replicas of the server in one process, each on its own worker
  * thread with its own copy of the model and its own connection to the audit trail, all listening
- * on the same port (`SO_REUSEPORT`: the kernel spreads incoming connections among them). The main
- * thread only supervises: it starts the replicas (the first picks the port when `PORT=0`), restarts
- * one that crashes (at most {@link MAX_RESTARTS} a minute), and on SIGINT/SIGTERM drains them all.
+ * on the same port (`SO_REUSEPORT`: the kernel picks a listener for each new connection, which keeps
+ * it). The main thread only supervises: it starts the replicas, restarts one that crashes (at most
+ * {@link MAX_RESTARTS} a minute), and on SIGINT/SIGTERM drains them all.
+ *
+ * They start in two steps. Each in turn loads its model and opens the audit trail (so migrations
+ * never run twice at once) and reports `prepared`; only when all are prepared does the first listen
+ * (picking the port when `PORT=0`), then the others on its port, milliseconds later. Listening as
+ * each was loaded left the first replica alone on the port for seconds: every connection made
+ * meanwhile (a benchmark's, a proxy's keep-alive pool) stayed with it for good, and the others idled.
  *
  * Threads rather than processes: a worker inherits the process's permissions, so no `--allow-run`
  * and no second copy of the permission flags; `reusePort` needs `--unstable-net` (in the task).
@@ -18,8 +24,11 @@ import type { Logger } from "./log.ts";
 /** What a replica's `serveMain` gets instead of signals. */
 export interface ReplicaHooks {
   index: number;
-  /** The port to share (unset for the first replica, which takes the configured one). */
-  port?: number;
+  /**
+   * Called once the replica is ready to listen; resolves when it may, with the port to share
+   * (undefined for the first replica, which takes the configured one).
+   */
+  prepared(): Promise<number | undefined>;
   /** Called once the replica listens. */
   listening(url: URL): void;
   /** Resolves when the supervisor asks the replica to drain and stop. */
@@ -27,9 +36,15 @@ export interface ReplicaHooks {
 }
 
 /** Supervisor → replica. */
-export type ToReplica = { kind: "start"; index: number; args: string[]; port?: number } | { kind: "stop" };
+export type ToReplica =
+  | { kind: "start"; index: number; args: string[] }
+  | { kind: "listen"; port?: number }
+  | { kind: "stop" };
 /** Replica → supervisor. */
-export type FromReplica = { kind: "listening"; url: string } | { kind: "exited"; code: number };
+export type FromReplica =
+  | { kind: "prepared" }
+  | { kind: "listening"; url: string }
+  | { kind: "exited"; code: number };
 
 /** Crashes of one replica tolerated per minute before the server gives up. */
 export const MAX_RESTARTS = 3;
@@ -41,6 +56,8 @@ interface Replica {
   index: number;
   worker: Worker;
   exited: Promise<number>;
+  /** Resolves with the replica's URL once it listens. */
+  listening: Promise<string>;
 }
 
 /** Runs `config.workers` replicas until a signal; returns the exit code. */
@@ -64,19 +81,22 @@ export async function superviseReplicas(
   const failure = new Promise<number>((resolve) => (failed = resolve));
   let port: number | undefined;
 
+  /** Starts replica `index`; resolves once it is prepared to listen. */
   const start = (index: number): Promise<Replica> =>
     new Promise((resolve, reject) => {
       const worker = new Worker(REPLICA_URL, { type: "module", name: `replica-${index}` });
       let exit!: (code: number) => void;
       const exited = new Promise<number>((res) => (exit = res));
-      const replica: Replica = { index, worker, exited };
+      let listened!: (url: string) => void;
+      const listening = new Promise<string>((res) => (listened = res));
+      const replica: Replica = { index, worker, exited, listening };
       worker.onmessage = (event: MessageEvent<FromReplica>) => {
-        if (event.data.kind === "listening") {
-          port ??= Number(new URL(event.data.url).port);
-          resolve(replica);
-        } else {
-          exit(event.data.code);
-          if (!stopping) reject(new Error(`replica ${index} stopped with exit code ${event.data.code}`));
+        const data = event.data;
+        if (data.kind === "prepared") resolve(replica);
+        else if (data.kind === "listening") listened(data.url);
+        else {
+          exit(data.code);
+          if (!stopping) reject(new Error(`replica ${index} stopped with exit code ${data.code}`));
         }
       };
       worker.onerror = (event: ErrorEvent) => {
@@ -94,12 +114,26 @@ export async function superviseReplicas(
         });
         worker.terminate();
         if (crashes.length > MAX_RESTARTS) failed?.(1);
-        else start(index).then((fresh) => (replicas[index] = fresh), () => failed?.(1));
+        else {
+          // A crash while the replicas start fails the start; after it, the fresh one joins the port.
+          start(index).then(async (fresh) => {
+            replicas[index] = fresh;
+            if (port !== undefined) await listen(fresh, port);
+          }).catch(() => failed?.(1));
+        }
       };
-      worker.postMessage(
-        { kind: "start", index, args, port: index === 0 ? undefined : port } satisfies ToReplica,
-      );
+      worker.postMessage({ kind: "start", index, args } satisfies ToReplica);
     });
+  /** Lets a prepared replica listen (on `port`, or the configured one); resolves with its URL. */
+  const listen = (replica: Replica, on: number | undefined): Promise<string> => {
+    replica.worker.postMessage({ kind: "listen", port: on } satisfies ToReplica);
+    return Promise.race([
+      replica.listening,
+      replica.exited.then((code) => {
+        throw new Error(`replica ${replica.index} stopped with exit code ${code} before listening`);
+      }),
+    ]);
+  };
 
   // Listen for signals first: a replica may take seconds to load its model.
   let signalled: (signal: Deno.Signal) => void;
@@ -110,8 +144,10 @@ export async function superviseReplicas(
 
   const replicas: Replica[] = [];
   const starting = (async () => {
-    replicas.push(await start(0));
-    for (let i = 1; i < n && !stopping; i++) replicas.push(await start(i));
+    for (let i = 0; i < n && !stopping; i++) replicas.push(await start(i));
+    if (stopping) return;
+    port = Number(new URL(await listen(replicas[0], undefined)).port);
+    await Promise.all(replicas.slice(1).map((r) => listen(r, port)));
     logger.info("replicas listening", { workers: n, port });
   })();
   const outcome = await Promise.race([

@@ -376,7 +376,6 @@ export async function serveMain(args: string[] = [], replica?: ReplicaHooks): Pr
   if (flags.healthcheck) return (await healthcheck(config.port)) ? 0 : 1;
   const logger = new Logger(config.logLevel);
   if (!replica && config.workers > 1) return await superviseReplicas(args, config, logger);
-  if (replica?.port !== undefined) config = { ...config, port: replica.port };
   let publicKey: ModelPublicKey | undefined;
   try {
     publicKey = await modelPublicKey(config);
@@ -430,6 +429,15 @@ export async function serveMain(args: string[] = [], replica?: ReplicaHooks): Pr
     logger.warn(
       "AUDIT_PSEUDONYM_KEY is unset: batch row ids are pseudonymised with a key of this process only",
     );
+  }
+  if (replica) {
+    // A replica listens only once every replica is prepared (replicas.ts).
+    const go = await Promise.race([replica.prepared(), replica.stopping.then(() => "stop" as const)]);
+    if (go === "stop") {
+      await audit?.close();
+      return 0;
+    }
+    if (go !== undefined) config = { ...config, port: go };
   }
   const running = startServer({ holder, config, logger, audit });
   if (replica) {

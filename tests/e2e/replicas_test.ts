@@ -93,7 +93,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "WORKERS=2: two replicas on one port answer, then drain and exit 0 on SIGTERM",
+  name:
+    "WORKERS=2: two replicas, both prepared before either listens, on one port answer, then drain and exit 0 on SIGTERM",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
@@ -129,6 +130,14 @@ Deno.test({
       const listening = lines.filter((l) => l.msg === "listening");
       assert.equal(listening.length, 2, "two replicas listening");
       assert.equal(listening[0].url, listening[1].url, "on one port");
+      // Both are loaded before either listens: a connection made while only one listened would
+      // stay with it for good (SO_REUSEPORT picks a listener per connection).
+      const lastPrepared = lines.findLastIndex((l) => l.msg === "audit trail");
+      assert.equal(lines.filter((l) => l.msg === "audit trail").length, 2, "each replica opened the trail");
+      assert.ok(
+        lastPrepared < lines.findIndex((l) => l.msg === "listening"),
+        "no replica listens before every replica is prepared",
+      );
       const ready = lines.find((l) => l.msg === "replicas listening");
       assert.equal(ready.workers, 2);
       (async () => {
