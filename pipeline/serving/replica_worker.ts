@@ -33,6 +33,7 @@ scope.onmessage = async ({ data }) => {
       return told;
     },
     listening: (url) => scope.postMessage({ kind: "listening", url: url.href }),
+    writerLock: data.writerLock,
     stopping,
   });
   scope.postMessage({ kind: "exited", code });

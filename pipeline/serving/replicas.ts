@@ -13,13 +13,15 @@
  *
  * Threads rather than processes: a worker inherits the process's permissions, so no `--allow-run`
  * and no second copy of the permission flags; `reusePort` needs `--unstable-net` (in the task).
- * With the SQLite trail the replicas' writers take turns on one file; replicas on several
- * machines share a PostgreSQL trail (`AUDIT_URL`), see the README's "Scaling out".
+ * With the SQLite trail the replicas' writers take turns on one file, waiting for each other on one
+ * lock (audit/writer_lock.ts); replicas on several machines share a PostgreSQL trail (`AUDIT_URL`),
+ * see the README's "Scaling out".
  * @module
  */
 
 import type { ServerConfig } from "./config.ts";
 import type { Logger } from "./log.ts";
+import { WriterLock } from "./audit/writer_lock.ts";
 
 /** What a replica's `serveMain` gets instead of signals. */
 export interface ReplicaHooks {
@@ -31,13 +33,15 @@ export interface ReplicaHooks {
   prepared(): Promise<number | undefined>;
   /** Called once the replica listens. */
   listening(url: URL): void;
+  /** The SQLite trail's writer lock, one for all the replicas (audit/writer_lock.ts). */
+  writerLock?: SharedArrayBuffer;
   /** Resolves when the supervisor asks the replica to drain and stop. */
   stopping: Promise<void>;
 }
 
 /** Supervisor → replica. */
 export type ToReplica =
-  | { kind: "start"; index: number; args: string[] }
+  | { kind: "start"; index: number; args: string[]; writerLock: SharedArrayBuffer }
   | { kind: "listen"; port?: number }
   | { kind: "stop" };
 /** Replica → supervisor. */
@@ -76,6 +80,8 @@ export async function superviseReplicas(
     return 1;
   }
   const crashes: number[] = [];
+  // The replicas' SQLite writers wait on this for each other rather than in SQLite's busy handler.
+  const writerLock = new WriterLock().buffer;
   let stopping = false;
   let failed: ((code: number) => void) | null = null;
   const failure = new Promise<number>((resolve) => (failed = resolve));
@@ -122,7 +128,7 @@ export async function superviseReplicas(
           }).catch(() => failed?.(1));
         }
       };
-      worker.postMessage({ kind: "start", index, args } satisfies ToReplica);
+      worker.postMessage({ kind: "start", index, args, writerLock } satisfies ToReplica);
     });
   /** Lets a prepared replica listen (on `port`, or the configured one); resolves with its URL. */
   const listen = (replica: Replica, on: number | undefined): Promise<string> => {

@@ -414,7 +414,7 @@ export async function serveMain(args: string[] = [], replica?: ReplicaHooks): Pr
   }
   let audit: AuditStore | null;
   try {
-    audit = await openAuditLog(config);
+    audit = await openAuditLog(config, { writerLock: replica?.writerLock });
   } catch (error) {
     if (!(error instanceof AuditError)) throw error;
     console.error(`serve: ${error.message}`);

@@ -206,3 +206,23 @@ export async function listeningUrl(child: Deno.ChildProcess): Promise<URL> {
   }
   throw new Error(`the server did not start:\n${buffered}`);
 }
+
+/** A decision as the trail records it, for tests that write rows directly. */
+export function decisionRecord(correlationId: string, time = new Date()) {
+  return {
+    requestId: crypto.randomUUID(),
+    correlationId,
+    row: null,
+    time: time.toISOString(),
+    modelVersion: 1,
+    runId: "run",
+    modelSha256: "0".repeat(64),
+    threshold: 0.5,
+    reviewMargin: 0,
+    inputs: { a: 1 },
+    probability: 0.25,
+    pd: null,
+    decision: "approve" as const,
+    reasons: null,
+  };
+}

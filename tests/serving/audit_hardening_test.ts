@@ -21,7 +21,7 @@ import { purgeExpired } from "../../pipeline/serving/audit/purge.ts";
 import { Logger } from "../../pipeline/serving/log.ts";
 import { ModelHolder } from "../../pipeline/serving/model_holder.ts";
 import { germanApplicants, germanCsv, trainFixtureModel } from "../fixtures.ts";
-import { type Backend, BACKENDS, cleanupBackends } from "./audit_backends.ts";
+import { type Backend, BACKENDS, cleanupBackends, decisionRecord } from "./audit_backends.ts";
 import { slow } from "../scope.ts";
 
 const quiet = new Logger("off");
@@ -82,7 +82,7 @@ sqliteTest(
       const inputs = { padding: "x".repeat(500) };
       const writer = audit.batch();
       for (let chunk = 0; chunk < 40; chunk++) {
-        await writer.add(Array.from({ length: 2000 }, () => ({ ...recordOf("big"), inputs })));
+        await writer.add(Array.from({ length: 2000 }, () => ({ ...decisionRecord("big"), inputs })));
       }
       await writer.commit();
       assert.equal(await audit.count(), 80_000);
@@ -132,7 +132,7 @@ async function sustainedLoad(
   const acknowledged: string[] = [];
   const client = async () => {
     while (acknowledged.length < options.cap && !options.enough?.()) {
-      const row = recordOf(options.tag);
+      const row = decisionRecord(options.tag);
       await audit.record(row);
       acknowledged.push(row.requestId);
     }
@@ -146,7 +146,7 @@ sqliteTest(
   async () => {
     const audit = await SqliteAuditLog.open(sqlitePath());
     try {
-      await audit.record(recordOf("warm-up"));
+      await audit.record(decisionRecord("warm-up"));
       const first = walResets(audit.path)!;
       // The checkpointer alone copied the WAL as it was when each of its checkpoints began; the
       // writer had appended meanwhile, so the WAL was never wholly copied and never started over
@@ -215,7 +215,7 @@ sqliteTest(
     const audit = await SqliteAuditLog.open(path, { trace });
     // 5 rounds of 40 concurrent rows, then long enough for a checkpoint (every 200 ms).
     for (let round = 0; round < 5; round++) {
-      await Promise.all(Array.from({ length: 40 }, () => audit.record(recordOf("traced"))));
+      await Promise.all(Array.from({ length: 40 }, () => audit.record(decisionRecord("traced"))));
     }
     await new Promise((resolve) => setTimeout(resolve, 450));
     await audit.close();
@@ -261,7 +261,7 @@ sqliteTest(
     const path = sqlitePath();
     const audit = await SqliteAuditLog.open(path);
     try {
-      await audit.record(recordOf("mode-1"));
+      await audit.record(decisionRecord("mode-1"));
       const mode = (file: string) => (Deno.statSync(file).mode ?? 0) & 0o777;
       assert.equal(mode(path), 0o600);
       assert.equal(mode(`${path}-wal`), 0o600);
@@ -416,12 +416,12 @@ eachBackend(
 
       // Aborted and committed by hand.
       const writer = audit.batch();
-      await writer.add([recordOf("manual-1"), recordOf("manual-2")]);
+      await writer.add([decisionRecord("manual-1"), decisionRecord("manual-2")]);
       await writer.abort();
       assert.equal(await audit.count(), 3000);
       const kept = audit.batch();
-      await kept.add([recordOf("manual-3")]);
-      await kept.add([recordOf("manual-4")]);
+      await kept.add([decisionRecord("manual-3")]);
+      await kept.add([decisionRecord("manual-4")]);
       assert.equal(await audit.count(), 3000, "staged rows are not in the trail before the commit");
       await kept.commit();
       assert.equal(await audit.count(), 3002);
@@ -437,10 +437,10 @@ eachBackend("retention: decisions older than the retention are purged, the other
     const now = new Date("2026-06-30T12:00:00Z");
     const day = 86_400_000;
     await audit.recordAll([
-      recordOf("old-1", new Date(now.getTime() - 400 * day)),
-      recordOf("old-2", new Date(now.getTime() - 31 * day)),
-      recordOf("new-1", new Date(now.getTime() - 29 * day)),
-      recordOf("new-2", now),
+      decisionRecord("old-1", new Date(now.getTime() - 400 * day)),
+      decisionRecord("old-2", new Date(now.getTime() - 31 * day)),
+      decisionRecord("new-1", new Date(now.getTime() - 29 * day)),
+      decisionRecord("new-2", now),
     ]);
     const outcome = await purgeExpired(audit, 30, now);
     assert.deepEqual(outcome, { cutoff: "2026-05-31T12:00:00.000Z", deleted: 2, remaining: 2 });
@@ -460,10 +460,10 @@ sqliteTest("retention through the task: purge --days and AUDIT_RETENTION_DAYS; u
   const now = Date.now();
   const day = 86_400_000;
   await audit.recordAll([
-    recordOf("old-1", new Date(now - 400 * day)),
-    recordOf("old-2", new Date(now - 31 * day)),
-    recordOf("new-1", new Date(now - 29 * day)),
-    recordOf("new-2", new Date(now)),
+    decisionRecord("old-1", new Date(now - 400 * day)),
+    decisionRecord("old-2", new Date(now - 31 * day)),
+    decisionRecord("new-1", new Date(now - 29 * day)),
+    decisionRecord("new-2", new Date(now)),
   ]);
   const printed: string[] = [];
   const env = (vars: Record<string, string>) => (name: string) => vars[name];
@@ -502,7 +502,7 @@ sqliteTest(
       assert.equal(entry.request_id, "legacy-1");
       assert.equal(entry.model_sha256, null);
       assert.equal(entry.correlation_id, null);
-      await audit.record(recordOf("after"));
+      await audit.record(decisionRecord("after"));
       assert.equal(await audit.count(), 2);
     } finally {
       await audit.close();
@@ -549,26 +549,6 @@ eachBackend("metrics: commits, rows and failures of the trail are exported", asy
     await audit.close();
   }
 });
-
-/** A decision as the trail records it, for tests that write rows directly. */
-function recordOf(correlationId: string, time = new Date()) {
-  return {
-    requestId: crypto.randomUUID(),
-    correlationId,
-    row: null,
-    time: time.toISOString(),
-    modelVersion: 1,
-    runId: "run",
-    modelSha256: "0".repeat(64),
-    threshold: 0.5,
-    reviewMargin: 0,
-    inputs: { a: 1 },
-    probability: 0.25,
-    pd: null,
-    decision: "approve" as const,
-    reasons: null,
-  };
-}
 
 Deno.test("cleanup: temporary trails, databases and models", async () => {
   await Deno.remove(work, { recursive: true });

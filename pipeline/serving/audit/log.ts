@@ -50,9 +50,12 @@ export type AuditLog = SqliteAuditLog;
 /** Opens the trail the settings ask for (PostgreSQL when `AUDIT_URL` is set), or returns null with `AUDIT=off`. */
 export function openAuditLog(
   config: Pick<ServerConfig, "auditPath" | "auditSync" | "auditUrl" | "auditTrace">,
+  options: { writerLock?: SharedArrayBuffer } = {},
 ): Promise<AuditStore | null> {
   if (config.auditUrl) return PostgresAuditLog.open(config.auditUrl);
-  return config.auditPath === null
-    ? Promise.resolve(null)
-    : SqliteAuditLog.open(config.auditPath, { synchronous: config.auditSync, trace: config.auditTrace });
+  return config.auditPath === null ? Promise.resolve(null) : SqliteAuditLog.open(config.auditPath, {
+    synchronous: config.auditSync,
+    trace: config.auditTrace,
+    writerLock: options.writerLock,
+  });
 }

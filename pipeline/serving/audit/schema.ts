@@ -238,6 +238,8 @@ export type ToThread =
     synchronous: "full" | "normal";
     /** `AUDIT_TRACE`: the thread writes its timings to `<trace>.<role>.jsonl` when it closes. */
     trace?: string;
+    /** The writer only: the cell of the process's writer lock (writer_lock.ts), shared by the replicas' writers. */
+    lock?: SharedArrayBuffer;
   }
   /** Commit `rows`, and promote the staged rows of `promote` (batch ids), in one transaction. */
   | { kind: "write"; id: number; rows: RowValues[]; promote?: number[] }

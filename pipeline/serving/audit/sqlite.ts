@@ -74,6 +74,11 @@ export interface SqliteOptions {
    * `<trace>.<role>.jsonl` when the trail closes.
    */
   trace?: string;
+  /**
+   * The cell of a writer lock (writer_lock.ts) shared by the writers of several trails on this file in one
+   * process (the replicas of `WORKERS=N`), which then wait for each other without SQLite's sleeps.
+   */
+  writerLock?: SharedArrayBuffer;
 }
 
 /** The SQLite audit trail. */
@@ -97,6 +102,7 @@ export class SqliteAuditLog implements AuditStore {
   #onClosed: (() => void) | null = null;
   readonly #restarts: number[] = [];
   readonly #trace: string | undefined;
+  readonly #writerLock: SharedArrayBuffer | undefined;
   /** While tracing: when each group was sent (keyed on the group, so a failed one leaves nothing behind). */
   readonly #sentAt = new WeakMap<PendingGroup, number>();
   /** While tracing: each group's round trip and the event loop's lag. */
@@ -119,9 +125,11 @@ export class SqliteAuditLog implements AuditStore {
     started: { writer: Worker; settings: WriterSettings; checkpointer: Worker; reader: Worker },
     maxBatchRows: number,
     trace?: string,
+    writerLock?: SharedArrayBuffer,
   ) {
     this.path = path;
     this.#trace = trace;
+    this.#writerLock = writerLock;
     this.#traced = tracer(trace, "main");
     if (trace !== undefined) this.#traceLag();
     this.synchronous = synchronous;
@@ -152,7 +160,7 @@ export class SqliteAuditLog implements AuditStore {
       createPrivateFile(path);
       migrate(path);
       if (options.trace !== undefined) checkTracePrefix(options.trace);
-      const writer = await startThread("writer", path, synchronous, options.trace);
+      const writer = await startThread("writer", path, synchronous, options.trace, options.writerLock);
       started.push(writer.worker);
       const checkpointer = await startThread("checkpointer", path, synchronous, options.trace);
       started.push(checkpointer.worker);
@@ -169,6 +177,7 @@ export class SqliteAuditLog implements AuditStore {
         },
         options.maxBatchRows ?? 1024,
         options.trace,
+        options.writerLock,
       );
     } catch (error) {
       for (const worker of started) worker.terminate();
@@ -352,7 +361,7 @@ export class SqliteAuditLog implements AuditStore {
       this.#onClosed?.();
       return;
     }
-    startThread("writer", this.path, this.synchronous, this.#trace).then(
+    startThread("writer", this.path, this.synchronous, this.#trace, this.#writerLock).then(
       ({ worker, settings }) => {
         if (this.#closing) {
           worker.terminate();
@@ -563,6 +572,7 @@ async function startThread(
   path: string,
   synchronous: "full" | "normal",
   trace?: string,
+  lock?: SharedArrayBuffer,
 ): Promise<{ worker: Worker; settings?: WriterSettings }> {
   const worker = new Worker(WORKER_URL, { type: "module", name: `audit-${role}` });
   try {
@@ -575,7 +585,7 @@ async function startThread(
         event.preventDefault();
         reject(new Error(event.message));
       };
-      worker.postMessage({ kind: "open", role, path, synchronous, trace } satisfies ToThread);
+      worker.postMessage({ kind: "open", role, path, synchronous, trace, lock } satisfies ToThread);
     });
     return { worker, settings };
   } catch (error) {

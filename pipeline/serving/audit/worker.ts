@@ -14,8 +14,9 @@
  *   meanwhile, so that the WAL is wholly copied and starts over in place (see `finishCheckpoint`);
  * - the reader answers `GET /audit` and the other reads, so a slow query never holds up a request.
  *
- * Its value imports are `node:` built-ins, schema.ts, queries.ts and worker_clock.ts only, so a
- * thread starts quickly. With `AUDIT_TRACE` set, the writer and the checkpointer keep their timings
+ * Its value imports are `node:` built-ins, schema.ts, queries.ts, worker_clock.ts and
+ * writer_lock.ts only, so a thread starts quickly. Given a {@link WriterLock} (replicas of one
+ * process on one file), the writer holds it around each write transaction. With `AUDIT_TRACE` set, the writer and the checkpointer keep their timings
  * and write them out when they close (`deno task bench:audit-tail` reads them).
  * @module
  */
@@ -36,6 +37,7 @@ import {
 } from "./schema.ts";
 import { indexKeys, inTransaction, page, purgeChunk } from "./queries.ts";
 import { tracer, wallMs } from "./worker_clock.ts";
+import { WriterLock } from "./writer_lock.ts";
 
 /** What a thread sees of its worker scope. */
 interface ThreadScope {
@@ -98,6 +100,9 @@ function writer(scope: ThreadScope): Handler {
     if (!staged.delete(batch)) return;
     db!.exec(`DROP TABLE IF EXISTS ${table(batch)}`);
   };
+  let lock: WriterLock | null = null;
+  /** Runs a write transaction, holding the process's writer lock when there is one. */
+  const writing = <T>(work: () => T): T => lock ? lock.holding(BUSY_TIMEOUT_MS, work) : work();
   let queue: { id: number; rows: RowValues[]; promote?: number[] }[] = [];
   let scheduled = false;
   let trace = tracer(undefined, "writer");
@@ -113,14 +118,16 @@ function writer(scope: ThreadScope): Handler {
     let rows = 0;
     try {
       const begin = trace.on ? wallMs() : 0;
-      const inserted = inTransaction(db, () => {
-        for (const write of writes) {
-          for (const row of write.rows) statement.run(...row);
-          rows += write.rows.length;
-          for (const batch of write.promote ?? []) rows += promote(batch);
-        }
-        return trace.on ? wallMs() : 0;
-      });
+      const inserted = writing(() =>
+        inTransaction(db!, () => {
+          for (const write of writes) {
+            for (const row of write.rows) statement.run(...row);
+            rows += write.rows.length;
+            for (const batch of write.promote ?? []) rows += promote(batch);
+          }
+          return trace.on ? wallMs() : 0;
+        })
+      );
       if (trace.on) {
         trace.add({ queued: queuedAt, begin, inserted, committed: wallMs(), rows, writes: writes.length });
       }
@@ -146,7 +153,7 @@ function writer(scope: ThreadScope): Handler {
       await inChunks(INDEX_CHUNK_ROWS, () => {
         if (!db) return 0; // closed meanwhile
         const start = trace.on ? wallMs() : 0;
-        const copied = inTransaction(db, () => indexKeys(db!, INDEX_CHUNK_ROWS));
+        const copied = writing(() => inTransaction(db!, () => indexKeys(db!, INDEX_CHUNK_ROWS)));
         if (trace.on) trace.add({ mode: "index", start, end: wallMs(), rows: copied });
         return copied;
       });
@@ -185,7 +192,7 @@ function writer(scope: ThreadScope): Handler {
     try {
       const total = await inChunks(
         PURGE_CHUNK_ROWS,
-        () => inTransaction(db!, () => purgeChunk(db!, before, PURGE_CHUNK_ROWS)),
+        () => writing(() => inTransaction(db!, () => purgeChunk(db!, before, PURGE_CHUNK_ROWS))),
       );
       scope.postMessage({ kind: "result", id, value: total });
     } catch (error) {
@@ -262,6 +269,7 @@ function writer(scope: ThreadScope): Handler {
       case "open":
         try {
           trace = tracer(data.trace, "writer");
+          lock = data.lock ? new WriterLock(data.lock) : null;
           db = new DatabaseSync(data.path);
           db.exec("PRAGMA journal_mode = WAL");
           db.exec(`PRAGMA synchronous = ${data.synchronous === "normal" ? "NORMAL" : "FULL"}`);
