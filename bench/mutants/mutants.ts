@@ -704,6 +704,41 @@ const SECOND_BATCH: readonly Mutant[] = [
     why: "the least server would answer before its row is committed: a ceiling no honest trail can reach",
     tests: ["tests/bench/ceiling_server_test.ts"],
   },
+  // -- replicas: start order and the writers' lock ----------------------------------------------------
+  {
+    id: "replicas/listen-as-prepared",
+    file: "pipeline/serving/replicas.ts",
+    original: "    for (let i = 0; i < n && !stopping; i++) replicas.push(await start(i));\n" +
+      "    if (stopping) return;\n" +
+      "    port = Number(new URL(await listen(replicas[0], undefined)).port);\n" +
+      "    await Promise.all(replicas.slice(1).map((r) => listen(r, port)));",
+    replacement: "    replicas.push(await start(0));\n" +
+      "    port = Number(new URL(await listen(replicas[0], undefined)).port);\n" +
+      "    for (let i = 1; i < n && !stopping; i++) {\n" +
+      "      replicas.push(await start(i));\n" +
+      "      await listen(replicas[i], port);\n" +
+      "    }",
+    why:
+      "the first replica would be alone on the port while the others load, and keep every connection made meanwhile",
+    tests: ["tests/e2e/replicas_test.ts"],
+  },
+  {
+    id: "writer-lock/writer-ignores-lock",
+    file: "pipeline/serving/audit/worker.ts",
+    original: "lock = data.lock ? new WriterLock(data.lock) : null;",
+    replacement: "lock = null;",
+    why:
+      "the replicas' writers would meet in SQLite's busy handler again, whose sleeps made a p99 of a second",
+    tests: ["tests/serving/audit_writer_lock_test.ts"],
+  },
+  {
+    id: "writer-lock/no-exclusion",
+    file: "pipeline/serving/audit/writer_lock.ts",
+    original: "    if (state === FREE) return true;",
+    replacement: "    if (state !== FREE || state === FREE) return true;",
+    why: "two writers would hold the lock at once",
+    tests: ["tests/serving/audit_writer_lock_test.ts"],
+  },
 ];
 
 /** Every mutant: the first batch, then the second. */
