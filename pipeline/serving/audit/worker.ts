@@ -179,7 +179,8 @@ function writer(scope: ThreadScope): Handler {
     if (Date.now() - indexedAt >= INDEX_INTERVAL_MS) void catchUpKeys();
     try {
       const start = trace.on ? wallMs() : 0;
-      const result = db.prepare("PRAGMA wal_checkpoint(PASSIVE)").get() as {
+      // Under the writers' lock the other replicas' writers cannot append meanwhile, so it completes.
+      const result = writing(() => db!.prepare("PRAGMA wal_checkpoint(PASSIVE)").get()) as {
         log: number;
         checkpointed: number;
       };
