@@ -11,7 +11,8 @@
  *   SQLite's passive mode, which never blocks the writer, truncates the WAL once it has grown past
  *   {@link JOURNAL_SIZE_LIMIT} (after a large batch), and reports the WAL's size and its own health;
  *   after each of its checkpoints the writer, between two commits, copies the few frames committed
- *   meanwhile, so that the WAL is wholly copied and starts over in place (see `finishCheckpoint`);
+ *   meanwhile (holding the writers' lock, so that other replicas' writers do not append then), so
+ *   that the WAL is wholly copied and starts over in place (see `finishCheckpoint`);
  * - the reader answers `GET /audit` and the other reads, so a slow query never holds up a request.
  *
  * Its value imports are `node:` built-ins, schema.ts, queries.ts, worker_clock.ts and
