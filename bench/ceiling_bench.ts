@@ -189,6 +189,31 @@ interface AnswerRun extends LoadResult {
 }
 
 /**
+ * Once `started` (the processes of one server) answer on `port`: a 3 s warm-up, then `wrk` for
+ * `seconds`; its result and the CPU time (ms, all the processes' threads) it cost them. Stops them.
+ */
+async function loadTest(
+  started: Deno.ChildProcess[],
+  port: number,
+  script: string,
+  seconds: number,
+  connections: number,
+): Promise<{ result: LoadResult; cpuMs: number }> {
+  const base = new URL(`http://127.0.0.1:${port}/`);
+  try {
+    await waitReady(base);
+    await runWrk({ base, script, seconds: 3, connections }); // warm-up
+    const cpu = () => started.reduce((sum, p) => sum + (processCpuMs(p.pid) ?? NaN), 0);
+    const before = cpu();
+    const result = await runWrk({ base, script, seconds, connections });
+    return { result, cpuMs: cpu() - before };
+  } finally {
+    for (const p of started) p.kill("SIGTERM");
+    await Promise.all(started.map((p) => p.status));
+  }
+}
+
+/**
  * ceiling_answer_server.ts answering each size of {@link ANSWER_BYTES} in turn, `max(2, rounds)`
  * times (ABAB), at 16 connections posting `script`'s applicants.
  */
@@ -203,24 +228,14 @@ async function answerCost(script: string, seconds: number, rounds: number): Prom
         stdout: "null",
         stderr: "inherit",
       }).spawn();
-      try {
-        const base = new URL(`http://127.0.0.1:${port}/`);
-        await waitReady(base);
-        await runWrk({ base, script, seconds: 3, connections: 16 }); // warm-up
-        const before = processCpuMs(child.pid) ?? NaN;
-        const result = await runWrk({ base, script, seconds, connections: 16 });
-        const used = (processCpuMs(child.pid) ?? NaN) - before;
-        out.push({
-          body_bytes: bytes,
-          answer_bytes: bytes + ANSWER_HEAD_BYTES,
-          ...result,
-          cpu_us_per_request: Number.isFinite(used) ? used * 1000 / result.requests : null,
-        });
-        console.error(`answer of ${bytes} B: ${result.requests_per_s} req/s`);
-      } finally {
-        child.kill("SIGTERM");
-        await child.status;
-      }
+      const { result, cpuMs } = await loadTest([child], port, script, seconds, 16);
+      out.push({
+        body_bytes: bytes,
+        answer_bytes: bytes + ANSWER_HEAD_BYTES,
+        ...result,
+        cpu_us_per_request: Number.isFinite(cpuMs) ? cpuMs * 1000 / result.requests : null,
+      });
+      console.error(`answer of ${bytes} B: ${result.requests_per_s} req/s`);
     }
   }
   return out;
@@ -301,31 +316,24 @@ try {
     ) => {
       const port = freePort();
       const dir = await Deno.makeTempDir({ dir: work, prefix: `${server === "least" ? "least" : "serve"}-` });
-      const started = start(port, dir);
-      const base = new URL(`http://127.0.0.1:${port}/`);
-      try {
-        await waitReady(base);
-        const script = scripts.get(workload.name)!;
-        await runWrk({ base, script, seconds: 3, connections: workload.connections }); // warm-up
-        const cpu = () => started.reduce((sum, p) => sum + (processCpuMs(p.pid) ?? NaN), 0);
-        const before = cpu();
-        const result = await runWrk({ base, script, seconds: duration, connections: workload.connections });
-        const used = cpu() - before;
-        const run: ServerRun = {
-          server,
-          workload: workload.name,
-          audit,
-          ...result,
-          cpu_ms_per_request: Number.isFinite(used) ? used / result.requests : null,
-        };
-        console.error(
-          `${server} ${workload.name} audit=${audit}: ${result.requests_per_s} req/s, p99 ${result.latency_ms.p99} ms`,
-        );
-        runs.push(run);
-      } finally {
-        for (const p of started) p.kill("SIGTERM");
-        await Promise.all(started.map((p) => p.status));
-      }
+      const script = scripts.get(workload.name)!;
+      const { result, cpuMs } = await loadTest(
+        start(port, dir),
+        port,
+        script,
+        duration,
+        workload.connections,
+      );
+      runs.push({
+        server,
+        workload: workload.name,
+        audit,
+        ...result,
+        cpu_ms_per_request: Number.isFinite(cpuMs) ? cpuMs / result.requests : null,
+      });
+      console.error(
+        `${server} ${workload.name} audit=${audit}: ${result.requests_per_s} req/s, p99 ${result.latency_ms.p99} ms`,
+      );
     };
     const least = (workload: typeof WORKLOADS[number], audit: Audit) => (port: number, dir: string) =>
       Array.from({ length: leastProcesses }, (_, i) =>

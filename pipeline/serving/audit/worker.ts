@@ -17,8 +17,9 @@
  *
  * Its value imports are `node:` built-ins, schema.ts, queries.ts, worker_clock.ts and
  * writer_lock.ts only, so a thread starts quickly. Given a {@link WriterLock} (replicas of one
- * process on one file), the writer holds it around each write transaction. With `AUDIT_TRACE` set, the writer and the checkpointer keep their timings
- * and write them out when they close (`deno task bench:audit-tail` reads them).
+ * process on one file), the writer holds it around each write transaction and its checkpoint copy.
+ * With `AUDIT_TRACE` set, the writer and the checkpointer keep their timings and write them out when
+ * they close (`deno task bench:audit-tail` reads them).
  * @module
  */
 
@@ -102,7 +103,7 @@ function writer(scope: ThreadScope): Handler {
     db!.exec(`DROP TABLE IF EXISTS ${table(batch)}`);
   };
   let lock: WriterLock | null = null;
-  /** Runs a write transaction, holding the process's writer lock when there is one. */
+  /** Runs `work` (a write transaction, or the checkpoint copy) holding the process's writer lock, if any. */
   const writing = <T>(work: () => T): T => lock ? lock.holding(BUSY_TIMEOUT_MS, work) : work();
   let queue: { id: number; rows: RowValues[]; promote?: number[] }[] = [];
   let scheduled = false;

@@ -1,10 +1,11 @@
 /**
  * The lock the SQLite trail's writer threads of one process (one per replica, all on one file) take
  * around each write transaction, and around the copy that completes a checkpoint (worker.ts), which
- * another writer's commits would otherwise keep from completing. A writer that finds it held sleeps until the holder releases it,
- * and is woken then: without it, the second writer's `BEGIN IMMEDIATE` met SQLite's busy handler,
- * which sleeps 1, 2, 5, 10… ms between tries, and with two replicas committing every millisecond or
- * two those sleeps set the pace (`WORKERS=2`, `AUDIT_SYNC=full`, 16 connections: p99 495–625 ms).
+ * another writer's commits would otherwise keep from completing. A writer that finds it held sleeps
+ * until the holder releases it, and is woken then: without it, the second writer's `BEGIN IMMEDIATE`
+ * met SQLite's busy handler, which sleeps 1, 2, 5, 10… ms between tries, and with two replicas
+ * committing every millisecond or two those sleeps set the pace (`WORKERS=2`, `AUDIT_SYNC=full`, 16
+ * connections: p99 495–625 ms).
  *
  * It only spares the sleeps: SQLite's own lock still keeps the transactions apart. So a holder that
  * never releases (its thread was terminated mid-transaction) is taken over once the wait times out.
