@@ -35,7 +35,7 @@
  * algorithm (Lundberg et al.'s Algorithm 2, O(leaves · depth²)) is kept in explain_reference.ts as
  * the test oracle. Measured on the 600-tree production model (`deno task bench:explain`, machine at
  * load 3–4 on 2 cores): 3.3 ms CPU per explanation against the reference's 14 ms; a third of it is
- * the block states of the tied attributes. README.md ("Where an explanation's time goes") lists
+ * the block states of the tied attributes. bench/README.md ("Where an explanation's time goes") lists
  * what was measured and rejected (Fast TreeSHAP v2's per-leaf subset tables: 96 MiB, memory-bound).
  *
  * ```ts

@@ -194,7 +194,7 @@ function isSmallPredict(request: Request, limit: number): boolean {
  * The whole body as text, under the same deadline as {@link withBodyDeadline} (every read within
  * `ms`, kept by `deadlines`), read straight from Deno's own stream: the app then gets the original
  * request and the text beside it, where a wrapped stream and a copied Request cost ~30–80 µs of
- * the HTTP thread per `/predict` (measured; see README).
+ * the HTTP thread per `/predict` (measured; see bench/README.md).
  */
 async function readBodyWithin(
   request: Request,
