@@ -1,78 +1,183 @@
 /**
- * The TCP front that times out slow clients, which `Deno.serve` (Deno 2.9.6) cannot: its options
+ * The front that times out slow clients, which `Deno.serve` (Deno 2.9.6) cannot: its options
  * are the address, `reusePort`, `tcpBacklog`, a signal and callbacks, with no header, body or idle
  * timeout and no connection cap, and a connection sending half a header block stays open for good
  * (measured: still open after 100 s; `node:http`'s `headersTimeout` is ignored too).
  *
- * The guard owns the public socket and relays each client connection, byte for byte, to the HTTP
- * server listening on a loopback port. It does not parse HTTP: the server tells it, through
- * {@link ClientGuard.requestStarted} and {@link ClientGuard.requestFinished} (keyed by the relay's
- * own port, which the handler sees as the remote port), when a request's headers have arrived and
- * when its response has been produced. From that it enforces:
+ * The guard owns the public socket. It accepts each connection itself and serves HTTP on it with
+ * Deno's own per-connection server: `serveHttpOnConnection`, the function `Deno.serve` is built on,
+ * which Deno 2.9.6 keeps in `Deno[Deno.internal]` rather than exporting. Each connection gets its own
+ * abort signal, and aborting it closes that connection at once, whatever it is doing (half a header
+ * block, a stalled body, an answer its client does not read). That signal is a stand-in whose
+ * listener (Deno's cancel) the guard calls itself, so that cancelling a connection Deno has already
+ * closed fails where it is caught rather than as an uncaught error. The server's handler gets the
+ * {@link GuardedConnection} a request came on and says when a request's headers have arrived
+ * ({@link GuardedConnection.requestStarted}), when its answer has been produced
+ * ({@link GuardedConnection.requestFinished}) and, for a streamed answer, when a chunk waits for the
+ * client to take it. From that it enforces:
  * - **header deadline**: a connection with no request in flight must deliver a complete header
- *   block within `headerTimeoutMs` of opening or of its previous response (so it is also the
+ *   block within `headerTimeoutMs` of opening or of its previous answer (so it is also the
  *   keep-alive idle timeout); bytes dribbled meanwhile do not extend it;
- * - **send deadline**: one write of the response to the client may take at most `sendTimeoutMs`
- *   (a client that stops reading its answer);
+ * - **send deadline**: each chunk of a streamed answer must be taken within `sendTimeoutMs` of
+ *   being offered (a client that stops reading its answer; the time the server takes to produce
+ *   the next chunk does not count);
  * - **connection cap**: beyond `maxConnections`, a new connection is answered 503 and closed.
- * The body deadline is the handler's (server.ts), which calls {@link ClientGuard.drop}.
+ * The body deadline is the handler's (server.ts), which calls {@link GuardedConnection.drop}.
  *
- * What it costs: every byte crosses the JavaScript relay once more, and each connection holds
- * three descriptors (client, relay, server side). Behind nginx (deploy/nginx.conf), which enforces
- * the same deadlines, `CLIENT_GUARD=off` serves directly.
+ * Until 2026-11-29 the guard relayed every byte through JavaScript to `Deno.serve` on a loopback
+ * port. That relay cost 20–37 µs of the HTTP thread a `/predict` (~25–35 % of the throughput, one
+ * process, trail off, 16 connections) and left the loopback port open to local users, bypassing
+ * the guard; serving the accepted connection directly costs neither (see the README).
  * @module
  */
 
-/** What the guard enforces and where it relays to. */
+/** Why the guard closed a connection. */
+export type CloseReason = "header_timeout" | "send_timeout" | "over_capacity" | "body_timeout" | "shutdown";
+
+/** Serves one request that came on `connection`. */
+export type GuardedHandler = (
+  request: Request,
+  info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+  connection: GuardedConnection,
+) => Response | Promise<Response>;
+
+/** What the guard enforces and whom it hands requests to. */
 export interface ClientGuardOptions {
   hostname: string;
   port: number;
   /** Share the port with other replicas (`SO_REUSEPORT`). */
   reusePort?: boolean;
-  /** The HTTP server behind it (a loopback address). */
-  upstream: { hostname: string; port: number };
   headerTimeoutMs: number;
   sendTimeoutMs: number;
   maxConnections: number;
+  handler: GuardedHandler;
+  /** Answers a request whose handler threw. */
+  onError: (error: unknown) => Response | Promise<Response>;
   /** Called when the guard closes a connection, with the reason (for logs and metrics). */
-  onClose?: (
-    reason: "header_timeout" | "send_timeout" | "over_capacity" | "body_timeout" | "shutdown",
-  ) => void;
+  onClose?: (reason: CloseReason) => void;
 }
 
-interface Relay {
-  /** The relay's local port: the remote port the HTTP server sees. */
-  readonly port: number;
-  readonly client: Deno.TcpConn;
-  readonly upstream: Deno.TcpConn;
-  inFlight: number;
-  /** Since when the connection has waited for a request (no request in flight), in ms. */
-  idleSince: number;
-  /** When the write to the client now under way began, or null. */
-  writingSince: number | null;
-  closed: boolean;
+/** What Deno's per-connection server returns (the part of it the guard uses). */
+interface ConnectionServer {
+  finished: Promise<void>;
+  /** Sends the answers under way, then closes; cuts a body still arriving. */
+  shutdown(): Promise<void>;
 }
 
-const BUFFER_BYTES = 64 * 1024;
+type ServeHttpOnConnection = (
+  conn: Deno.Conn,
+  signal: AbortSignal,
+  handler: (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => Response | Promise<Response>,
+  onError: (error: unknown) => Response | Promise<Response>,
+  onListen: (scheme: string) => void,
+) => ConnectionServer;
+
+/** Deno's `serveHttpOnConnection`, or null when this Deno does not have it. */
+export function denoServeHttpOnConnection(): ServeHttpOnConnection | null {
+  const deno = Deno as unknown as Record<symbol, unknown> & { internal?: symbol };
+  const internal = deno.internal === undefined
+    ? undefined
+    : deno[deno.internal] as { serveHttpOnConnection?: unknown } | undefined;
+  const serve = internal?.serveHttpOnConnection;
+  return typeof serve === "function" ? serve as ServeHttpOnConnection : null;
+}
+
 const OVER_CAPACITY = new TextEncoder().encode(
   "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\nContent-Type: application/json\r\n" +
     'Content-Length: 74\r\n\r\n{"error":"over_capacity","message":"too many connections; retry shortly"}\n',
 );
+
+/** One client connection: what is in flight on it and since when it has waited or been sending. */
+export class GuardedConnection {
+  /** Requests whose answer has not been produced yet. */
+  inFlight = 0;
+  /** Since when the connection has waited for a request (no request in flight), in ms. */
+  idleSince: number;
+  /** Since when a chunk of a streamed answer has waited for the client to take it, or null. */
+  offeredSince: number | null = null;
+  closed = false;
+  server: ConnectionServer | null = null;
+  #cancel: (() => void) | null = null;
+  readonly #close: (connection: GuardedConnection, reason: CloseReason | null) => void;
+  /**
+   * What Deno's server on this connection takes as its abort signal. It only ever calls
+   * `addEventListener("abort", cancel)`; {@link abort} calls `cancel` itself.
+   */
+  readonly signal: AbortSignal = {
+    addEventListener: (_type: string, listener: () => void) => {
+      this.#cancel = listener;
+    },
+  } as unknown as AbortSignal;
+
+  constructor(now: number, close: (connection: GuardedConnection, reason: CloseReason | null) => void) {
+    this.idleSince = now;
+    this.#close = close;
+  }
+
+  /** A request's headers have arrived. */
+  requestStarted(): void {
+    this.inFlight++;
+  }
+
+  /** A request's answer has been produced (a streamed one: read to its end). */
+  requestFinished(): void {
+    if (--this.inFlight <= 0) {
+      this.inFlight = 0;
+      this.idleSince = performance.now();
+    }
+  }
+
+  /** A chunk of a streamed answer waits for the client to take it. */
+  chunkOffered(): void {
+    this.offeredSince = performance.now();
+  }
+
+  /** The client took the chunk offered (or the answer ended). */
+  chunkTaken(): void {
+    this.offeredSince = null;
+  }
+
+  /** Closes the connection: its body stalled. */
+  drop(): void {
+    this.#close(this, "body_timeout");
+  }
+
+  /** Closes the connection now (the guard's own use). */
+  abort(): void {
+    const cancel = this.#cancel;
+    this.#cancel = null;
+    try {
+      cancel?.();
+    } catch {
+      // Deno had closed it already.
+    }
+  }
+
+  /**
+   * Closes the connection once the answers under way are sent. Deno then owns its end: it can no
+   * longer be aborted, so this is only for a connection with nothing in flight.
+   */
+  shutdown(): void {
+    this.#cancel = null;
+    this.server?.shutdown().catch(() => {});
+  }
+}
 
 /** A listening guard; see the module doc. */
 export class ClientGuard {
   readonly addr: Deno.NetAddr;
   readonly #listener: Deno.TcpListener;
   readonly #options: ClientGuardOptions;
-  /** Open relays by the relay's local port (the remote port the HTTP server sees). */
-  readonly #relays = new Map<number, Relay>();
+  readonly #serve: ServeHttpOnConnection;
+  readonly #open = new Set<GuardedConnection>();
   readonly #sweeper: ReturnType<typeof setInterval>;
   #accepting: Promise<void>;
   #connections = 0;
   #emptied: (() => void)[] = [];
 
-  private constructor(listener: Deno.TcpListener, options: ClientGuardOptions) {
+  private constructor(listener: Deno.TcpListener, serve: ServeHttpOnConnection, options: ClientGuardOptions) {
     this.#listener = listener;
+    this.#serve = serve;
     this.#options = options;
     this.addr = listener.addr;
     const period = Math.max(
@@ -84,8 +189,16 @@ export class ClientGuard {
     this.#accepting = this.#accept();
   }
 
-  /** Listens on `hostname:port` and relays to `upstream`. */
+  /** Listens on `hostname:port` and serves each connection it accepts with `options.handler`. */
   static listen(options: ClientGuardOptions): ClientGuard {
+    const serve = denoServeHttpOnConnection();
+    if (serve === null) {
+      throw new Error(
+        `the client guard needs Deno's internal serveHttpOnConnection, which Deno ${Deno.version.deno} ` +
+          "does not have (2.9.6 does); run behind a proxy that enforces the deadlines (deploy/nginx.conf) " +
+          "with CLIENT_GUARD=off",
+      );
+    }
     let listener: Deno.TcpListener;
     try {
       listener = options.reusePort
@@ -103,33 +216,12 @@ export class ClientGuard {
       }
       throw error;
     }
-    return new ClientGuard(listener, options);
+    return new ClientGuard(listener, serve, options);
   }
 
   /** Client connections open now. */
   get connections(): number {
     return this.#connections;
-  }
-
-  /** The server began handling a request from the relay on `port` (its headers are complete). */
-  requestStarted(port: number): void {
-    const relay = this.#relays.get(port);
-    if (relay) relay.inFlight++;
-  }
-
-  /** The server produced the whole response of a request from `port`. */
-  requestFinished(port: number): void {
-    const relay = this.#relays.get(port);
-    if (relay && --relay.inFlight <= 0) {
-      relay.inFlight = 0;
-      relay.idleSince = performance.now();
-    }
-  }
-
-  /** Closes the client connection relayed on `port` (a body that stalled). */
-  drop(port: number): void {
-    const relay = this.#relays.get(port);
-    if (relay) this.#close(relay, "body_timeout");
   }
 
   /** Stops accepting connections; open ones go on. */
@@ -142,17 +234,42 @@ export class ClientGuard {
     await this.#accepting;
   }
 
-  /** Resolves once no connection is open (each ends when the server closes its side). */
+  /** The first step of a shutdown: every connection with nothing in flight closes (gracefully). */
+  closeIdle(): void {
+    for (const connection of this.#open) {
+      if (connection.inFlight === 0 && connection.offeredSince === null) connection.shutdown();
+    }
+  }
+
+  /**
+   * The second, once the requests in flight are answered or the shutdown's time is up: a
+   * connection still receiving a body or sending an answer its client does not take is closed now,
+   * every other once its last answer is sent.
+   */
+  shutdownConnections(): void {
+    for (const connection of this.#open) {
+      if (connection.inFlight > 0 || connection.offeredSince !== null) this.#close(connection, "shutdown");
+      else connection.shutdown();
+    }
+  }
+
+  /** Resolves once no connection is open. */
   allClosed(): Promise<void> {
-    if (this.#relays.size === 0) return Promise.resolve();
+    if (this.#open.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#emptied.push(resolve));
   }
 
-  /** Stops accepting and closes every connection (the end of a shutdown). */
+  /**
+   * Stops accepting and closes every connection now (the end of a shutdown); waits up to a second
+   * for them to end.
+   */
   async close(): Promise<void> {
     await this.stopAccepting();
     clearInterval(this.#sweeper);
-    for (const relay of [...this.#relays.values()]) this.#close(relay, "shutdown");
+    for (const connection of [...this.#open]) this.#close(connection, "shutdown");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.allClosed(), new Promise((resolve) => timer = setTimeout(resolve, 1000))]);
+    clearTimeout(timer);
   }
 
   async #accept(): Promise<void> {
@@ -163,7 +280,7 @@ export class ClientGuard {
           continue;
         }
         this.#connections++;
-        this.#open(client).catch(() => {});
+        this.#serveConnection(client);
       }
     } catch {
       // The listener was closed.
@@ -180,74 +297,53 @@ export class ClientGuard {
     });
   }
 
-  async #open(client: Deno.TcpConn): Promise<void> {
-    let upstream: Deno.TcpConn;
+  #serveConnection(client: Deno.TcpConn): void {
+    const connection = new GuardedConnection(performance.now(), (c, reason) => this.#close(c, reason));
+    this.#open.add(connection);
+    const { handler, onError } = this.#options;
+    let server: ConnectionServer;
     try {
-      upstream = await Deno.connect({ ...this.#options.upstream, transport: "tcp" });
+      client.setNoDelay(true);
+      server = connection.server = this.#serve(
+        client,
+        connection.signal,
+        (request, info) => handler(request, info, connection),
+        onError,
+        () => {},
+      );
     } catch {
-      this.#connections--;
       closeQuietly(client);
+      this.#ended(connection);
       return;
     }
-    client.setNoDelay(true);
-    upstream.setNoDelay(true);
-    const relay: Relay = {
-      port: upstream.localAddr.port,
-      client,
-      upstream,
-      inFlight: 0,
-      idleSince: performance.now(),
-      writingSince: null,
-      closed: false,
-    };
-    // Registered before the first byte is relayed, so no request can arrive before its relay is known.
-    this.#relays.set(relay.port, relay);
-    await Promise.all([
-      this.#pump(relay, client, upstream, false),
-      this.#pump(relay, upstream, client, true),
-    ]);
-    this.#close(relay, null);
-  }
-
-  async #pump(relay: Relay, from: Deno.TcpConn, to: Deno.TcpConn, toClient: boolean): Promise<void> {
-    const buffer = new Uint8Array(BUFFER_BYTES);
-    try {
-      for (;;) {
-        const n = await from.read(buffer);
-        if (n === null) break;
-        if (toClient) relay.writingSince = performance.now();
-        for (let sent = 0; sent < n;) sent += await to.write(buffer.subarray(sent, n));
-        if (toClient) relay.writingSince = null;
-      }
-      // The client finished sending: pass the half-close on and keep relaying the answer.
-      if (!toClient) await to.closeWrite().catch(() => {});
-      else this.#close(relay, null);
-    } catch {
-      this.#close(relay, null);
-    }
+    server.finished.catch(() => {}).finally(() => this.#ended(connection));
   }
 
   #sweep(): void {
     const now = performance.now();
     const { headerTimeoutMs, sendTimeoutMs } = this.#options;
-    for (const relay of this.#relays.values()) {
-      if (relay.writingSince !== null) {
-        if (now - relay.writingSince > sendTimeoutMs) this.#close(relay, "send_timeout");
-      } else if (relay.inFlight === 0 && now - relay.idleSince > headerTimeoutMs) {
-        this.#close(relay, "header_timeout");
+    for (const connection of this.#open) {
+      if (connection.offeredSince !== null) {
+        if (now - connection.offeredSince > sendTimeoutMs) this.#close(connection, "send_timeout");
+      } else if (connection.inFlight === 0 && now - connection.idleSince > headerTimeoutMs) {
+        this.#close(connection, "header_timeout");
       }
     }
   }
 
-  #close(relay: Relay, reason: Parameters<NonNullable<ClientGuardOptions["onClose"]>>[0] | null): void {
-    if (relay.closed) return;
-    relay.closed = true;
-    this.#relays.delete(relay.port);
-    this.#connections--;
+  /** Closes `connection` now; it is counted as ended once Deno's server on it has finished. */
+  #close(connection: GuardedConnection, reason: CloseReason | null): void {
+    if (connection.closed) return;
+    connection.closed = true;
     if (reason) this.#options.onClose?.(reason);
-    closeQuietly(relay.client);
-    closeQuietly(relay.upstream);
-    if (this.#relays.size === 0) { for (const resolve of this.#emptied.splice(0)) resolve(); }
+    connection.abort();
+  }
+
+  #ended(connection: GuardedConnection): void {
+    if (!this.#open.delete(connection)) return;
+    connection.closed = true;
+    this.#connections--;
+    if (this.#open.size === 0) { for (const resolve of this.#emptied.splice(0)) resolve(); }
   }
 }
 

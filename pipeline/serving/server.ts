@@ -13,7 +13,7 @@ import { ConfigError, configFromEnv, DEFAULT_CONFIG, type ServerConfig } from ".
 import { type App, inMemoryAnswers, type ServeBindings } from "./context.ts";
 import { concatChunks, declaredWithin, mediaTypeOf, UTF8 } from "./body.ts";
 import { ApiError, body } from "./errors.ts";
-import { ClientGuard } from "./client_guard.ts";
+import { ClientGuard, type GuardedConnection } from "./client_guard.ts";
 import { DeadlineQueue } from "./deadline_queue.ts";
 import { ServerMetrics } from "./prometheus.ts";
 import { Logger } from "./log.ts";
@@ -24,10 +24,13 @@ import { type ReplicaHooks, superviseReplicas } from "./replicas.ts";
 /** A server listening on a socket. */
 export interface RunningServer {
   readonly url: URL;
-  readonly server: Deno.HttpServer<Deno.NetAddr>;
+  /** `Deno.serve`'s server with the client guard off; behind the guard, null (it serves each connection). */
+  readonly server: Deno.HttpServer<Deno.NetAddr> | null;
   readonly app: App;
-  /** The TCP front enforcing the slow-client deadlines and the connection cap, or null when off. */
+  /** The front enforcing the slow-client deadlines and the connection cap, or null when off. */
   readonly guard: ClientGuard | null;
+  /** Resolves once the server has stopped serving (after {@link shutdown}). */
+  readonly finished: Promise<void>;
   /** Requests being handled now (bodies still arriving included). */
   readonly inFlight: () => number;
   /**
@@ -59,7 +62,11 @@ export function startServer(options: CreateAppOptions): RunningServer {
   let draining = false;
   let drained: (() => void) | undefined;
   // Deno's own shutdown cuts request bodies still being read, so requests are counted and drained first.
-  const handler = async (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Promise<Response> => {
+  const handler = async (
+    request: Request,
+    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+    connection?: GuardedConnection,
+  ): Promise<Response> => {
     if (draining) {
       return Response.json(body("shutting_down", "the server is shutting down; retry", ""), {
         status: 503,
@@ -67,18 +74,17 @@ export function startServer(options: CreateAppOptions): RunningServer {
       });
     }
     inFlight++;
-    const port = info.remoteAddr.port;
     let finished = false;
     const finish = () => {
-      if (!finished) guard?.requestFinished(port);
+      if (!finished) connection?.requestFinished();
       finished = true;
     };
-    guard?.requestStarted(port);
+    connection?.requestStarted();
     let stalled = false;
     try {
       const onStall = () => {
         stalled = true;
-        guard?.drop(port);
+        connection?.drop();
       };
       let timed = request;
       let bodyText: string | undefined;
@@ -97,12 +103,13 @@ export function startServer(options: CreateAppOptions): RunningServer {
       let response = await app.fetch(timed, { info, bodyText, receivedAt } satisfies ServeBindings);
       // Whatever the app made of a body cut short (a parse error), the answer is the timeout.
       if (stalled) response = stalledAnswer(response, bodyTimeoutMs);
-      if (!guard || inMemoryAnswers.has(response) || response.body === null) {
+      if (!connection || inMemoryAnswers.has(response) || response.body === null) {
         finish();
         return response;
       }
-      // The next request's header deadline starts when this answer has been produced, not before.
-      return new Response(onEnd(response.body, finish), response);
+      // The next request's header deadline starts when this answer has been produced, not before;
+      // meanwhile each chunk the client takes keeps its send deadline.
+      return new Response(streamed(response.body, connection, finish), response);
     } catch (error) {
       finish();
       throw error;
@@ -110,33 +117,36 @@ export function startServer(options: CreateAppOptions): RunningServer {
       if (--inFlight === 0) drained?.();
     }
   };
-  const server = Deno.serve({
-    // Behind the guard the HTTP server listens on loopback only, on a port of its own.
-    port: config.clientGuard ? 0 : config.port,
-    hostname: config.clientGuard ? "127.0.0.1" : config.hostname,
-    // Replicas started by `WORKERS=N` share the port; the kernel spreads connections among them.
-    reusePort: !config.clientGuard && config.workers > 1,
-    onListen: () => {},
-    onError: (error) => {
-      logger.error("unhandled server error", { error });
-      return Response.json(body("internal_error", "the server failed", ""), { status: 500 });
-    },
-  }, handler);
+  const onError = (error: unknown) => {
+    logger.error("unhandled server error", { error });
+    return Response.json(body("internal_error", "the server failed", ""), { status: 500 });
+  };
+  let server: Deno.HttpServer<Deno.NetAddr> | null = null;
   if (config.clientGuard) {
     guard = ClientGuard.listen({
       hostname: config.hostname,
       port: config.port,
+      // Replicas started by `WORKERS=N` share the port; the kernel spreads connections among them.
       reusePort: config.workers > 1,
-      upstream: { hostname: "127.0.0.1", port: server.addr.port },
       headerTimeoutMs: config.headerTimeoutSeconds * 1000,
       sendTimeoutMs: bodyTimeoutMs,
       maxConnections: config.maxConnections,
+      handler,
+      onError,
       onClose: (reason) => metrics.connectionClosed(reason),
     });
     const counted = guard;
     metrics.countConnections(() => counted.connections);
+  } else {
+    server = Deno.serve({
+      port: config.port,
+      hostname: config.hostname,
+      reusePort: config.workers > 1,
+      onListen: () => {},
+      onError,
+    }, (request, info) => handler(request, info));
   }
-  const address = guard?.addr ?? server.addr;
+  const address = guard?.addr ?? server!.addr;
   const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
   const url = new URL(`http://${host}:${address.port}/`);
   logger.info("listening", {
@@ -145,6 +155,7 @@ export function startServer(options: CreateAppOptions): RunningServer {
     client_guard: guard !== null,
   });
   let stopping: Promise<void> | undefined;
+  let stopped: (() => void) | undefined;
   const shutdown = async () => {
     const deadline = performance.now() + config.shutdownTimeoutSeconds * 1000;
     const until = (work: Promise<unknown>) => {
@@ -158,20 +169,37 @@ export function startServer(options: CreateAppOptions): RunningServer {
     };
     draining = true;
     await guard?.stopAccepting();
+    guard?.closeIdle();
+    // Deno's shutdown cuts bodies still arriving, so it waits for the requests in flight.
     if (inFlight > 0) await until(new Promise<void>((resolve) => (drained = resolve)));
     // Deno's shutdown sends the answers under way and closes each connection after its answer;
     // what is still open at the deadline (a stalled upload) is closed rather than waited for.
-    const closing = server.shutdown();
-    await until(closing);
-    // The relays pass on the last answers and end as the server closes its side of each.
-    if (guard) await until(guard.allClosed());
-    await guard?.close();
-    await closing;
+    if (guard) {
+      guard.shutdownConnections();
+      await until(guard.allClosed());
+      await guard.close();
+    } else {
+      const closing = server!.shutdown();
+      await until(closing);
+      await closing;
+    }
     pool?.close();
     bodyDeadlines.close();
     logger.info("stopped");
   };
-  return { url, server, app, guard, inFlight: () => inFlight, shutdown: () => stopping ??= shutdown() };
+  const shut = () => stopping ??= shutdown();
+  const finished = server ? server.finished : new Promise<void>((resolve) => {
+    stopped = resolve;
+  });
+  return {
+    url,
+    server,
+    app,
+    guard,
+    finished,
+    inFlight: () => inFlight,
+    shutdown: () => shut().finally(() => stopped?.()),
+  };
 }
 
 /**
@@ -297,24 +325,43 @@ function withBodyDeadline(request: Request, ms: number, stalled: () => void): Re
   return requestWithBody(request, timed);
 }
 
-/** `body`, calling `done` once when it has been read to its end, failed or been cancelled. */
-function onEnd(body: ReadableStream<Uint8Array>, done: () => void): ReadableStream<Uint8Array> {
+/**
+ * `body` as sent on a guarded `connection`: each chunk waits for the client under the send
+ * deadline (from when it is offered until the next is asked for), and `done` runs once when the
+ * body has been read to its end, failed or been cancelled.
+ */
+function streamed(
+  body: ReadableStream<Uint8Array>,
+  connection: GuardedConnection,
+  done: () => void,
+): ReadableStream<Uint8Array> {
   const reader = body.getReader();
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    connection.chunkTaken();
+    done();
+  };
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
+      connection.chunkTaken();
       try {
         const next = await reader.read();
         if (next.done) {
-          done();
+          end();
           controller.close();
-        } else controller.enqueue(next.value);
+        } else {
+          controller.enqueue(next.value);
+          connection.chunkOffered();
+        }
       } catch (error) {
-        done();
+        end();
         controller.error(error);
       }
     },
     cancel(reason) {
-      done();
+      end();
       return reader.cancel(reason);
     },
   }, { highWaterMark: 0 });
@@ -460,7 +507,7 @@ export async function serveMain(args: string[] = [], replica?: ReplicaHooks): Pr
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   const listeners = signals.map((signal) => [signal, () => stop(signal)] as const);
   for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
-  await running.server.finished;
+  await running.finished;
   await running.shutdown();
   await audit?.close();
   for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);

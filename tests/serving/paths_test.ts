@@ -181,7 +181,7 @@ Deno.test("a real server over raw TCP: unnormalised traversal targets never leak
     config: { port: 0, hostname: "127.0.0.1", batchWorkers: 0 },
   });
   try {
-    const port = running.server.addr.port;
+    const port = Number(running.url.port);
     const statuses = new Map<number, number>();
     const targets = [
       ...PREFIXES.flatMap((prefix) => PAYLOADS.map((payload) => `${prefix}${payload}`)),
