@@ -671,12 +671,28 @@ const SECOND_BATCH: readonly Mutant[] = [
   },
   // -- hardening (issue 17) -------------------------------------------------------------------------
   {
-    id: "guard/dribbled-bytes-extend-header-deadline",
+    id: "guard/idle-counted-from-open",
     file: "pipeline/serving/client_guard.ts",
-    original: "const n = await from.read(buffer);",
-    replacement:
-      "const n = await from.read(buffer);\n        if (!toClient) relay.idleSince = performance.now();",
-    why: "an idle timeout instead of a header deadline: slowloris keeps the connection by dribbling",
+    original: "      this.inFlight = 0;\n      this.idleSince = performance.now();",
+    replacement: "      this.inFlight = 0;",
+    why:
+      "the header deadline counted from the connection's opening: a keep-alive client is cut mid-conversation",
+    tests: ["tests/e2e/client_guard_test.ts"],
+  },
+  {
+    id: "guard/no-send-deadline",
+    file: "pipeline/serving/client_guard.ts",
+    original: 'if (now - connection.offeredSince > sendTimeoutMs) this.#close(connection, "send_timeout");',
+    replacement: "// the send deadline is not enforced",
+    why: "a client that stops reading a large answer holds its connection (and the answer's work) for good",
+    tests: ["tests/e2e/client_guard_test.ts"],
+  },
+  {
+    id: "guard/stalled-body-kept-open",
+    file: "pipeline/serving/client_guard.ts",
+    original: 'this.#close(this, "body_timeout");',
+    replacement: "// a stalled body leaves its connection open",
+    why: "a stalled upload is answered 408 but its connection stays open, a slot held for good",
     tests: ["tests/e2e/client_guard_test.ts"],
   },
   {

@@ -7,7 +7,7 @@
  * longer, and that well-behaved clients (keep-alive, a slow but steady body) are not cut.
  */
 import assert from "node:assert/strict";
-import { serveProcess, trainFixtureModel } from "../fixtures.ts";
+import { germanCsv, serveProcess, trainFixtureModel } from "../fixtures.ts";
 import { afterAllTests } from "../temp.ts";
 import { EXAMPLE_APPLICANT } from "../../pipeline/data/schema.ts";
 
@@ -112,6 +112,8 @@ Deno.test("a stalled body is closed after the 1 s body deadline; the server serv
     ));
     const { seconds } = await untilClosed(conn, 5000);
     assert.ok(seconds >= 0.9, `closed after ${seconds} s, before the deadline`);
+    // At the body deadline itself: left open, it would close only at the next header deadline (≥ 2 s).
+    assert.ok(seconds < 1.7, `closed after ${seconds} s, not at the body deadline`);
     const health = await fetch(`http://127.0.0.1:${server.port}/health`);
     assert.equal(health.status, 200);
     await health.body?.cancel();
@@ -158,9 +160,12 @@ Deno.test("well-behaved clients are not cut: keep-alive after an answer, a slow 
       return new TextDecoder().decode(buffer.subarray(0, n ?? 0));
     };
     assert.match(await exchange("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"), /^HTTP\/1\.1 200/);
-    // 0.6 s idle, then another request on the same connection: the deadline restarted at the answer.
-    await new Promise((resolve) => setTimeout(resolve, 600));
-    assert.match(await exchange("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"), /^HTTP\/1\.1 200/);
+    // Twice 0.7 s idle, then another request on the same connection: 1.4 s after it opened, so
+    // the deadline must have restarted at each answer.
+    for (let i = 0; i < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      assert.match(await exchange("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"), /^HTTP\/1\.1 200/);
+    }
     // A body in 5 pieces 0.4 s apart (2 s in all, each piece within the 1 s deadline).
     const body = encoder.encode(JSON.stringify({ not: "an applicant" }));
     await conn.write(encoder.encode(
@@ -208,6 +213,72 @@ Deno.test("a /predict decision behind the guard has a Content-Length, and the id
     await server.stop();
   }
 });
+
+Deno.test("a client that stops reading a large streamed answer is closed after the 1 s send deadline", async () => {
+  // 200,000 CSV rows: an answer of several MB, more than loopback's socket buffers hold, streamed.
+  const [header, ...rows] = (await germanCsv()).trimEnd().split("\n");
+  const csv = encoder.encode(
+    [header, ...Array.from({ length: 200_000 }, (_, i) => rows[i % rows.length])].join("\n") + "\n",
+  );
+  const request = encoder.encode(
+    `POST /predict/batch HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nAccept: text/csv\r\nContent-Length: ${csv.length}\r\n\r\n`,
+  );
+  // A CSV upload is spooled to disk; the server may write only under the fixture's folder.
+  const server = await spawnServer({ ...DEADLINES, BATCH_SPOOL_DIR: `${fixture.modelsDir}/spool` });
+  try {
+    const ask = async () => {
+      const conn = await connect(server.port);
+      const sending = (async () => {
+        await conn.write(request);
+        for (let at = 0; at < csv.length;) at += await conn.write(csv.subarray(at));
+      })().catch(() => {}); // the server may close while the upload is still going
+      return { conn, sending };
+    };
+    // A client that reads gets the whole answer: chunked, ending with its last chunk.
+    const reader = await ask();
+    const whole = await untilClosedOrEnded(reader.conn, 30_000);
+    await reader.sending;
+    assert.match(whole, /^HTTP\/1\.1 200/);
+    assert.ok(
+      whole.endsWith("\r\n0\r\n\r\n"),
+      `the reading client got ${whole.length} bytes, not the whole answer`,
+    );
+    // One that stops reading: after 4 s its connection is closed, what it got is cut short.
+    const stalled = await ask();
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    const cut = await untilClosed(stalled.conn, 5000);
+    await stalled.sending;
+    assert.match(cut.received, /^HTTP\/1\.1 200/);
+    assert.ok(!cut.received.endsWith("\r\n0\r\n\r\n"), "the stalled client was sent the whole answer");
+    assert.ok(cut.received.length < whole.length, `${cut.received.length} of ${whole.length} bytes`);
+    const health = await fetch(`http://127.0.0.1:${server.port}/health`);
+    assert.equal(health.status, 200);
+    await health.body?.cancel();
+  } finally {
+    await server.stop();
+  }
+});
+
+/** Reads a chunked answer until its last chunk (or until the server closes); what was received. */
+async function untilClosedOrEnded(conn: Deno.Conn, boundMs: number): Promise<string> {
+  const buffer = new Uint8Array(65536);
+  const decoder = new TextDecoder();
+  let received = "";
+  const bound = setTimeout(() => conn.close(), boundMs);
+  try {
+    while (!received.endsWith("\r\n0\r\n\r\n")) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      received += decoder.decode(buffer.subarray(0, n), { stream: true });
+    }
+  } finally {
+    clearTimeout(bound);
+    try {
+      conn.close();
+    } catch { /* closed by the bound */ }
+  }
+  return received;
+}
 
 Deno.test("over MAX_CONNECTIONS a client is answered 503 and closed; a freed slot is usable again", async () => {
   const server = await spawnServer({ ...DEADLINES, HEADER_TIMEOUT_SECONDS: "60", MAX_CONNECTIONS: "3" });
