@@ -158,6 +158,7 @@ export class GuardedConnection {
    * longer be aborted, so this is only for a connection with nothing in flight.
    */
   shutdown(): void {
+    this.closed = true; // the deadlines no longer apply to it, nor count it as closed by them
     this.#cancel = null;
     this.server?.shutdown().catch(() => {});
   }
