@@ -25,8 +25,8 @@
  * The body deadline is the handler's (server.ts), which calls {@link GuardedConnection.drop}.
  *
  * Until 2026-11-29 the guard relayed every byte through JavaScript to `Deno.serve` on a loopback
- * port. That relay cost 20–37 µs of the HTTP thread a `/predict` (~25–35 % of the throughput, one
- * process, trail off, 16 connections) and left the loopback port open to local users, bypassing
+ * port. That relay cost 19–37 µs of the HTTP thread a `/predict` (18–33 % of the throughput, one
+ * process, trail off, 16 connections, two alternations) and left the loopback port open to local users, bypassing
  * the guard; serving the accepted connection directly costs neither (see the README).
  * @module
  */
@@ -98,7 +98,7 @@ export class GuardedConnection {
   closed = false;
   server: ConnectionServer | null = null;
   #cancel: (() => void) | null = null;
-  readonly #close: (connection: GuardedConnection, reason: CloseReason | null) => void;
+  readonly #close: (connection: GuardedConnection, reason: CloseReason) => void;
   /**
    * What Deno's server on this connection takes as its abort signal. It only ever calls
    * `addEventListener("abort", cancel)`; {@link abort} calls `cancel` itself.
@@ -109,7 +109,7 @@ export class GuardedConnection {
     },
   } as unknown as AbortSignal;
 
-  constructor(now: number, close: (connection: GuardedConnection, reason: CloseReason | null) => void) {
+  constructor(now: number, close: (connection: GuardedConnection, reason: CloseReason) => void) {
     this.idleSince = now;
     this.#close = close;
   }
@@ -333,10 +333,10 @@ export class ClientGuard {
   }
 
   /** Closes `connection` now; it is counted as ended once Deno's server on it has finished. */
-  #close(connection: GuardedConnection, reason: CloseReason | null): void {
+  #close(connection: GuardedConnection, reason: CloseReason): void {
     if (connection.closed) return;
     connection.closed = true;
-    if (reason) this.#options.onClose?.(reason);
+    this.#options.onClose?.(reason);
     connection.abort();
   }
 

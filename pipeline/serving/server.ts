@@ -155,7 +155,9 @@ export function startServer(options: CreateAppOptions): RunningServer {
     client_guard: guard !== null,
   });
   let stopping: Promise<void> | undefined;
-  let stopped: (() => void) | undefined;
+  let stopped!: () => void;
+  // Behind the guard no Deno.serve finishes: the shutdown's end is the server's.
+  const finished = server ? server.finished : new Promise<void>((resolve) => (stopped = resolve));
   const shutdown = async () => {
     const deadline = performance.now() + config.shutdownTimeoutSeconds * 1000;
     const until = (work: Promise<unknown>) => {
@@ -170,7 +172,6 @@ export function startServer(options: CreateAppOptions): RunningServer {
     draining = true;
     await guard?.stopAccepting();
     guard?.closeIdle();
-    // Deno's shutdown cuts bodies still arriving, so it waits for the requests in flight.
     if (inFlight > 0) await until(new Promise<void>((resolve) => (drained = resolve)));
     // Deno's shutdown sends the answers under way and closes each connection after its answer;
     // what is still open at the deadline (a stalled upload) is closed rather than waited for.
@@ -187,10 +188,6 @@ export function startServer(options: CreateAppOptions): RunningServer {
     bodyDeadlines.close();
     logger.info("stopped");
   };
-  const shut = () => stopping ??= shutdown();
-  const finished = server ? server.finished : new Promise<void>((resolve) => {
-    stopped = resolve;
-  });
   return {
     url,
     server,
@@ -198,7 +195,7 @@ export function startServer(options: CreateAppOptions): RunningServer {
     guard,
     finished,
     inFlight: () => inFlight,
-    shutdown: () => shut().finally(() => stopped?.()),
+    shutdown: () => stopping ??= shutdown().finally(() => stopped?.()),
   };
 }
 
