@@ -25,26 +25,34 @@ const { model, sha256 } = await CreditModel.load(modelPath);
 /**
  * The trail's own group commit (audit/store.ts): the rows of one turn of the event loop go to the
  * writer thread as one message, and each resolves once the writer says its group is committed.
+ * Resolves once the writer has opened the file and created the schema, so that the server, like
+ * the product, listens only when it can record.
  */
-function groupWriter(path: string, synchronous: "FULL" | "NORMAL"): GroupCommit {
+function groupWriter(path: string, synchronous: "FULL" | "NORMAL"): Promise<GroupCommit> {
   const worker = new Worker(new URL("./ceiling_writer.ts", import.meta.url), { type: "module" });
   const sent = new Map<number, PendingGroup>();
   let next = 0;
+  const opened = Promise.withResolvers<void>();
   worker.postMessage({ path, synchronous });
-  worker.onmessage = ({ data }: MessageEvent<number[]>) => {
+  worker.onerror = (event) => opened.reject(new Error(`audit writer: ${event.message}`));
+  worker.onmessage = ({ data }: MessageEvent<number[] | "opened">) => {
+    if (data === "opened") return opened.resolve();
     for (const id of data) {
       sent.get(id)!.resolve();
       sent.delete(id);
     }
   };
-  return new GroupCommit((group) => {
+  const commit = new GroupCommit((group) => {
     const id = next++;
     sent.set(id, group);
     worker.postMessage({ id, rows: group.rows });
   }, () => null);
+  return opened.promise.then(() => commit);
 }
 
-const writer = auditPath ? groupWriter(auditPath, flags.includes("--sync-normal") ? "NORMAL" : "FULL") : null;
+const writer = auditPath
+  ? await groupWriter(auditPath, flags.includes("--sync-normal") ? "NORMAL" : "FULL")
+  : null;
 
 Deno.serve(
   { port: Number(portArg), hostname: "127.0.0.1", reusePort: true, onListen() {} },

@@ -1,7 +1,7 @@
 /**
  * ceiling_server.ts's audit writer: commits the groups of rows that reached it since its last commit in one transaction to a
  * SQLite file (WAL, `synchronous = FULL` or `NORMAL`, never checkpointed, the trail's columns and its request-id index), then
- * answers their ids.
+ * answers their ids. Says "opened" once the file and its schema are ready.
  * @module
  */
 
@@ -12,7 +12,7 @@ import { MIGRATIONS } from "../pipeline/serving/audit/migrations.ts";
 
 const scope = globalThis as unknown as {
   onmessage: ((event: MessageEvent) => void) | null;
-  postMessage(message: number[]): void;
+  postMessage(message: number[] | "opened"): void;
 };
 
 let insert: ((...values: SQLInputValue[]) => unknown) | null = null;
@@ -42,6 +42,7 @@ scope.onmessage = ({ data }) => {
     for (const m of MIGRATIONS) db.exec(m.sqlite);
     const statement = db.prepare(insertSql());
     insert = (...values) => statement.run(...values);
+    scope.postMessage("opened");
     return;
   }
   if (queue.length === 0) setImmediate(commit);
