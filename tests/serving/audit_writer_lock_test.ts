@@ -11,10 +11,11 @@ import { decisionRecord } from "./audit_backends.ts";
 
 const WORKER = new URL("./audit_writer_lock_worker.ts", import.meta.url);
 
-function spawn(message: Record<string, unknown>): Promise<Record<string, unknown>> {
+/** Runs one job of the worker; `onWaiting` is called when a `wait` job is about to block. */
+function spawn(message: Record<string, unknown>, onWaiting = () => {}): Promise<Record<string, unknown>> {
   const worker = new Worker(WORKER, { type: "module" });
   return new Promise<Record<string, unknown>>((resolve, reject) => {
-    worker.onmessage = (event) => resolve(event.data);
+    worker.onmessage = (event) => event.data.waiting ? onWaiting() : resolve(event.data);
     worker.onerror = (event) => {
       event.preventDefault();
       reject(new Error(event.message));
@@ -34,12 +35,17 @@ Deno.test("three threads adding under the lock lose no update", async () => {
 Deno.test("a waiting thread gets the lock when it is released, long before its timeout", async () => {
   const lock = new WriterLock();
   assert.equal(lock.acquire(0), true, "a free lock is taken at once");
-  const waited = spawn({ kind: "wait", lock: lock.buffer, timeoutMs: 10_000 });
-  await new Promise((resolve) => setTimeout(resolve, 150));
+  const waiting = Promise.withResolvers<void>();
+  const waited = spawn({ kind: "wait", lock: lock.buffer, timeoutMs: 10_000 }, waiting.resolve);
+  await waiting.promise;
+  // Long enough for the thread to be asleep in the lock, not spinning on its way there.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const releasedAt = Date.now();
   lock.release();
-  const { released, ms } = await waited;
+  const { released, ms, acquiredAt } = await waited;
   assert.equal(released, true);
-  assert.ok((ms as number) >= 100 && (ms as number) < 5_000, `waited ${ms} ms`);
+  assert.ok((acquiredAt as number) >= releasedAt, "the lock was taken only after its release");
+  assert.ok((ms as number) < 5_000, `woken by the release, not the 10 s timeout: waited ${ms} ms`);
 });
 
 Deno.test("a holder that never releases is taken over after the timeout", async () => {

@@ -1,8 +1,8 @@
 /**
  * A thread for audit_writer_lock_test.ts. `count` waits until `threads` threads have started, then
  * adds 1 to a shared counter `n` times, each a non-atomic read, pause and write under the lock (lost
- * updates show any overlap); `wait` takes the lock once and reports whether it waited for a release
- * or took it over, and how long it took.
+ * updates show any overlap); `wait` says it is about to wait, takes the lock once and reports whether
+ * it waited for a release or took it over, how long it took and when it got the lock.
  * @module
  */
 import { WriterLock } from "../../pipeline/serving/audit/writer_lock.ts";
@@ -30,9 +30,11 @@ scope.onmessage = ({ data }) => {
     }
     scope.postMessage({ done: true, sink });
   } else {
+    // Said before blocking, so that the test releases only once this thread is about to wait.
+    scope.postMessage({ waiting: true });
     const start = performance.now();
     const released = lock.acquire(data.timeoutMs);
-    scope.postMessage({ released, ms: performance.now() - start });
+    scope.postMessage({ released, ms: performance.now() - start, acquiredAt: Date.now() });
     lock.release();
   }
 };
