@@ -25,9 +25,10 @@
  * The body deadline is the handler's (server.ts), which calls {@link GuardedConnection.drop}.
  *
  * Until 2026-11-29 the guard relayed every byte through JavaScript to `Deno.serve` on a loopback
- * port. That relay cost 19–37 µs of the HTTP thread a `/predict` (18–33 % of the throughput, one
- * process, trail off, 16 connections, two alternations) and left the loopback port open to local users, bypassing
- * the guard; serving the accepted connection directly costs neither (see the README).
+ * port. That relay cost 27–37 µs of the HTTP thread a `/predict` (108, 119 and 113 µs a request with
+ * it against 75, 82 and 86 now, three alternations; one process, trail off, 16 connections) and left
+ * the loopback port open to local users, bypassing the guard; serving the accepted connection
+ * directly costs neither (see "What the guard costs" in the README).
  * @module
  */
 
@@ -97,6 +98,11 @@ export class GuardedConnection {
   offeredSince: number | null = null;
   closed = false;
   server: ConnectionServer | null = null;
+
+  /** A request is in flight on it, or a chunk of an answer waits for its client. */
+  get busy(): boolean {
+    return this.inFlight > 0 || this.offeredSince !== null;
+  }
   #cancel: (() => void) | null = null;
   readonly #close: (connection: GuardedConnection, reason: CloseReason) => void;
   /**
@@ -238,7 +244,7 @@ export class ClientGuard {
   /** The first step of a shutdown: every connection with nothing in flight closes (gracefully). */
   closeIdle(): void {
     for (const connection of this.#open) {
-      if (connection.inFlight === 0 && connection.offeredSince === null) connection.shutdown();
+      if (!connection.busy) connection.shutdown();
     }
   }
 
@@ -249,7 +255,7 @@ export class ClientGuard {
    */
   shutdownConnections(): void {
     for (const connection of this.#open) {
-      if (connection.inFlight > 0 || connection.offeredSince !== null) this.#close(connection, "shutdown");
+      if (connection.busy) this.#close(connection, "shutdown");
       else connection.shutdown();
     }
   }

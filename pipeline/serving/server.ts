@@ -155,9 +155,9 @@ export function startServer(options: CreateAppOptions): RunningServer {
     client_guard: guard !== null,
   });
   let stopping: Promise<void> | undefined;
-  let stopped!: () => void;
   // Behind the guard no Deno.serve finishes: the shutdown's end is the server's.
-  const finished = server ? server.finished : new Promise<void>((resolve) => (stopped = resolve));
+  const stopped = Promise.withResolvers<void>();
+  const finished = server ? server.finished : stopped.promise;
   const shutdown = async () => {
     const deadline = performance.now() + config.shutdownTimeoutSeconds * 1000;
     const until = (work: Promise<unknown>) => {
@@ -195,7 +195,7 @@ export function startServer(options: CreateAppOptions): RunningServer {
     guard,
     finished,
     inFlight: () => inFlight,
-    shutdown: () => stopping ??= shutdown().finally(() => stopped?.()),
+    shutdown: () => stopping ??= shutdown().finally(stopped.resolve),
   };
 }
 
